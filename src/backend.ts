@@ -1,0 +1,109 @@
+/**
+ * Choosing the tfjs backend: `tensorflow` (libtensorflow through @tensorflow/tfjs-node),
+ * `wasm` (@tensorflow/tfjs-backend-wasm, nothing native), or `cpu` (plain JavaScript).
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { ValueError, formatNames } from './errors';
+
+export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+export type BackendChoice = BackendName | 'auto';
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', ...BACKEND_NAMES];
+
+/** The environment variable that `useBackend()` and `useBackend('auto')` read first. */
+export const BACKEND_ENV_VAR = 'TFJS_BACKEND';
+
+let nativeLoadError: string | undefined;
+let nativeLoaded = false;
+
+/**
+ * Loads @tensorflow/tfjs-node once, which registers the `tensorflow` backend with the same
+ * tfjs-core this package uses. Returns why it could not be loaded, or undefined when it loaded.
+ */
+function loadNative(): string | undefined {
+  if (nativeLoaded) return undefined;
+  if (nativeLoadError !== undefined) return nativeLoadError;
+  try {
+    // A plain require: the package is optional, and jest's module system cannot run import().
+    const load: (id: string) => unknown = require;
+    load('@tensorflow/tfjs-node');
+    nativeLoaded = true;
+    return undefined;
+  } catch (err) {
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    nativeLoadError = message ?? 'unknown error';
+    return nativeLoadError;
+  }
+}
+
+/** Throws unless `name` is one of `auto`, `tensorflow`, `wasm`, `cpu`. */
+export function parseBackendChoice(name: string, source: string): BackendChoice {
+  const known = BACKEND_CHOICES as readonly string[];
+  if (!known.includes(name)) {
+    throw new ValueError(
+      `useBackend: unknown backend ${JSON.stringify(name)} (from ${source}). Known backends: ${formatNames(BACKEND_CHOICES)}.`,
+    );
+  }
+  return name as BackendChoice;
+}
+
+async function activate(name: BackendName): Promise<boolean> {
+  if (name === 'tensorflow' && loadNative() !== undefined) return false;
+  const ok = await tf.setBackend(name);
+  if (ok) await tf.ready();
+  return ok;
+}
+
+/**
+ * Selects the backend every tensor op after it runs on, and returns its name.
+ *
+ * - `'auto'` (the default): the name in `TFJS_BACKEND` when that is set, otherwise `tensorflow`
+ *   when @tensorflow/tfjs-node loads, else `wasm`, else `cpu`. It never throws for a missing or
+ *   broken tfjs-node: it prints one warning line and falls back to wasm.
+ * - `'tensorflow' | 'wasm' | 'cpu'`: exactly that backend, or an error saying why not.
+ */
+export async function useBackend(choice: BackendChoice | string = 'auto'): Promise<BackendName> {
+  let wanted = parseBackendChoice(choice, 'the argument');
+  const fromEnv = process.env[BACKEND_ENV_VAR];
+  if (wanted === 'auto' && fromEnv !== undefined && fromEnv !== '') {
+    wanted = parseBackendChoice(fromEnv, `the environment variable ${BACKEND_ENV_VAR}`);
+  }
+  if (wanted !== 'auto') {
+    if (wanted === 'tensorflow') {
+      const why = loadNative();
+      if (why !== undefined) {
+        throw new ValueError(
+          `useBackend: backend 'tensorflow' needs @tensorflow/tfjs-node, which did not load: ${why}. Run \`npm run setup:native\` to build it, or use 'wasm'.`,
+        );
+      }
+    }
+    if (!(await activate(wanted))) {
+      throw new ValueError(`useBackend: backend '${wanted}' failed to initialize.`);
+    }
+    return wanted;
+  }
+  if (await activate('tensorflow')) return 'tensorflow';
+  warnFallbackOnce();
+  if (await activate('wasm')) return 'wasm';
+  await activate('cpu');
+  return 'cpu';
+}
+
+let fallbackWarned = false;
+
+function warnFallbackOnce(): void {
+  if (fallbackWarned || nativeLoadError === undefined) return;
+  fallbackWarned = true;
+  const reason = nativeLoadError.startsWith("Cannot find module '@tensorflow/tfjs-node'")
+    ? 'is not installed'
+    : `did not load (${nativeLoadError})`;
+  console.warn(
+    `tfjs-keras-rnn: @tensorflow/tfjs-node ${reason}; using wasm. \`npm run setup:native\` builds it.`,
+  );
+}
+
+/** The name of the backend tensor ops run on now. */
+export function backendName(): string {
+  return tf.getBackend();
+}
