@@ -1,0 +1,374 @@
+"""Helpers that turn a Keras model (or one layer) into a reference fixture.
+
+The fixture format is version 1 of ``shared/fixtures/FORMAT.md``: Keras's own model JSON, the
+weights with their variable paths, forward cases, and optional ``gradients`` and ``training``
+sections. Everything here is written by real Keras: nothing in a fixture is typed by hand.
+
+Import this module before Keras (it selects the TensorFlow backend). A user who wants a fixture
+for their own model writes::
+
+    import sys; sys.path.insert(0, "python")
+    from fixturelib import write_model_fixture   # before `import keras`
+    import keras
+    model = ...                                   # any Sequential or Functional model
+    write_model_fixture(model, "my_model", "what it is", {"batch": x}, "out/fixtures")
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+# Must happen before TensorFlow or Keras is imported anywhere.
+os.environ["KERAS_BACKEND"] = "tensorflow"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Plain Eigen kernels: the same rounding on every x86 CPU, whatever its instruction set.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import keras  # noqa: E402
+
+FORMAT = "keras-reference-fixture"
+VERSION = 1
+SEED = 1234
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_DIR = REPO_ROOT / "__tests__" / "fixtures" / "keras"
+
+# One thread and deterministic ops: a rerun reproduces every bit of every fixture.
+tf.config.threading.set_intra_op_parallelism_threads(1)
+tf.config.threading.set_inter_op_parallelism_threads(1)
+tf.config.experimental.enable_op_determinism()
+
+# Loss names as Keras registers them (the strings `model.compile(loss=...)` accepts), mapped to
+# the loss classes. A fixture stores the name plus a separate `from_logits` flag; the loss object
+# is always built with Keras's default reduction ("sum_over_batch_size": the mean over the batch
+# and every other axis).
+LOSSES = {
+    "mean_squared_error": keras.losses.MeanSquaredError,
+    "mean_absolute_error": keras.losses.MeanAbsoluteError,
+    "binary_crossentropy": keras.losses.BinaryCrossentropy,
+    "categorical_crossentropy": keras.losses.CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": keras.losses.SparseCategoricalCrossentropy,
+}
+PROBABILISTIC_LOSSES = {"binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Values
+
+
+def tensor_json(x: Any, dtype: str | None = None) -> dict:
+    """A Tensor of the format: shape, dtype ("float32" or "int32"), flat row-major data."""
+    arr = np.asarray(x)
+    if dtype is None:
+        dtype = "int32" if np.issubdtype(arr.dtype, np.integer) else "float32"
+    if dtype == "int32":
+        data = np.ascontiguousarray(arr, dtype=np.int32).ravel().tolist()
+    elif dtype == "float32":
+        f32 = np.ascontiguousarray(arr, dtype=np.float32)
+        if not np.all(np.isfinite(f32)):
+            raise ValueError("tensor_json: expected finite float32 values, received NaN or Inf")
+        # tolist() gives the Python float of each float32 value; json writes its repr, which
+        # round-trips to the same float32.
+        data = f32.ravel().tolist()
+    else:
+        raise ValueError(f"tensor_json: expected dtype float32 or int32, received {dtype}")
+    return {"shape": [int(d) for d in arr.shape], "dtype": dtype, "data": data}
+
+
+def weights_json(variables: Iterable[Any], with_dtype: bool = True) -> list[dict]:
+    """Variables in the given order, named by Keras's `variable.path`."""
+    out = []
+    for v in variables:
+        t = tensor_json(to_numpy(v), str(v.dtype))
+        entry = {"name": v.path, "shape": t["shape"]}
+        if with_dtype:
+            entry["dtype"] = t["dtype"]
+        entry["data"] = t["data"]
+        out.append(entry)
+    return out
+
+
+def json_safe(obj: Any) -> Any:
+    """numpy scalars -> Python numbers, tuples -> lists, recursively (for get_config() output)."""
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return obj
+
+
+def generator_info(script: str | None = None) -> dict:
+    """Who wrote the fixture: versions, backend, and the script path relative to the repo root."""
+    if script is None:
+        main = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+        if main is not None and main.is_relative_to(REPO_ROOT):
+            script = main.relative_to(REPO_ROOT).as_posix()
+        else:
+            script = main.name if main is not None else "<interactive>"
+    return {
+        "keras": keras.__version__,
+        "tensorflow": tf.__version__,
+        "backend": keras.backend.backend(),
+        "python": platform.python_version(),
+        "script": script,
+        "seed": SEED,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Models and weights
+
+
+def fresh_session(seed: int = SEED) -> np.random.Generator:
+    """Forget earlier layers (so names restart at `sequential`, `simple_rnn`, ...) and reseed
+    Python, NumPy, TensorFlow and Keras. Returns a NumPy generator for inputs and targets."""
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def set_nonzero_biases(model: Any, rng: np.random.Generator, scale: float = 0.5) -> None:
+    """Give every bias uniform(-scale, scale) values and every embedding table uniform(-1, 1),
+    so that a reader that drops a bias, or reads the wrong row, gets visibly wrong numbers.
+    Kernels keep Keras's default initializers (glorot_uniform, orthogonal)."""
+    for v in model.weights:
+        leaf = v.path.rsplit("/", 1)[-1]
+        if leaf == "bias":
+            v.assign(rng.uniform(-scale, scale, size=v.shape).astype(np.float32))
+        elif leaf == "embeddings":
+            v.assign(rng.uniform(-1.0, 1.0, size=v.shape).astype(np.float32))
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """A Keras variable or TensorFlow tensor as a NumPy array."""
+    return np.asarray(x.numpy() if hasattr(x, "numpy") else x)
+
+
+def _as_list(x: Any) -> list:
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def forward_case(model: Any, name: str, inputs: Any, atol: float = 1e-5) -> dict:
+    """One case: the inputs and what `model(inputs, training=False)` returns, in order."""
+    ins = _as_list(inputs)
+    call_arg = ins if len(ins) > 1 else ins[0]
+    outs = model(call_arg, training=False)
+    return {
+        "name": name,
+        "inputs": [tensor_json(x) for x in ins],
+        "outputs": [tensor_json(to_numpy(o)) for o in _as_list(outs)],
+        "atol": atol,
+    }
+
+
+def _header(name: str | None, description: str, script: str | None) -> dict:
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "name": name,
+        "description": description,
+        "generator": generator_info(script),
+    }
+
+
+def model_fixture(model: Any, description: str, cases: Sequence[dict], name: str | None = None,
+                  script: str | None = None) -> dict:
+    """A model fixture. The weights are copied now, so later training does not change them."""
+    fixture = _header(name, description, script)
+    fixture["model"] = json.loads(model.to_json())
+    fixture["weights"] = weights_json(model.weights)
+    fixture["cases"] = list(cases)
+    return fixture
+
+
+def layer_fixture(layer: Any, description: str, input_shape: Sequence[int | None],
+                  cases: Sequence[dict], name: str | None = None, script: str | None = None) -> dict:
+    """A one-layer fixture: `layer` + `input_shape` in place of `model`."""
+    fixture = _header(name, description, script)
+    fixture["layer"] = {"class_name": layer.__class__.__name__,
+                        "config": json_safe(layer.get_config())}
+    fixture["input_shape"] = list(input_shape)
+    fixture["weights"] = weights_json(layer.weights)
+    fixture["cases"] = list(cases)
+    return fixture
+
+
+# ---------------------------------------------------------------------------------------------
+# Gradients and training
+
+
+def make_loss(name: str, from_logits: bool = False) -> Any:
+    """The keras.losses object for a registered loss name, default reduction."""
+    if name not in LOSSES:
+        raise ValueError(f"make_loss: expected one of {sorted(LOSSES)}, received {name!r}")
+    if from_logits and name not in PROBABILISTIC_LOSSES:
+        raise ValueError(f"make_loss: {name} has no from_logits option")
+    return LOSSES[name](from_logits=True) if from_logits else LOSSES[name]()
+
+
+def gradients_section(model: Any, loss: str, x: Any, y: Any, from_logits: bool = False,
+                      rtol: float = 1e-4, atol: float = 1e-6) -> dict:
+    """Loss and d(loss)/d(weight) for every trainable weight, training mode off."""
+    loss_fn = make_loss(loss, from_logits)
+    with tf.GradientTape() as tape:
+        y_pred = model(x, training=False)
+        value = loss_fn(y, y_pred)
+    grads = tape.gradient(value, model.trainable_weights)
+    return {
+        "loss": loss,
+        "from_logits": from_logits,
+        "x": tensor_json(x),
+        "y": tensor_json(y),
+        "loss_value": float(np.float32(value)),
+        "grads": [
+            {"name": v.path, "shape": [int(d) for d in v.shape],
+             "data": tensor_json(to_numpy(g), "float32")["data"]}
+            for v, g in zip(model.trainable_weights, grads)
+        ],
+        "rtol": rtol,
+        "atol": atol,
+    }
+
+
+def training_section(model: Any, optimizer: Any, loss: str, x: Any, y: Any, *, batch_size: int,
+                     epochs: int, from_logits: bool = False, metrics: Sequence[str] = (),
+                     rtol: float = 1e-3) -> dict:
+    """Compile and fit `model` in place from its current weights; record what Keras reports.
+
+    The compile block is {"optimizer": {"class_name", "config"}, "loss": <registered loss name>,
+    "from_logits": <bool>, "metrics": [...]}: `loss` is always the name string and
+    `from_logits` says whether the model's outputs are logits (the loss object Keras used is
+    `keras.losses.<Class>(from_logits=...)` with its default reduction)."""
+    config = json_safe(optimizer.get_config())
+    # jit_compile=False is what "auto" picks on a CPU-only machine; said explicitly so that a
+    # GPU machine regenerates the same numbers.
+    model.compile(optimizer=optimizer, loss=make_loss(loss, from_logits), metrics=list(metrics),
+                  jit_compile=False)
+    history = model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0)
+    return {
+        "compile": {
+            "optimizer": {"class_name": optimizer.__class__.__name__, "config": config},
+            "loss": loss,
+            "from_logits": from_logits,
+            "metrics": list(metrics),
+        },
+        "fit": {"batch_size": batch_size, "epochs": epochs, "shuffle": False},
+        "x": tensor_json(x),
+        "y": tensor_json(y),
+        "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
+        "final_weights": weights_json(model.weights, with_dtype=False),
+        "rtol": rtol,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking and writing
+
+
+def _check_tensor(t: Mapping, where: str) -> None:
+    size = int(np.prod(t["shape"], dtype=np.int64))
+    if len(t["data"]) != size:
+        raise AssertionError(f"{where}: shape {t['shape']} needs {size} values, has {len(t['data'])}")
+    kind = int if t.get("dtype") == "int32" else float
+    if not all(type(v) is kind for v in t["data"]):
+        raise AssertionError(f"{where}: expected every value to be a Python {kind.__name__}")
+
+
+def validate_fixture(fx: Mapping) -> None:
+    """Structural checks of a fixture (as written or as read back from disk)."""
+    assert fx["format"] == FORMAT and fx["version"] == VERSION, "bad format/version"
+    assert isinstance(fx["name"], str) and fx["name"], "fixture has no name"
+    assert ("model" in fx) != ("layer" in fx), f"{fx['name']}: needs exactly one of model/layer"
+    names = [w["name"] for w in fx["weights"]]
+    assert len(set(names)) == len(names), f"{fx['name']}: duplicate weight names {names}"
+    for w in fx["weights"]:
+        _check_tensor(w, f"{fx['name']} weight {w['name']}")
+    assert 1 <= len(fx["cases"]) <= 3, f"{fx['name']}: expected 1-3 cases"
+    for c in fx["cases"]:
+        for i, t in enumerate(c["inputs"] + c["outputs"]):
+            _check_tensor(t, f"{fx['name']} case {c['name']} tensor {i}")
+    shapes = {w["name"]: w["shape"] for w in fx["weights"]}
+    if "gradients" in fx:
+        g = fx["gradients"]
+        _check_tensor(g["x"], f"{fx['name']} gradients.x")
+        _check_tensor(g["y"], f"{fx['name']} gradients.y")
+        for gr in g["grads"]:
+            assert shapes[gr["name"]] == gr["shape"], f"{fx['name']}: grad {gr['name']} shape"
+            _check_tensor({**gr, "dtype": "float32"}, f"{fx['name']} grad {gr['name']}")
+    if "training" in fx:
+        tr = fx["training"]
+        _check_tensor(tr["x"], f"{fx['name']} training.x")
+        _check_tensor(tr["y"], f"{fx['name']} training.y")
+        assert [w["name"] for w in tr["final_weights"]] == names, f"{fx['name']}: final_weights"
+        for w in tr["final_weights"]:
+            assert shapes[w["name"]] == w["shape"], f"{fx['name']}: final weight {w['name']} shape"
+            _check_tensor({**w, "dtype": "float32"}, f"{fx['name']} final weight {w['name']}")
+        for key, vals in tr["history"].items():
+            assert len(vals) == tr["fit"]["epochs"], f"{fx['name']}: history {key} length"
+
+
+def dumps(obj: Any, level: int = 0) -> str:
+    """JSON with one key per line, but every list of plain values (tensor data, shapes) on one
+    line: readable structure, compact numbers. Floats use repr, so float32 values round-trip."""
+    pad = "  " * level
+    if isinstance(obj, dict) and obj:
+        items = [f"{pad}  {json.dumps(k)}: {dumps(v, level + 1)}" for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(obj, list) and any(isinstance(v, (dict, list)) for v in obj):
+        items = [f"{pad}  {dumps(v, level + 1)}" for v in obj]
+        return "[\n" + ",\n".join(items) + "\n" + pad + "]"
+    return json.dumps(obj, allow_nan=False)
+
+
+def write_fixture(fixture: Mapping, path: str | os.PathLike) -> Path:
+    """Validate, then write atomically: a temporary file in the same folder, renamed over the
+    target, so a failure never leaves a half-written fixture behind."""
+    validate_fixture(fixture)
+    target = Path(path)
+    if target.suffix != ".json":
+        target = target / f"{fixture['name']}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = dumps(fixture) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    validate_fixture(json.loads(target.read_text(encoding="utf-8")))
+    return target
+
+
+def write_model_fixture(model: Any, name: str, description: str,
+                        inputs: Mapping[str, Any] | Sequence[Any], path: str | os.PathLike = FIXTURE_DIR,
+                        *, atol: float = 1e-5, script: str | None = None) -> Path:
+    """Write a fixture for your own built Keras model, with its current weights.
+
+    - `inputs`: {case_name: array} (or {case_name: [array, ...]} for several model inputs), or a
+      list of arrays named case_0, case_1, ...; 1 to 3 cases. Integer arrays are stored as int32.
+    - `path`: a folder (the file is `<path>/<name>.json`) or a `.json` file path.
+    - `atol`: the absolute tolerance the fixture asks of readers (1e-5 suits tanh/sigmoid models).
+    - `script`: recorded as `generator.script`; defaults to the running script.
+    Returns the path written.
+    """
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(f"write_model_fixture: expected the tensorflow backend, "
+                         f"received {keras.backend.backend()}; import fixturelib before keras")
+    named = inputs.items() if isinstance(inputs, Mapping) else (
+        (f"case_{i}", x) for i, x in enumerate(inputs))
+    cases = [forward_case(model, case_name, x, atol) for case_name, x in named]
+    return write_fixture(model_fixture(model, description, cases, name=name, script=script), path)

@@ -1,0 +1,366 @@
+"""Forward-pass fixtures: one short function per fixture, named as the fixture file.
+
+Each function gets a NumPy generator from a fresh, seeded Keras session and returns the fixture
+dict (its name is filled in from the function name). Kernels keep Keras's default initializers;
+biases and embeddings get random values (`set_nonzero_biases`) so bias mistakes show.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import fixturelib as fl
+from fixturelib import forward_case, layer_fixture, model_fixture
+import numpy as np
+import keras
+from keras import layers
+
+FIXTURES = []
+
+
+def fixture(fn):
+    """Register a fixture function; the fixture's name is the function's name."""
+    FIXTURES.append(fn)
+    return fn
+
+
+def normal(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    return rng.normal(size=shape).astype(np.float32)
+
+
+def sequential(rng: np.random.Generator, *stack) -> keras.Sequential:
+    model = keras.Sequential(list(stack))
+    fl.set_nonzero_biases(model, rng)
+    return model
+
+
+def one_hot_letters(words: list[str], alphabet: str = "abcde") -> np.ndarray:
+    """[len(words), len(word), len(alphabet)] one-hot float32 letters."""
+    eye = np.eye(len(alphabet), dtype=np.float32)
+    return np.stack([eye[[alphabet.index(c) for c in w]] for w in words])
+
+
+def letter_ids(words: list[str], alphabet: str = "abcde") -> np.ndarray:
+    return np.array([[alphabet.index(c) for c in w] for w in words], dtype=np.int32)
+
+
+# --- SimpleRNN shapes ------------------------------------------------------------------------
+
+
+def _simple_rnn(rng, batch, steps, features, return_sequences):
+    model = sequential(rng, keras.Input(shape=(steps, features)),
+                       layers.SimpleRNN(4, return_sequences=return_sequences))
+    cases = [forward_case(model, "random_normal", normal(rng, batch, steps, features))]
+    return model, cases
+
+
+@fixture
+def simple_rnn_b2_t1_f3_last(rng):
+    model, cases = _simple_rnn(rng, 2, 1, 3, False)
+    return model_fixture(model, "SimpleRNN(4) on [2, 1, 3] (two samples, one step, three "
+                         "features), last output only", cases)
+
+
+@fixture
+def simple_rnn_b2_t1_f3_seq(rng):
+    model, cases = _simple_rnn(rng, 2, 1, 3, True)
+    return model_fixture(model, "SimpleRNN(4, return_sequences=True) on [2, 1, 3] (two samples, "
+                         "one step, three features)", cases)
+
+
+@fixture
+def simple_rnn_b1_t4_f2_last(rng):
+    model, cases = _simple_rnn(rng, 1, 4, 2, False)
+    return model_fixture(model, "SimpleRNN(4) on [1, 4, 2] (one sample, four steps, two "
+                         "features), last output only", cases)
+
+
+@fixture
+def simple_rnn_b1_t4_f2_seq(rng):
+    model, cases = _simple_rnn(rng, 1, 4, 2, True)
+    return model_fixture(model, "SimpleRNN(4, return_sequences=True) on [1, 4, 2] (one sample, "
+                         "four steps, two features)", cases)
+
+
+@fixture
+def simple_rnn_b1_t1(rng):
+    model, cases = _simple_rnn(rng, 1, 1, 3, False)
+    return model_fixture(model, "SimpleRNN(4) on [1, 1, 3]: batch size 1 and a single time step",
+                         cases)
+
+
+@fixture
+def simple_rnn_long_50_steps(rng):
+    model = sequential(rng, keras.Input(shape=(50, 3)),
+                       layers.SimpleRNN(6, return_sequences=True))
+    cases = [forward_case(model, "random_normal", normal(rng, 2, 50, 3))]
+    return model_fixture(model, "SimpleRNN(6, return_sequences=True) over a long sequence "
+                         "[2, 50, 3]: errors that grow with the step count show here", cases)
+
+
+@fixture
+def simple_rnn_input_shape_kwarg(rng):
+    with warnings.catch_warnings():
+        # Keras 3 still accepts the Keras 2 style but warns; the fixture exists to show that
+        # its JSON is the same as with keras.Input (an InputLayer with batch_shape).
+        warnings.simplefilter("ignore", UserWarning)
+        rnn = layers.SimpleRNN(5, return_sequences=True, input_shape=(3, 2))
+    model = sequential(rng, rnn, layers.Dense(2))
+    cases = [forward_case(model, "random_normal", normal(rng, 2, 3, 2))]
+    return model_fixture(model, "SimpleRNN(5, return_sequences=True, input_shape=(3, 2)) -> "
+                         "Dense(2): the input_shape= keyword style instead of keras.Input", cases)
+
+
+@fixture
+def functional_simple_rnn_dense(rng):
+    x = keras.Input(shape=(4, 3), name="sequence")
+    h = layers.SimpleRNN(5, return_sequences=True)(x)
+    h = layers.SimpleRNN(3)(h)
+    y = layers.Dense(2, activation="softmax")(h)
+    model = keras.Model(x, y)
+    fl.set_nonzero_biases(model, rng)
+    cases = [forward_case(model, "random_normal", normal(rng, 3, 4, 3))]
+    return model_fixture(model, "Functional model: Input(4, 3) -> SimpleRNN(5, seq) -> "
+                         "SimpleRNN(3) -> Dense(2, softmax)", cases)
+
+
+# --- stacking --------------------------------------------------------------------------------
+
+
+@fixture
+def simple_rnn_stacked2_dense1(rng):
+    model = sequential(rng, keras.Input(shape=(5, 2)),
+                       layers.SimpleRNN(4, return_sequences=True), layers.SimpleRNN(3),
+                       layers.Dense(1))
+    cases = [forward_case(model, "random_normal", normal(rng, 3, 5, 2))]
+    return model_fixture(model, "two stacked SimpleRNNs (4 units with return_sequences, then 3) "
+                         "-> Dense(1)", cases)
+
+
+@fixture
+def simple_rnn_stacked3_dense1(rng):
+    model = sequential(rng, keras.Input(shape=(5, 2)),
+                       layers.SimpleRNN(4, return_sequences=True),
+                       layers.SimpleRNN(5, return_sequences=True), layers.SimpleRNN(3),
+                       layers.Dense(1))
+    cases = [forward_case(model, "random_normal", normal(rng, 3, 5, 2))]
+    return model_fixture(model, "three stacked SimpleRNNs (4 and 5 units with return_sequences, "
+                         "then 3) -> Dense(1)", cases)
+
+
+def _stacked_cells(rng, return_sequences):
+    model = sequential(rng, keras.Input(shape=(4, 3)),
+                       layers.RNN([layers.SimpleRNNCell(4), layers.SimpleRNNCell(5)],
+                                  return_sequences=return_sequences))
+    cases = [forward_case(model, "random_normal", normal(rng, 2, 4, 3))]
+    return model, cases
+
+
+@fixture
+def stacked_cells_rnn_last(rng):
+    model, cases = _stacked_cells(rng, False)
+    return model_fixture(model, "keras.layers.RNN([SimpleRNNCell(4), SimpleRNNCell(5)]): one "
+                         "layer, two cells (StackedRNNCells), last output of the top cell", cases)
+
+
+@fixture
+def stacked_cells_rnn_seq(rng):
+    model, cases = _stacked_cells(rng, True)
+    return model_fixture(model, "keras.layers.RNN([SimpleRNNCell(4), SimpleRNNCell(5)], "
+                         "return_sequences=True): the top cell's output at every step", cases)
+
+
+# --- SimpleRNN options -----------------------------------------------------------------------
+
+
+def _activation(rng, activation):
+    model = sequential(rng, keras.Input(shape=(5, 3)),
+                       layers.SimpleRNN(4, activation=activation, return_sequences=True))
+    cases = [forward_case(model, "random_normal", normal(rng, 2, 5, 3))]
+    return model_fixture(model, f"SimpleRNN(4, activation='{activation}', return_sequences=True) "
+                         "on [2, 5, 3]", cases)
+
+
+@fixture
+def simple_rnn_activation_tanh(rng):
+    return _activation(rng, "tanh")
+
+
+@fixture
+def simple_rnn_activation_relu(rng):
+    return _activation(rng, "relu")
+
+
+@fixture
+def simple_rnn_activation_sigmoid(rng):
+    return _activation(rng, "sigmoid")
+
+
+@fixture
+def simple_rnn_activation_linear(rng):
+    return _activation(rng, "linear")
+
+
+@fixture
+def simple_rnn_no_bias(rng):
+    model = sequential(rng, keras.Input(shape=(4, 3)),
+                       layers.SimpleRNN(4, use_bias=False, return_sequences=True))
+    cases = [forward_case(model, "random_normal", normal(rng, 2, 4, 3))]
+    return model_fixture(model, "SimpleRNN(4, use_bias=False, return_sequences=True): no bias "
+                         "weight at all", cases)
+
+
+def _go_backwards(rng, return_sequences):
+    model = sequential(rng, keras.Input(shape=(5, 3)),
+                       layers.SimpleRNN(4, go_backwards=True, return_sequences=return_sequences))
+    cases = [forward_case(model, "random_normal", normal(rng, 2, 5, 3))]
+    return model, cases
+
+
+@fixture
+def simple_rnn_go_backwards_seq(rng):
+    model, cases = _go_backwards(rng, True)
+    return model_fixture(model, "SimpleRNN(4, go_backwards=True, return_sequences=True): the "
+                         "sequence is returned in processing order, so step 0 of the output "
+                         "saw only the last input step and the last output step is the final "
+                         "state", cases)
+
+
+@fixture
+def simple_rnn_go_backwards_last(rng):
+    model, cases = _go_backwards(rng, False)
+    return model_fixture(model, "SimpleRNN(4, go_backwards=True): the output after reading the "
+                         "input from its last step to its first", cases)
+
+
+def _return_state(rng, return_sequences):
+    layer = layers.SimpleRNN(4, return_state=True, return_sequences=return_sequences)
+    layer.build((None, 5, 3))
+    fl.set_nonzero_biases(layer, rng)
+    cases = [forward_case(layer, "random_normal", normal(rng, 2, 5, 3))]
+    return layer, cases
+
+
+@fixture
+def layer_simple_rnn_return_state(rng):
+    layer, cases = _return_state(rng, False)
+    return layer_fixture(layer, "one SimpleRNN(4, return_state=True) layer on [2, 5, 3]; "
+                         "outputs: the last output [2, 4], then the final state [2, 4]",
+                         [None, 5, 3], cases)
+
+
+@fixture
+def layer_simple_rnn_return_state_seq(rng):
+    layer, cases = _return_state(rng, True)
+    return layer_fixture(layer, "one SimpleRNN(4, return_state=True, return_sequences=True) "
+                         "layer on [2, 5, 3]; outputs: the sequence [2, 5, 4], then the final "
+                         "state [2, 4]", [None, 5, 3], cases)
+
+
+@fixture
+def simple_rnn_cell_dropout_inference(rng):
+    model = sequential(rng, keras.Input(shape=(4, 3)),
+                       layers.SimpleRNN(4, dropout=0.3, recurrent_dropout=0.2,
+                                        return_sequences=True))
+    cases = [forward_case(model, "random_normal", normal(rng, 2, 4, 3))]
+    return model_fixture(model, "SimpleRNN(4, dropout=0.3, recurrent_dropout=0.2, "
+                         "return_sequences=True) at inference: both dropouts must be ignored",
+                         cases)
+
+
+# --- Dense, Embedding, Dropout ---------------------------------------------------------------
+
+
+@fixture
+def simple_rnn_seq_dense_softmax_per_step(rng):
+    model = sequential(rng, keras.Input(shape=(4, 3)),
+                       layers.SimpleRNN(4, return_sequences=True),
+                       layers.Dense(5, activation="softmax"))
+    cases = [forward_case(model, "random_normal", normal(rng, 2, 4, 3))]
+    return model_fixture(model, "SimpleRNN(4, return_sequences=True) -> Dense(5, softmax): Dense "
+                         "on rank-3 input, applied at every step (softmax over the last axis)",
+                         cases)
+
+
+@fixture
+def embedding_simple_rnn_dense(rng):
+    model = sequential(rng, keras.Input(shape=(6,), dtype="int32"), layers.Embedding(10, 3),
+                       layers.SimpleRNN(4), layers.Dense(4, activation="softmax"))
+    ids = rng.integers(0, 10, size=(3, 6)).astype(np.int32)
+    cases = [forward_case(model, "random_ids", ids)]
+    return model_fixture(model, "Embedding(10, 3) -> SimpleRNN(4) -> Dense(4, softmax) on int32 "
+                         "token ids [3, 6]", cases)
+
+
+@fixture
+def simple_rnn_dropout_layer_inference(rng):
+    model = sequential(rng, keras.Input(shape=(4, 3)), layers.SimpleRNN(5), layers.Dropout(0.2),
+                       layers.Dense(2))
+    cases = [forward_case(model, "random_normal", normal(rng, 3, 4, 3))]
+    return model_fixture(model, "SimpleRNN(5) -> Dropout(0.2) -> Dense(2) at inference: the "
+                         "Dropout layer is the identity", cases)
+
+
+@fixture
+def dense_sigmoid_no_bias(rng):
+    model = sequential(rng, keras.Input(shape=(6,)),
+                       layers.Dense(4, activation="sigmoid", use_bias=False))
+    cases = [forward_case(model, "random_normal", normal(rng, 3, 6))]
+    return model_fixture(model, "Dense(4, activation='sigmoid', use_bias=False) on rank-2 input "
+                         "[3, 6]", cases)
+
+
+# --- the course's models ---------------------------------------------------------------------
+
+
+@fixture
+def letters_onehot_1step(rng):
+    model = sequential(rng, keras.Input(shape=(1, 5)), layers.SimpleRNN(3),
+                       layers.Dense(5, activation="softmax"))
+    cases = [forward_case(model, "letters_abcde", one_hot_letters(list("abcde"))),
+             forward_case(model, "random_normal", normal(rng, 2, 1, 5))]
+    return model_fixture(model, "letters model: one-hot 'a'..'e' as one step [batch, 1, 5] -> "
+                         "SimpleRNN(3) -> Dense(5, softmax)", cases)
+
+
+@fixture
+def letters_onehot_4steps(rng):
+    model = sequential(rng, keras.Input(shape=(4, 5)), layers.SimpleRNN(3),
+                       layers.Dense(5, activation="softmax"))
+    cases = [forward_case(model, "letters_abcd_bcde", one_hot_letters(["abcd", "bcde"])),
+             forward_case(model, "letters_abcd", one_hot_letters(["abcd"]))]
+    return model_fixture(model, "letters model: four one-hot letters [batch, 4, 5] -> "
+                         "SimpleRNN(3) -> Dense(5, softmax) predicting the next letter", cases)
+
+
+@fixture
+def letters_embedding_1step(rng):
+    model = sequential(rng, keras.Input(shape=(1,), dtype="int32"), layers.Embedding(5, 2),
+                       layers.SimpleRNN(3), layers.Dense(5, activation="softmax"))
+    cases = [forward_case(model, "letters_abcde", letter_ids(list("abcde")))]
+    return model_fixture(model, "letters model: int32 letter ids [batch, 1] -> Embedding(5, 2) -> "
+                         "SimpleRNN(3) -> Dense(5, softmax)", cases)
+
+
+@fixture
+def letters_embedding_4steps(rng):
+    model = sequential(rng, keras.Input(shape=(4,), dtype="int32"), layers.Embedding(5, 2),
+                       layers.SimpleRNN(3), layers.Dense(5, activation="softmax"))
+    cases = [forward_case(model, "letters_abcd_bcde", letter_ids(["abcd", "bcde"]))]
+    return model_fixture(model, "letters model: int32 letter ids [batch, 4] -> Embedding(5, 2) -> "
+                         "SimpleRNN(3) -> Dense(5, softmax)", cases)
+
+
+@fixture
+def stock_model(rng):
+    model = sequential(rng, keras.Input(shape=(60, 1)),
+                       layers.SimpleRNN(80, return_sequences=True), layers.Dropout(0.2),
+                       layers.SimpleRNN(100), layers.Dropout(0.2), layers.Dense(1))
+    # Three min-max scaled random walks, like windows of scaled prices.
+    walks = np.cumsum(rng.normal(size=(3, 60, 1)), axis=1)
+    lo, hi = walks.min(axis=1, keepdims=True), walks.max(axis=1, keepdims=True)
+    x = ((walks - lo) / (hi - lo)).astype(np.float32)
+    cases = [forward_case(model, "scaled_random_walks", x)]
+    return model_fixture(model, "the stock model: Input(60, 1) -> SimpleRNN(80, "
+                         "return_sequences=True) -> Dropout(0.2) -> SimpleRNN(100) -> "
+                         "Dropout(0.2) -> Dense(1), at inference on a batch of 3 windows", cases)
