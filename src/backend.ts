@@ -31,8 +31,8 @@ function loadNative(): string | undefined {
     nativeLoaded = true;
     return undefined;
   } catch (err) {
-    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    nativeLoadError = message ?? 'unknown error';
+    const message = err instanceof Error ? err.message : String(err);
+    nativeLoadError = message.split('\n')[0] || 'unknown error';
     return nativeLoadError;
   }
 }
@@ -63,7 +63,7 @@ async function activate(name: BackendName): Promise<boolean> {
  *   broken tfjs-node: it prints one warning line and falls back to wasm.
  * - `'tensorflow' | 'wasm' | 'cpu'`: exactly that backend, or an error saying why not.
  */
-export async function useBackend(choice: BackendChoice | string = 'auto'): Promise<BackendName> {
+export async function useBackend(choice: string = 'auto'): Promise<BackendName> {
   let wanted = parseBackendChoice(choice, 'the argument');
   const fromEnv = process.env[BACKEND_ENV_VAR];
   if (wanted === 'auto' && fromEnv !== undefined && fromEnv !== '') {

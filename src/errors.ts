@@ -24,7 +24,12 @@ export function formatNames(names: readonly string[]): string {
 }
 
 /** The error for a name that is not among the known ones; lists the known ones. */
-export function unknownNameError(subject: string, what: string, received: unknown, known: readonly string[]): ValueError {
+export function unknownNameError(
+  subject: string,
+  what: string,
+  received: unknown,
+  known: readonly string[],
+): ValueError {
   return new ValueError(
     `${subject}: unknown ${what} ${JSON.stringify(received)}. Known ${what}s: ${formatNames(known)}.`,
   );

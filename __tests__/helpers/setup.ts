@@ -4,7 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from '@jest/globals';
 
-type Numeric = tf.Tensor | number | number[] | number[][] | number[][][] | Float32Array | Int32Array;
+type Numeric =
+  tf.Tensor | number | number[] | number[][] | number[][][] | Float32Array | Int32Array;
 
 function flatten(value: Numeric): { values: number[]; shape: number[] } {
   if (value instanceof tf.Tensor) {
@@ -25,7 +26,9 @@ expect.extend({
    * Element-wise |actual - expected| <= atol + rtol * |expected|, with equal shapes.
    * NaN matches NaN; an infinity matches the same infinity.
    */
-  toBeAllClose(received: Numeric, expected: Numeric, atol = 1e-5, rtol = 0) {
+  toBeAllClose(received: Numeric, expected: Numeric, atolArg?: number, rtolArg?: number) {
+    const atol = atolArg ?? 1e-5;
+    const rtol = rtolArg ?? 0;
     const a = flatten(received);
     const b = flatten(expected);
     const sameShape =
@@ -39,8 +42,8 @@ expect.extend({
     let worst = -1;
     let worstDiff = 0;
     for (let i = 0; i < a.values.length; i++) {
-      const x = a.values[i];
-      const y = b.values[i];
+      const x = a.values[i] ?? Number.NaN;
+      const y = b.values[i] ?? Number.NaN;
       if (Number.isNaN(x) && Number.isNaN(y)) continue;
       if (x === y) continue;
       const diff = Math.abs(x - y);

@@ -1,0 +1,139 @@
+/**
+ * Dense: `output = activation(input · kernel + bias)` on the last axis. On a sequence
+ * `[samples, timesteps, features]` it applies the same weights at every step, as Keras does.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ValueError, checkPositiveInteger, formatShape } from '../errors';
+import { activationFn, canonicalActivation } from './activations';
+import {
+  type Initializer,
+  type InitializerSpec,
+  canonicalInitializer,
+  makeInitializer,
+  serializeInitializer,
+} from './initializers';
+import {
+  type BaseLayerArgs,
+  type Kwargs,
+  baseLayerArgs,
+  singleInput,
+  singleShape,
+} from './layer_args';
+import { defaultLayerName } from './naming';
+
+/** Options of Dense. */
+export interface DenseArgs extends BaseLayerArgs {
+  /** Number of outputs. A positive integer. */
+  units: number;
+  /** Keras activation name (`'softmax'`, `'relu'`, ...); null means linear. Default: null (linear). */
+  activation?: string | null;
+  /** Whether the layer adds a bias vector. Default: true. */
+  useBias?: boolean;
+  /** Initializer of `kernel` [features, units]. Default: 'glorot_uniform'. */
+  kernelInitializer?: InitializerSpec;
+  /** Initializer of `bias` [units]. Default: 'zeros'. */
+  biasInitializer?: InitializerSpec;
+}
+
+/** A fully-connected layer, Keras's `Dense`. */
+export class Dense extends tf.layers.Layer {
+  static className = 'Dense';
+  readonly units: number;
+  readonly activation: string;
+  readonly useBias: boolean;
+  readonly kernelInitializer: string | Initializer;
+  readonly biasInitializer: string | Initializer;
+  private kernel: tf.LayerVariable | null = null;
+  private bias: tf.LayerVariable | null = null;
+
+  constructor(args: DenseArgs) {
+    const units = checkPositiveInteger('Dense', 'units', args.units);
+    const activation = canonicalActivation('Dense', args.activation);
+    const kernelInitializer = canonicalInitializer(
+      'Dense',
+      args.kernelInitializer ?? 'glorot_uniform',
+    );
+    const biasInitializer = canonicalInitializer('Dense', args.biasInitializer ?? 'zeros');
+    super(baseLayerArgs({ ...args, name: args.name ?? defaultLayerName(Dense.className) }));
+    this.units = units;
+    this.activation = activation;
+    this.useBias = args.useBias ?? true;
+    this.kernelInitializer = kernelInitializer;
+    this.biasInitializer = biasInitializer;
+  }
+
+  private checkInputShape(shape: readonly (number | null)[]): void {
+    if (shape.length < 2) {
+      throw new ValueError(
+        `Dense '${this.name}': expected input of rank 2 or more [samples, ..., features], received shape ${formatShape(shape)}.`,
+      );
+    }
+    const features = this.kernel?.shape[0];
+    const last = shape[shape.length - 1];
+    if (features != null && last != null && last !== features) {
+      throw new ValueError(
+        `Dense '${this.name}': expected ${features} features on the last axis, as its weights were built for, received shape ${formatShape(shape)}.`,
+      );
+    }
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = singleShape(inputShape);
+    this.checkInputShape(shape);
+    const features = shape[shape.length - 1];
+    if (features == null) {
+      throw new ValueError(
+        `Dense '${this.name}': the last axis of the input must be known, received shape ${formatShape(shape)}.`,
+      );
+    }
+    this.kernel = this.addWeight(
+      'kernel',
+      [features, this.units],
+      'float32',
+      makeInitializer(this.kernelInitializer),
+    );
+    if (this.useBias) {
+      this.bias = this.addWeight(
+        'bias',
+        [this.units],
+        'float32',
+        makeInitializer(this.biasInitializer),
+      );
+    }
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const shape = singleShape(inputShape);
+    this.checkInputShape(shape);
+    return [...shape.slice(0, -1), this.units];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    const x = singleInput(`Dense '${this.name}'`, inputs);
+    this.checkInputShape(x.shape);
+    const kernel = this.kernel;
+    if (kernel === null) throw new Error(`Dense '${this.name}': called before it was built.`);
+    return tf.tidy(() => {
+      const features = x.shape[x.shape.length - 1];
+      const flat = x.rank === 2 ? x : tf.reshape(x, [-1, features]);
+      let y: tf.Tensor = tf.matMul(flat, kernel.read());
+      if (this.bias !== null) y = tf.add(y, this.bias.read());
+      if (x.rank !== 2) y = tf.reshape(y, [...x.shape.slice(0, -1), this.units]);
+      return activationFn(this.activation)(y);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      units: this.units,
+      activation: this.activation,
+      useBias: this.useBias,
+      kernelInitializer: serializeInitializer(this.kernelInitializer),
+      biasInitializer: serializeInitializer(this.biasInitializer),
+    };
+  }
+}
+
+tf.serialization.registerClass(Dense);

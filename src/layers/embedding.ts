@@ -1,0 +1,111 @@
+/**
+ * Embedding: integer indices in [0, inputDim) -> rows of a trainable [inputDim, outputDim]
+ * matrix. `[samples, timesteps]` indices become `[samples, timesteps, outputDim]`, ready for a
+ * recurrent layer.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ValueError, checkPositiveInteger } from '../errors';
+import {
+  type Initializer,
+  type InitializerSpec,
+  canonicalInitializer,
+  makeInitializer,
+  serializeInitializer,
+} from './initializers';
+import {
+  type BaseLayerArgs,
+  type Kwargs,
+  baseLayerArgs,
+  singleInput,
+  singleShape,
+} from './layer_args';
+import { defaultLayerName } from './naming';
+
+/** Options of Embedding. */
+export interface EmbeddingArgs extends BaseLayerArgs {
+  /** Size of the vocabulary: indices run from 0 to inputDim - 1. A positive integer. */
+  inputDim: number;
+  /** Size of each embedding vector. A positive integer. */
+  outputDim: number;
+  /** Initializer of `embeddings` [inputDim, outputDim]. Default: 'random_uniform' (±0.05, Keras's 'uniform'). */
+  embeddingsInitializer?: InitializerSpec;
+  /** Length of the index sequences (Keras 2's `input_length`); sets `inputShape` to `[inputLength]` when that is not given. Default: none. */
+  inputLength?: number;
+  /** Keras's `mask_zero`. Only false is supported: masking is not implemented yet. Default: false. */
+  maskZero?: boolean;
+}
+
+/** A lookup table from integer indices to dense vectors, Keras's `Embedding`. */
+export class Embedding extends tf.layers.Layer {
+  static className = 'Embedding';
+  readonly inputDim: number;
+  readonly outputDim: number;
+  readonly embeddingsInitializer: string | Initializer;
+  private embeddings: tf.LayerVariable | null = null;
+
+  constructor(args: EmbeddingArgs) {
+    const inputDim = checkPositiveInteger('Embedding', 'inputDim', args.inputDim);
+    const outputDim = checkPositiveInteger('Embedding', 'outputDim', args.outputDim);
+    const embeddingsInitializer = canonicalInitializer(
+      'Embedding',
+      args.embeddingsInitializer ?? 'random_uniform',
+    );
+    if (args.maskZero === true) {
+      throw new ValueError(
+        'Embedding: `maskZero: true` is not supported yet (recurrent layers here do not take masks); pad with a real index or use sequences of equal length.',
+      );
+    }
+    const inputShape =
+      args.inputShape ??
+      (args.inputLength !== undefined && args.batchInputShape === undefined
+        ? [args.inputLength]
+        : undefined);
+    super(
+      baseLayerArgs({
+        ...args,
+        inputShape,
+        name: args.name ?? defaultLayerName(Embedding.className),
+      }),
+    );
+    this.inputDim = inputDim;
+    this.outputDim = outputDim;
+    this.embeddingsInitializer = embeddingsInitializer;
+  }
+
+  override build(_inputShape: tf.Shape | tf.Shape[]): void {
+    this.embeddings = this.addWeight(
+      'embeddings',
+      [this.inputDim, this.outputDim],
+      'float32',
+      makeInitializer(this.embeddingsInitializer),
+    );
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return [...singleShape(inputShape), this.outputDim];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    const x = singleInput(`Embedding '${this.name}'`, inputs);
+    const embeddings = this.embeddings;
+    if (embeddings === null)
+      throw new Error(`Embedding '${this.name}': called before it was built.`);
+    return tf.tidy(() => {
+      const indices = x.dtype === 'int32' ? x : tf.cast(x, 'int32');
+      const rows = tf.gather(embeddings.read(), tf.reshape(indices, [-1]));
+      return tf.reshape(rows, [...x.shape, this.outputDim]);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      inputDim: this.inputDim,
+      outputDim: this.outputDim,
+      embeddingsInitializer: serializeInitializer(this.embeddingsInitializer),
+    };
+  }
+}
+
+tf.serialization.registerClass(Embedding);

@@ -1,0 +1,164 @@
+/**
+ * The time axis of recurrent layers, shared by SimpleRNN and StackedRNN: returnSequences,
+ * returnState, goBackwards, validation of the `[samples, timesteps, features]` input, and
+ * exposing the cells' weights as the layer's. The step math belongs to the cells' kernels.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ValueError } from '../../errors';
+import {
+  type BaseLayerArgs,
+  type Kwargs,
+  baseLayerArgs,
+  singleInput,
+  singleShape,
+} from '../layer_args';
+import { checkSequenceShape } from './sequence_shape';
+
+/** What a recurrent cell does for the layer that holds it. */
+export interface SequenceRunOptions {
+  goBackwards: boolean;
+  returnSequences: boolean;
+  training: boolean;
+}
+
+/** A recurrent cell: a tfjs layer that owns one step's weights and runs a whole sequence. */
+export interface RecurrentCell {
+  readonly name: string;
+  /** Size of the cell's state (and output) per sample. */
+  readonly units: number;
+  readonly built: boolean;
+  trainable: boolean;
+  readonly trainableWeights: tf.LayerVariable[];
+  readonly nonTrainableWeights: tf.LayerVariable[];
+  /** The number of input features the built weights expect. */
+  readonly inputFeatures: number | null;
+  build(inputShape: tf.Shape): void;
+  runSequence(
+    x: tf.Tensor3D,
+    options: SequenceRunOptions,
+  ): { output: tf.Tensor; state: tf.Tensor2D };
+  getConfig(): tf.serialization.ConfigDict;
+  dispose(): { refCountAfterDispose: number; numDisposedVariables: number };
+}
+
+/** Options of every recurrent layer. */
+export interface RNNArgs extends BaseLayerArgs {
+  /** Return the output of every step `[samples, timesteps, units]` (needed when another recurrent layer follows), or only the last `[samples, units]`. Default: false. */
+  returnSequences?: boolean;
+  /** Also return the final state(s) after the output. Default: false. */
+  returnState?: boolean;
+  /** Process the sequence from its last step to its first; returned sequences come in that order, as in Keras. Default: false. */
+  goBackwards?: boolean;
+}
+
+/** A layer that runs one or more recurrent cells over the time axis. */
+export abstract class RNN extends tf.layers.Layer {
+  readonly returnSequences: boolean;
+  readonly returnState: boolean;
+  readonly goBackwards: boolean;
+
+  protected constructor(args: RNNArgs) {
+    super(baseLayerArgs(args));
+    this.returnSequences = args.returnSequences ?? false;
+    this.returnState = args.returnState ?? false;
+    this.goBackwards = args.goBackwards ?? false;
+    this.supportsMasking = false;
+  }
+
+  /** The cells, from the input toward the output. */
+  abstract get cells(): readonly RecurrentCell[];
+
+  /** The class name used in messages, e.g. `SimpleRNN`. */
+  protected get subject(): string {
+    return `${this.getClassName()} '${this.name}'`;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = singleShape(inputShape);
+    checkSequenceShape(this.subject, shape, this.cells.at(0)?.inputFeatures);
+    let stepShape: tf.Shape = [shape[0] ?? null, shape[2] ?? null];
+    for (const cell of this.cells) {
+      if (!cell.built) cell.build(stepShape);
+      stepShape = [shape[0] ?? null, cell.units];
+    }
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    const shape = singleShape(inputShape);
+    checkSequenceShape(this.subject, shape);
+    const [samples, steps] = shape;
+    const last = this.lastCell();
+    const output: tf.Shape = this.returnSequences
+      ? [samples ?? null, steps ?? null, last.units]
+      : [samples ?? null, last.units];
+    if (!this.returnState) return output;
+    return [output, ...this.cells.map((cell): tf.Shape => [samples ?? null, cell.units])];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    const x = singleInput(this.subject, inputs);
+    checkSequenceShape(this.subject, x.shape, this.cells.at(0)?.inputFeatures);
+    const training = kwargs.training === true;
+    return tf.tidy(() => {
+      let sequence = x as tf.Tensor3D;
+      let output: tf.Tensor = sequence;
+      const states: tf.Tensor2D[] = [];
+      this.cells.forEach((cell, i) => {
+        const isLast = i === this.cells.length - 1;
+        // Every cell but the last feeds the next one all of its steps. Only the first reads
+        // backwards: the ones after it read its outputs, which are in processing order already.
+        const result = cell.runSequence(sequence, {
+          goBackwards: this.goBackwards && i === 0,
+          returnSequences: !isLast || this.returnSequences,
+          training,
+        });
+        states.push(result.state);
+        output = result.output;
+        sequence = result.output as tf.Tensor3D;
+      });
+      return this.returnState ? [output, ...states] : output;
+    });
+  }
+
+  override get trainable(): boolean {
+    return super.trainable;
+  }
+
+  override set trainable(value: boolean) {
+    super.trainable = value;
+    for (const cell of this.cells) cell.trainable = value;
+  }
+
+  override get trainableWeights(): tf.LayerVariable[] {
+    if (!this.trainable) return [];
+    return this.cells.flatMap((cell) => cell.trainableWeights);
+  }
+
+  override set trainableWeights(_weights: tf.LayerVariable[]) {
+    throw new ValueError(
+      `${this.subject}: its weights belong to its cells and cannot be replaced.`,
+    );
+  }
+
+  override get nonTrainableWeights(): tf.LayerVariable[] {
+    const cellWeights = this.cells.flatMap((cell) => cell.nonTrainableWeights);
+    if (this.trainable) return cellWeights;
+    return [...this.cells.flatMap((cell) => cell.trainableWeights), ...cellWeights];
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      returnSequences: this.returnSequences,
+      returnState: this.returnState,
+      goBackwards: this.goBackwards,
+    };
+  }
+
+  private lastCell(): RecurrentCell {
+    const last = this.cells.at(-1);
+    if (last === undefined) throw new ValueError(`${this.subject}: has no cells.`);
+    return last;
+  }
+}
