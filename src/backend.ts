@@ -31,7 +31,11 @@ function loadNative(): string | undefined {
     nativeLoaded = true;
     return undefined;
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    // Not `instanceof Error`: errors from another realm (jest's module registry) fail that test.
+    const message =
+      typeof err === 'object' && err !== null && 'message' in err && typeof err.message === 'string'
+        ? err.message
+        : String(err);
     nativeLoadError = message.split('\n')[0] || 'unknown error';
     return nativeLoadError;
   }
@@ -95,7 +99,7 @@ let fallbackWarned = false;
 function warnFallbackOnce(): void {
   if (fallbackWarned || nativeLoadError === undefined) return;
   fallbackWarned = true;
-  const reason = nativeLoadError.startsWith("Cannot find module '@tensorflow/tfjs-node'")
+  const reason = /Cannot find module '@tensorflow\/tfjs-node'/.test(nativeLoadError)
     ? 'is not installed'
     : `did not load (${nativeLoadError})`;
   console.warn(

@@ -65,9 +65,3 @@ expect.extend({
     };
   },
 });
-
-declare module 'expect' {
-  interface Matchers<R> {
-    toBeAllClose(expected: Numeric, atol?: number, rtol?: number): R;
-  }
-}
