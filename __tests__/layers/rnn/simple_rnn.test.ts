@@ -17,7 +17,7 @@ function setKnownWeights(layer: SimpleRNN, features: number, useBias: boolean, s
   const kernel = toMatrix(pseudoRandom(features * units, seed, 0.8), features, units);
   const recurrent = toMatrix(pseudoRandom(units * units, seed + 1, 0.8), units, units);
   const bias = useBias ? pseudoRandom(units, seed + 2, 0.5) : null;
-  const tensors = [tf.tensor2d(kernel), tf.tensor2d(recurrent)];
+  const tensors: tf.Tensor[] = [tf.tensor2d(kernel), tf.tensor2d(recurrent)];
   if (bias !== null) tensors.push(tf.tensor1d(bias));
   layer.setWeights(tensors);
   tf.dispose(tensors);
@@ -190,8 +190,9 @@ describe('SimpleRNN defaults and config', () => {
     const copy = new SimpleRNN(config as unknown as ConstructorParameters<typeof SimpleRNN>[0]);
     expect(copy.getConfig()).toEqual({ ...config, name: copy.name });
     const model = tf.sequential({ layers: [layer] });
-    const restored = tf.models.modelFromJSON(model.toJSON(null, false) as tf.io.ModelJSON);
-    return restored.then((m) => {
+    const json = model.toJSON(null, false);
+    if (typeof json === 'string') throw new Error('expected a JSON object');
+    return tf.models.modelFromJSON(json).then((m) => {
       expect(m.layers[0]).toBeInstanceOf(SimpleRNN);
       expect(m.layers[0]?.getConfig()).toEqual(config);
       m.dispose();
