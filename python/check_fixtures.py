@@ -1,12 +1,13 @@
-"""Read the fixtures back and recompute every forward case in float64 NumPy, without Keras.
+"""Read the fixtures back and recompute them in float64 NumPy, without Keras.
 
     python/.venv/bin/python python/check_fixtures.py
 
 A second, independent reading of each fixture: it checks the structure (shapes against data
-lengths, weight names), then runs the model from the JSON and the stored weights alone, and
-prints how far Keras's float32 outputs are from the float64 reference. It is what a reader in
-another language has to do, in miniature, and it fails if a fixture asks for an `atol` that
-Keras itself does not meet.
+lengths, weight names), runs every forward case from the JSON and the stored weights alone,
+checks `gradients` against central differences of the loss, and replays each `training` section
+(central-difference gradients, Keras 3's optimizer update rules). It is what a reader in another
+language has to do, in miniature, and it fails if a fixture asks for a tolerance that Keras's own
+float32 numbers do not meet against the float64 reference.
 """
 
 from __future__ import annotations
@@ -38,14 +39,15 @@ def array(t: dict) -> np.ndarray:
 class Weights:
     """Hands out the stored weights in order, checking each name's last parts."""
 
-    def __init__(self, entries: list[dict]):
-        self.entries, self.i = entries, 0
+    def __init__(self, names: list[str], values: list[np.ndarray], embedded=None):
+        self.names, self.values, self.i = names, values, 0
+        self.embedded = embedded  # replaces the Embedding layer's lookup result when given
 
     def take(self, suffix: str) -> np.ndarray:
-        w = self.entries[self.i]
-        assert w["name"].endswith(suffix), f"expected a weight ending {suffix}, got {w['name']}"
+        name = self.names[self.i]
+        assert name.endswith(suffix), f"expected a weight ending {suffix}, got {name}"
         self.i += 1
-        return array(w)
+        return self.values[self.i - 1]
 
 
 def cell_step_fn(cfg: dict, weights: Weights):
@@ -83,14 +85,18 @@ def run_layer(layer: dict, x: np.ndarray, weights: Weights) -> list[np.ndarray]:
         y = x @ weights.take("/kernel") + (weights.take("/bias") if cfg["use_bias"] else 0.0)
         return [ACTIVATIONS[cfg["activation"]](y)]
     if name == "Embedding":
-        return [weights.take("/embeddings")[x]]
+        table = weights.take("/embeddings")
+        return [table[x] if weights.embedded is None else weights.embedded]
     if name in ("SimpleRNN", "RNN"):
         return run_rnn(layer, x, weights)
     raise ValueError(f"check_fixtures: no reference for layer class {name}")
 
 
-def run(fx: dict, inputs: list[np.ndarray]) -> list[np.ndarray]:
-    weights = Weights(fx["weights"])
+def run(fx: dict, inputs: list[np.ndarray], values: list[np.ndarray] | None = None,
+        embedded: np.ndarray | None = None) -> list[np.ndarray]:
+    names = [w["name"] for w in fx["weights"]]
+    weights = Weights(names, values if values is not None else [array(w) for w in fx["weights"]],
+                      embedded)
     if "layer" in fx:
         outs = run_layer(fx["layer"], inputs[0], weights)
     else:
@@ -102,6 +108,190 @@ def run(fx: dict, inputs: list[np.ndarray]) -> list[np.ndarray]:
             outs = run_layer(layer, outs[0], weights)
     assert weights.i == len(fx["weights"]), "not every stored weight was used"
     return outs
+
+
+def loss_value(name: str, from_logits: bool, y: np.ndarray, p: np.ndarray) -> float:
+    """Keras's losses, reduced by the mean over the batch and every other axis."""
+    eps = 1e-7  # Keras clips probabilities to [eps, 1 - eps]
+    if name == "mean_squared_error":
+        return float(np.mean((y - p) ** 2))
+    if name == "binary_crossentropy":
+        if from_logits:
+            return float(np.mean(np.maximum(p, 0) - p * y + np.log1p(np.exp(-np.abs(p)))))
+        p = np.clip(p, eps, 1 - eps)
+        return float(np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p))))
+    if from_logits:
+        logp = p - p.max(-1, keepdims=True)
+        logp = logp - np.log(np.exp(logp).sum(-1, keepdims=True))
+    else:
+        logp = np.log(np.clip(p / p.sum(-1, keepdims=True), eps, 1 - eps))
+    if name == "categorical_crossentropy":
+        return float(np.mean(-(y * logp).sum(-1)))
+    if name == "sparse_categorical_crossentropy":
+        return float(np.mean(-np.take_along_axis(logp, y[..., None], -1)))
+    raise ValueError(f"check_fixtures: no reference for loss {name}")
+
+
+def check_gradients(fx: dict, samples_per_weight: int = 25) -> float:
+    """Central differences of the float64 reference loss against the stored gradients, on up
+    to `samples_per_weight` elements of each weight. Returns the worst |error| / tolerance."""
+    g = fx["gradients"]
+    x, y = array(g["x"]), array(g["y"])
+    values = [array(w) for w in fx["weights"]]
+    index = {w["name"]: i for i, w in enumerate(fx["weights"])}
+
+    def loss(vals):
+        return loss_value(g["loss"], g["from_logits"], y, run(fx, [x], vals)[0])
+
+    assert abs(loss(values) - g["loss_value"]) <= 1e-5 * max(1.0, abs(g["loss_value"])), (
+        f"loss {loss(values)} vs stored {g['loss_value']}")
+    rng, h, worst = np.random.default_rng(0), 1e-6, 0.0
+    for grad in g["grads"]:
+        k = index[grad["name"]]
+        stored = np.array(grad["data"]).reshape(grad["shape"])
+        flat = np.arange(stored.size)
+        if stored.size > samples_per_weight:
+            flat = rng.choice(flat, samples_per_weight, replace=False)
+        for j in flat:
+            up = [v.copy() for v in values]
+            down = [v.copy() for v in values]
+            up[k].flat[j] += h
+            down[k].flat[j] -= h
+            numeric = (loss(up) - loss(down)) / (2 * h)
+            err = abs(stored.flat[j] - numeric) / (g["atol"] + g["rtol"] * abs(numeric))
+            assert err <= 1, f"grad {grad['name']}[{j}]: {stored.flat[j]} vs {numeric}"
+            worst = max(worst, err)
+    return worst
+
+
+def numeric_grads(loss, values: list[np.ndarray], h: float = 1e-6) -> list[np.ndarray]:
+    """d(loss)/d(every weight element) by central differences, in float64."""
+    grads = []
+    for k, v in enumerate(values):
+        g = np.zeros_like(v)
+        for j in range(v.size):
+            old = v.flat[j]
+            v.flat[j] = old + h
+            up = loss(values)
+            v.flat[j] = old - h
+            down = loss(values)
+            v.flat[j] = old
+            g.flat[j] = (up - down) / (2 * h)
+        grads.append(g)
+    return grads
+
+
+def clip(grads: list[np.ndarray], cfg: dict) -> list[np.ndarray]:
+    if cfg.get("clipnorm"):
+        return [g * cfg["clipnorm"] / max(np.sqrt((g * g).sum()), cfg["clipnorm"]) for g in grads]
+    if cfg.get("global_clipnorm"):
+        norm = np.sqrt(sum((g * g).sum() for g in grads))
+        return [g * cfg["global_clipnorm"] * min(1 / norm, 1 / cfg["global_clipnorm"]) for g in grads]
+    if cfg.get("clipvalue"):
+        return [np.clip(g, -cfg["clipvalue"], cfg["clipvalue"]) for g in grads]
+    return grads
+
+
+def optimizer_step(name: str, cfg: dict, state: dict, t: int, w: np.ndarray, g: np.ndarray,
+                   k: int, g2: np.ndarray, gabs: np.ndarray):
+    """Keras 3's update rule for one variable `w` (updated in place) at step t (1-based).
+
+    `g2` and `gabs` stand for g * g and |g|. They differ for an Embedding table: Keras gets its
+    gradient as IndexedSlices, one row per lookup, and squares (or takes |.| of) each row before
+    rows of the same id are summed, so g2 is the sum of the squared rows, not the square of
+    their sum."""
+    lr, s = cfg["learning_rate"], state.setdefault(k, {})
+    if name == "SGD":
+        if cfg["momentum"] == 0:
+            w -= lr * g
+            return
+        m = s["m"] = cfg["momentum"] * s.get("m", 0.0) - lr * g
+        w += cfg["momentum"] * m - lr * g if cfg["nesterov"] else m
+    elif name == "Adam":
+        b1, b2 = cfg["beta_1"], cfg["beta_2"]
+        s["m"] = s.get("m", 0.0) + (g - s.get("m", 0.0)) * (1 - b1)
+        s["v"] = s.get("v", 0.0) + (g2 - s.get("v", 0.0)) * (1 - b2)
+        alpha = lr * np.sqrt(1 - b2**t) / (1 - b1**t)
+        w -= alpha * s["m"] / (np.sqrt(s["v"]) + cfg["epsilon"])
+    elif name == "Adamax":
+        b1 = cfg["beta_1"]
+        s["m"] = s.get("m", 0.0) + (g - s.get("m", 0.0)) * (1 - b1)
+        s["u"] = np.maximum(cfg["beta_2"] * s.get("u", 0.0), gabs)
+        w -= lr * s["m"] / ((1 - b1**t) * (s["u"] + cfg["epsilon"]))
+    elif name == "Adagrad":
+        s["acc"] = s.get("acc", cfg["initial_accumulator_value"]) + g2
+        w -= lr * g / np.sqrt(s["acc"] + cfg["epsilon"])
+    elif name == "RMSprop":
+        rho = cfg["rho"]
+        s["v"] = rho * s.get("v", 0.0) + (1 - rho) * g2
+        denom = s["v"] + cfg["epsilon"]
+        if cfg["centered"]:
+            s["a"] = rho * s.get("a", 0.0) + (1 - rho) * g
+            denom = denom - s["a"] ** 2
+        inc = lr * g / np.sqrt(denom)
+        if cfg["momentum"] > 0:
+            inc = s["mom"] = cfg["momentum"] * s.get("mom", 0.0) + inc
+        w -= inc
+    else:
+        raise ValueError(f"check_fixtures: no reference for optimizer {name}")
+
+
+def accuracy(y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Keras's "accuracy" as it resolves it from the shapes, per sample (and step)."""
+    if p.shape[-1] == 1:
+        return (y == (p > 0.5)).astype(float)[..., 0]
+    if y.ndim < p.ndim:
+        return (p.argmax(-1) == y).astype(float)
+    return (p.argmax(-1) == y.argmax(-1)).astype(float)
+
+
+def check_training(fx: dict) -> float:
+    """Replay the fit in float64 (gradients by central differences, Keras's update rules) and
+    compare the per-epoch history and the final weights. Returns the worst relative error."""
+    tr = fx["training"]
+    opt = tr["compile"]["optimizer"]
+    loss_name, from_logits = tr["compile"]["loss"], tr["compile"]["from_logits"]
+    x, y = array(tr["x"]), array(tr["y"])
+    values = [array(w) for w in fx["weights"]]
+    state, t, worst = {}, 0, 0.0
+    bs = tr["fit"]["batch_size"]
+    tables = [i for i, w in enumerate(fx["weights"]) if w["name"].endswith("/embeddings")]
+    table = tables[0] if tables else None
+    for epoch in range(tr["fit"]["epochs"]):
+        sums = {"loss": 0.0, "accuracy": 0.0}
+        for start in range(0, len(x), bs):
+            xb, yb = x[start:start + bs], y[start:start + bs]
+
+            def loss(vals):
+                return loss_value(loss_name, from_logits, yb, run(fx, [xb], vals)[0])
+
+            pred = run(fx, [xb], values)[0]
+            sums["loss"] += loss(values) * len(xb)
+            sums["accuracy"] += accuracy(yb, pred).mean() * len(xb)
+            t += 1
+            grads = clip(numeric_grads(loss, values), opt["config"])
+            squares, absolutes = [g * g for g in grads], [np.abs(g) for g in grads]
+            if table is not None:  # per-lookup rows, as Keras's IndexedSlices gradient has them
+                rows = numeric_grads(lambda e: loss_value(loss_name, from_logits, yb,
+                                                          run(fx, [xb], values, e[0])[0]),
+                                     [values[table][xb]])[0]
+                for agg, f in ((squares, np.square), (absolutes, np.abs)):
+                    agg[table] = np.zeros_like(values[table])
+                    np.add.at(agg[table], xb, f(rows))
+            for k, (w, g) in enumerate(zip(values, grads)):
+                optimizer_step(opt["class_name"], opt["config"], state, t, w, g, k, squares[k],
+                               absolutes[k])
+        for key, history in tr["history"].items():
+            want, got = history[epoch], sums[key] / len(x)
+            err = abs(got - want) / abs(want)
+            assert err <= tr["rtol"], f"history {key}[{epoch}]: float64 {got} vs keras {want}"
+            worst = max(worst, err)
+    for w, final in zip(values, tr["final_weights"]):
+        stored = np.array(final["data"]).reshape(final["shape"])
+        err = float((np.abs(w - stored) / (tr["atol"] / tr["rtol"] + np.abs(stored))).max())
+        assert err <= tr["rtol"], f"final {final['name']}: relative error {err:.1e}"
+        worst = max(worst, err)
+    return worst
 
 
 def check(path: Path) -> float:
@@ -124,6 +314,12 @@ def check(path: Path) -> float:
             assert set(got_names) <= set(names), f"{section} names unknown: {got_names}"
             for g in fx[section][key]:
                 assert len(g["data"]) == int(np.prod(g["shape"])), f"{section} {g['name']}"
+    if "gradients" in fx:
+        grad_worst = check_gradients(fx)
+        print(f"     {fx['name']}: gradients within {grad_worst:.2f} of their tolerance")
+    if "training" in fx:
+        print(f"     {fx['name']}: training replay, worst relative error "
+              f"{check_training(fx):.1e}")
     return worst
 
 

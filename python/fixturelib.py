@@ -108,8 +108,9 @@ def json_safe(obj: Any) -> Any:
     return obj
 
 
-def generator_info(script: str | None = None) -> dict:
-    """Who wrote the fixture: versions, backend, and the script path relative to the repo root."""
+def generator_info(script: str | None = None, seed: int | None = None) -> dict:
+    """Who wrote the fixture: versions, backend, the script path relative to the repo root, and
+    the random seed it set (None when the caller did not say)."""
     if script is None:
         main = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
         if main is not None and main.is_relative_to(REPO_ROOT):
@@ -122,7 +123,7 @@ def generator_info(script: str | None = None) -> dict:
         "backend": keras.backend.backend(),
         "python": platform.python_version(),
         "script": script,
-        "seed": SEED,
+        "seed": seed,
     }
 
 
@@ -155,13 +156,19 @@ def to_numpy(x: Any) -> np.ndarray:
     return np.asarray(x.numpy() if hasattr(x, "numpy") else x)
 
 
+def _as_input(x: Any) -> np.ndarray:
+    """Float arrays as float32 and integer arrays as int32: exactly what the fixture stores."""
+    arr = np.asarray(x)
+    return arr.astype(np.int32 if np.issubdtype(arr.dtype, np.integer) else np.float32)
+
+
 def _as_list(x: Any) -> list:
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
 def forward_case(model: Any, name: str, inputs: Any, atol: float = 1e-5) -> dict:
     """One case: the inputs and what `model(inputs, training=False)` returns, in order."""
-    ins = _as_list(inputs)
+    ins = [_as_input(x) for x in _as_list(inputs)]
     call_arg = ins if len(ins) > 1 else ins[0]
     outs = model(call_arg, training=False)
     return {
@@ -172,20 +179,20 @@ def forward_case(model: Any, name: str, inputs: Any, atol: float = 1e-5) -> dict
     }
 
 
-def _header(name: str | None, description: str, script: str | None) -> dict:
+def _header(name: str | None, description: str, script: str | None, seed: int | None) -> dict:
     return {
         "format": FORMAT,
         "version": VERSION,
         "name": name,
         "description": description,
-        "generator": generator_info(script),
+        "generator": generator_info(script, seed),
     }
 
 
 def model_fixture(model: Any, description: str, cases: Sequence[dict], name: str | None = None,
-                  script: str | None = None) -> dict:
+                  script: str | None = None, seed: int | None = None) -> dict:
     """A model fixture. The weights are copied now, so later training does not change them."""
-    fixture = _header(name, description, script)
+    fixture = _header(name, description, script, seed)
     fixture["model"] = json.loads(model.to_json())
     fixture["weights"] = weights_json(model.weights)
     fixture["cases"] = list(cases)
@@ -193,9 +200,10 @@ def model_fixture(model: Any, description: str, cases: Sequence[dict], name: str
 
 
 def layer_fixture(layer: Any, description: str, input_shape: Sequence[int | None],
-                  cases: Sequence[dict], name: str | None = None, script: str | None = None) -> dict:
+                  cases: Sequence[dict], name: str | None = None, script: str | None = None,
+                  seed: int | None = None) -> dict:
     """A one-layer fixture: `layer` + `input_shape` in place of `model`."""
-    fixture = _header(name, description, script)
+    fixture = _header(name, description, script, seed)
     fixture["layer"] = {"class_name": layer.__class__.__name__,
                         "config": json_safe(layer.get_config())}
     fixture["input_shape"] = list(input_shape)
@@ -220,11 +228,14 @@ def make_loss(name: str, from_logits: bool = False) -> Any:
 def gradients_section(model: Any, loss: str, x: Any, y: Any, from_logits: bool = False,
                       rtol: float = 1e-4, atol: float = 1e-6) -> dict:
     """Loss and d(loss)/d(weight) for every trainable weight, training mode off."""
+    x, y = _as_input(x), _as_input(y)
     loss_fn = make_loss(loss, from_logits)
     with tf.GradientTape() as tape:
         y_pred = model(x, training=False)
         value = loss_fn(y, y_pred)
-    grads = tape.gradient(value, model.trainable_weights)
+    # An Embedding's gradient comes as IndexedSlices (one row per looked-up id); densify it,
+    # which sums the rows of repeated ids and leaves unused rows zero.
+    grads = [tf.convert_to_tensor(g) for g in tape.gradient(value, model.trainable_weights)]
     return {
         "loss": loss,
         "from_logits": from_logits,
@@ -243,13 +254,14 @@ def gradients_section(model: Any, loss: str, x: Any, y: Any, from_logits: bool =
 
 def training_section(model: Any, optimizer: Any, loss: str, x: Any, y: Any, *, batch_size: int,
                      epochs: int, from_logits: bool = False, metrics: Sequence[str] = (),
-                     rtol: float = 1e-3) -> dict:
+                     rtol: float = 1e-3, atol: float = 1e-6) -> dict:
     """Compile and fit `model` in place from its current weights; record what Keras reports.
 
     The compile block is {"optimizer": {"class_name", "config"}, "loss": <registered loss name>,
     "from_logits": <bool>, "metrics": [...]}: `loss` is always the name string and
     `from_logits` says whether the model's outputs are logits (the loss object Keras used is
     `keras.losses.<Class>(from_logits=...)` with its default reduction)."""
+    x, y = _as_input(x), _as_input(y)
     config = json_safe(optimizer.get_config())
     # jit_compile=False is what "auto" picks on a CPU-only machine; said explicitly so that a
     # GPU machine regenerates the same numbers.
@@ -269,6 +281,7 @@ def training_section(model: Any, optimizer: Any, loss: str, x: Any, y: Any, *, b
         "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
         "final_weights": weights_json(model.weights, with_dtype=False),
         "rtol": rtol,
+        "atol": atol,
     }
 
 
@@ -355,7 +368,8 @@ def write_fixture(fixture: Mapping, path: str | os.PathLike) -> Path:
 
 def write_model_fixture(model: Any, name: str, description: str,
                         inputs: Mapping[str, Any] | Sequence[Any], path: str | os.PathLike = FIXTURE_DIR,
-                        *, atol: float = 1e-5, script: str | None = None) -> Path:
+                        *, atol: float = 1e-5, script: str | None = None,
+                        seed: int | None = None) -> Path:
     """Write a fixture for your own built Keras model, with its current weights.
 
     - `inputs`: {case_name: array} (or {case_name: [array, ...]} for several model inputs), or a
@@ -363,6 +377,7 @@ def write_model_fixture(model: Any, name: str, description: str,
     - `path`: a folder (the file is `<path>/<name>.json`) or a `.json` file path.
     - `atol`: the absolute tolerance the fixture asks of readers (1e-5 suits tanh/sigmoid models).
     - `script`: recorded as `generator.script`; defaults to the running script.
+    - `seed`: recorded as `generator.seed`: the seed you gave `keras.utils.set_random_seed`, if any.
     Returns the path written.
     """
     if keras.backend.backend() != "tensorflow":
@@ -371,4 +386,5 @@ def write_model_fixture(model: Any, name: str, description: str,
     named = inputs.items() if isinstance(inputs, Mapping) else (
         (f"case_{i}", x) for i, x in enumerate(inputs))
     cases = [forward_case(model, case_name, x, atol) for case_name, x in named]
-    return write_fixture(model_fixture(model, description, cases, name=name, script=script), path)
+    fixture = model_fixture(model, description, cases, name=name, script=script, seed=seed)
+    return write_fixture(fixture, path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 
 import fixturelib as fl
-from fixturelib import forward_case, layer_fixture, model_fixture
+from fixturelib import forward_case, gradients_section, layer_fixture, model_fixture
 import numpy as np
 import keras
 from keras import layers
@@ -32,6 +32,12 @@ def sequential(rng: np.random.Generator, *stack) -> keras.Sequential:
     model = keras.Sequential(list(stack))
     fl.set_nonzero_biases(model, rng)
     return model
+
+
+def with_gradients(fixture: dict, model, loss: str, x, y, from_logits: bool = False) -> dict:
+    """Add the optional `gradients` section: d(loss)/d(trainable weights) at the stored weights."""
+    fixture["gradients"] = gradients_section(model, loss, x, y, from_logits=from_logits)
+    return fixture
 
 
 def one_hot_letters(words: list[str], alphabet: str = "abcde") -> np.ndarray:
@@ -133,8 +139,9 @@ def simple_rnn_stacked2_dense1(rng):
                        layers.SimpleRNN(4, return_sequences=True), layers.SimpleRNN(3),
                        layers.Dense(1))
     cases = [forward_case(model, "random_normal", normal(rng, 3, 5, 2))]
-    return model_fixture(model, "two stacked SimpleRNNs (4 units with return_sequences, then 3) "
-                         "-> Dense(1)", cases)
+    fx = model_fixture(model, "two stacked SimpleRNNs (4 units with return_sequences, then 3) "
+                       "-> Dense(1); gradients of mean_squared_error", cases)
+    return with_gradients(fx, model, "mean_squared_error", normal(rng, 3, 5, 2), normal(rng, 3, 1))
 
 
 @fixture
@@ -166,19 +173,27 @@ def stacked_cells_rnn_last(rng):
 @fixture
 def stacked_cells_rnn_seq(rng):
     model, cases = _stacked_cells(rng, True)
-    return model_fixture(model, "keras.layers.RNN([SimpleRNNCell(4), SimpleRNNCell(5)], "
-                         "return_sequences=True): the top cell's output at every step", cases)
+    fx = model_fixture(model, "keras.layers.RNN([SimpleRNNCell(4), SimpleRNNCell(5)], "
+                       "return_sequences=True): the top cell's output at every step; gradients "
+                       "of mean_squared_error over the whole sequence", cases)
+    return with_gradients(fx, model, "mean_squared_error", normal(rng, 2, 4, 3),
+                          normal(rng, 2, 4, 5))
 
 
 # --- SimpleRNN options -----------------------------------------------------------------------
 
 
-def _activation(rng, activation):
+def _activation(rng, activation, gradients=False):
     model = sequential(rng, keras.Input(shape=(5, 3)),
                        layers.SimpleRNN(4, activation=activation, return_sequences=True))
     cases = [forward_case(model, "random_normal", normal(rng, 2, 5, 3))]
-    return model_fixture(model, f"SimpleRNN(4, activation='{activation}', return_sequences=True) "
-                         "on [2, 5, 3]", cases)
+    description = f"SimpleRNN(4, activation='{activation}', return_sequences=True) on [2, 5, 3]"
+    if not gradients:
+        return model_fixture(model, description, cases)
+    fx = model_fixture(model, description + "; gradients of mean_squared_error over the "
+                       "sequence", cases)
+    return with_gradients(fx, model, "mean_squared_error", normal(rng, 2, 5, 3),
+                          normal(rng, 2, 5, 4))
 
 
 @fixture
@@ -188,7 +203,7 @@ def simple_rnn_activation_tanh(rng):
 
 @fixture
 def simple_rnn_activation_relu(rng):
-    return _activation(rng, "relu")
+    return _activation(rng, "relu", gradients=True)
 
 
 @fixture
@@ -206,8 +221,10 @@ def simple_rnn_no_bias(rng):
     model = sequential(rng, keras.Input(shape=(4, 3)),
                        layers.SimpleRNN(4, use_bias=False, return_sequences=True))
     cases = [forward_case(model, "random_normal", normal(rng, 2, 4, 3))]
-    return model_fixture(model, "SimpleRNN(4, use_bias=False, return_sequences=True): no bias "
-                         "weight at all", cases)
+    fx = model_fixture(model, "SimpleRNN(4, use_bias=False, return_sequences=True): no bias "
+                       "weight at all; gradients of mean_squared_error", cases)
+    return with_gradients(fx, model, "mean_squared_error", normal(rng, 2, 4, 3),
+                          normal(rng, 2, 4, 4))
 
 
 def _go_backwards(rng, return_sequences):
@@ -220,17 +237,22 @@ def _go_backwards(rng, return_sequences):
 @fixture
 def simple_rnn_go_backwards_seq(rng):
     model, cases = _go_backwards(rng, True)
-    return model_fixture(model, "SimpleRNN(4, go_backwards=True, return_sequences=True): the "
-                         "sequence is returned in processing order, so step 0 of the output "
-                         "saw only the last input step and the last output step is the final "
-                         "state", cases)
+    fx = model_fixture(model, "SimpleRNN(4, go_backwards=True, return_sequences=True): the "
+                       "sequence is returned in processing order, so step 0 of the output saw "
+                       "only the last input step and the last output step is the final state; "
+                       "gradients of mean_squared_error over the sequence", cases)
+    return with_gradients(fx, model, "mean_squared_error", normal(rng, 2, 5, 3),
+                          normal(rng, 2, 5, 4))
 
 
 @fixture
 def simple_rnn_go_backwards_last(rng):
     model, cases = _go_backwards(rng, False)
-    return model_fixture(model, "SimpleRNN(4, go_backwards=True): the output after reading the "
-                         "input from its last step to its first", cases)
+    fx = model_fixture(model, "SimpleRNN(4, go_backwards=True): the output after reading the "
+                       "input from its last step to its first; gradients of mean_squared_error",
+                       cases)
+    return with_gradients(fx, model, "mean_squared_error", normal(rng, 2, 5, 3),
+                          normal(rng, 2, 4))
 
 
 def _return_state(rng, return_sequences):
@@ -277,9 +299,12 @@ def simple_rnn_seq_dense_softmax_per_step(rng):
                        layers.SimpleRNN(4, return_sequences=True),
                        layers.Dense(5, activation="softmax"))
     cases = [forward_case(model, "random_normal", normal(rng, 2, 4, 3))]
-    return model_fixture(model, "SimpleRNN(4, return_sequences=True) -> Dense(5, softmax): Dense "
-                         "on rank-3 input, applied at every step (softmax over the last axis)",
-                         cases)
+    fx = model_fixture(model, "SimpleRNN(4, return_sequences=True) -> Dense(5, softmax): Dense "
+                       "on rank-3 input, applied at every step (softmax over the last axis); "
+                       "gradients of sparse_categorical_crossentropy with one class id per "
+                       "step, y [batch, T] (the loss is the mean over batch and steps)", cases)
+    y = rng.integers(0, 5, size=(3, 4)).astype(np.int32)
+    return with_gradients(fx, model, "sparse_categorical_crossentropy", normal(rng, 3, 4, 3), y)
 
 
 @fixture
@@ -288,8 +313,12 @@ def embedding_simple_rnn_dense(rng):
                        layers.SimpleRNN(4), layers.Dense(4, activation="softmax"))
     ids = rng.integers(0, 10, size=(3, 6)).astype(np.int32)
     cases = [forward_case(model, "random_ids", ids)]
-    return model_fixture(model, "Embedding(10, 3) -> SimpleRNN(4) -> Dense(4, softmax) on int32 "
-                         "token ids [3, 6]", cases)
+    fx = model_fixture(model, "Embedding(10, 3) -> SimpleRNN(4) -> Dense(4, softmax) on int32 "
+                       "token ids [3, 6]; gradients of sparse_categorical_crossentropy, "
+                       "including the embedding table's (rows of unused ids are zero)", cases)
+    x = rng.integers(0, 10, size=(4, 6)).astype(np.int32)
+    y = rng.integers(0, 4, size=(4,)).astype(np.int32)
+    return with_gradients(fx, model, "sparse_categorical_crossentropy", x, y)
 
 
 @fixture
@@ -361,6 +390,8 @@ def stock_model(rng):
     lo, hi = walks.min(axis=1, keepdims=True), walks.max(axis=1, keepdims=True)
     x = ((walks - lo) / (hi - lo)).astype(np.float32)
     cases = [forward_case(model, "scaled_random_walks", x)]
-    return model_fixture(model, "the stock model: Input(60, 1) -> SimpleRNN(80, "
-                         "return_sequences=True) -> Dropout(0.2) -> SimpleRNN(100) -> "
-                         "Dropout(0.2) -> Dense(1), at inference on a batch of 3 windows", cases)
+    fx = model_fixture(model, "the stock model: Input(60, 1) -> SimpleRNN(80, "
+                       "return_sequences=True) -> Dropout(0.2) -> SimpleRNN(100) -> "
+                       "Dropout(0.2) -> Dense(1), at inference on a batch of 3 windows; "
+                       "gradients of mean_squared_error with training off (no dropout)", cases)
+    return with_gradients(fx, model, "mean_squared_error", x, rng.uniform(size=(3, 1)))

@@ -22,9 +22,10 @@ os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 
 import fixturelib as fl  # noqa: E402  (sets up TensorFlow before anything else imports it)
 import forward_fixtures  # noqa: E402
+import training_fixtures  # noqa: E402,F401  (its @fixture functions register themselves)
 
 SCRIPT = "python/generate_fixtures.py"
-ALL = forward_fixtures.FIXTURES
+ALL = forward_fixtures.FIXTURES  # every @fixture function, in definition order
 
 
 def build(fn) -> dict:
@@ -32,6 +33,7 @@ def build(fn) -> dict:
     fixture = fn(rng)
     fixture["name"] = fn.__name__
     fixture["generator"]["script"] = SCRIPT
+    fixture["generator"]["seed"] = fl.SEED
     return fixture
 
 
