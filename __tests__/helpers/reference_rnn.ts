@@ -14,6 +14,8 @@ function stepActivation(name: string, v: number): number {
       return 1 / (1 + Math.exp(-v));
     case 'linear':
       return v;
+    case 'elu':
+      return v > 0 ? v : Math.exp(v) - 1;
     default:
       throw new Error(`reference: no activation ${name}`);
   }

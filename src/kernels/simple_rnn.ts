@@ -1,69 +1,29 @@
 /**
- * The SimpleRNN recurrence over a whole sequence, as pure functions of tensors:
+ * The SimpleRNN layer's kernel over a whole sequence:
  *
  *   h_t = act(x_t · W + h_{t-1} · U + b),   h_0 = initial state (zeros by default)
  *
- * The input projection `x · W + b` of every step is one matMul before the loop; each step then
- * costs one matMul, one add and the activation. No configs and no layers here: a layer passes
- * tensors and plain options in, and gets tensors back.
+ * The input projection of every step is one matMul before the loop (time-major, so each step's
+ * slice is contiguous); the recurrence runs in the fused kernel with hand-written BPTT when the
+ * activation allows it, else step by step with automatic differentiation. No configs and no
+ * layers here: tensors and plain options in, tensors out.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ActivationFn } from '../layers/activations';
+import { fusedSimpleRnnRecurrence, isFusedActivation } from './simple_rnn_fused';
+import {
+  type SimpleRnnSequenceOptions,
+  type SimpleRnnSequenceResult,
+  type SimpleRnnWeights,
+  simpleRnnSequenceReference,
+} from './simple_rnn_reference';
 
-/** One SimpleRNN cell's weights, in Keras's layouts. */
-export interface SimpleRnnWeights {
-  /** [features, units] */
-  kernel: tf.Tensor2D;
-  /** [units, units] */
-  recurrentKernel: tf.Tensor2D;
-  /** [units], or null without bias. */
-  bias: tf.Tensor1D | null;
-}
+export type { SimpleRnnSequenceOptions, SimpleRnnSequenceResult, SimpleRnnWeights };
 
-export interface SimpleRnnSequenceOptions {
-  activation: ActivationFn;
-  /** Read the sequence from its last step to its first; outputs come in that processing order. */
-  goBackwards: boolean;
-  /** Return every step's output [batch, timesteps, units], or only the last [batch, units]. */
-  returnSequences: boolean;
-  /** Multiplies x_t at every step (inverted dropout, already scaled): [batch, features]. */
-  inputMask?: tf.Tensor2D;
-  /** Multiplies h_{t-1} at every step (already scaled): [batch, units]. */
-  recurrentMask?: tf.Tensor2D;
-  /** h_0: [batch, units]. Default: zeros. */
-  initialState?: tf.Tensor2D;
-}
-
-export interface SimpleRnnSequenceResult {
-  /** [batch, timesteps, units] or [batch, units] (see `returnSequences`). */
-  output: tf.Tensor;
-  /** The state after the last processed step: [batch, units]. */
-  state: tf.Tensor2D;
-}
-
-/** The input projection of every step at once: (x ⊙ mask) · W + b, [batch, timesteps, units]. */
-function projectInputs(
-  x: tf.Tensor3D,
-  weights: SimpleRnnWeights,
-  inputMask?: tf.Tensor2D,
-): tf.Tensor3D {
-  const [batch, steps, features] = x.shape;
-  const units = weights.kernel.shape[1];
-  const masked = inputMask === undefined ? x : tf.mul(x, tf.expandDims(inputMask, 1));
-  let projected: tf.Tensor2D = tf.matMul(
-    tf.reshape(masked, [batch * steps, features]),
-    weights.kernel,
-  );
-  if (weights.bias !== null) projected = tf.add(projected, weights.bias);
-  return tf.reshape(projected, [batch, steps, units]);
-}
-
-/** The per-step slices [batch, units] of a [batch, timesteps, units] tensor, in time order. */
-function timeSteps(projected: tf.Tensor3D): tf.Tensor2D[] {
-  const [batch, steps, units] = projected.shape;
-  // tf.unstack's gradient fails on an axis of size 1, so a single step is a reshape.
-  if (steps === 1) return [tf.reshape(projected, [batch, units])];
-  return tf.unstack(tf.transpose(projected, [1, 0, 2])) as tf.Tensor2D[];
+/** [a, b, c] -> [b, a, c]; a reshape when either of the first two axes has size 1. */
+function swapLeadingAxes(t: tf.Tensor3D): tf.Tensor3D {
+  const [a, b, c] = t.shape;
+  if (a === 1 || b === 1) return tf.reshape(t, [b, a, c]);
+  return tf.transpose(t, [1, 0, 2]);
 }
 
 /** Runs the recurrence over every step of `x` [batch, timesteps, features]. */
@@ -72,21 +32,36 @@ export function simpleRnnSequence(
   weights: SimpleRnnWeights,
   options: SimpleRnnSequenceOptions,
 ): SimpleRnnSequenceResult {
+  const activation = options.activation;
+  if (!isFusedActivation(activation)) return simpleRnnSequenceReference(x, weights, options);
   return tf.tidy(() => {
-    const [batch] = x.shape;
+    const [batch, steps, features] = x.shape;
     const units = weights.kernel.shape[1];
-    const steps = timeSteps(projectInputs(x, weights, options.inputMask));
-    if (options.goBackwards) steps.reverse();
-    let h: tf.Tensor2D = options.initialState ?? tf.zeros([batch, units]);
-    const outputs: tf.Tensor2D[] = [];
-    for (const step of steps) {
-      const previous = options.recurrentMask === undefined ? h : tf.mul(h, options.recurrentMask);
-      h = options.activation(
-        tf.add(step, tf.matMul(previous, weights.recurrentKernel)),
-      ) as tf.Tensor2D;
-      if (options.returnSequences) outputs.push(h);
-    }
-    const output = options.returnSequences ? tf.stack(outputs, 1) : h;
-    return { output, state: h };
+    const masked: tf.Tensor3D =
+      options.inputMask === undefined ? x : tf.mul(x, tf.expandDims(options.inputMask, 1));
+    const timeMajor = swapLeadingAxes(masked);
+    let projected: tf.Tensor2D = tf.matMul(
+      tf.reshape(timeMajor, [steps * batch, features]),
+      weights.kernel,
+    );
+    if (weights.bias !== null) projected = tf.add(projected, weights.bias);
+    const out = fusedSimpleRnnRecurrence(
+      tf.reshape(projected, [steps, batch, units]),
+      weights.recurrentKernel,
+      options.initialState ?? tf.zeros([batch, units]),
+      {
+        activation,
+        goBackwards: options.goBackwards,
+        returnSequences: options.returnSequences,
+        recurrentMask: options.recurrentMask,
+      },
+    );
+    if (!options.returnSequences) return { output: out, state: out as tf.Tensor2D };
+    const sequence = out as tf.Tensor3D;
+    const state: tf.Tensor2D = tf.reshape(
+      tf.slice(sequence, [steps - 1, 0, 0], [1, batch, units]),
+      [batch, units],
+    );
+    return { output: swapLeadingAxes(sequence), state };
   });
 }

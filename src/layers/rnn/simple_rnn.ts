@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkPositiveInteger, checkRate } from '../../errors';
 import { simpleRnnSequence } from '../../kernels/simple_rnn';
-import { activationFn, canonicalActivation } from '../activations';
+import { canonicalActivation } from '../activations';
 import {
   type Initializer,
   type InitializerSpec,
@@ -160,7 +160,7 @@ export class SimpleRNNCell extends tf.layers.Layer implements RecurrentCell {
         bias: this.bias === null ? null : (this.bias.read() as tf.Tensor1D),
       },
       {
-        activation: activationFn(this.activation),
+        activation: this.activation,
         goBackwards: options.goBackwards,
         returnSequences: options.returnSequences,
         inputMask:

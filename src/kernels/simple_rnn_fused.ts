@@ -1,0 +1,139 @@
+/**
+ * The SimpleRNN recurrence with back-propagation through time written by hand
+ * (`tf.customGrad`), for activations whose derivative is a function of their output.
+ *
+ * Forward, per step: one matMul, one add, the activation. Backward, per step: one add (when
+ * every step's output is used), one multiply by the activation's derivative (computed for all
+ * steps in one op before the loop) and one matMul; the recurrent kernel's gradient is one large
+ * matMul after the loop. Works on time-major tensors `[timesteps, samples, units]`.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** Activations whose derivative this kernel computes from the output h = act(a). */
+export const FUSED_ACTIVATIONS = ['tanh', 'sigmoid', 'relu', 'linear'] as const;
+export type FusedActivation = (typeof FUSED_ACTIVATIONS)[number];
+
+export function isFusedActivation(name: string): name is FusedActivation {
+  return (FUSED_ACTIVATIONS as readonly string[]).includes(name);
+}
+
+function activate(name: FusedActivation, a: tf.Tensor2D): tf.Tensor2D {
+  switch (name) {
+    case 'tanh':
+      return tf.tanh(a);
+    case 'sigmoid':
+      return tf.sigmoid(a);
+    case 'relu':
+      return tf.relu(a);
+    case 'linear':
+      return a;
+  }
+}
+
+/** act'(a) written with h = act(a), for every step at once; null when it is 1 everywhere. */
+function derivativeFromOutput(name: FusedActivation, h: tf.Tensor): tf.Tensor | null {
+  switch (name) {
+    case 'tanh':
+      return tf.sub(1, tf.square(h));
+    case 'sigmoid':
+      return tf.mul(h, tf.sub(1, h));
+    case 'relu':
+      return tf.step(h, 0);
+    case 'linear':
+      return null;
+  }
+}
+
+/** The slices along axis 0 of a [timesteps, ...] tensor, in time order. */
+function steps(timeMajor: tf.Tensor): tf.Tensor2D[] {
+  if (timeMajor.shape[0] === 1) return [tf.squeeze(timeMajor, [0])];
+  return tf.unstack(timeMajor, 0) as tf.Tensor2D[];
+}
+
+export interface FusedRecurrenceOptions {
+  activation: FusedActivation;
+  /** Process the steps from last to first; outputs come in processing order. */
+  goBackwards: boolean;
+  /** Return every state `[timesteps, samples, units]` (processing order) or the last `[samples, units]`. */
+  returnSequences: boolean;
+  /** Multiplies h_{t-1} at every step: [samples, units]. Treated as a constant. */
+  recurrentMask?: tf.Tensor2D;
+}
+
+/**
+ * h_t = act(p_t + (h_{t-1} ⊙ mask) · U) over every step of `projected` [timesteps, samples,
+ * units] (the input projection x·W + b, time-major), from `initialState` [samples, units].
+ * Differentiable with respect to `projected`, `recurrentKernel` and `initialState`.
+ */
+export function fusedSimpleRnnRecurrence(
+  projected: tf.Tensor3D,
+  recurrentKernel: tf.Tensor2D,
+  initialState: tf.Tensor2D,
+  options: FusedRecurrenceOptions,
+): tf.Tensor {
+  const { activation, goBackwards, returnSequences, recurrentMask } = options;
+  const masked = (h: tf.Tensor2D): tf.Tensor2D =>
+    recurrentMask === undefined ? h : tf.mul(h, recurrentMask);
+
+  const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [p, u, h0] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D];
+    const save = args[3] as tf.GradSaveFunc;
+    // A reversed copy, never the op's own output list (see simple_rnn_reference.ts).
+    const inputs = goBackwards ? [...steps(p)].reverse() : steps(p);
+    const states: tf.Tensor2D[] = [];
+    let h = h0;
+    for (const pt of inputs) {
+      h = activate(activation, tf.add(pt, tf.matMul(masked(h), u)));
+      states.push(h);
+    }
+    // Every state, in processing order: the backward pass needs them all.
+    const all = states.length === 1 ? tf.expandDims(h, 0) : tf.stack(states, 0);
+    save([all, u, h0]);
+    const value = returnSequences ? all : tf.clone(h);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [hAll, uSaved, h0Saved] = saved as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D];
+        const count = hAll.shape[0];
+        const uT = tf.transpose(uSaved);
+        const derivative = derivativeFromOutput(activation, hAll);
+        const derivativeSteps = derivative === null ? null : steps(derivative);
+        const outputGrads = returnSequences ? steps(dy) : null;
+        const dA: tf.Tensor2D[] = new Array<tf.Tensor2D>(count);
+        let carry: tf.Tensor2D | null = returnSequences ? null : (dy as tf.Tensor2D);
+        for (let t = count - 1; t >= 0; t--) {
+          const fromOutput = outputGrads?.[t];
+          let g: tf.Tensor2D;
+          if (carry === null) g = fromOutput as tf.Tensor2D;
+          else g = fromOutput === undefined ? carry : tf.add(fromOutput, carry);
+          const d = derivativeSteps?.[t];
+          const da: tf.Tensor2D = d === undefined ? g : tf.mul(g, d);
+          dA[t] = da;
+          carry = masked(tf.matMul(da, uT));
+        }
+        const dProcessing = count === 1 ? tf.expandDims(dA[0], 0) : tf.stack(dA, 0);
+        // h_{t-1} for every step: h0, then every state but the last.
+        const previous =
+          count === 1
+            ? tf.expandDims(h0Saved, 0)
+            : tf.concat(
+                [tf.expandDims(h0Saved, 0), tf.slice(hAll, [0, 0, 0], [count - 1, -1, -1])],
+                0,
+              );
+        const [, batch, units] = hAll.shape;
+        const previousFlat = tf.reshape(previous, [count * batch, units]);
+        const prevMasked =
+          recurrentMask === undefined
+            ? previousFlat
+            : tf.reshape(tf.mul(previous, recurrentMask), [count * batch, units]);
+        const dU = tf.matMul(
+          tf.transpose(prevMasked),
+          tf.reshape(dProcessing, [count * batch, units]),
+        );
+        const dP = goBackwards ? tf.reverse(dProcessing, 0) : dProcessing;
+        return [dP, dU, carry ?? tf.zerosLike(h0Saved)];
+      },
+    };
+  });
+  return run(projected, recurrentKernel, initialState);
+}
