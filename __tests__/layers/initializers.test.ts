@@ -19,11 +19,24 @@ describe('initializers', () => {
     w.dispose();
   });
 
-  it('orthogonal gives an orthogonal matrix', () => {
-    const w = makeInitializer('orthogonal').apply([6, 6]) as tf.Tensor2D;
-    const product = tf.matMul(w, w, true, false);
-    expect(product).toBeAllClose(tf.eye(6), 1e-5);
+  it.each([
+    [[6, 6], true],
+    [[7, 3], true],
+    [[3, 7], false],
+  ])('orthogonal of shape %j has orthonormal %s columns (else rows)', (shape, columns) => {
+    const w = makeInitializer('orthogonal').apply(shape) as tf.Tensor2D;
+    const product = columns ? tf.matMul(w, w, true, false) : tf.matMul(w, w, false, true);
+    const size = Math.min(shape[0] ?? 0, shape[1] ?? 0);
+    expect(product).toBeAllClose(tf.eye(size), 1e-5);
     tf.dispose([w, product]);
+  });
+
+  it('orthogonal prints no warning for the 100-unit recurrent kernel', () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const w = makeInitializer('orthogonal').apply([100, 100]);
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
+    w.dispose();
   });
 
   it.each([

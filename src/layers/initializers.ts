@@ -3,6 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { unknownNameError } from '../errors';
+import { KerasOrthogonal } from './orthogonal';
 
 /** A tfjs weight initializer. */
 export type Initializer = ReturnType<typeof tf.initializers.ones>;
@@ -52,7 +53,7 @@ const FACTORIES: Readonly<Partial<Record<string, () => Initializer>>> = {
   he_normal: () => tf.initializers.heNormal({}),
   lecun_uniform: () => tf.initializers.leCunUniform({}),
   lecun_normal: () => tf.initializers.leCunNormal({}),
-  orthogonal: () => tf.initializers.orthogonal({ gain: 1 }),
+  orthogonal: () => new KerasOrthogonal(1),
   // Keras's defaults for the plain random initializers: ±0.05 uniform, stddev 0.05 normal.
   random_uniform: () => tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05 }),
   random_normal: () => tf.initializers.randomNormal({ mean: 0, stddev: 0.05 }),
