@@ -166,7 +166,8 @@ function extractWheel(wheel: string, dest: string, python: string): void {
           dirPrefix,
           ...files,
         ]);
-  if (r.status !== 0) {
+  // unzip's status 11 is "no matching files": a wheel without the libraries, reported below.
+  if (r.status !== 0 && !(unzip !== undefined && r.status === 11)) {
     throw new SetupError(
       `could not extract ${path.basename(wheel)} (${firstErrorLine(r)})`,
       `install unzip or python3, or check that the wheel is not truncated (delete it and run again)`,

@@ -43,10 +43,13 @@ export function probe(projectDir: string): ProbeResult {
   return parseProbe(r.status, r.signal, r.stdout, r.stderr);
 }
 
-/** The npm that runs this script (`npm run` sets npm_execpath), else `npm` on PATH. */
+/**
+ * The npm that runs this script (`npm run` sets npm_execpath), else `npm` on PATH. Only npm's own
+ * CLI: under yarn or pnpm, npm_execpath names theirs, whose flags differ.
+ */
 function npmCommand(): { cmd: string; args: string[] } {
   const cli = process.env.npm_execpath;
-  if (cli !== undefined && cli.endsWith('.js') && isFile(cli)) {
+  if (cli !== undefined && path.basename(cli) === 'npm-cli.js' && isFile(cli)) {
     return { cmd: process.execPath, args: [cli] };
   }
   return { cmd: 'npm', args: [] };
