@@ -1,0 +1,69 @@
+/**
+ * Running a stack of layers on concrete tensors, in training or inference mode, and the logits
+ * of a final sigmoid/softmax Dense that Keras's crossentropies use.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Dense } from '../layers/dense';
+import type { ForwardResult } from './training';
+
+/** `SimpleRNN 'simple_rnn'`, for messages. */
+export function describeLayer(layer: tf.layers.Layer): string {
+  return `${layer.getClassName()} '${layer.name}'`;
+}
+
+/** The pre-activation of a Dense layer on `x`: x · kernel + bias, on the last axis. */
+export function denseLogits(dense: Dense, x: tf.Tensor): tf.Tensor {
+  const find = (suffix: string): tf.LayerVariable | undefined =>
+    dense.weights.find((w) => w.originalName.endsWith(suffix));
+  const kernel = find('kernel');
+  if (kernel === undefined) throw new Error(`${describeLayer(dense)}: has no kernel.`);
+  const bias = dense.useBias ? find('bias') : undefined;
+  const features = x.shape.at(-1) ?? 0;
+  const flat = x.rank === 2 ? x : tf.reshape(x, [-1, features]);
+  let z: tf.Tensor = tf.matMul(flat, kernel.read());
+  if (bias !== undefined) z = tf.add(z, bias.read());
+  return x.rank === 2 ? z : tf.reshape(z, [...x.shape.slice(0, -1), dense.units]);
+}
+
+/**
+ * Runs `layers` in order on `x`. `training` reaches every layer's `call` (Dropout, recurrent
+ * dropout). With `withLogits`, a final Dense with a sigmoid or softmax activation also gives
+ * its logits: Keras's TensorFlow backend computes the crossentropies from those (see
+ * losses.ts), so the losses here can too.
+ */
+export function runLayers(
+  layers: readonly tf.layers.Layer[],
+  x: tf.Tensor,
+  training: boolean,
+  withLogits: boolean,
+): ForwardResult {
+  let h = x;
+  let beforeLast = x;
+  for (const layer of layers) {
+    beforeLast = h;
+    const out = layer.apply(h, { training });
+    if (!(out instanceof tf.Tensor)) {
+      throw new Error(`${describeLayer(layer)}: expected one output tensor.`);
+    }
+    h = out;
+  }
+  const last = layers.at(-1);
+  if (
+    withLogits &&
+    last instanceof Dense &&
+    (last.activation === 'softmax' || last.activation === 'sigmoid')
+  ) {
+    return { output: h, logits: denseLogits(last, beforeLast) };
+  }
+  return { output: h };
+}
+
+/** The tfjs variable behind a layer weight (registered under the weight's unique name). */
+export function registeredVariable(weight: tf.LayerVariable): tf.Variable {
+  const registry: Partial<Record<string, tf.Variable>> = tf.engine().registeredVariables;
+  const variable = registry[weight.name];
+  if (variable === undefined) {
+    throw new Error(`weight '${weight.name}' has no variable; was it disposed?`);
+  }
+  return variable;
+}

@@ -1,0 +1,204 @@
+/**
+ * Saving and loading in tfjs's file format (`model.json` with `modelTopology` and
+ * `weightsManifest`, plus `weights.bin`) with Node's fs, on any backend.
+ *
+ * A save writes into a fresh temporary directory beside the target and renames it into place,
+ * so a failed save leaves neither a partial model nor a damaged previous one.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { ValueError } from '../errors';
+
+/** The topology file's name. */
+export const MODEL_JSON = 'model.json';
+/** The weights file's name. */
+export const WEIGHTS_BIN = 'weights.bin';
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function statOrNull(p: string): Promise<fs.Stats | null> {
+  try {
+    return await fs.promises.stat(p);
+  } catch {
+    return null;
+  }
+}
+
+/** Throws unless `target` is absent, or a directory holding only a previous save. */
+async function checkReplaceable(subject: string, target: string): Promise<boolean> {
+  const stat = await statOrNull(target);
+  if (stat === null) return false;
+  if (!stat.isDirectory()) {
+    throw new ValueError(
+      `${subject}: expected a directory path for the model, but ${target} exists and is not a directory.`,
+    );
+  }
+  const entries = await fs.promises.readdir(target);
+  const foreign = entries.filter((e) => e !== MODEL_JSON && e !== WEIGHTS_BIN);
+  if (foreign.length > 0) {
+    throw new ValueError(
+      `${subject}: refusing to replace ${target}: it holds files other than a saved model (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}). Choose an empty or new directory.`,
+    );
+  }
+  return true;
+}
+
+/** The model.json object tfjs's file format holds for these artifacts. */
+function modelJson(artifacts: tf.io.ModelArtifacts): tf.io.ModelJSON {
+  const json: tf.io.ModelJSON = {
+    modelTopology: artifacts.modelTopology ?? {},
+    format: artifacts.format ?? 'layers-model',
+    generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version_layers}`,
+    convertedBy: artifacts.convertedBy ?? null,
+    weightsManifest: [{ paths: [`./${WEIGHTS_BIN}`], weights: artifacts.weightSpecs ?? [] }],
+  };
+  if (artifacts.trainingConfig !== undefined) json.trainingConfig = artifacts.trainingConfig;
+  if (artifacts.userDefinedMetadata !== undefined) {
+    json.userDefinedMetadata = artifacts.userDefinedMetadata;
+  }
+  return json;
+}
+
+/**
+ * Writes `model.json` and `weights.bin` into `dir` atomically: into a temporary sibling first,
+ * then renamed into place. A previous save in `dir` is replaced only once the new one is whole.
+ */
+export async function writeModelDir(
+  subject: string,
+  dir: string,
+  artifacts: tf.io.ModelArtifacts,
+): Promise<void> {
+  const target = path.resolve(dir);
+  const parent = path.dirname(target);
+  const parentStat = await statOrNull(parent);
+  if (parentStat === null || !parentStat.isDirectory()) {
+    throw new ValueError(
+      `${subject}: cannot save to ${target}: its parent directory ${parent} does not exist.`,
+    );
+  }
+  const replacing = await checkReplaceable(subject, target);
+  const weights =
+    artifacts.weightData === undefined
+      ? new ArrayBuffer(0)
+      : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+  const tmp = await fs.promises.mkdtemp(path.join(parent, `.${path.basename(target)}.saving-`));
+  let old: string | null = null;
+  try {
+    await fs.promises.writeFile(path.join(tmp, WEIGHTS_BIN), new Uint8Array(weights));
+    await fs.promises.writeFile(path.join(tmp, MODEL_JSON), JSON.stringify(modelJson(artifacts)));
+    if (replacing) {
+      old = `${tmp}.old`;
+      await fs.promises.rename(target, old);
+    }
+    await fs.promises.rename(tmp, target);
+  } catch (err) {
+    await fs.promises.rm(tmp, { recursive: true, force: true });
+    if (old !== null && (await statOrNull(target)) === null) {
+      await fs.promises.rename(old, target);
+    }
+    throw new ValueError(`${subject}: could not write the model to ${target}: ${errorText(err)}`);
+  }
+  if (old !== null) await fs.promises.rm(old, { recursive: true, force: true });
+}
+
+function bytesPerElement(dtype: string): number {
+  return dtype === 'float16' ? 2 : dtype === 'bool' || dtype === 'uint8' ? 1 : 4;
+}
+
+/** Reads the artifacts that `writeModelDir` (or tfjs-node's `file://` saver) wrote. */
+export async function readModelDir(subject: string, dir: string): Promise<tf.io.ModelArtifacts> {
+  const target = path.resolve(dir);
+  const jsonPath = path.join(target, MODEL_JSON);
+  let text: string;
+  try {
+    text = await fs.promises.readFile(jsonPath, 'utf8');
+  } catch (err) {
+    throw new ValueError(`${subject}: cannot read ${jsonPath}: ${errorText(err)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ValueError(`${subject}: ${jsonPath} is not valid JSON: ${errorText(err)}`);
+  }
+  if (
+    typeof json !== 'object' ||
+    json === null ||
+    !('modelTopology' in json) ||
+    !('weightsManifest' in json) ||
+    !Array.isArray(json.weightsManifest)
+  ) {
+    throw new ValueError(
+      `${subject}: ${jsonPath} is not a tfjs layers model: expected 'modelTopology' and 'weightsManifest'.`,
+    );
+  }
+  const modelJSON = json as tf.io.ModelJSON;
+  return tf.io.getModelArtifactsForJSON(modelJSON, async (manifest) => {
+    const buffers: ArrayBuffer[] = [];
+    for (const group of manifest) {
+      for (const file of group.paths) {
+        const filePath = path.join(target, file);
+        let data: Buffer;
+        try {
+          data = await fs.promises.readFile(filePath);
+        } catch (err) {
+          throw new ValueError(`${subject}: cannot read ${filePath}: ${errorText(err)}`);
+        }
+        buffers.push(new Uint8Array(data).buffer);
+      }
+    }
+    const specs = tf.io.getWeightSpecs(manifest);
+    const joined = tf.io.CompositeArrayBuffer.join(buffers);
+    const expected = specs.reduce(
+      (sum, s) =>
+        s.quantization === undefined
+          ? sum + s.shape.reduce((a, b) => a * b, 1) * bytesPerElement(s.dtype)
+          : Number.NaN,
+      0,
+    );
+    if (!Number.isNaN(expected) && joined.byteLength !== expected) {
+      throw new ValueError(
+        `${subject}: the weights of ${target} hold ${joined.byteLength} bytes, but ${MODEL_JSON} describes ${expected}: the files are damaged or from different saves.`,
+      );
+    }
+    return [specs, joined];
+  });
+}
+
+function checkDir(subject: string, dir: unknown): string {
+  if (typeof dir !== 'string' || dir === '') {
+    throw new ValueError(`${subject}: expected a directory path, received ${JSON.stringify(dir)}.`);
+  }
+  return dir;
+}
+
+/** Saves a tfjs model's topology and weights into `dir` (see `writeModelDir`). */
+export async function saveModel(
+  subject: string,
+  model: tf.LayersModel,
+  dir: string,
+): Promise<void> {
+  const target = checkDir(subject, dir);
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      await writeModelDir(subject, target, artifacts);
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    }),
+  );
+}
+
+/** Loads the tf.Sequential saved in `dir`; our layer classes deserialize under their Keras names. */
+export async function loadSequentialModel(subject: string, dir: string): Promise<tf.Sequential> {
+  const artifacts = await readModelDir(subject, checkDir(subject, dir));
+  const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  if (!(loaded instanceof tf.Sequential)) {
+    loaded.dispose();
+    throw new ValueError(
+      `${subject}: ${dir} holds a ${loaded.getClassName()} model; only Sequential models load as Sequential.`,
+    );
+  }
+  return loaded;
+}

@@ -1,0 +1,433 @@
+/**
+ * Sequential: Keras's linear stack of layers, with compile / fit / evaluate / predict /
+ * summary / save / load.
+ *
+ * It owns an internal `tf.Sequential` used to build the layers (shapes flow symbolically from
+ * the input), to hold the weights and to serialize in tfjs's format. Training, evaluation and
+ * prediction run the layers in order with this package's own loops (src/models/training.ts).
+ *
+ * A model whose first layer has no `inputShape` is built on its first fit / evaluate / predict
+ * from the shape of x, or by `build([null, ...])`, as in Keras.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ValueError, formatShape } from '../errors';
+import { Dropout } from '../layers/dropout';
+import { Embedding } from '../layers/embedding';
+import { defaultLayerName } from '../layers/naming';
+import { RNN } from '../layers/rnn/rnn';
+import {
+  type CompileArgs,
+  type CompiledState,
+  kerasOptimizerParams,
+  resolveCompile,
+} from './compile';
+import {
+  type DataInput,
+  type ModelInputInfo,
+  checkBatchSize,
+  checkVerbose,
+  checkX,
+  toTensor,
+} from './data';
+import {
+  type DataModel,
+  type EvaluateArgs,
+  type FitArgs,
+  type PredictArgs,
+  fitOptions,
+  prepareData,
+  prepareFit,
+} from './fit_setup';
+import { describeLayer, registeredVariable, runLayers } from './forward';
+import { loadSequentialModel, saveModel } from './io';
+import { type SummaryOptions, layerRows, summaryLines } from './summary';
+import { countValues, writeWeights } from './weights';
+import { type History, type LoopModel, evaluateLoop, fitLoop, predictLoop } from './training';
+
+export type { EvaluateArgs, FitArgs, PredictArgs } from './fit_setup';
+
+/** Options of the Sequential constructor. */
+export interface SequentialArgs {
+  /** The model's name. Default: 'sequential', then 'sequential_1', ... */
+  name?: string;
+}
+
+/** A linear stack of layers, Keras's `Sequential`. */
+export class Sequential {
+  /** The model's name, as `summary()` shows it. */
+  readonly name: string;
+  /** Set to true from a callback to stop `fit` after the current batch's epoch. */
+  stopTraining = false;
+  private readonly stack: tf.layers.Layer[] = [];
+  private inner: tf.Sequential | null = null;
+  private compiled: CompiledState | null = null;
+  private ownsOptimizer = false;
+  private optimizerStepped = false;
+  private disposed = false;
+
+  constructor(layers: tf.layers.Layer[] = [], args: SequentialArgs = {}) {
+    if (!Array.isArray(layers)) {
+      throw new ValueError(
+        `Sequential: expected a list of layers, received ${typeof layers}. Write new Sequential([layer1, layer2]).`,
+      );
+    }
+    this.name = args.name ?? defaultLayerName('Sequential');
+    for (const layer of layers) this.add(layer);
+  }
+
+  /** The layers, from input to output (a copy of the list). */
+  get layers(): tf.layers.Layer[] {
+    return [...this.stack];
+  }
+
+  /** Whether the layers have weights (the input shape is known). */
+  get built(): boolean {
+    return this.inner !== null;
+  }
+
+  /** The input shape with the batch axis, `[null, 60, 1]`; null before the model is built. */
+  get inputShape(): (number | null)[] | null {
+    return this.inner?.inputs[0]?.shape.slice() ?? null;
+  }
+
+  /** The output shape with the batch axis, `[null, 1]`; null before the model is built. */
+  get outputShape(): (number | null)[] | null {
+    return this.inner?.outputs[0]?.shape.slice() ?? null;
+  }
+
+  /** The optimizer `compile` set, or null. */
+  get optimizer(): tf.Optimizer | null {
+    return this.compiled?.optimizer ?? null;
+  }
+
+  /** The weights training updates, in layer order. */
+  get trainableWeights(): tf.LayerVariable[] {
+    return this.stack.flatMap((l) => l.trainableWeights);
+  }
+
+  /** The weights training leaves alone, in layer order. */
+  get nonTrainableWeights(): tf.LayerVariable[] {
+    return this.stack.flatMap((l) => l.nonTrainableWeights);
+  }
+
+  /** Every weight: trainable ones first within each layer, layers in order (Keras's order). */
+  get weights(): tf.LayerVariable[] {
+    return this.stack.flatMap((l) => l.weights);
+  }
+
+  private assertUsable(subject: string): void {
+    if (this.disposed) {
+      throw new ValueError(`${subject}: the model '${this.name}' was disposed.`);
+    }
+  }
+
+  /** The checks that make `add` fail before tfjs's own, less helpful errors. */
+  private checkAddable(layer: unknown): asserts layer is tf.layers.Layer {
+    const subject = 'Sequential.add';
+    if (!(layer instanceof tf.layers.Layer)) {
+      throw new ValueError(
+        `${subject}: expected a layer (new SimpleRNN({...}), new Dense({...}), ...), received ${layer === null ? 'null' : typeof layer}.`,
+      );
+    }
+    if (this.stack.includes(layer)) {
+      throw new ValueError(`${subject}: ${describeLayer(layer)} is already in the model.`);
+    }
+    const clash = this.stack.find((l) => l.name === layer.name);
+    if (clash !== undefined) {
+      throw new ValueError(
+        `${subject}: the model already has a layer named '${layer.name}' (${describeLayer(clash)}); layer names must be unique in a model. Pass a different \`name\`.`,
+      );
+    }
+    if (layer instanceof RNN && layer.returnState) {
+      throw new ValueError(
+        `${subject}: ${describeLayer(layer)} has returnState: true and so returns several tensors, but a Sequential model passes one tensor from layer to layer. Call the layer directly to get its states.`,
+      );
+    }
+    if (layer instanceof RNN) {
+      const feeder = [...this.stack].reverse().find((l) => !(l instanceof Dropout));
+      if (feeder instanceof RNN && !feeder.returnSequences) {
+        throw new ValueError(
+          `${subject}: ${describeLayer(layer)} needs a sequence [samples, timesteps, features], but ${describeLayer(feeder)} before it returns only its last step [samples, units] (returnSequences: false). Create '${feeder.name}' with returnSequences: true.`,
+        );
+      }
+    }
+  }
+
+  /** Appends a layer. Throws, leaving the model unchanged, when it cannot follow the last one. */
+  add(layer: tf.layers.Layer): void {
+    this.assertUsable('Sequential.add');
+    this.checkAddable(layer);
+    if (this.inner !== null) {
+      this.inner.add(layer);
+    } else if (this.stack.length === 0 && (layer.batchInputShape as tf.Shape | undefined) != null) {
+      const inner = tf.sequential({ name: this.name });
+      inner.add(layer);
+      this.inner = inner;
+    }
+    this.stack.push(layer);
+  }
+
+  /**
+   * Builds the layers' weights for inputs of `batchInputShape` (with the batch axis, as Keras:
+   * `[null, 60, 1]`). Done by the first fit / evaluate / predict when the first layer has no
+   * `inputShape`.
+   */
+  build(batchInputShape: (number | null)[]): void {
+    const subject = 'Sequential.build';
+    this.assertUsable(subject);
+    if (!Array.isArray(batchInputShape) || batchInputShape.length < 2) {
+      throw new ValueError(
+        `${subject}: expected the input shape with its batch axis, such as [null, 60, 1], received ${JSON.stringify(batchInputShape)}.`,
+      );
+    }
+    if (this.inner !== null) {
+      const current = this.inputShape ?? [];
+      const same =
+        current.length === batchInputShape.length &&
+        current.every((d, i) => i === 0 || d === batchInputShape[i]);
+      if (!same) {
+        throw new ValueError(
+          `${subject}: the model '${this.name}' is already built for inputs of shape ${formatShape(current)}, received ${formatShape(batchInputShape)}.`,
+        );
+      }
+      return;
+    }
+    const first = this.stack.at(0);
+    if (first === undefined) {
+      throw new ValueError(`${subject}: the model '${this.name}' has no layers; add() some first.`);
+    }
+    const inner = tf.sequential({ name: this.name });
+    inner.add(tf.layers.inputLayer({ batchInputShape, name: `${first.name}_input` }));
+    for (const layer of this.stack) inner.add(layer);
+    this.inner = inner;
+  }
+
+  /** Sets the optimizer, loss and metrics `fit` and `evaluate` use. */
+  compile(args: CompileArgs): void {
+    this.assertUsable('Sequential.compile');
+    const compiled = resolveCompile(args, 'Sequential.compile');
+    this.releaseOptimizer();
+    this.compiled = compiled;
+    this.ownsOptimizer = !(args.optimizer instanceof tf.Optimizer);
+    this.optimizerStepped = false;
+  }
+
+  private releaseOptimizer(): void {
+    if (this.compiled !== null && this.ownsOptimizer) this.compiled.optimizer.dispose();
+  }
+
+  private requireCompiled(subject: string): CompiledState {
+    if (this.compiled === null) {
+      throw new ValueError(
+        `${subject}: the model '${this.name}' must be compiled first: call model.compile({ optimizer: 'adam', loss: 'mse' }) (or your optimizer and loss) before ${subject.split('.')[1] ?? 'this'}.`,
+      );
+    }
+    return this.compiled;
+  }
+
+  private inputInfo(): ModelInputInfo {
+    const first = this.stack.at(0);
+    return {
+      inputShape: this.inputShape,
+      firstLayer: first === undefined ? 'no layer' : describeLayer(first),
+      recurrentFirst: first instanceof RNN,
+      embeddingInputDim: first instanceof Embedding ? first.inputDim : null,
+    };
+  }
+
+  /** Checks x against the model's input, then builds the model from x's shape if needed. */
+  private prepareX(subject: string, x: tf.Tensor): void {
+    if (this.stack.length === 0) {
+      throw new ValueError(`${subject}: the model '${this.name}' has no layers; add() some first.`);
+    }
+    checkX(subject, x, this.inputInfo());
+    if (this.inner === null) this.build([null, ...x.shape.slice(1)]);
+  }
+
+  private loopModel(): LoopModel {
+    return {
+      forward: (x, training, withLogits) => runLayers(this.stack, x, training, withLogits),
+      trainableVariables: () => this.trainableWeights.map((w) => registeredVariable(w)),
+      shouldStop: () => this.stopTraining,
+    };
+  }
+
+  private dataModel(): DataModel {
+    return {
+      prepareX: (subject, x) => {
+        this.prepareX(subject, x);
+      },
+      outputShape: () => this.outputShape,
+    };
+  }
+
+  /**
+   * Trains the model with Keras's semantics (see FitArgs) and returns its History. Every check
+   * on the arguments and the data runs before the first step.
+   */
+  async fit(x: DataInput, y: DataInput, args: FitArgs = {}): Promise<History> {
+    const subject = 'Sequential.fit';
+    this.assertUsable(subject);
+    const compiled = this.requireCompiled(subject);
+    const options = fitOptions(subject, args);
+    const data = prepareFit(
+      subject,
+      this.dataModel(),
+      compiled,
+      x,
+      y,
+      options.validationSplit,
+      args.validationData,
+    );
+    try {
+      this.stopTraining = false;
+      const history = await fitLoop(
+        this.loopModel(),
+        compiled.optimizer,
+        compiled.loss,
+        data.metrics,
+        {
+          ...options,
+          ...data.train,
+          validation: data.validation,
+        },
+      );
+      if (history.epoch.length > 0) this.optimizerStepped = true;
+      return history;
+    } finally {
+      for (const t of data.owned) t.dispose();
+    }
+  }
+
+  /**
+   * The loss (and metrics) on x and y in inference mode: a number without metrics, else
+   * `[loss, ...metrics]` in compile order, as Keras.
+   */
+  async evaluate(x: DataInput, y: DataInput, args: EvaluateArgs = {}): Promise<number | number[]> {
+    const subject = 'Sequential.evaluate';
+    this.assertUsable(subject);
+    const compiled = this.requireCompiled(subject);
+    const batchSize = checkBatchSize(subject, args.batchSize ?? 32);
+    const verbose = checkVerbose(subject, args.verbose ?? 1);
+    const data = prepareData(subject, this.dataModel(), compiled, x, y);
+    try {
+      const { values } = await evaluateLoop(
+        this.loopModel(),
+        compiled.loss,
+        data.metrics,
+        data.x,
+        data.y,
+        { batchSize, verbose, stream: args.stream },
+      );
+      return values.length === 1 ? (values[0] ?? Number.NaN) : values;
+    } finally {
+      for (const t of data.owned) t.dispose();
+    }
+  }
+
+  /**
+   * The model's output for x, in inference mode (Dropout off), computed in batches. x is
+   * checked against the model's input first (NaN is passed through, as Keras).
+   */
+  predict(x: DataInput, args: PredictArgs = {}): tf.Tensor {
+    const subject = 'Sequential.predict';
+    this.assertUsable(subject);
+    const batchSize = checkBatchSize(subject, args.batchSize ?? 32);
+    const verbose = checkVerbose(subject, args.verbose ?? 1);
+    const xs = toTensor(subject, 'x', x);
+    try {
+      this.prepareX(subject, xs.tensor);
+      return predictLoop(this.loopModel(), xs.tensor, { batchSize, verbose, stream: args.stream });
+    } finally {
+      if (xs.owned) xs.tensor.dispose();
+    }
+  }
+
+  /** The number of values in every weight. */
+  countParams(): number {
+    return countValues(this.weights);
+  }
+
+  /** The summary's lines, in Keras 3's layout. */
+  summaryText(options: SummaryOptions = {}): string {
+    this.assertUsable('Sequential.summary');
+    const trainableParams = countValues(this.trainableWeights);
+    let optimizerParams: number | undefined;
+    if (this.compiled !== null && this.optimizerStepped) {
+      optimizerParams = kerasOptimizerParams(
+        this.compiled.optimizer,
+        this.compiled.optimizerClass,
+        trainableParams,
+      );
+    }
+    return summaryLines(
+      {
+        modelName: this.name,
+        rows: layerRows(this.stack, this.inner !== null),
+        trainableParams,
+        nonTrainableParams: countValues(this.nonTrainableWeights),
+        ...(optimizerParams === undefined ? {} : { optimizerParams }),
+      },
+      options,
+    ).join('\n');
+  }
+
+  /**
+   * Prints the summary, one line per call of `printFn`. As Keras, once the optimizer has taken
+   * a step the totals include its values (`Optimizer params`).
+   */
+  summary(printFn: (line: string) => void = console.log, options: SummaryOptions = {}): void {
+    for (const line of this.summaryText(options).split('\n')) printFn(line);
+  }
+
+  /** Copies of every weight's value, in `weights` order; the caller owns (disposes) them. */
+  getWeights(): tf.Tensor[] {
+    this.assertUsable('Sequential.getWeights');
+    return this.weights.map((w) => tf.clone(w.read()));
+  }
+
+  /** Sets every weight, in `weights` order; checks the count and each shape before writing any. */
+  setWeights(values: tf.Tensor[]): void {
+    const subject = 'Sequential.setWeights';
+    this.assertUsable(subject);
+    if (this.inner === null) {
+      throw new ValueError(
+        `${subject}: the model '${this.name}' is not built yet, so it has no weights; give the first layer an inputShape or call build([null, ...]) first.`,
+      );
+    }
+    writeWeights(subject, this.weights, values);
+  }
+
+  /**
+   * Saves the architecture and weights in tfjs's format (`model.json` + `weights.bin`) into the
+   * directory `dir`, atomically: a failed save leaves no partial model and keeps a previous one.
+   */
+  async save(dir: string): Promise<void> {
+    const subject = 'Sequential.save';
+    this.assertUsable(subject);
+    if (this.inner === null) {
+      throw new ValueError(
+        `${subject}: the model '${this.name}' is not built yet; give the first layer an inputShape, call build([null, ...]), or fit it first.`,
+      );
+    }
+    await saveModel(subject, this.inner, dir);
+  }
+
+  /** Loads a model that `save` (or tfjs's `file://` saver) wrote into `dir`. */
+  static async load(dir: string): Promise<Sequential> {
+    const loaded = await loadSequentialModel('Sequential.load', dir);
+    const model = new Sequential([], { name: loaded.name });
+    model.inner = loaded;
+    model.stack.push(...loaded.layers.filter((l) => l.getClassName() !== 'InputLayer'));
+    return model;
+  }
+
+  /** Frees every weight (and the optimizer compile created); the model is unusable after. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.releaseOptimizer();
+    if (this.inner !== null) this.inner.dispose();
+    else for (const layer of this.stack) if (layer.built) layer.dispose();
+    this.disposed = true;
+  }
+}

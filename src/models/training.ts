@@ -1,0 +1,315 @@
+/**
+ * The training, evaluation and prediction loops, with Keras 3's semantics: per-epoch shuffling,
+ * a smaller last batch, epoch values that are means weighted by batch size, validation in
+ * inference mode at the end of each epoch, logs sorted by name, callbacks, and the progress bar.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Loss } from './losses';
+import type { Metric } from './metrics';
+import { Progbar, type ProgressStream, writeLine } from './progbar';
+
+/** Values by name, as Keras's `logs`: `{ loss: 0.12, mae: 0.3, val_loss: 0.2 }`. */
+export type Logs = Record<string, number>;
+
+/** Hooks called during `fit`; each may be async. `logs` hold running (or epoch) means. */
+export interface Callback {
+  onTrainBegin?(logs: Logs): void | Promise<void>;
+  onTrainEnd?(logs: Logs): void | Promise<void>;
+  onEpochBegin?(epoch: number, logs: Logs): void | Promise<void>;
+  onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
+  onBatchBegin?(batch: number, logs: Logs): void | Promise<void>;
+  onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
+}
+
+/** What `fit` returns, as Keras's `History`. */
+export interface History {
+  /** One value per epoch run, by log name: `loss`, `accuracy`, `val_loss`, ... */
+  history: Record<string, number[]>;
+  /** The indices of the epochs run. */
+  epoch: number[];
+  params: { verbose: number; epochs: number; steps: number };
+}
+
+/** A model's forward pass: the output and, for a final sigmoid/softmax Dense, its logits. */
+export interface ForwardResult {
+  output: tf.Tensor;
+  logits?: tf.Tensor;
+}
+
+/** What the loops need from a model. */
+export interface LoopModel {
+  /** Runs every layer; `withLogits` asks for the logits of a final sigmoid/softmax Dense too. */
+  forward(x: tf.Tensor, training: boolean, withLogits: boolean): ForwardResult;
+  trainableVariables(): tf.Variable[];
+  /** Whether a callback asked training to stop (checked after every batch and epoch). */
+  shouldStop(): boolean;
+}
+
+/** A running mean: Keras's `Mean` metric state. */
+class MeanTracker {
+  private total = 0;
+  private count = 0;
+  add(total: number, count: number): void {
+    this.total += total;
+    this.count += count;
+  }
+  result(): number {
+    return this.count === 0 ? 0 : this.total / this.count;
+  }
+}
+
+/** The names, trackers and result of the loss and each metric. */
+class Trackers {
+  private readonly loss = new MeanTracker();
+  private readonly metrics: MeanTracker[];
+  constructor(private readonly resolved: readonly Metric[]) {
+    this.metrics = resolved.map(() => new MeanTracker());
+  }
+  /** `stats` = [mean loss, sum of each metric's values]; `counts` = each metric's value count. */
+  add(batchSize: number, stats: ArrayLike<number>, counts: readonly number[]): void {
+    this.loss.add(stats[0] * batchSize, batchSize);
+    this.metrics.forEach((m, i) => {
+      m.add(stats[i + 1] ?? 0, counts[i] ?? 0);
+    });
+  }
+  /** Loss then metrics in compile order. */
+  values(): number[] {
+    return [
+      this.loss.result(),
+      ...this.metrics.map((m, i) => {
+        const mean = m.result();
+        return this.resolved[i]?.finalize?.(mean) ?? mean;
+      }),
+    ];
+  }
+  logs(prefix = ''): Logs {
+    const values = this.values();
+    const entries: [string, number][] = [[`${prefix}loss`, values[0] ?? 0]];
+    this.resolved.forEach((m, i) => entries.push([`${prefix}${m.name}`, values[i + 1] ?? 0]));
+    return sortedLogs(entries);
+  }
+}
+
+/** Keras 3 sorts logs by name. */
+function sortedLogs(entries: [string, number][]): Logs {
+  const logs: Logs = {};
+  for (const [k, v] of [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) logs[k] = v;
+  return logs;
+}
+
+/** The row indices of each batch. */
+function batches(order: Int32Array, batchSize: number): Int32Array[] {
+  const out: Int32Array[] = [];
+  for (let start = 0; start < order.length; start += batchSize) {
+    out.push(order.subarray(start, Math.min(start + batchSize, order.length)));
+  }
+  return out;
+}
+
+function take(t: tf.Tensor, rows: Int32Array): tf.Tensor {
+  return tf.tidy(() => tf.gather(t, tf.tensor1d(rows, 'int32')));
+}
+
+/** Loss and metric statistics of one batch, stacked: [loss, sum of metric 1, ...]. */
+function batchStats(
+  loss: Loss,
+  metrics: readonly Metric[],
+  y: tf.Tensor,
+  result: ForwardResult,
+  counts: number[],
+): tf.Tensor[] {
+  const stats: tf.Tensor[] = [loss.compute(y, result.output, result.logits)];
+  metrics.forEach((m, i) => {
+    const values = m.values(y, result.output, result.logits);
+    counts[i] = values.size;
+    stats.push(tf.sum(values));
+  });
+  return stats;
+}
+
+/** One optimizer step in training mode; returns [loss, metric sums...] and the metric counts. */
+function trainStep(
+  model: LoopModel,
+  optimizer: tf.Optimizer,
+  loss: Loss,
+  metrics: readonly Metric[],
+  x: tf.Tensor,
+  y: tf.Tensor,
+): { stats: tf.Tensor1D; counts: number[] } {
+  const counts: number[] = [];
+  const stats = tf.tidy(() => {
+    const variables = model.trainableVariables();
+    let kept: tf.Tensor[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const result = model.forward(x, true, true);
+      const [lossValue, ...metricSums] = batchStats(loss, metrics, y, result, counts);
+      kept = metricSums.map((t) => tf.keep(t));
+      return lossValue as tf.Scalar;
+    }, variables);
+    // tfjs optimizers keep their slots by position in this map: give every variable a gradient.
+    const ordered: tf.NamedTensorMap = {};
+    for (const v of variables) ordered[v.name] = grads[v.name] ?? tf.zerosLike(v);
+    optimizer.applyGradients(ordered);
+    const packed = tf.stack([value, ...kept]) as tf.Tensor1D;
+    for (const t of kept) t.dispose();
+    return packed;
+  });
+  return { stats, counts };
+}
+
+/** Options the loops share. */
+export interface LoopOptions {
+  batchSize: number;
+  verbose: 0 | 1 | 2;
+  stream?: ProgressStream;
+}
+
+/** Runs `x` in inference mode in batches and returns the loss and metrics, Keras-weighted. */
+export async function evaluateLoop(
+  model: LoopModel,
+  loss: Loss,
+  metrics: readonly Metric[],
+  x: tf.Tensor,
+  y: tf.Tensor,
+  options: LoopOptions,
+): Promise<{ values: number[]; logs: Logs }> {
+  const n = x.shape[0] ?? 0;
+  const steps = batches(
+    Int32Array.from({ length: n }, (_, i) => i),
+    options.batchSize,
+  );
+  const trackers = new Trackers(metrics);
+  const bar =
+    options.verbose === 0
+      ? null
+      : new Progbar({ target: steps.length, verbose: options.verbose, stream: options.stream });
+  for (const [i, rows] of steps.entries()) {
+    const counts: number[] = [];
+    const packed = tf.tidy(() => {
+      const xb = take(x, rows);
+      const yb = take(y, rows);
+      return tf.stack(batchStats(loss, metrics, yb, model.forward(xb, false, true), counts));
+    });
+    const stats = await packed.data();
+    packed.dispose();
+    trackers.add(rows.length, stats, counts);
+    bar?.update(i + 1, trackers.logs(), false);
+  }
+  const logs = trackers.logs();
+  bar?.update(steps.length, logs, true);
+  return { values: trackers.values(), logs };
+}
+
+/** Runs `x` in inference mode in batches and concatenates the outputs. */
+export function predictLoop(model: LoopModel, x: tf.Tensor, options: LoopOptions): tf.Tensor {
+  const n = x.shape[0] ?? 0;
+  const steps = batches(
+    Int32Array.from({ length: n }, (_, i) => i),
+    options.batchSize,
+  );
+  const bar =
+    options.verbose === 0
+      ? null
+      : new Progbar({ target: steps.length, verbose: options.verbose, stream: options.stream });
+  const outputs: tf.Tensor[] = [];
+  try {
+    for (const [i, rows] of steps.entries()) {
+      outputs.push(tf.tidy(() => model.forward(take(x, rows), false, false).output));
+      bar?.update(i + 1, {}, false);
+    }
+    bar?.update(steps.length, {}, true);
+    const only = outputs.length === 1 ? outputs.at(0) : undefined;
+    return only ?? tf.concat(outputs, 0);
+  } finally {
+    if (outputs.length > 1) for (const t of outputs) t.dispose();
+  }
+}
+
+/** What `fit` runs. */
+export interface FitPlan extends LoopOptions {
+  x: tf.Tensor;
+  y: tf.Tensor;
+  validation: { x: tf.Tensor; y: tf.Tensor } | null;
+  epochs: number;
+  initialEpoch: number;
+  shuffle: boolean;
+  callbacks: readonly Callback[];
+}
+
+/** A new order of `n` rows: identity, or a uniform shuffle. */
+function epochOrder(n: number, shuffle: boolean): Int32Array {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  if (shuffle) tf.util.shuffle(order);
+  return order;
+}
+
+/** Keras's fit loop. */
+export async function fitLoop(
+  model: LoopModel,
+  optimizer: tf.Optimizer,
+  loss: Loss,
+  metrics: readonly Metric[],
+  plan: FitPlan,
+): Promise<History> {
+  const n = plan.x.shape[0] ?? 0;
+  const steps = Math.ceil(n / plan.batchSize);
+  const history: History = {
+    history: {},
+    epoch: [],
+    params: { verbose: plan.verbose, epochs: plan.epochs, steps },
+  };
+  const stream = plan.stream ?? process.stdout;
+  const call = async (hook: (cb: Callback) => void | Promise<void>): Promise<void> => {
+    for (const cb of plan.callbacks) await hook(cb);
+  };
+  await call((cb) => cb.onTrainBegin?.({}));
+  let lastLogs: Logs = {};
+  for (let epoch = plan.initialEpoch; epoch < plan.epochs; epoch++) {
+    await call((cb) => cb.onEpochBegin?.(epoch, {}));
+    if (plan.verbose !== 0 && plan.epochs > 1)
+      writeLine(stream, `Epoch ${epoch + 1}/${plan.epochs}`);
+    const bar =
+      plan.verbose === 0 ? null : new Progbar({ target: steps, verbose: plan.verbose, stream });
+    const trackers = new Trackers(metrics);
+    for (const [b, rows] of batches(epochOrder(n, plan.shuffle), plan.batchSize).entries()) {
+      await call((cb) => cb.onBatchBegin?.(b, {}));
+      const xb = take(plan.x, rows);
+      const yb = take(plan.y, rows);
+      let step: { stats: tf.Tensor1D; counts: number[] };
+      try {
+        step = trainStep(model, optimizer, loss, metrics, xb, yb);
+      } finally {
+        xb.dispose();
+        yb.dispose();
+      }
+      const stats = await step.stats.data();
+      step.stats.dispose();
+      trackers.add(rows.length, stats, step.counts);
+      const logs = trackers.logs();
+      await call((cb) => cb.onBatchEnd?.(b, { ...logs }));
+      bar?.update(b + 1, logs, false);
+      // As in Keras, a stop requested mid-epoch ends the epoch after this batch.
+      if (model.shouldStop()) break;
+    }
+    let epochLogs = trackers.logs();
+    if (plan.validation !== null) {
+      const val = await evaluateLoop(model, loss, metrics, plan.validation.x, plan.validation.y, {
+        batchSize: plan.batchSize,
+        verbose: 0,
+      });
+      epochLogs = { ...epochLogs, ...prefixed(val.logs) };
+    }
+    history.epoch.push(epoch);
+    for (const [k, v] of Object.entries(epochLogs)) (history.history[k] ??= []).push(v);
+    await call((cb) => cb.onEpochEnd?.(epoch, { ...epochLogs }));
+    bar?.update(steps, epochLogs, true);
+    lastLogs = epochLogs;
+    if (model.shouldStop()) break;
+  }
+  await call((cb) => cb.onTrainEnd?.({ ...lastLogs }));
+  return history;
+}
+
+function prefixed(logs: Logs): Logs {
+  return sortedLogs(Object.entries(logs).map(([k, v]): [string, number] => [`val_${k}`, v]));
+}
