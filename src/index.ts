@@ -37,3 +37,61 @@ export type { Callback, History, Logs } from './models/training';
 export type { ProgressStream } from './models/progbar';
 export type { SummaryOptions } from './models/summary';
 export type { DataInput, NestedNumbers } from './models/data';
+export { KerasJsonError } from './keras/keras_json';
+export type { JsonObject, JsonValue } from './keras/keras_json';
+export { dialectOf } from './keras/keras_values';
+export type { KerasDialect } from './keras/keras_values';
+export {
+  SUPPORTED_KERAS_CLASSES,
+  buildLayer,
+  inputFromKeras,
+  kerasLayerSpec,
+  layerFromKeras,
+} from './keras/layer_from_keras';
+export type {
+  KerasInputSpec,
+  KerasLayerInfo,
+  KerasLayerSpec,
+  KerasReadOptions,
+} from './keras/layer_from_keras';
+export {
+  kerasWeightOrder,
+  loadKerasWeights,
+  modelFromKeras,
+  modelFromKerasLayer,
+} from './keras/model_from_keras';
+export type {
+  KerasLayerModelOptions,
+  KerasModel,
+  KerasModelLayer,
+  KerasModelOptions,
+  KerasWeightSlot,
+  KerasWeightValues,
+} from './keras/model_from_keras';
+export {
+  FIXTURE_FORMAT,
+  FIXTURE_VERSION,
+  FixtureError,
+  fixtureTensor,
+  parseFixture,
+  readFixtureFile,
+} from './keras/fixture';
+export type { FixtureCase, FixtureTensor, FixtureWeight, KerasFixture } from './keras/fixture';
+export {
+  compareFiles,
+  compareFixture,
+  compareFixtureFile,
+  formatResult,
+  formatSummary,
+  modelFromFixture,
+  runCase,
+  summarize,
+} from './keras/compare';
+export type {
+  CaseResult,
+  CompareFilesOptions,
+  CompareOptions,
+  CompareSummary,
+  FixtureResult,
+  SkippedSection,
+} from './keras/compare';

@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+/**
+ * The `tfjs-keras-rnn` command. Subcommands:
+ *
+ *   compare <fixture.json>... [--backend NAME]   check this package against Keras fixtures
+ *
+ * This file only parses argv and prints; the work is in src/keras/compare.ts.
+ */
+import { BACKEND_CHOICES, type BackendChoice, parseBackendChoice, useBackend } from './backend';
+import { compareFiles, formatSummary } from './keras/compare';
+import { errorMessage } from './keras/keras_json';
+
+const USAGE = `Usage: tfjs-keras-rnn <command> [options]
+
+Commands:
+  compare <fixture.json>... [--backend NAME]
+      Rebuild each Keras reference fixture's model from its Keras JSON, load its weights, run
+      every case and compare with Keras's outputs. Prints PASS/FAIL per fixture, SKIP for
+      sections not checked yet, then "N passed, N failed". Exit 0 only when all pass.
+      --backend NAME   ${BACKEND_CHOICES.join(' | ')} (default: auto)
+
+Exit codes: 0 all passed, 1 a fixture failed, 2 usage error.`;
+
+/** Where the CLI writes; replaced in tests. */
+export interface CliOutput {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+const consoleOutput: CliOutput = {
+  out: (line) => {
+    process.stdout.write(`${line}\n`);
+  },
+  err: (line) => {
+    process.stderr.write(`${line}\n`);
+  },
+};
+
+function usageError(io: CliOutput, message: string): number {
+  io.err(`tfjs-keras-rnn: ${message}`);
+  io.err('');
+  io.err(USAGE);
+  return 2;
+}
+
+/** `compare` arguments: the fixture files and the backend. */
+export function parseCompareArgs(
+  args: readonly string[],
+): { files: string[]; backend: BackendChoice } | { error: string } {
+  const files: string[] = [];
+  let backend = 'auto';
+  for (let i = 0; i < args.length; i++) {
+    const arg = args.at(i) ?? '';
+    if (arg === '--backend' || arg.startsWith('--backend=')) {
+      const value = arg === '--backend' ? args.at(++i) : arg.slice('--backend='.length);
+      if (value === undefined || value === '') {
+        return { error: `--backend needs a name: ${BACKEND_CHOICES.join(', ')}.` };
+      }
+      backend = value;
+    } else if (arg === '--') {
+      files.push(...args.slice(i + 1));
+      break;
+    } else if (arg.startsWith('-') && arg !== '-') {
+      return { error: `compare: unknown option '${arg}'.` };
+    } else {
+      files.push(arg);
+    }
+  }
+  if (files.length === 0) return { error: 'compare: no fixture files given.' };
+  try {
+    return { files, backend: parseBackendChoice(backend, '--backend') };
+  } catch (err) {
+    return { error: errorMessage(err) };
+  }
+}
+
+async function compareCommand(args: readonly string[], io: CliOutput): Promise<number> {
+  const parsed = parseCompareArgs(args);
+  if ('error' in parsed) return usageError(io, parsed.error);
+  let backend: string;
+  try {
+    backend = await useBackend(parsed.backend);
+  } catch (err) {
+    io.err(`tfjs-keras-rnn compare: ${errorMessage(err)}`);
+    return 2;
+  }
+  io.out(`Comparing ${parsed.files.length} fixture(s) on the ${backend} backend`);
+  const summary = compareFiles(parsed.files, {
+    onResult: (_result, lines) => {
+      for (const line of lines) io.out(line);
+    },
+  });
+  io.out(formatSummary(summary));
+  return summary.failed === 0 ? 0 : 1;
+}
+
+/** Runs the command line `argv` (without `node` and the script); resolves to the exit code. */
+export async function main(
+  argv: readonly string[],
+  io: CliOutput = consoleOutput,
+): Promise<number> {
+  const command = argv.at(0);
+  const rest = argv.slice(1);
+  if (command === undefined) return usageError(io, 'no command given.');
+  if (command === '--help' || command === '-h' || command === 'help') {
+    io.out(USAGE);
+    return 0;
+  }
+  if (command === 'compare') return compareCommand(rest, io);
+  return usageError(io, `unknown command '${command}'.`);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(
+        `tfjs-keras-rnn: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,336 @@
+/**
+ * Checking this package against Keras reference fixtures: rebuild each fixture's model from its
+ * Keras JSON, load its weights, run every forward case in inference mode and compare with what
+ * Keras computed. The logic of `tfjs-keras-rnn compare`; the CLI only parses argv and prints.
+ *
+ * Sections not checked yet (`gradients`, `training`) are reported as skipped, never as passed.
+ * A fixture that cannot be read or mapped is a failure that says why, never a crash.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { formatShape } from '../errors';
+import {
+  type FixtureCase,
+  type FixtureTensor,
+  type KerasFixture,
+  fixtureKerasVersion,
+  fixtureTensor,
+  readFixtureFile,
+} from './fixture';
+import { errorMessage } from './keras_json';
+import { dialectOf } from './keras_values';
+import {
+  type KerasModel,
+  loadKerasWeights,
+  modelFromKeras,
+  modelFromKerasLayer,
+} from './model_from_keras';
+
+/** Options of the comparisons. */
+export interface CompareOptions {
+  /** An absolute tolerance stricter than the fixtures' own; a looser one is not applied. Default: each case's `atol`. */
+  atol?: number;
+}
+
+/** The outcome of one forward case. */
+export interface CaseResult {
+  readonly name: string;
+  /** The largest |ours - Keras's| over every output; NaN against a number counts as Infinity. */
+  readonly maxAbsDiff: number;
+  /** The tolerance applied: the case's `atol`, or the stricter `CompareOptions.atol`. */
+  readonly atol: number;
+  readonly passed: boolean;
+  /** Why the case failed; undefined when it passed. */
+  readonly reason: string | undefined;
+}
+
+/** A section of the fixture that was not checked. */
+export interface SkippedSection {
+  readonly section: string;
+  readonly reason: string;
+}
+
+/** The outcome of one fixture. */
+export interface FixtureResult {
+  /** The file (or the name, for a fixture given as an object). */
+  readonly source: string;
+  /** The fixture's `name`, or the file when it could not be read. */
+  readonly name: string;
+  readonly passed: boolean;
+  /** The largest difference over every case; undefined when no case ran. */
+  readonly maxAbsDiff: number | undefined;
+  /** Why the fixture failed; undefined when it passed. */
+  readonly reason: string | undefined;
+  readonly cases: readonly CaseResult[];
+  readonly skipped: readonly SkippedSection[];
+}
+
+/** Totals over several fixtures. */
+export interface CompareSummary {
+  readonly passed: number;
+  readonly failed: number;
+  /** Sections skipped over every fixture, by section name. */
+  readonly skipped: Readonly<Record<string, number>>;
+  readonly results: readonly FixtureResult[];
+}
+
+/**
+ * Rebuilds a fixture's model from its Keras JSON (`model`, or `layer` + `input_shape`) and loads
+ * its weights. The caller disposes `model.model`.
+ */
+export function modelFromFixture(fixture: KerasFixture): KerasModel {
+  const kerasVersion = fixtureKerasVersion(fixture);
+  const firstInput = fixture.cases.at(0)?.inputs.at(0);
+  const built =
+    fixture.model !== undefined
+      ? modelFromKeras(fixture.model, {
+          initializeWeights: false,
+          ...(kerasVersion === undefined ? {} : { dialect: dialectOf(kerasVersion) }),
+        })
+      : modelFromKerasLayer(fixture.layer, fixture.inputShape ?? [], {
+          dialect: dialectOf(kerasVersion),
+          initializeWeights: false,
+          ...(firstInput === undefined ? {} : { inputDtype: firstInput.dtype }),
+        });
+  try {
+    loadKerasWeights(built, fixture.weights);
+  } catch (err) {
+    built.model.dispose();
+    throw err;
+  }
+  return built;
+}
+
+/** `[1, 2]` for flat index `i` of `shape`. */
+function indexOf(i: number, shape: readonly number[]): number[] {
+  const index: number[] = [];
+  let rest = i;
+  for (let k = shape.length - 1; k >= 0; k--) {
+    const d = shape[k] ?? 1;
+    index.unshift(d === 0 ? 0 : rest % d);
+    rest = d === 0 ? 0 : Math.floor(rest / d);
+  }
+  return index;
+}
+
+/** |a - b|, 0 for NaN against NaN and for equal infinities, Infinity for NaN against a number. */
+function absDiff(a: number, b: number): number {
+  if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b) ? 0 : Infinity;
+  if (a === b) return 0;
+  const d = Math.abs(a - b);
+  return Number.isNaN(d) ? Infinity : d;
+}
+
+/** Formats a difference for reports: `5.96e-8`, `0`. */
+export function formatDiff(value: number): string {
+  if (value === 0) return '0';
+  if (!Number.isFinite(value)) return String(value);
+  return value.toExponential(2);
+}
+
+function compareOutput(
+  got: tf.Tensor,
+  expected: FixtureTensor,
+  k: number,
+  atol: number,
+): { maxAbsDiff: number; reason: string | undefined } {
+  const sameShape =
+    got.shape.length === expected.shape.length &&
+    got.shape.every((d, i) => d === expected.shape[i]);
+  if (!sameShape) {
+    return {
+      maxAbsDiff: Infinity,
+      reason: `output ${k} has shape ${formatShape(got.shape)}, Keras's has ${formatShape(expected.shape)}`,
+    };
+  }
+  const values = got.dataSync();
+  let worst = -1;
+  let worstDiff = 0;
+  let maxAbsDiff = 0;
+  for (let i = 0; i < values.length; i++) {
+    const d = absDiff(values[i] ?? Number.NaN, expected.data[i] ?? Number.NaN);
+    if (d > maxAbsDiff) maxAbsDiff = d;
+    if (d > atol && (worst < 0 || d > worstDiff)) {
+      worst = i;
+      worstDiff = d;
+    }
+  }
+  if (worst < 0) return { maxAbsDiff, reason: undefined };
+  return {
+    maxAbsDiff,
+    reason: `output ${k} max|diff| ${formatDiff(worstDiff)} > atol ${atol} at ${formatShape(indexOf(worst, expected.shape))}: got ${values[worst]}, Keras ${expected.data[worst]}`,
+  };
+}
+
+/** Runs one forward case on a rebuilt model, in inference mode. Never throws. */
+export function runCase(
+  built: KerasModel,
+  testCase: FixtureCase,
+  options: CompareOptions = {},
+): CaseResult {
+  const atol = options.atol === undefined ? testCase.atol : Math.min(options.atol, testCase.atol);
+  const failed = (reason: string, maxAbsDiff = Infinity): CaseResult => ({
+    name: testCase.name,
+    maxAbsDiff,
+    atol,
+    passed: false,
+    reason: `case '${testCase.name}': ${reason}`,
+  });
+  const modelInputs = built.model.inputs.length;
+  if (testCase.inputs.length !== modelInputs) {
+    return failed(
+      `the model takes ${modelInputs} input(s), the case gives ${testCase.inputs.length}`,
+    );
+  }
+  let result: CaseResult | undefined;
+  try {
+    tf.tidy(() => {
+      const xs = testCase.inputs.map((t, i) => {
+        const x = fixtureTensor(t);
+        const dtype = built.inputDtypes[i] ?? x.dtype;
+        return x.dtype === dtype ? x : tf.cast(x, dtype);
+      });
+      const batchSize = Math.max(1, testCase.inputs[0]?.shape[0] ?? 1);
+      const prediction = built.model.predict(xs.length === 1 ? xs[0] : xs, {
+        batchSize,
+      });
+      const outputs = Array.isArray(prediction) ? prediction : [prediction];
+      if (outputs.length !== testCase.outputs.length) {
+        result = failed(
+          `the model gives ${outputs.length} output(s), Keras gave ${testCase.outputs.length}`,
+        );
+        return;
+      }
+      let maxAbsDiff = 0;
+      let reason: string | undefined;
+      testCase.outputs.forEach((expected, k) => {
+        const compared = compareOutput(outputs[k], expected, k, atol);
+        maxAbsDiff = Math.max(maxAbsDiff, compared.maxAbsDiff);
+        reason ??= compared.reason;
+      });
+      result =
+        reason === undefined
+          ? { name: testCase.name, maxAbsDiff, atol, passed: true, reason: undefined }
+          : failed(reason, maxAbsDiff);
+    });
+  } catch (err) {
+    return failed(`running the model failed: ${errorMessage(err)}`);
+  }
+  return result ?? failed('no result');
+}
+
+function skippedSections(fixture: KerasFixture): SkippedSection[] {
+  return fixture.sections.map((section) => ({
+    section,
+    reason:
+      section === 'gradients' || section === 'training' ? 'not implemented yet' : 'unknown section',
+  }));
+}
+
+/** Rebuilds a parsed fixture's model, runs every case, and disposes the model. Never throws. */
+export function compareFixture(
+  fixture: KerasFixture,
+  options: CompareOptions = {},
+  source: string = fixture.name,
+): FixtureResult {
+  const skipped = skippedSections(fixture);
+  let built: KerasModel;
+  try {
+    built = modelFromFixture(fixture);
+  } catch (err) {
+    return {
+      source,
+      name: fixture.name,
+      passed: false,
+      maxAbsDiff: undefined,
+      reason: errorMessage(err),
+      cases: [],
+      skipped,
+    };
+  }
+  try {
+    const cases = fixture.cases.map((c) => runCase(built, c, options));
+    const failedCases = cases.filter((c) => !c.passed);
+    const firstFailure = failedCases.at(0);
+    const maxAbsDiff = cases.reduce((m, c) => Math.max(m, c.maxAbsDiff), 0);
+    return {
+      source,
+      name: fixture.name,
+      passed: firstFailure === undefined,
+      maxAbsDiff,
+      reason:
+        firstFailure === undefined
+          ? undefined
+          : `${firstFailure.reason ?? ''}${failedCases.length > 1 ? ` (and ${failedCases.length - 1} more failing case(s))` : ''}`,
+      cases,
+      skipped,
+    };
+  } finally {
+    built.model.dispose();
+  }
+}
+
+/** Reads a fixture file and compares it. An unreadable or invalid file is a failure. Never throws. */
+export function compareFixtureFile(path: string, options: CompareOptions = {}): FixtureResult {
+  let fixture: KerasFixture;
+  try {
+    fixture = readFixtureFile(path);
+  } catch (err) {
+    return {
+      source: path,
+      name: path,
+      passed: false,
+      maxAbsDiff: undefined,
+      reason: errorMessage(err),
+      cases: [],
+      skipped: [],
+    };
+  }
+  return compareFixture(fixture, options, path);
+}
+
+/** The report lines of one fixture: `PASS <name> max|diff| <value>` or `FAIL <name> <reason>`, then `SKIP` lines. */
+export function formatResult(result: FixtureResult): string[] {
+  const head = result.passed
+    ? `PASS ${result.name} max|diff| ${formatDiff(result.maxAbsDiff ?? 0)}`
+    : `FAIL ${result.name} ${result.reason ?? 'failed'}`;
+  return [head, ...result.skipped.map((s) => `SKIP ${result.name} ${s.section} (${s.reason})`)];
+}
+
+/** Totals over several results. */
+export function summarize(results: readonly FixtureResult[]): CompareSummary {
+  const skipped: Record<string, number> = {};
+  for (const r of results) {
+    for (const s of r.skipped) skipped[s.section] = (skipped[s.section] ?? 0) + 1;
+  }
+  const passed = results.filter((r) => r.passed).length;
+  return { passed, failed: results.length - passed, skipped, results };
+}
+
+/** The closing line: `45 passed, 1 failed; skipped: 10 gradients, 15 training`. */
+export function formatSummary(summary: CompareSummary): string {
+  const skipped = Object.entries(summary.skipped)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([section, n]) => `${n} ${section}`);
+  const tail = skipped.length === 0 ? '' : `; skipped sections: ${skipped.join(', ')}`;
+  return `${summary.passed} passed, ${summary.failed} failed${tail}`;
+}
+
+/** Options of `compareFiles`. */
+export interface CompareFilesOptions extends CompareOptions {
+  /** Called with each fixture's result and report lines as soon as it is done. */
+  onResult?: (result: FixtureResult, lines: string[]) => void;
+}
+
+/** Compares every file in turn. Never throws for a bad fixture. */
+export function compareFiles(
+  paths: readonly string[],
+  options: CompareFilesOptions = {},
+): CompareSummary {
+  const results: FixtureResult[] = [];
+  for (const path of paths) {
+    const result = compareFixtureFile(path, options);
+    results.push(result);
+    options.onResult?.(result, formatResult(result));
+  }
+  return summarize(results);
+}
