@@ -1,0 +1,149 @@
+/**
+ * Smoke runs of every example: each is spawned as `npx tsx examples/<name>.ts` with settings
+ * for a tiny run, and must exit 0 printing its key lines. The backend comes from TFJS_BACKEND
+ * when set (the child inherits it), else the examples' `auto`.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `npx tsx examples/<name>.ts` with `env` added to this process's environment. */
+function runExample(
+  name: string,
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('npx', ['tsx', join('examples', `${name}.ts`), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Exit code 0, or a failure that shows what the example printed. */
+function expectSuccess(result: RunResult): void {
+  if (result.code !== 0) {
+    throw new Error(
+      `exit code ${String(result.code)}\n--- stdout ---\n${result.stdout.slice(-3000)}\n--- stderr ---\n${result.stderr.slice(-3000)}`,
+    );
+  }
+}
+
+const BACKEND_LINE = /^Backend: (tensorflow|wasm|cpu)$/m;
+const SUMMARY_HEADER = /^Model: "sequential(_\d+)?"$/m;
+const TINY = { EXAMPLE_EPOCHS: '2', EXAMPLE_VERBOSE: '1' };
+
+describe('examples', () => {
+  it.each([
+    ['letters-onehot', 1, /^ {2}a -> [a-e] {3}\(expected b, p=\d\.\d\d\)/m],
+    ['letters-4steps', 1, /^ {2}abcd -> [a-e] {3}\(expected e, p=\d\.\d\d\)/m],
+    ['letters-embedding', 2, /^ {2}eabc -> [a-e] {3}\(expected d, p=\d\.\d\d\)/m],
+  ])('%s trains briefly and prints its predictions', async (name, models, firstLine) => {
+    const result = await runExample(name, TINY);
+    expectSuccess(result);
+    const out = result.stdout;
+    expect(out).toMatch(BACKEND_LINE);
+    expect(out).toMatch(SUMMARY_HEADER);
+    expect(out).toMatch(/^Epoch 2\/2$/m);
+    expect(out).toMatch(/loss: \d/);
+    expect(out).toMatch(firstLine);
+    expect(out.match(/^Accuracy: [0-5]\/5 \(\d+%\)$/gm)).toHaveLength(models);
+  });
+
+  it('return-sequences prints the table of output shapes', async () => {
+    const result = await runExample('return-sequences', {});
+    expectSuccess(result);
+    const out = result.stdout;
+    expect(out).toMatch(BACKEND_LINE);
+    expect(out).toMatch(SUMMARY_HEADER);
+    for (const row of [
+      /^\[2, 1, 3\] +false +\[2, 5\]$/m,
+      /^\[2, 1, 3\] +true +\[2, 1, 5\]$/m,
+      /^\[1, 4, 2\] +false +\[1, 5\]$/m,
+      /^\[1, 4, 2\] +true +\[1, 4, 5\]$/m,
+      /^\[2, 1, 3\] +false +\[2, 5\] +\[2, 5\]$/m,
+      /^\[1, 4, 2\] +true +\[1, 4, 5\] +\[1, 5\]$/m,
+    ]) {
+      expect(out).toMatch(row);
+    }
+    expect(out).toMatch(/equals the returnSequences: false output: max\|diff\| 0$/m);
+    expect(out).toMatch(/expected input of rank 3 \[samples, timesteps, features\]/);
+  });
+
+  describe('sp500', () => {
+    let outDir: string;
+    beforeAll(() => {
+      outDir = mkdtempSync(join(tmpdir(), 'sp500-example-'));
+    });
+    afterAll(() => {
+      rmSync(outDir, { recursive: true, force: true });
+    });
+
+    it('trains one epoch, reports RMSE and MAE against the naive forecast, writes four figures', async () => {
+      const dir = join(outDir, 'figures');
+      const result = await runExample(
+        'sp500',
+        { EXAMPLE_EPOCHS: '1', EXAMPLE_MAX_WINDOWS: '128', EXAMPLE_VERBOSE: '2' },
+        ['--out', dir],
+      );
+      expectSuccess(result);
+      const out = result.stdout;
+      expect(out).toMatch(BACKEND_LINE);
+      expect(out).toMatch(SUMMARY_HEADER);
+      expect(out).toMatch(/^Read 5105 days from 2000-01-03 to 2020-04-17$/m);
+      expect(out).toMatch(/x_train \[128,60,1\], y_train \[128,1\], x_test \[240,60,1\]/);
+      // Keras prints `Epoch 1/1` only when there are several epochs.
+      expect(out).toMatch(/^2\/2 - \d+m?s - .*loss: \d/m);
+      expect(out).toMatch(/val_loss: \d/);
+      expect(out).toMatch(/^Model RMSE: \d+\.\d\d {2}MAE: \d+\.\d\d \(USD\)$/m);
+      expect(out).toMatch(/^Naive "tomorrow = today" RMSE: 38\.\d\d {2}MAE: 2\d\.\d\d \(USD\)$/m);
+
+      const files = ['sp500-prediction', 'sp500-loss'].flatMap((n) => [`${n}.svg`, `${n}.png`]);
+      expect(readdirSync(dir).sort()).toEqual([...files].sort());
+      for (const file of files) {
+        const path = join(dir, file);
+        expect(out).toContain(path);
+        expect(statSync(path).size).toBeGreaterThan(1000);
+        const bytes = readFileSync(path);
+        if (file.endsWith('.png')) {
+          expect([...bytes.subarray(0, 8)]).toEqual([137, 80, 78, 71, 13, 10, 26, 10]);
+        } else {
+          expect(bytes.toString('utf8')).toMatch(
+            /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/,
+          );
+          expect(bytes.toString('utf8')).toMatch(/<\/svg>\s*$/);
+        }
+      }
+    });
+
+    it('stops on a bad setting before any work, writing nothing', async () => {
+      const dir = join(outDir, 'never');
+      const result = await runExample('sp500', { EXAMPLE_EPOCHS: 'ten', EXAMPLE_OUT_DIR: dir });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(
+        /SettingError: EXAMPLE_EPOCHS: expected a positive integer such as 50, received "ten"\./,
+      );
+      expect(result.stdout).not.toMatch(BACKEND_LINE);
+      expect(existsSync(dir)).toBe(false);
+    });
+  });
+});

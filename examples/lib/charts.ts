@@ -1,0 +1,130 @@
+/**
+ * The sp500 example's figures as Vega-Lite specs, rendered headless: Vega-Lite compiles a spec to
+ * Vega, a Vega `View` with no renderer draws it to SVG, and resvg turns the SVG into a PNG.
+ */
+import { Resvg } from '@resvg/resvg-js';
+import type { TopLevelSpec } from 'vega-lite';
+
+/** One point of a line chart: `x` (a date string or a number), `y`, and the line it belongs to. */
+export interface ChartPoint {
+  x: string | number;
+  y: number;
+  series: string;
+}
+
+const WIDTH = 720;
+const HEIGHT = 320;
+
+/** Predicted against actual prices over the test days, one line each. */
+export function pricesChart(
+  dates: readonly string[],
+  actual: readonly number[],
+  predicted: readonly number[],
+  title: string,
+): TopLevelSpec {
+  const points: ChartPoint[] = [];
+  dates.forEach((date, i) => {
+    points.push({ x: date, y: actual[i] ?? Number.NaN, series: 'actual' });
+    points.push({ x: date, y: predicted[i] ?? Number.NaN, series: 'predicted' });
+  });
+  return lineChart(points, {
+    title,
+    x: { title: 'date', type: 'temporal' },
+    y: { title: 'open (USD)', zero: false },
+    colors: { actual: '#d62728', predicted: '#1f77b4' },
+  });
+}
+
+/** Training and validation loss per epoch, as Keras's `history.history` holds them ([] for none). */
+export function lossChart(
+  loss: readonly number[],
+  valLoss: readonly number[],
+  title: string,
+): TopLevelSpec {
+  const points: ChartPoint[] = loss.map((y, i) => ({ x: i + 1, y, series: 'training loss' }));
+  valLoss.forEach((y, i) => points.push({ x: i + 1, y, series: 'validation loss' }));
+  return lineChart(points, {
+    title,
+    x: { title: 'epoch', type: 'quantitative' },
+    y: { title: 'mean squared error (scaled prices)', zero: true },
+    colors: { 'training loss': '#1f77b4', 'validation loss': '#ff7f0e' },
+    points: loss.length <= 60,
+  });
+}
+
+interface LineChartOptions {
+  title: string;
+  x: { title: string; type: 'temporal' | 'quantitative' };
+  y: { title: string; zero: boolean };
+  colors: Readonly<Record<string, string>>;
+  points?: boolean;
+}
+
+function lineChart(values: ChartPoint[], options: LineChartOptions): TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: options.title,
+    width: WIDTH,
+    height: HEIGHT,
+    background: 'white',
+    data: { values },
+    mark: { type: 'line', point: options.points ?? false, strokeWidth: 1.5 },
+    encoding: {
+      x: {
+        field: 'x',
+        type: options.x.type,
+        title: options.x.title,
+        // Whole epochs on the epoch axis; month and year on the date axis.
+        axis:
+          options.x.type === 'quantitative'
+            ? { tickMinStep: 1, format: 'd' }
+            : { format: '%b %Y', labelAngle: 0 },
+      },
+      y: {
+        field: 'y',
+        type: 'quantitative',
+        title: options.y.title,
+        scale: { zero: options.y.zero },
+      },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        title: null,
+        scale: { domain: Object.keys(options.colors), range: Object.values(options.colors) },
+        legend: { orient: 'top-left' },
+      },
+    },
+    config: { font: 'sans-serif' },
+  };
+}
+
+/** A chart as SVG text and as PNG bytes (twice the SVG's size, white background). */
+export interface RenderedChart {
+  svg: string;
+  png: Uint8Array;
+}
+
+/** Compiles a Vega-Lite spec and renders it headless to SVG and PNG. */
+export async function renderChart(spec: TopLevelSpec): Promise<RenderedChart> {
+  // vega and vega-lite are ES modules; import() loads them from this CommonJS module.
+  const vega = await import('vega');
+  const vegaLite = await import('vega-lite');
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
+  try {
+    const svg = await view.toSVG();
+    const png = new Resvg(svg, {
+      background: 'white',
+      fitTo: { mode: 'zoom', value: 2 },
+      font: {
+        loadSystemFonts: true,
+        defaultFontFamily: 'DejaVu Sans',
+        sansSerifFamily: 'DejaVu Sans',
+      },
+    })
+      .render()
+      .asPng();
+    return { svg, png };
+  } finally {
+    view.finalize();
+  }
+}
