@@ -213,6 +213,35 @@ describe('Sequential', () => {
     });
   });
 
+  it('reads model.get_config() without its class_name wrapper', () => {
+    const config = sequential([inputLayer([null, 3, 1]), tinyRnn(), tinyDense()]).config;
+    checkTiny(config);
+    const graph = functional(
+      [
+        functionalLayer(inputLayer([null, 3, 1], { name: 'x' }), []),
+        functionalLayer(tinyRnn(), [node(kerasTensor('x', [null, 3, 1]))]),
+        functionalLayer(tinyDense(), [node(kerasTensor('simple_rnn', [null, 1]))]),
+      ],
+      ['x', 0, 0],
+      ['dense', 0, 0],
+    );
+    checkTiny(graph.config);
+  });
+
+  it('accepts the tf_keras module names of Keras 2', () => {
+    checkTiny(
+      sequential([
+        { ...inputLayer([null, 3, 1]), module: 'tf_keras.layers' },
+        { ...tinyRnn(), module: 'tf_keras.src.layers.rnn.simple_rnn' },
+        tinyDense(),
+      ]),
+    );
+  });
+
+  it('refuses text that is not JSON', () => {
+    expect(() => modelFromKeras('{"class_name": ')).toThrow(/Keras model: not valid JSON/);
+  });
+
   it('keeps the layer order, classes and names', () => {
     const built = modelFromKeras(
       sequential([

@@ -83,7 +83,7 @@ export function kerasObject(where: string, value: unknown): KerasObject {
     );
   }
   const module = value.module;
-  if (typeof module === 'string' && module !== 'keras' && !module.startsWith('keras.')) {
+  if (typeof module === 'string' && !isKerasModule(module)) {
     throw new KerasJsonError(
       `${where}: ${className} from module '${module}' is a custom class, not a Keras one; it is not supported.`,
     );
@@ -95,6 +95,11 @@ export function kerasObject(where: string, value: unknown): KerasObject {
     );
   }
   return { className, config, raw: value };
+}
+
+/** Keras 3 (`keras.layers`, `keras.src...`), tf-keras (`tf_keras...`) or TensorFlow's copy. */
+export function isKerasModule(module: string): boolean {
+  return /^(keras|tf_keras|tensorflow)(\.|$)/.test(module);
 }
 
 /** Keys whose value is absent, null or false: a feature that is off. */

@@ -12,6 +12,7 @@ import {
   KerasJsonError,
   isJsonArray,
   isJsonObject,
+  isKerasModule,
   kerasObject,
   show,
 } from './keras_json';
@@ -57,7 +58,7 @@ export function readActivation(
     const module = value.module;
     if (
       typeof value.config !== 'string' ||
-      (typeof module === 'string' && module !== 'keras' && !module.startsWith('keras.'))
+      (typeof module === 'string' && !isKerasModule(module))
     ) {
       throw reader.error(key, 'must be a Keras activation; custom functions are not supported');
     }

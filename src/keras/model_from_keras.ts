@@ -161,7 +161,14 @@ function layerName(raw: JsonObject, config: JsonObject): string | undefined {
 
 /** The model object inside what a user may hand over: to_json(), tfjs model.json, h5 config. */
 function unwrapModel(json: unknown): { model: unknown; kerasVersion: string | undefined } {
-  let value: unknown = typeof json === 'string' ? (JSON.parse(json) as unknown) : json;
+  let value: unknown = json;
+  if (typeof json === 'string') {
+    try {
+      value = JSON.parse(json) as unknown;
+    } catch (err) {
+      throw new KerasJsonError(`Keras model: not valid JSON: ${errorMessage(err)}`);
+    }
+  }
   let kerasVersion: string | undefined;
   for (;;) {
     if (!isJsonObject(value)) break;
@@ -169,6 +176,11 @@ function unwrapModel(json: unknown): { model: unknown; kerasVersion: string | un
     const inner = value.modelTopology ?? value.model_config;
     if (inner === undefined || typeof value.class_name === 'string') break;
     value = inner;
+  }
+  // model.get_config() is the config without its {class_name, config} wrapper.
+  if (isJsonObject(value) && value.class_name === undefined && isJsonArray(value.layers)) {
+    const functional = value.input_layers !== undefined || value.output_layers !== undefined;
+    value = { class_name: functional ? 'Functional' : 'Sequential', config: value };
   }
   return { model: value, kerasVersion };
 }
