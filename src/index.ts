@@ -54,20 +54,15 @@ export type {
   KerasLayerSpec,
   KerasReadOptions,
 } from './keras/layer_from_keras';
-export {
-  kerasWeightOrder,
-  loadKerasWeights,
-  modelFromKeras,
-  modelFromKerasLayer,
-} from './keras/model_from_keras';
+export { modelFromKeras, modelFromKerasLayer } from './keras/model_from_keras';
 export type {
   KerasLayerModelOptions,
   KerasModel,
   KerasModelLayer,
   KerasModelOptions,
-  KerasWeightSlot,
-  KerasWeightValues,
 } from './keras/model_from_keras';
+export { kerasWeightOrder, loadKerasWeights } from './keras/keras_weights';
+export type { KerasWeightSlot, KerasWeightValues } from './keras/keras_weights';
 export {
   FIXTURE_FORMAT,
   FIXTURE_VERSION,

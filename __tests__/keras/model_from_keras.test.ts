@@ -2,10 +2,9 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { readFixtureFile } from '../../src/keras/fixture';
 import type { JsonObject, JsonValue } from '../../src/keras/keras_json';
+import { kerasWeightOrder, loadKerasWeights } from '../../src/keras/keras_weights';
 import {
   type KerasModel,
-  kerasWeightOrder,
-  loadKerasWeights,
   modelFromKeras,
   modelFromKerasLayer,
 } from '../../src/keras/model_from_keras';

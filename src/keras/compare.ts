@@ -18,12 +18,8 @@ import {
 } from './fixture';
 import { errorMessage } from './keras_json';
 import { dialectOf } from './keras_values';
-import {
-  type KerasModel,
-  loadKerasWeights,
-  modelFromKeras,
-  modelFromKerasLayer,
-} from './model_from_keras';
+import { loadKerasWeights } from './keras_weights';
+import { type KerasModel, modelFromKeras, modelFromKerasLayer } from './model_from_keras';
 
 /** Options of the comparisons. */
 export interface CompareOptions {

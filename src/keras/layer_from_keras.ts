@@ -17,23 +17,18 @@ import * as tf from '@tensorflow/tfjs';
 import { Dense, type DenseArgs } from '../layers/dense';
 import { Dropout, type DropoutArgs } from '../layers/dropout';
 import { Embedding, type EmbeddingArgs } from '../layers/embedding';
-import type { BaseLayerArgs } from '../layers/layer_args';
-import type { RNNArgs } from '../layers/rnn/rnn';
-import { SimpleRNN, type SimpleRNNArgs, type SimpleRNNCellArgs } from '../layers/rnn/simple_rnn';
-import { StackedRNN, type StackedRNNArgs } from '../layers/rnn/stacked_rnn';
+import { SimpleRNN } from '../layers/rnn/simple_rnn';
+import { StackedRNN } from '../layers/rnn/stacked_rnn';
 import {
   ConfigReader,
-  type JsonValue,
   KerasJsonError,
   type KerasObject,
   errorMessage,
-  isJsonArray,
   kerasObject,
 } from './keras_json';
 import {
   KERAS_3,
   type KerasDialect,
-  checkFloat32Policy,
   inputDtype,
   readActivation,
   readInitializer,
@@ -41,261 +36,27 @@ import {
   refuseConstraints,
   refuseRegularizers,
 } from './keras_values';
+import {
+  type KerasInputSpec,
+  type KerasLayerInfo,
+  type KerasLayerSpec,
+  type KerasReadOptions,
+  type Mapped,
+  SUPPORTED_HELP,
+  type SpecOf,
+  readBase,
+  readDeclaredShape,
+  subjectOf,
+} from './layer_keys';
+import { rnnSpec, simpleRnnSpec } from './rnn_from_keras';
 
-/** The Keras classes that map to a layer here (InputLayer maps to a model input). */
-export const SUPPORTED_KERAS_CLASSES: readonly string[] = [
-  'InputLayer',
-  'SimpleRNN',
-  'RNN',
-  'SimpleRNNCell',
-  'StackedRNNCells',
-  'Dense',
-  'Embedding',
-  'Dropout',
-  'TimeDistributed',
-];
-
-const SUPPORTED_HELP =
-  'Supported classes: InputLayer, SimpleRNN, RNN (of a SimpleRNNCell, a StackedRNNCells or a list of SimpleRNNCells), Dense, Embedding, Dropout, TimeDistributed (of Dense or Dropout).';
-
-/** A Keras layer mapped to this package: which class to build and its camelCase options. */
-export type KerasLayerSpec =
-  | { className: 'SimpleRNN'; args: SimpleRNNArgs }
-  | { className: 'StackedRNN'; args: StackedRNNArgs }
-  | { className: 'Dense'; args: DenseArgs }
-  | { className: 'Embedding'; args: EmbeddingArgs }
-  | { className: 'Dropout'; args: DropoutArgs };
-
-/** What the mapping knows about one Keras layer besides its options. */
-export interface KerasLayerInfo {
-  /** The Keras class name as written (`RNN`, `SimpleRNN`, `TimeDistributed`, ...). */
-  kerasClassName: string;
-  /** The layer's Keras name. */
-  name: string;
-  /** The batch input shape the layer declares (Keras 2 `batch_input_shape`), if any. */
-  declaredBatchShape: (number | null)[] | undefined;
-  /** Whether the layer draws random numbers while training (dropout). */
-  stochastic: boolean;
-}
-
-/** A Keras `InputLayer`: a model input. */
-export interface KerasInputSpec {
-  name: string;
-  /** With the batch axis: `[null, 4, 3]`. */
-  batchShape: (number | null)[];
-  dtype: 'float32' | 'int32';
-}
-
-/** Options of the readers. */
-export interface KerasReadOptions {
-  /** Keras 3 (default) or Keras 2 / tfjs-layers JSON. */
-  dialect?: KerasDialect;
-  /** Where the object sits in the document, for messages: `layers[2]`. Default: 'Keras JSON'. */
-  where?: string;
-}
-
-function subjectOf(className: string, config: { readonly name?: JsonValue }): string {
-  return typeof config.name === 'string'
-    ? `Keras ${className} '${config.name}'`
-    : `Keras ${className}`;
-}
-
-/** A mapped layer before its name is known: the spec and what else the mapping learned. */
-interface Mapped<S extends KerasLayerSpec = KerasLayerSpec> {
-  spec: S;
-  info: Omit<KerasLayerInfo, 'kerasClassName' | 'name'>;
-}
-
-type SpecOf<C extends KerasLayerSpec['className']> = Extract<KerasLayerSpec, { className: C }>;
-
-/** A dropout rate in [0, 1). */
-function readRate(reader: ConfigReader, key: string, fallback: number): number {
-  const value = reader.number(key, fallback);
-  if (value < 0 || value >= 1) throw reader.error(key, 'must be a number in [0, 1)');
-  return value;
-}
-
-/** The declared batch shape: `batch_input_shape` (Keras 2), `batch_shape`, or `input_shape`. */
-function readDeclaredShape(reader: ConfigReader): (number | null)[] | undefined {
-  const batchInput = reader.get('batch_input_shape');
-  const batch = reader.get('batch_shape');
-  const input = reader.get('input_shape');
-  const batchSize = reader.get('batch_size');
-  if (batchInput !== undefined && batchInput !== null) {
-    return readShape(`${reader.subject}: \`batch_input_shape\``, batchInput);
-  }
-  if (batch !== undefined && batch !== null) {
-    return readShape(`${reader.subject}: \`batch_shape\``, batch);
-  }
-  if (input !== undefined && input !== null) {
-    const shape = readShape(`${reader.subject}: \`input_shape\``, input);
-    if (batchSize !== undefined && batchSize !== null && typeof batchSize !== 'number') {
-      throw reader.error('batch_size', 'must be an integer or null');
-    }
-    return [typeof batchSize === 'number' ? batchSize : null, ...shape];
-  }
-  return undefined;
-}
-
-/** Keys every Keras layer has: name, trainable, dtype, activity_regularizer, input shapes. */
-function readBase(
-  reader: ConfigReader,
-): BaseLayerArgs & { declaredBatchShape: (number | null)[] | undefined } {
-  const name = reader.optionalString('name');
-  const trainable = reader.boolean('trainable', true);
-  checkFloat32Policy(reader);
-  refuseRegularizers(reader, 'activity_regularizer');
-  const declaredBatchShape = readDeclaredShape(reader);
-  reader.ignore('autocast');
-  const base: BaseLayerArgs & { declaredBatchShape: (number | null)[] | undefined } = {
-    declaredBatchShape,
-  };
-  if (name !== undefined) base.name = name;
-  if (!trainable) base.trainable = false;
-  if (declaredBatchShape !== undefined) base.batchInputShape = declaredBatchShape;
-  return base;
-}
-
-/** Keys of Keras's RNN base class. */
-function readRnnOptions(reader: ConfigReader): RNNArgs {
-  const options: RNNArgs = {
-    returnSequences: reader.boolean('return_sequences', false),
-    returnState: reader.boolean('return_state', false),
-    goBackwards: reader.boolean('go_backwards', false),
-  };
-  reader.refuseIfSet(
-    'stateful',
-    'a stateful RNN carries its states from one batch to the next; not supported',
-  );
-  reader.refuseIfSet(
-    'time_major',
-    'time-major [timesteps, samples, features] input is not supported',
-  );
-  // unroll and caching change how Keras runs the loop, not what it computes; zero_output_for_mask
-  // only acts on masked steps, and nothing here produces masks (mask_zero is refused).
-  reader.ignore('unroll', 'zero_output_for_mask', 'enable_caching_device');
-  return options;
-}
-
-/** Keys of Keras's SimpleRNNCell (also written flat in SimpleRNN's config). */
-function readCellOptions(
-  reader: ConfigReader,
-  dialect: KerasDialect,
-): Omit<SimpleRNNCellArgs, 'name'> & { stochastic: boolean } {
-  const options = {
-    units: reader.positiveInteger('units'),
-    activation: readActivation(reader, 'activation', dialect, 'tanh'),
-    useBias: reader.boolean('use_bias', true),
-    kernelInitializer: readInitializer(reader, 'kernel_initializer', 'glorot_uniform'),
-    recurrentInitializer: readInitializer(reader, 'recurrent_initializer', 'orthogonal'),
-    biasInitializer: readInitializer(reader, 'bias_initializer', 'zeros'),
-    dropout: readRate(reader, 'dropout', 0),
-    recurrentDropout: readRate(reader, 'recurrent_dropout', 0),
-  };
-  refuseRegularizers(reader, 'kernel_regularizer', 'recurrent_regularizer', 'bias_regularizer');
-  refuseConstraints(reader, 'kernel_constraint', 'recurrent_constraint', 'bias_constraint');
-  reader.ignore('seed');
-  return { ...options, stochastic: options.dropout > 0 || options.recurrentDropout > 0 };
-}
-
-/** One cell inside Keras's RNN or StackedRNNCells: a SimpleRNNCell, with its own name. */
-function readCell(
-  owner: string,
-  where: string,
-  value: unknown,
-  dialect: KerasDialect,
-  ownerTrainable: boolean,
-): SimpleRNNCellArgs & { stochastic: boolean } {
-  const cell = kerasObject(where, value);
-  if (cell.className !== 'SimpleRNNCell') {
-    throw new KerasJsonError(
-      `${owner}: \`cell\` of class '${cell.className}' is not supported; cells here are SimpleRNNCell (an RNN of ${cell.className} would need its own layer). ${SUPPORTED_HELP}`,
-    );
-  }
-  const reader = new ConfigReader(
-    `${owner}: cell ${subjectOf('SimpleRNNCell', cell.config)}`,
-    cell.config,
-  );
-  const name = reader.optionalString('name');
-  const trainable = reader.boolean('trainable', true);
-  if (ownerTrainable && !trainable) {
-    throw reader.error('trainable', 'must be true: freezing one cell of an RNN is not supported');
-  }
-  checkFloat32Policy(reader);
-  const options = readCellOptions(reader, dialect);
-  reader.finish();
-  return name === undefined ? options : { ...options, name };
-}
-
-function simpleRnnSpec(object: KerasObject, dialect: KerasDialect): Mapped {
-  const reader = new ConfigReader(subjectOf(object.className, object.config), object.config);
-  const { declaredBatchShape, ...base } = readBase(reader);
-  const rnn = readRnnOptions(reader);
-  const { stochastic, ...cell } = readCellOptions(reader, dialect);
-  reader.finish();
-  return {
-    spec: { className: 'SimpleRNN', args: { ...base, ...rnn, ...cell } },
-    info: { declaredBatchShape, stochastic },
-  };
-}
-
-function rnnSpec(object: KerasObject, dialect: KerasDialect): Mapped {
-  const subject = subjectOf(object.className, object.config);
-  const reader = new ConfigReader(subject, object.config);
-  const { declaredBatchShape, ...base } = readBase(reader);
-  const rnn = readRnnOptions(reader);
-  const trainable = base.trainable ?? true;
-  const cellValue = reader.get('cell');
-  let cellValues: readonly JsonValue[];
-  if (isJsonArray(cellValue)) {
-    cellValues = cellValue;
-  } else {
-    const cell = kerasObject(`${subject}: \`cell\``, cellValue);
-    if (cell.className === 'SimpleRNNCell') {
-      // RNN(SimpleRNNCell(...)) computes exactly what SimpleRNN(...) does, with the same weights.
-      const {
-        stochastic,
-        name: _cellName,
-        ...options
-      } = readCell(subject, `${subject}: \`cell\``, cellValue, dialect, trainable);
-      reader.finish();
-      return {
-        spec: { className: 'SimpleRNN', args: { ...base, ...rnn, ...options } },
-        info: { declaredBatchShape, stochastic },
-      };
-    }
-    if (cell.className !== 'StackedRNNCells') {
-      throw new KerasJsonError(
-        `${subject}: \`cell\` of class '${cell.className}' is not supported. ${SUPPORTED_HELP}`,
-      );
-    }
-    const stacked = new ConfigReader(`${subject}: cell StackedRNNCells`, cell.config);
-    stacked.ignore('name');
-    if (!stacked.boolean('trainable', true) && trainable) {
-      throw stacked.error(
-        'trainable',
-        'must be true: freezing the cells of a trainable RNN is not supported',
-      );
-    }
-    checkFloat32Policy(stacked);
-    const cells = stacked.get('cells');
-    if (!isJsonArray(cells)) throw stacked.error('cells', 'must be a list of cells');
-    stacked.finish();
-    cellValues = cells;
-  }
-  if (cellValues.length === 0) throw reader.error('cell', 'must hold at least one cell');
-  const cells = cellValues.map((value, i) =>
-    readCell(subject, `${subject}: cells[${i}]`, value, dialect, trainable),
-  );
-  reader.finish();
-  return {
-    spec: {
-      className: 'StackedRNN',
-      args: { ...base, ...rnn, cells: cells.map(({ stochastic: _s, ...args }) => args) },
-    },
-    info: { declaredBatchShape, stochastic: cells.some((c) => c.stochastic) },
-  };
-}
+export { SUPPORTED_KERAS_CLASSES } from './layer_keys';
+export type {
+  KerasInputSpec,
+  KerasLayerInfo,
+  KerasLayerSpec,
+  KerasReadOptions,
+} from './layer_keys';
 
 function denseSpec(object: KerasObject, dialect: KerasDialect): Mapped<SpecOf<'Dense'>> {
   const reader = new ConfigReader(subjectOf(object.className, object.config), object.config);
