@@ -27,15 +27,16 @@ import { envPositiveInt, envVerbose } from './lib/options';
 import { runExample } from './lib/run';
 import { Seeds } from './lib/seeds';
 
-// 500 epochs: an embedding of 2 numbers learns more slowly than one-hot input; over 30 seeds
-// the slowest run had all five right from epoch 358 on.
-const EPOCHS = envPositiveInt('EXAMPLE_EPOCHS', 500);
-const SEED = envPositiveInt('EXAMPLE_SEED', 42);
-const VERBOSE = envVerbose('EXAMPLE_VERBOSE', 2);
 const LETTERS = COURSE_LETTERS; // 'abcde'
 
+/** How long to train, and how. */
+interface Training {
+  epochs: number;
+  verbose: 0 | 1 | 2;
+}
+
 /** Trains Embedding -> SimpleRNN -> Dense on the `steps`-letter task and prints its predictions. */
-async function letterTask(steps: number, seed: number): Promise<number> {
+async function letterTask(steps: number, seed: number, training: Training): Promise<number> {
   console.log(`\n=== ${steps} step${steps === 1 ? '' : 's'} ===`);
   // The data: letter indices [5, steps] as they are; the Embedding turns them into vectors.
   const samples = nextLetterSamples(steps, LETTERS);
@@ -69,8 +70,9 @@ async function letterTask(steps: number, seed: number): Promise<number> {
   });
   model.summary();
 
-  const history = await model.fit(x, y, { epochs: EPOCHS, batchSize: 32, verbose: VERBOSE });
-  console.log(`\nAfter ${EPOCHS} epochs: loss ${lastValue(history, 'loss')}`);
+  const { epochs, verbose } = training;
+  const history = await model.fit(x, y, { epochs, batchSize: 32, verbose });
+  console.log(`\nAfter ${epochs} epochs: loss ${lastValue(history, 'loss')}`);
 
   console.log('Predictions:');
   const probabilities = model.predict(x, { verbose: 0 });
@@ -82,10 +84,17 @@ async function letterTask(steps: number, seed: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  // 500 epochs: an embedding of 2 numbers learns more slowly than one-hot input; over 30 seeds
+  // the slowest run had all five right from epoch 358 on.
+  const training: Training = {
+    epochs: envPositiveInt('EXAMPLE_EPOCHS', 500),
+    verbose: envVerbose('EXAMPLE_VERBOSE', 2), // one line per epoch
+  };
+  const SEED = envPositiveInt('EXAMPLE_SEED', 42);
   await useBackend('auto');
   console.log(`Backend: ${backendName()}`);
-  const oneStep = await letterTask(1, SEED);
-  const fourSteps = await letterTask(4, SEED + 100);
+  const oneStep = await letterTask(1, SEED, training);
+  const fourSteps = await letterTask(4, SEED + 100, training);
   console.log(`\nEmbedding models: one step ${oneStep}/5 right, four steps ${fourSteps}/5 right.`);
 }
 

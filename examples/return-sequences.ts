@@ -16,7 +16,6 @@ import { runExample } from './lib/run';
 import { Seeds } from './lib/seeds';
 
 const UNITS = 5;
-const SEED = envPositiveInt('EXAMPLE_SEED', 42);
 const INPUT_SHAPES: [number, number, number][] = [
   [2, 1, 3],
   [1, 4, 2],
@@ -37,6 +36,7 @@ function simpleRnn(seed: number, returnSequences: boolean, returnState = false):
 }
 
 async function main(): Promise<void> {
+  const SEED = envPositiveInt('EXAMPLE_SEED', 42);
   await useBackend('auto');
   console.log(`Backend: ${backendName()}`);
 

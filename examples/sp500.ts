@@ -31,21 +31,23 @@ import { lossChart, pricesChart, renderChart } from './lib/charts';
 import { ensureDir, writeFileAtomic } from './lib/files';
 import { historyValues } from './lib/history';
 import { forecastErrors } from './lib/metrics';
-import { envPositiveInt, envVerbose, optionValue } from './lib/options';
+import { envOptionalPositiveInt, envPositiveInt, envVerbose, optionValue } from './lib/options';
 import { runExample } from './lib/run';
 
 const CSV_PATH = join(dirname(require.resolve('vega-datasets')), '../data/sp500-2000.csv');
 const WINDOW = 60; // days of history per prediction
 const TEST_DAYS = 300; // the last 300 days are the test set
-const EPOCHS = envPositiveInt('EXAMPLE_EPOCHS', 50);
 const BATCH_SIZE = 64;
-const MAX_WINDOWS = envPositiveInt('EXAMPLE_MAX_WINDOWS', Number.MAX_SAFE_INTEGER);
-const VERBOSE = envVerbose('EXAMPLE_VERBOSE', 1);
-const OUT_DIR = resolve(optionValue('out', 'EXAMPLE_OUT_DIR', 'out/sp500'));
 
 const money = (v: number): string => v.toFixed(2).padStart(8);
 
 async function main(): Promise<void> {
+  // Settings, checked before any work: EXAMPLE_EPOCHS, EXAMPLE_MAX_WINDOWS (train on the most
+  // recent windows only), EXAMPLE_VERBOSE, and the output folder (--out or EXAMPLE_OUT_DIR).
+  const EPOCHS = envPositiveInt('EXAMPLE_EPOCHS', 50);
+  const MAX_WINDOWS = envOptionalPositiveInt('EXAMPLE_MAX_WINDOWS');
+  const VERBOSE = envVerbose('EXAMPLE_VERBOSE', 1); // Keras's progress bar
+  const OUT_DIR = resolve(optionValue('out', 'EXAMPLE_OUT_DIR', 'out/sp500'));
   await useBackend('auto');
   console.log(`Backend: ${backendName()}`);
 
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
   const test = slidingWindows(testScaled, WINDOW);
   let { x: xTrain, y: yTrain } = train;
   const trainWindows = xTrain.shape[0];
-  if (MAX_WINDOWS < trainWindows) {
+  if (MAX_WINDOWS !== undefined && MAX_WINDOWS < trainWindows) {
     // A short run: keep the most recent windows only.
     xTrain = tf.slice(train.x, [trainWindows - MAX_WINDOWS, 0, 0]);
     yTrain = tf.slice(train.y, [trainWindows - MAX_WINDOWS, 0]);

@@ -102,7 +102,7 @@ describe('examples', () => {
       const dir = join(outDir, 'figures');
       const result = await runExample(
         'sp500',
-        { EXAMPLE_EPOCHS: '1', EXAMPLE_MAX_WINDOWS: '128', EXAMPLE_VERBOSE: '2' },
+        { EXAMPLE_EPOCHS: '1', EXAMPLE_MAX_WINDOWS: '64', EXAMPLE_VERBOSE: '2' },
         ['--out', dir],
       );
       expectSuccess(result);
@@ -110,9 +110,9 @@ describe('examples', () => {
       expect(out).toMatch(BACKEND_LINE);
       expect(out).toMatch(SUMMARY_HEADER);
       expect(out).toMatch(/^Read 5105 days from 2000-01-03 to 2020-04-17$/m);
-      expect(out).toMatch(/x_train \[128,60,1\], y_train \[128,1\], x_test \[240,60,1\]/);
+      expect(out).toMatch(/x_train \[64,60,1\], y_train \[64,1\], x_test \[240,60,1\]/);
       // Keras prints `Epoch 1/1` only when there are several epochs.
-      expect(out).toMatch(/^2\/2 - \d+m?s - .*loss: \d/m);
+      expect(out).toMatch(/^1\/1 - \d+m?s - .*loss: \d/m);
       expect(out).toMatch(/val_loss: \d/);
       expect(out).toMatch(/^Model RMSE: \d+\.\d\d {2}MAE: \d+\.\d\d \(USD\)$/m);
       expect(out).toMatch(/^Naive "tomorrow = today" RMSE: 38\.\d\d {2}MAE: 2\d\.\d\d \(USD\)$/m);

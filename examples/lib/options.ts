@@ -15,12 +15,20 @@ export class SettingError extends Error {
  * empty. Throws, naming the variable, for anything else, before any work starts.
  */
 export function envPositiveInt(name: string, fallback: number): number {
+  return envOptionalPositiveInt(name, fallback) ?? fallback;
+}
+
+/**
+ * The positive integer in the environment variable `name`, or undefined when it is unset or
+ * empty. `example` is the value an error message suggests.
+ */
+export function envOptionalPositiveInt(name: string, example = 100): number | undefined {
   const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
+  if (raw === undefined || raw.trim() === '') return undefined;
   const value = Number(raw.trim());
   if (!Number.isInteger(value) || value <= 0) {
     throw new SettingError(
-      `${name}: expected a positive integer such as ${fallback}, received ${JSON.stringify(raw)}.`,
+      `${name}: expected a positive integer such as ${example}, received ${JSON.stringify(raw)}.`,
     );
   }
   return value;
