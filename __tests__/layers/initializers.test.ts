@@ -40,6 +40,17 @@ describe('initializers', () => {
   });
 
   it.each([
+    ['glorot_normal', Math.sqrt(2 / (200 + 300))],
+    ['he_normal', Math.sqrt(2 / 200)],
+    ['lecun_normal', Math.sqrt(1 / 200)],
+  ])('%s draws with standard deviation %f, as Keras does', (name, stddev) => {
+    const w = makeInitializer(name).apply([200, 300], 'float32');
+    const std = tf.tidy(() => Math.sqrt(tf.moments(w).variance.arraySync() as number));
+    expect(Math.abs(std / stddev - 1)).toBeLessThan(0.03);
+    w.dispose();
+  });
+
+  it.each([
     ['random_uniform', 0.05],
     ['uniform', 0.05],
   ])("%s uses Keras's ±%s range", (name, limit) => {

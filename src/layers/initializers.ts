@@ -44,15 +44,31 @@ function deserializeInitializer(subject: string, spec: SerializedInitializer): I
   return initializer as Initializer;
 }
 
+/**
+ * Keras's variance scaling with a truncated normal: stddev sqrt(scale / n) / 0.8796..., the
+ * constant making the truncated draw's variance scale / n.
+ *
+ * Porting note: tfjs's glorotNormal / heNormal / leCunNormal truncate without that correction,
+ * so their weights are 12% smaller than Keras's; the scale here folds the correction in.
+ */
+function truncatedVarianceScaling(scale: number, mode: 'fanAvg' | 'fanIn'): Initializer {
+  const truncationStddev = 0.8796256610342398;
+  return tf.initializers.varianceScaling({
+    scale: scale / truncationStddev ** 2,
+    mode,
+    distribution: 'normal',
+  });
+}
+
 const FACTORIES: Readonly<Partial<Record<string, () => Initializer>>> = {
   zeros: () => tf.initializers.zeros(),
   ones: () => tf.initializers.ones(),
   glorot_uniform: () => tf.initializers.glorotUniform({}),
-  glorot_normal: () => tf.initializers.glorotNormal({}),
+  glorot_normal: () => truncatedVarianceScaling(1, 'fanAvg'),
   he_uniform: () => tf.initializers.heUniform({}),
-  he_normal: () => tf.initializers.heNormal({}),
+  he_normal: () => truncatedVarianceScaling(2, 'fanIn'),
   lecun_uniform: () => tf.initializers.leCunUniform({}),
-  lecun_normal: () => tf.initializers.leCunNormal({}),
+  lecun_normal: () => truncatedVarianceScaling(1, 'fanIn'),
   orthogonal: () => new KerasOrthogonal(1),
   // Keras's defaults for the plain random initializers: ±0.05 uniform, stddev 0.05 normal.
   random_uniform: () => tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05 }),

@@ -117,7 +117,10 @@ export abstract class RNN extends tf.layers.Layer {
         output = result.output;
         sequence = result.output as tf.Tensor3D;
       });
-      return this.returnState ? [output, ...states] : output;
+      if (!this.returnState) return output;
+      // The last state is the output itself without returnSequences; tfjs's graph executor
+      // frees a tensor after its first consumer, so each returned tensor must be distinct.
+      return [output, ...states.map((state) => (state === output ? tf.clone(state) : state))];
     });
   }
 
