@@ -135,14 +135,19 @@ export function resolveCompile(args: CompileArgs, subject = 'compile'): Compiled
 
 /**
  * The number of values Keras's optimizer of this class keeps for `params` trainable values,
- * counting its `iterations` and `learning_rate` variables, as `summary()` reports it once the
- * optimizer is built; undefined for an optimizer class this package does not know.
+ * counting its `iterations` (int64) and `learning_rate` variables, and their bytes, as
+ * `summary()` reports them once the optimizer is built; undefined for an optimizer class this
+ * package does not know.
  */
 export function kerasOptimizerParams(
   optimizer: tf.Optimizer,
   optimizerClass: string,
   params: number,
-): number | undefined {
+): { count: number; bytes: number } | undefined {
+  const sized = (count: number): { count: number; bytes: number } => ({
+    count,
+    bytes: (count - 2) * 4 + 8 + 4,
+  });
   const slots: Partial<Record<string, number>> = {
     SGD: 0,
     Momentum: 1,
@@ -154,8 +159,8 @@ export function kerasOptimizerParams(
   if (optimizerClass === 'RMSprop' || optimizerClass === 'RMSProp') {
     const config = optimizer.getConfig();
     const count = 1 + (config.momentum !== 0 ? 1 : 0) + (config.centered === true ? 1 : 0);
-    return count * params + 2;
+    return sized(count * params + 2);
   }
   const perParam = slots[optimizerClass];
-  return perParam === undefined ? undefined : perParam * params + 2;
+  return perParam === undefined ? undefined : sized(perParam * params + 2);
 }

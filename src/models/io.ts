@@ -16,7 +16,9 @@ export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
 
 function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  // Not `instanceof Error`: errors from Node's fs may come from another realm (jest's vm).
+  if (typeof err === 'object' && err !== null && 'message' in err) return String(err.message);
+  return String(err);
 }
 
 async function statOrNull(p: string): Promise<fs.Stats | null> {

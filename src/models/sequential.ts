@@ -352,9 +352,9 @@ export class Sequential {
   summaryText(options: SummaryOptions = {}): string {
     this.assertUsable('Sequential.summary');
     const trainableParams = countValues(this.trainableWeights);
-    let optimizerParams: number | undefined;
+    let optimizer: { count: number; bytes: number } | undefined;
     if (this.compiled !== null && this.optimizerStepped) {
-      optimizerParams = kerasOptimizerParams(
+      optimizer = kerasOptimizerParams(
         this.compiled.optimizer,
         this.compiled.optimizerClass,
         trainableParams,
@@ -366,7 +366,7 @@ export class Sequential {
         rows: layerRows(this.stack, this.inner !== null),
         trainableParams,
         nonTrainableParams: countValues(this.nonTrainableWeights),
-        ...(optimizerParams === undefined ? {} : { optimizerParams }),
+        ...(optimizer === undefined ? {} : { optimizer }),
       },
       options,
     ).join('\n');

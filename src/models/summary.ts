@@ -31,8 +31,8 @@ export interface SummaryInfo {
   rows: readonly SummaryRow[];
   trainableParams: number;
   nonTrainableParams: number;
-  /** Values the optimizer holds, shown once it has taken a step, as in Keras. Default: not shown. */
-  optimizerParams?: number;
+  /** Values the optimizer holds and their bytes, shown once it has taken a step, as in Keras. Default: not shown. */
+  optimizer?: { count: number; bytes: number };
   /** Bytes per parameter. Default: 4 (float32). */
   bytesPerParam?: number;
 }
@@ -187,14 +187,23 @@ export function summaryLines(info: SummaryInfo, options: SummaryOptions = {}): s
     );
   });
   lines.push(border(widths, '└', '─', '┴', '┘'));
-  const optimizer = info.optimizerParams ?? 0;
-  const total = info.trainableParams + info.nonTrainableParams + optimizer;
-  const line = (label: string, n: number): string =>
-    ` ${label}: ${formatCount(n)} (${formatBytes(n * bytes)})`;
-  lines.push(line('Total params', total));
-  lines.push(line('Trainable params', info.trainableParams));
-  lines.push(line('Non-trainable params', info.nonTrainableParams));
-  if (info.optimizerParams !== undefined) lines.push(line('Optimizer params', optimizer));
+  const optimizer = info.optimizer ?? { count: 0, bytes: 0 };
+  const line = (label: string, n: number, size: number): string =>
+    ` ${label}: ${formatCount(n)} (${formatBytes(size)})`;
+  const trainable = info.trainableParams;
+  const nonTrainable = info.nonTrainableParams;
+  lines.push(
+    line(
+      'Total params',
+      trainable + nonTrainable + optimizer.count,
+      (trainable + nonTrainable) * bytes + optimizer.bytes,
+    ),
+  );
+  lines.push(line('Trainable params', trainable, trainable * bytes));
+  lines.push(line('Non-trainable params', nonTrainable, nonTrainable * bytes));
+  if (info.optimizer !== undefined) {
+    lines.push(line('Optimizer params', optimizer.count, optimizer.bytes));
+  }
   return lines;
 }
 
