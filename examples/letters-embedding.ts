@@ -90,11 +90,11 @@ async function main(): Promise<void> {
     epochs: envPositiveInt('EXAMPLE_EPOCHS', 500),
     verbose: envVerbose('EXAMPLE_VERBOSE', 2), // one line per epoch
   };
-  const SEED = envPositiveInt('EXAMPLE_SEED', 42);
+  const seed = envPositiveInt('EXAMPLE_SEED', 42);
   await useBackend('auto');
   console.log(`Backend: ${backendName()}`);
-  const oneStep = await letterTask(1, SEED, training);
-  const fourSteps = await letterTask(4, SEED + 100, training);
+  const oneStep = await letterTask(1, seed, training);
+  const fourSteps = await letterTask(4, seed + 100, training);
   console.log(`\nEmbedding models: one step ${oneStep}/5 right, four steps ${fourSteps}/5 right.`);
 }
 

@@ -31,9 +31,9 @@ const LETTERS = COURSE_LETTERS; // 'abcde'
 
 async function main(): Promise<void> {
   // 300 epochs: over 30 seeds, the slowest run had all five right from epoch 117 on.
-  const EPOCHS = envPositiveInt('EXAMPLE_EPOCHS', 300);
-  const SEED = envPositiveInt('EXAMPLE_SEED', 42);
-  const VERBOSE = envVerbose('EXAMPLE_VERBOSE', 2); // one line per epoch
+  const epochs = envPositiveInt('EXAMPLE_EPOCHS', 300);
+  const seed = envPositiveInt('EXAMPLE_SEED', 42);
+  const verbose = envVerbose('EXAMPLE_VERBOSE', 2); // one line per epoch
   await useBackend('auto');
   console.log(`Backend: ${backendName()}`);
 
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   );
 
   // The model: SimpleRNN(3) -> Dense(5, softmax), seeded so every run is the same.
-  const seeds = new Seeds(SEED);
+  const seeds = new Seeds(seed);
   const model = new Sequential([
     new SimpleRNN({
       units: 3,
@@ -67,9 +67,9 @@ async function main(): Promise<void> {
   });
   model.summary();
 
-  const history = await model.fit(x, y, { epochs: EPOCHS, batchSize: 32, verbose: VERBOSE });
+  const history = await model.fit(x, y, { epochs, batchSize: 32, verbose });
   console.log(
-    `\nAfter ${EPOCHS} epochs: loss ${lastValue(history, 'loss')}, accuracy ${lastValue(history, 'accuracy', 2)}`,
+    `\nAfter ${epochs} epochs: loss ${lastValue(history, 'loss')}, accuracy ${lastValue(history, 'accuracy', 2)}`,
   );
 
   // The predictions: the most probable next letter for each input.

@@ -36,7 +36,7 @@ function simpleRnn(seed: number, returnSequences: boolean, returnState = false):
 }
 
 async function main(): Promise<void> {
-  const SEED = envPositiveInt('EXAMPLE_SEED', 42);
+  const seed = envPositiveInt('EXAMPLE_SEED', 42);
   await useBackend('auto');
   console.log(`Backend: ${backendName()}`);
 
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   );
   const rank2 = tf.zeros([2, 3]);
   try {
-    simpleRnn(SEED, false).apply(rank2);
+    simpleRnn(seed, false).apply(rank2);
   } catch (err) {
     console.log(`  ${err instanceof Error ? err.message : String(err)}`);
   } finally {
@@ -62,9 +62,9 @@ async function main(): Promise<void> {
   console.log('input       returnSequences   output');
   let worstDiff = 0;
   for (const shape of INPUT_SHAPES) {
-    const x = tf.randomUniform(shape, 0, 1, 'float32', SEED);
-    const last = simpleRnn(SEED, false).apply(x) as tf.Tensor;
-    const all = simpleRnn(SEED, true).apply(x) as tf.Tensor;
+    const x = tf.randomUniform(shape, 0, 1, 'float32', seed);
+    const last = simpleRnn(seed, false).apply(x) as tf.Tensor;
+    const all = simpleRnn(seed, true).apply(x) as tf.Tensor;
     console.log(`${show(shape).padEnd(11)} false             ${show(last.shape)}`);
     console.log(`${show(shape).padEnd(11)} true              ${show(all.shape)}`);
     // With the same weights, the last step of the sequence is the returnSequences: false output.
@@ -83,8 +83,8 @@ async function main(): Promise<void> {
   console.log('input       returnSequences   output        state');
   for (const shape of INPUT_SHAPES) {
     for (const returnSequences of [false, true]) {
-      const x = tf.randomUniform(shape, 0, 1, 'float32', SEED);
-      const [output, state] = simpleRnn(SEED, returnSequences, true).apply(x) as [
+      const x = tf.randomUniform(shape, 0, 1, 'float32', seed);
+      const [output, state] = simpleRnn(seed, returnSequences, true).apply(x) as [
         tf.Tensor,
         tf.Tensor,
       ];

@@ -44,10 +44,10 @@ const money = (v: number): string => v.toFixed(2).padStart(8);
 async function main(): Promise<void> {
   // Settings, checked before any work: EXAMPLE_EPOCHS, EXAMPLE_MAX_WINDOWS (train on the most
   // recent windows only), EXAMPLE_VERBOSE, and the output folder (--out or EXAMPLE_OUT_DIR).
-  const EPOCHS = envPositiveInt('EXAMPLE_EPOCHS', 50);
-  const MAX_WINDOWS = envOptionalPositiveInt('EXAMPLE_MAX_WINDOWS');
-  const VERBOSE = envVerbose('EXAMPLE_VERBOSE', 1); // Keras's progress bar
-  const OUT_DIR = resolve(optionValue('out', 'EXAMPLE_OUT_DIR', 'out/sp500'));
+  const epochs = envPositiveInt('EXAMPLE_EPOCHS', 50);
+  const maxWindows = envOptionalPositiveInt('EXAMPLE_MAX_WINDOWS');
+  const verbose = envVerbose('EXAMPLE_VERBOSE', 1); // Keras's progress bar
+  const outDir = resolve(optionValue('out', 'EXAMPLE_OUT_DIR', 'out/sp500'));
   await useBackend('auto');
   console.log(`Backend: ${backendName()}`);
 
@@ -73,10 +73,10 @@ async function main(): Promise<void> {
   const test = slidingWindows(testScaled, WINDOW);
   let { x: xTrain, y: yTrain } = train;
   const trainWindows = xTrain.shape[0];
-  if (MAX_WINDOWS !== undefined && MAX_WINDOWS < trainWindows) {
+  if (maxWindows !== undefined && maxWindows < trainWindows) {
     // A short run: keep the most recent windows only.
-    xTrain = tf.slice(train.x, [trainWindows - MAX_WINDOWS, 0, 0]);
-    yTrain = tf.slice(train.y, [trainWindows - MAX_WINDOWS, 0]);
+    xTrain = tf.slice(train.x, [trainWindows - maxWindows, 0, 0]);
+    yTrain = tf.slice(train.y, [trainWindows - maxWindows, 0]);
     tf.dispose([train.x, train.y]);
   }
   console.log(
@@ -97,13 +97,13 @@ async function main(): Promise<void> {
 
   const started = Date.now();
   const history = await model.fit(xTrain, yTrain, {
-    epochs: EPOCHS,
+    epochs,
     batchSize: BATCH_SIZE,
     validationData: [test.x, test.y],
-    verbose: VERBOSE,
+    verbose,
   });
   console.log(
-    `Trained ${EPOCHS} epoch${EPOCHS === 1 ? '' : 's'} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `Trained ${epochs} epoch${epochs === 1 ? '' : 's'} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
 
   // 5. Predictions back in dollars, against the actual opens and the naive forecast.
@@ -143,11 +143,11 @@ async function main(): Promise<void> {
       ),
     ),
   };
-  ensureDir(OUT_DIR);
-  console.log(`\nFigures in ${OUT_DIR}:`);
+  ensureDir(outDir);
+  console.log(`\nFigures in ${outDir}:`);
   for (const [name, chart] of Object.entries(charts)) {
-    console.log(`  ${writeFileAtomic(join(OUT_DIR, `${name}.svg`), chart.svg)}`);
-    console.log(`  ${writeFileAtomic(join(OUT_DIR, `${name}.png`), chart.png)}`);
+    console.log(`  ${writeFileAtomic(join(outDir, `${name}.svg`), chart.svg)}`);
+    console.log(`  ${writeFileAtomic(join(outDir, `${name}.png`), chart.png)}`);
   }
 }
 
