@@ -13,7 +13,7 @@ export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
 /** An optimizer by name with its learning rate, e.g. `{ name: 'adam', learningRate: 0.01 }`. */
 export interface OptimizerConfig {
-  /** One of `OPTIMIZER_NAMES`, case-insensitive. */
+  /** One of `OPTIMIZER_NAMES`, case-insensitive. Required. */
   name: string;
   /** The step size. Default: Keras's for that optimizer (0.01 for SGD, 0.001 for the others). */
   learningRate?: number;

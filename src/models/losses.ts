@@ -17,7 +17,7 @@ export type LossFunction = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
 
 /** A loss by name with its options, e.g. `{ name: 'sparse_categorical_crossentropy', fromLogits: true }`. */
 export interface LossConfig {
-  /** A Keras loss name, in snake_case (`'mse'`, `'binary_crossentropy'`) or camelCase. */
+  /** A Keras loss name, in snake_case (`'mse'`, `'binary_crossentropy'`) or camelCase. Required. */
   name: string;
   /** For the crossentropies: the model outputs logits rather than probabilities. Default: false. */
   fromLogits?: boolean;

@@ -18,9 +18,9 @@ export interface ProgressStream {
 
 /** Options of a Progbar. */
 export interface ProgbarOptions {
-  /** The number of steps in the epoch. */
+  /** The number of steps in the epoch. Required. */
   target: number;
-  /** 1: a bar redrawn in place; 2: one line when the epoch ends. */
+  /** 1: a bar redrawn in place; 2: one line when the epoch ends. Required. */
   verbose: 1 | 2;
   /** Where to write. Default: process.stdout. */
   stream?: ProgressStream;

@@ -11,7 +11,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError, formatShape } from '../errors';
-import { Dropout } from '../layers/dropout';
 import { Embedding } from '../layers/embedding';
 import { defaultLayerName } from '../layers/naming';
 import { RNN } from '../layers/rnn/rnn';
@@ -38,6 +37,7 @@ import {
   prepareData,
   prepareFit,
 } from './fit_setup';
+import { checkAddable } from './add_checks';
 import { describeLayer, registeredVariable, runLayers } from './forward';
 import { loadSequentialModel, saveModel } from './io';
 import { type SummaryOptions, layerRows, summaryLines } from './summary';
@@ -56,7 +56,11 @@ export interface SequentialArgs {
 export class Sequential {
   /** The model's name, as `summary()` shows it. */
   readonly name: string;
-  /** Set to true from a callback to stop `fit` after the current batch's epoch. */
+  /**
+   * Set to true from a callback to stop `fit`, as in Keras: set in `onBatchEnd`, the epoch ends
+   * after that batch (validation and `onEpochEnd` still run); set in `onEpochEnd`, no further
+   * epoch starts. `fit` resets it when it starts.
+   */
   stopTraining = false;
   private readonly stack: tf.layers.Layer[] = [];
   private inner: tf.Sequential | null = null;
@@ -121,42 +125,10 @@ export class Sequential {
     }
   }
 
-  /** The checks that make `add` fail before tfjs's own, less helpful errors. */
-  private checkAddable(layer: unknown): asserts layer is tf.layers.Layer {
-    const subject = 'Sequential.add';
-    if (!(layer instanceof tf.layers.Layer)) {
-      throw new ValueError(
-        `${subject}: expected a layer (new SimpleRNN({...}), new Dense({...}), ...), received ${layer === null ? 'null' : typeof layer}.`,
-      );
-    }
-    if (this.stack.includes(layer)) {
-      throw new ValueError(`${subject}: ${describeLayer(layer)} is already in the model.`);
-    }
-    const clash = this.stack.find((l) => l.name === layer.name);
-    if (clash !== undefined) {
-      throw new ValueError(
-        `${subject}: the model already has a layer named '${layer.name}' (${describeLayer(clash)}); layer names must be unique in a model. Pass a different \`name\`.`,
-      );
-    }
-    if (layer instanceof RNN && layer.returnState) {
-      throw new ValueError(
-        `${subject}: ${describeLayer(layer)} has returnState: true and so returns several tensors, but a Sequential model passes one tensor from layer to layer. Call the layer directly to get its states.`,
-      );
-    }
-    if (layer instanceof RNN) {
-      const feeder = [...this.stack].reverse().find((l) => !(l instanceof Dropout));
-      if (feeder instanceof RNN && !feeder.returnSequences) {
-        throw new ValueError(
-          `${subject}: ${describeLayer(layer)} needs a sequence [samples, timesteps, features], but ${describeLayer(feeder)} before it returns only its last step [samples, units] (returnSequences: false). Create '${feeder.name}' with returnSequences: true.`,
-        );
-      }
-    }
-  }
-
   /** Appends a layer. Throws, leaving the model unchanged, when it cannot follow the last one. */
   add(layer: tf.layers.Layer): void {
     this.assertUsable('Sequential.add');
-    this.checkAddable(layer);
+    checkAddable(this.stack, layer);
     if (this.inner !== null) {
       this.inner.add(layer);
     } else if (this.stack.length === 0 && (layer.batchInputShape as tf.Shape | undefined) != null) {

@@ -11,13 +11,22 @@ import { Progbar, type ProgressStream, writeLine } from './progbar';
 /** Values by name, as Keras's `logs`: `{ loss: 0.12, mae: 0.3, val_loss: 0.2 }`. */
 export type Logs = Record<string, number>;
 
-/** Hooks called during `fit`; each may be async. `logs` hold running (or epoch) means. */
+/**
+ * Hooks called during `fit`, in list order; each may be async (fit awaits it). `logs` is a
+ * copy: changing it changes nothing.
+ */
 export interface Callback {
+  /** Before the first epoch, with empty logs. Default: none. */
   onTrainBegin?(logs: Logs): void | Promise<void>;
+  /** After the last epoch, with its logs. Default: none. */
   onTrainEnd?(logs: Logs): void | Promise<void>;
+  /** Before each epoch (0-based), with empty logs. Default: none. */
   onEpochBegin?(epoch: number, logs: Logs): void | Promise<void>;
+  /** After each epoch, with its logs: `loss`, metrics, and `val_*` when validating. Default: none. */
   onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
+  /** Before each batch (0-based within the epoch), with empty logs. Default: none. */
   onBatchBegin?(batch: number, logs: Logs): void | Promise<void>;
+  /** After each batch, with the epoch's running means so far, as Keras. Default: none. */
   onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
 }
 
@@ -147,6 +156,9 @@ function trainStep(
       return lossValue as tf.Scalar;
     }, variables);
     // tfjs optimizers keep their slots by position in this map: give every variable a gradient.
+    // Porting note: Keras's TensorFlow optimizers receive an Embedding's gradient as
+    // IndexedSlices and square it per occurrence (Adam's and RMSprop's second moments add up
+    // g_i^2 over repeated indices, not (sum g_i)^2); here every gradient is dense.
     const ordered: tf.NamedTensorMap = {};
     for (const v of variables) ordered[v.name] = grads[v.name] ?? tf.zerosLike(v);
     optimizer.applyGradients(ordered);
