@@ -63,3 +63,30 @@ describe('Embedding', () => {
     expect(() => new Embedding(args)).toThrow(message);
   });
 });
+
+describe('Embedding gradient', () => {
+  it('sums the output gradient rows of repeated indices into the table (and trains on wasm)', () => {
+    const layer = new Embedding({ inputDim: 4, outputDim: 2 });
+    const x = tf.tensor2d([[1, 3, 1]], [1, 3], 'int32');
+    tf.dispose(layer.apply(x) as tf.Tensor);
+    const upstream = tf.tensor3d([
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+    ]);
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, upstream)));
+    const tableGrad = Object.values(grads)[0];
+    expect(tableGrad).toBeAllClose(
+      [
+        [0, 0],
+        [6, 8],
+        [0, 0],
+        [3, 4],
+      ],
+      0,
+    );
+    tf.dispose([x, upstream, tableGrad]);
+  });
+});

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError, checkPositiveInteger } from '../errors';
+import { embeddingLookup } from '../kernels/embedding';
 import {
   type Initializer,
   type InitializerSpec,
@@ -93,8 +94,7 @@ export class Embedding extends tf.layers.Layer {
       throw new Error(`Embedding '${this.name}': called before it was built.`);
     return tf.tidy(() => {
       const indices = x.dtype === 'int32' ? x : tf.cast(x, 'int32');
-      const rows = tf.gather(embeddings.read(), tf.reshape(indices, [-1]));
-      return tf.reshape(rows, [...x.shape, this.outputDim]);
+      return embeddingLookup(embeddings.read() as tf.Tensor2D, indices);
     });
   }
 

@@ -1,0 +1,29 @@
+/**
+ * The Embedding lookup: rows of a [inputDim, outputDim] table picked by integer indices, with
+ * its gradient written by hand (`tf.customGrad`) as one scatter-add of the output gradient's
+ * rows into the table's shape.
+ *
+ * tfjs's own gradient of `gather` needs the UnsortedSegmentSum kernel, which the wasm backend
+ * does not have, so an Embedding could not train there. scatterND sums the rows of repeated
+ * indices on every backend, which is the dense gradient Keras applies.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** `table[indices]`: int32 `indices` of any shape -> `[...indices.shape, outputDim]`. */
+export function embeddingLookup(table: tf.Tensor2D, indices: tf.Tensor): tf.Tensor {
+  const [inputDim, outputDim] = table.shape;
+  const flat = tf.reshape(indices, [-1]);
+  const lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const weights = args[0] as tf.Tensor2D;
+    const save = args[1] as tf.GradSaveFunc;
+    save([flat]);
+    return {
+      value: tf.gather(weights, flat),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [rows] = saved as [tf.Tensor1D];
+        return tf.scatterND(tf.expandDims(rows, 1), dy, [inputDim, outputDim]);
+      },
+    };
+  });
+  return tf.reshape(lookup(table), [...indices.shape, outputDim]);
+}
