@@ -1,0 +1,205 @@
+"""Times Python Keras on the benchmark models, for bench/run.ts to compare against.
+
+Two ways to run it:
+
+  keras_bench.py MODEL SAMPLES EPOCHS BATCH
+      One measurement. Prints one JSON line: {"train_samples_per_s": ..., "predict_samples_per_s":
+      ..., "first_epoch_s": ..., ...}. The first epoch (graph tracing) is timed on its own and
+      left out of the rate.
+
+  keras_bench.py --serve
+      A worker that bench/run.ts keeps open, so that Keras rounds can alternate with the
+      JavaScript ones without paying TensorFlow's import each time. Reads one JSON command a line
+      on stdin and answers each with one JSON line on stdout:
+        {"cmd": "setup", "key": "stock:512", "model": "stock", "samples": 512, "batch": 64}
+            builds the model and its data under the name `key` (default: the model's name),
+            kept until exit (several may be set up)
+            -> {"ok": true, "keras": ..., "tensorflow": ..., "params": ...}
+        {"cmd": "train", "key": "stock:512", "epochs": 2}
+            -> {"ok": true, "seconds": ..., "epoch_seconds": [...], "loss": [...]}
+        {"cmd": "predict", "key": "stock:512"}
+            -> {"ok": true, "seconds": ...}
+        {"cmd": "memory"}
+            -> {"ok": true, "max_rss_bytes": ...}
+        {"cmd": "exit"}
+      A failing command answers {"ok": false, "error": "..."} and the worker goes on.
+
+The models match bench/models.ts: "letters" (4x5 one-hot -> SimpleRNN(3) -> Dense(5, softmax),
+sparse categorical crossentropy, Adam lr 0.01) and "stock" (60x1 -> SimpleRNN(80,
+return_sequences) -> SimpleRNN(100) -> Dense(1), MSE, Adam).
+"""
+
+import json
+import os
+import resource
+import sys
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("GLOG_minloglevel", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+MODELS = ("letters", "stock")
+
+
+def build(model_name: str, samples: int) -> tuple[keras.Model, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(1234)
+    if model_name == "stock":
+        model = keras.Sequential(
+            [
+                keras.Input(shape=(60, 1)),
+                keras.layers.SimpleRNN(80, return_sequences=True),
+                keras.layers.SimpleRNN(100),
+                keras.layers.Dense(1),
+            ]
+        )
+        model.compile(optimizer="adam", loss="mean_squared_error")
+        x = rng.random((samples, 60, 1), dtype=np.float32)
+        y = rng.random((samples, 1), dtype=np.float32)
+    elif model_name == "letters":
+        model = keras.Sequential(
+            [
+                keras.Input(shape=(4, 5)),
+                keras.layers.SimpleRNN(3),
+                keras.layers.Dense(5, activation="softmax"),
+            ]
+        )
+        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+        x = np.eye(5, dtype=np.float32)[rng.integers(0, 5, (samples, 4))]
+        y = rng.integers(0, 5, (samples,)).astype(np.int32)
+    else:
+        raise ValueError(f"keras_bench.py: unknown model {model_name!r}; known: {', '.join(MODELS)}")
+    return model, x, y
+
+
+class EpochTimes(keras.callbacks.Callback):
+    """Wall time of each epoch of a fit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seconds: list[float] = []
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):  # noqa: ANN001, ARG002
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):  # noqa: ANN001, ARG002
+        self.seconds.append(time.perf_counter() - self._start)
+
+
+class Bench:
+    """The models set up so far, by name, each with its data and batch size."""
+
+    def __init__(self) -> None:
+        self.models: dict[str, tuple[keras.Model, np.ndarray, np.ndarray, int]] = {}
+
+    def setup(self, key: str, model_name: str, samples: int, batch: int) -> dict:
+        model, x, y = build(model_name, samples)
+        self.models[key] = (model, x, y, batch)
+        return {
+            "keras": keras.__version__,
+            "tensorflow": tf.__version__,
+            "params": int(model.count_params()),
+            "threads": {
+                "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+                "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
+            },
+        }
+
+    def get(self, key: str) -> tuple[keras.Model, np.ndarray, np.ndarray, int]:
+        if key not in self.models:
+            raise ValueError(f"keras_bench.py: no model set up as {key!r} ('setup' first)")
+        return self.models[key]
+
+    def train(self, key: str, epochs: int) -> dict:
+        model, x, y, batch = self.get(key)
+        times = EpochTimes()
+        start = time.perf_counter()
+        history = model.fit(
+            x, y, batch_size=batch, epochs=epochs, shuffle=False, verbose=0, callbacks=[times]
+        )
+        seconds = time.perf_counter() - start
+        return {
+            "seconds": seconds,
+            "epoch_seconds": times.seconds,
+            "loss": [float(v) for v in history.history["loss"]],
+        }
+
+    def predict(self, key: str) -> dict:
+        model, x, _, batch = self.get(key)
+        start = time.perf_counter()
+        model.predict(x, batch_size=batch, verbose=0)
+        return {"seconds": time.perf_counter() - start}
+
+
+def max_rss_bytes() -> int:
+    # Linux reports ru_maxrss in kilobytes (macOS in bytes).
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss if sys.platform == "darwin" else rss * 1024
+
+
+def serve() -> None:
+    bench = Bench()
+    print(json.dumps({"ok": True, "ready": True}), flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            command = json.loads(line)
+            cmd = command.get("cmd")
+            if cmd == "setup":
+                model_name = str(command["model"])
+                result = bench.setup(
+                    str(command.get("key", model_name)),
+                    model_name,
+                    int(command["samples"]),
+                    int(command["batch"]),
+                )
+            elif cmd == "train":
+                result = bench.train(str(command["key"]), int(command["epochs"]))
+            elif cmd == "predict":
+                result = bench.predict(str(command["key"]))
+            elif cmd == "memory":
+                result = {"max_rss_bytes": max_rss_bytes()}
+            elif cmd == "exit":
+                print(json.dumps({"ok": True}), flush=True)
+                return
+            else:
+                raise ValueError(f"keras_bench.py: unknown command {cmd!r}")
+            print(json.dumps({"ok": True, **result}), flush=True)
+        except Exception as err:  # noqa: BLE001 - every failure becomes an answer
+            print(json.dumps({"ok": False, "error": f"{type(err).__name__}: {err}"}), flush=True)
+
+
+def once(model_name: str, samples: int, epochs: int, batch: int) -> None:
+    bench = Bench()
+    info = bench.setup(model_name, model_name, samples, batch)
+    first = bench.train(model_name, 1)
+    steady = bench.train(model_name, epochs)
+    bench.predict(model_name)
+    predict = bench.predict(model_name)
+    print(
+        json.dumps(
+            {
+                "model": model_name,
+                **info,
+                "first_epoch_s": first["seconds"],
+                "train_samples_per_s": samples * epochs / steady["seconds"],
+                "predict_samples_per_s": samples / predict["seconds"],
+                "max_rss_bytes": max_rss_bytes(),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--serve"]:
+        serve()
+    elif len(sys.argv) == 5:
+        once(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    else:
+        raise SystemExit("usage: keras_bench.py MODEL SAMPLES EPOCHS BATCH | keras_bench.py --serve")

@@ -1,0 +1,167 @@
+/**
+ * The command line of `npm run bench`: which backends and models, how long, and where the
+ * results go.
+ */
+import * as path from 'node:path';
+import { BACKENDS, type Backend, MODEL_NAMES, type ModelName, type ModelSize } from './protocol';
+
+export interface ModelPlan extends ModelSize {
+  /** Epochs of each timed training call (one per contender per round). */
+  epochsPerRound: number;
+  /** Timed rounds after the warm-up; the medians are over these. */
+  rounds: number;
+}
+
+export interface BenchOptions {
+  backends: Backend[];
+  models: ModelName[];
+  plans: Record<ModelName, ModelPlan>;
+  quick: boolean;
+  /** Whether --samples set every model's size (then no backend gets a smaller one). */
+  samplesGiven: boolean;
+  keras: boolean;
+  shuffle: boolean;
+  /** Batches of the profiled (untimed) pass that measures peak tensor memory and kernel counts. */
+  profileBatches: number;
+  out: string;
+  /** Limit for any one request to a worker. */
+  requestTimeoutMs: number;
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+Times training and prediction of the "letters" and "stock" models with this package's layers,
+with tf.layers (same starting weights) and with Python Keras, in alternating rounds, one child
+process per tfjs backend. Prints a table and writes bench/results.json.
+
+Options:
+  --backend LIST   tensorflow,wasm,cpu (comma-separated or repeated). Default: all three;
+                   tensorflow is skipped with a note when @tensorflow/tfjs-node does not load.
+  --model LIST     letters,stock. Default: both.
+  --quick          a short run (small data, one epoch a round), well under a minute.
+  --rounds N       timed rounds per model (at least 3). Default: 5 letters, 3 stock.
+  --epochs N       epochs per timed training call. Default: 2 letters, 1 stock (1 with --quick).
+  --samples N      training samples of every model. Default: 1024 letters, 512 stock (256 on
+                   the cpu backend); with --quick 128 letters, 64 stock.
+  --no-keras       leave Python Keras out.
+  --shuffle        shuffle every epoch (all contenders). Default: off, as keras_bench.py.
+  --out FILE       where to write the results. Default: bench/results.json.
+  --help           this text.
+`;
+
+export class UsageError extends Error {}
+
+function positiveInt(flag: string, value: string | undefined, min = 1): number {
+  const n = Number(value);
+  if (value === undefined || !Number.isInteger(n) || n < min) {
+    throw new UsageError(`${flag}: expected an integer >= ${min}, received ${value ?? 'nothing'}`);
+  }
+  return n;
+}
+
+function list<T extends string>(flag: string, value: string | undefined, known: readonly T[]): T[] {
+  if (value === undefined || value === '') throw new UsageError(`${flag}: expected a list`);
+  const names = value.split(',').map((s) => s.trim());
+  for (const name of names) {
+    if (!(known as readonly string[]).includes(name)) {
+      throw new UsageError(`${flag}: unknown '${name}'; known: ${known.join(', ')}`);
+    }
+  }
+  return names as T[];
+}
+
+/**
+ * The plan of `model` on `backend`. The full run trains "stock" on 256 samples on the cpu
+ * backend instead of 512 (tf.layers takes ~10 s an epoch there in quiet conditions); samples/s
+ * stay comparable because the batches are the same, and Keras runs the same size with it.
+ */
+export function planFor(options: BenchOptions, backend: Backend, model: ModelName): ModelPlan {
+  const plan = options.plans[model];
+  if (!options.quick && !options.samplesGiven && backend === 'cpu' && model === 'stock') {
+    return { ...plan, samples: Math.min(plan.samples, 256) };
+  }
+  return plan;
+}
+
+/** Parses the arguments after `npm run bench --`; throws UsageError on a bad one. */
+export function parseOptions(argv: readonly string[], root: string): BenchOptions | 'help' {
+  let backends: Backend[] = [];
+  let models: ModelName[] = [];
+  let quick = false;
+  let keras = true;
+  let shuffle = false;
+  let rounds: number | undefined;
+  let epochs: number | undefined;
+  let samples: number | undefined;
+  let out = path.join(root, 'bench', 'results.json');
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
+    const value = (): string | undefined => inline ?? argv[++i];
+    switch (flag) {
+      case '--help':
+      case '-h':
+        return 'help';
+      case '--backend':
+        backends = [...backends, ...list(flag, value(), BACKENDS)];
+        break;
+      case '--model':
+        models = [...models, ...list(flag, value(), MODEL_NAMES)];
+        break;
+      case '--quick':
+        quick = true;
+        break;
+      case '--rounds':
+        rounds = positiveInt(flag, value(), 3);
+        break;
+      case '--epochs':
+        epochs = positiveInt(flag, value());
+        break;
+      case '--samples':
+        samples = positiveInt(flag, value());
+        break;
+      case '--no-keras':
+        keras = false;
+        break;
+      case '--shuffle':
+        shuffle = true;
+        break;
+      case '--out': {
+        const file = value();
+        if (file === undefined) throw new UsageError('--out: expected a file name');
+        out = path.resolve(file);
+        break;
+      }
+      default:
+        throw new UsageError(`unknown argument '${arg}' (see --help)`);
+    }
+  }
+  const plans: Record<ModelName, ModelPlan> = quick
+    ? {
+        letters: { samples: 128, batchSize: 32, epochsPerRound: 1, rounds: 3 },
+        stock: { samples: 64, batchSize: 64, epochsPerRound: 1, rounds: 3 },
+      }
+    : {
+        letters: { samples: 1024, batchSize: 32, epochsPerRound: 2, rounds: 5 },
+        stock: { samples: 512, batchSize: 64, epochsPerRound: 1, rounds: 3 },
+      };
+  for (const plan of Object.values(plans)) {
+    plan.samples = samples ?? plan.samples;
+    plan.epochsPerRound = epochs ?? plan.epochsPerRound;
+    plan.rounds = rounds ?? plan.rounds;
+  }
+  return {
+    backends: backends.length > 0 ? [...new Set(backends)] : [...BACKENDS],
+    models: models.length > 0 ? [...new Set(models)] : [...MODEL_NAMES],
+    plans,
+    quick,
+    samplesGiven: samples !== undefined,
+    keras,
+    shuffle,
+    profileBatches: 1,
+    out,
+    requestTimeoutMs: 10 * 60 * 1000,
+  };
+}

@@ -1,0 +1,257 @@
+/**
+ * The results of a bench run (what bench/results.json holds), their medians and ratios, and the
+ * table `npm run bench` prints.
+ */
+import type { ModelPlan } from './options';
+import {
+  CONTENDERS,
+  type Contender,
+  JS_CONTENDERS,
+  type ModelName,
+  type ProfileResult,
+} from './protocol';
+
+/** One timed round of one contender. */
+export interface Round {
+  /** Samples per second over the round's epochs (epoch wall times, without fit's setup). */
+  trainSamplesPerSecond: number;
+  predictSamplesPerSecond: number;
+  /** Wall time of the whole fit call, setup included. */
+  fitSeconds: number;
+  epochSeconds: number[];
+  /** tf.memory().numTensors after each epoch (tfjs contenders). */
+  tensorsAfterEpoch: number[];
+  loss: number[];
+}
+
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export interface ContenderResult {
+  /** Why this contender has no (or partial) numbers; null when every step ran. */
+  error: string | null;
+  /** The first epoch (tracing, kernel compilation, optimizer slots): timed alone, not in the medians. */
+  firstEpochSeconds: number | null;
+  firstPredictSeconds: number | null;
+  /** numTensors after the warm-up epoch. */
+  tensorsAfterFirstEpoch: number[];
+  rounds: Round[];
+  train: Spread | null;
+  predict: Spread | null;
+  /** Whether numTensors was the same after every timed epoch (tfjs contenders). */
+  tensorsFlat: boolean | null;
+  /** Peak tensor memory and kernel counts of an untimed profiled pass (tfjs contenders). */
+  profile: ProfileResult | null;
+}
+
+export interface Ratios {
+  trainVsTfLayers: number | null;
+  predictVsTfLayers: number | null;
+  trainVsKeras: number | null;
+  predictVsKeras: number | null;
+}
+
+export interface ModelResult {
+  model: ModelName;
+  plan: ModelPlan;
+  params: Partial<Record<Contender, number>>;
+  /** max |ours - tf.layers| of predictions right after copying our weights into theirs. */
+  startDifference: number | null;
+  contenders: Record<Contender, ContenderResult>;
+  ratios: Ratios;
+  /** 1-, 5- and 15-minute load averages when the model's rounds began and ended. */
+  load: { start: number[]; end: number[] };
+}
+
+export interface BackendResult {
+  backend: string;
+  error: string | null;
+  /** Peak RSS of the backend's child process (both models, both tfjs contenders). */
+  childMaxRssBytes: number | null;
+  models: ModelResult[];
+}
+
+export interface BenchResults {
+  date: string;
+  command: string;
+  machine: { cpu: string; cores: number; memoryBytes: number; platform: string };
+  node: string;
+  tfjs: string | null;
+  keras: { python: string; keras: string; tensorflow: string; maxRssBytes: number | null } | null;
+  kerasNote: string | null;
+  quick: boolean;
+  shuffle: boolean;
+  durationSeconds: number;
+  load: { start: number[]; end: number[] };
+  backends: BackendResult[];
+}
+
+export function emptyContender(): ContenderResult {
+  return {
+    error: null,
+    firstEpochSeconds: null,
+    firstPredictSeconds: null,
+    tensorsAfterFirstEpoch: [],
+    rounds: [],
+    train: null,
+    predict: null,
+    tensorsFlat: null,
+    profile: null,
+  };
+}
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
+}
+
+function spread(values: readonly number[]): Spread | null {
+  const finite = values.filter((v) => Number.isFinite(v));
+  if (finite.length === 0) return null;
+  return { median: median(finite), min: Math.min(...finite), max: Math.max(...finite) };
+}
+
+/** Fills in a contender's medians and its tensor-flatness from its rounds. */
+export function summarizeContender(c: ContenderResult, tfjs: boolean): void {
+  c.train = spread(c.rounds.map((r) => r.trainSamplesPerSecond));
+  c.predict = spread(c.rounds.map((r) => r.predictSamplesPerSecond));
+  const counts = c.rounds.flatMap((r) => r.tensorsAfterEpoch);
+  c.tensorsFlat = tfjs && counts.length > 0 ? counts.every((n) => n === counts[0]) : null;
+}
+
+function ratio(a: Spread | null, b: Spread | null): number | null {
+  return a === null || b === null || b.median === 0 ? null : a.median / b.median;
+}
+
+export function ratios(contenders: Record<Contender, ContenderResult>): Ratios {
+  const { ours, keras } = contenders;
+  const theirs = contenders['tf.layers'];
+  return {
+    trainVsTfLayers: ratio(ours.train, theirs.train),
+    predictVsTfLayers: ratio(ours.predict, theirs.predict),
+    trainVsKeras: ratio(ours.train, keras.train),
+    predictVsKeras: ratio(ours.predict, keras.predict),
+  };
+}
+
+// ---- the table ----
+
+const fmtRate = (s: Spread | null): string => {
+  if (s === null) return '-';
+  const pct = s.median === 0 ? 0 : Math.round(((s.max - s.min) / s.median) * 100);
+  return `${Math.round(s.median)} ±${pct}%`;
+};
+const fmtSeconds = (v: number | null): string => (v === null ? '-' : `${v.toFixed(2)} s`);
+const fmtRatio = (v: number | null): string => (v === null ? '-' : `${v.toFixed(2)}x`);
+export const fmtMB = (bytes: number | null | undefined): string =>
+  bytes == null ? '-' : `${(bytes / 2 ** 20).toFixed(1)} MB`;
+
+/** numTensors after the timed epochs: `37 x6 flat`, or every count when they differ. */
+function tensorsCell(c: ContenderResult): string {
+  const counts = c.rounds.flatMap((r) => r.tensorsAfterEpoch);
+  if (counts.length === 0) return '-';
+  const first = String(counts[0]);
+  return c.tensorsFlat === true ? `${first} x${counts.length} flat` : `${counts.join(' ')} GROWS`;
+}
+
+/** Where a tfjs contender's batch goes: wall time unprofiled, then kernel time (profiled). */
+function timeLine(name: string, c: ContenderResult, batchSize: number): string | null {
+  const p = c.profile;
+  if (p === null || c.train === null) return null;
+  const wall = (batchSize / c.train.median) * 1000;
+  const top = p.topKernelsByTime
+    .slice(0, 5)
+    .map(([k, ms]) => `${k} ${ms}`)
+    .join(', ');
+  return `  ${name}: ${wall.toFixed(1)} ms/batch; profiled ${p.wallMsPerBatch} ms/batch of which ${p.kernelMsPerBatch} in ${p.kernelsPerBatch} kernels (${top})`;
+}
+
+function padTable(rows: string[][], rightAligned: ReadonlySet<number>): string[] {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) =>
+    r
+      .map((cell, i) => {
+        const w = widths[i] ?? 0;
+        return rightAligned.has(i) ? cell.padStart(w) : cell.padEnd(w);
+      })
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+function modelLines(backend: string, m: ModelResult): string[] {
+  const { plan } = m;
+  const head = `${backend} · ${m.model}: ${plan.samples} samples, batch ${plan.batchSize}, ${plan.rounds} rounds x ${plan.epochsPerRound} epoch(s); load ${m.load.start.map((v) => v.toFixed(1)).join(' ')} -> ${m.load.end.map((v) => v.toFixed(1)).join(' ')}`;
+  const rows: string[][] = [
+    [
+      'contender',
+      'train/s',
+      'predict/s',
+      'train vs',
+      'predict vs',
+      '1st epoch',
+      'peak tensors',
+      'kernels/batch',
+      'numTensors after epochs',
+    ],
+  ];
+  const errors: string[] = [];
+  for (const name of CONTENDERS) {
+    const c = m.contenders[name];
+    const isOurs = name === 'ours';
+    rows.push([
+      name,
+      fmtRate(c.train),
+      fmtRate(c.predict),
+      isOurs ? '' : fmtRatio(name === 'keras' ? m.ratios.trainVsKeras : m.ratios.trainVsTfLayers),
+      isOurs
+        ? ''
+        : fmtRatio(name === 'keras' ? m.ratios.predictVsKeras : m.ratios.predictVsTfLayers),
+      fmtSeconds(c.firstEpochSeconds),
+      name === 'keras' ? '-' : fmtMB(c.profile?.peakBytes),
+      c.profile === null ? '-' : String(c.profile.kernelsPerBatch),
+      name === 'keras' ? '-' : tensorsCell(c),
+    ]);
+    if (c.error !== null) errors.push(`  ${name} FAILED: ${c.error}`);
+  }
+  const diff = m.startDifference === null ? '-' : m.startDifference.toExponential(1);
+  return [
+    head,
+    ...padTable(rows, new Set([1, 2, 3, 4, 5, 6, 7])).map((l) => `  ${l}`),
+    `  (ratio columns: ours ÷ that contender; same start weights: max |ours - tf.layers| = ${diff})`,
+    ...JS_CONTENDERS.flatMap((n) => timeLine(n, m.contenders[n], plan.batchSize) ?? []),
+    ...errors,
+  ];
+}
+
+/** The readable summary of a run. */
+export function formatResults(r: BenchResults): string {
+  const keras =
+    r.keras === null
+      ? `Keras: skipped (${r.kerasNote ?? 'not run'})`
+      : `Keras ${r.keras.keras} on TensorFlow ${r.keras.tensorflow} (${r.keras.python}), worker peak RSS ${fmtMB(r.keras.maxRssBytes)}`;
+  const lines = [
+    `tfjs-keras-rnn bench · ${r.date} · ${r.machine.cpu}, ${r.machine.cores} cores · Node ${r.node} · tfjs ${r.tfjs ?? '?'}`,
+    `command: ${r.command}`,
+    keras,
+    `load average (1/5/15 min): ${r.load.start.map((v) => v.toFixed(2)).join(' ')} at start, ${r.load.end.map((v) => v.toFixed(2)).join(' ')} at end; ${Math.round(r.durationSeconds)} s in all`,
+    'samples/s are medians of the timed rounds (±: (max-min)/median); the first epoch is timed alone and left out.',
+    'peak tensors: tfjs tensor bytes above the start during a profiled one-batch training pass; kernels/batch leaves out wrapper scopes.',
+    '',
+  ];
+  for (const b of r.backends) {
+    if (b.error !== null && b.models.length === 0) {
+      lines.push(`${b.backend}: FAILED: ${b.error}`, '');
+      continue;
+    }
+    for (const m of b.models) lines.push(...modelLines(b.backend, m), '');
+    lines.push(`  ${b.backend} child process peak RSS: ${fmtMB(b.childMaxRssBytes)}`);
+    if (b.error !== null) lines.push(`  ${b.backend}: ${b.error}`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,368 @@
+/**
+ * `npm run bench`: this package's SimpleRNN/Dense against tf.layers' (same starting weights) and
+ * Python Keras, on every available tfjs backend. See `npm run bench -- --help`.
+ *
+ * The parent starts one child process per backend (tfjs cannot switch backends cleanly inside
+ * one process) and the Keras worker once, then for each model: a warm-up epoch and predict for
+ * each contender (timed and reported on their own), then rounds that alternate the contenders
+ * (the order rotates every round), so that the load of a busy machine falls on all of them.
+ * Nothing runs concurrently: while one contender is timed, the others wait idle.
+ */
+import { writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  type BenchOptions,
+  type ModelPlan,
+  USAGE,
+  UsageError,
+  parseOptions,
+  planFor,
+} from './options';
+import {
+  CONTENDERS,
+  type Backend,
+  type Contender,
+  JS_CONTENDERS,
+  type JsContender,
+  type ModelName,
+  type TrainResult,
+  errorMessage,
+} from './protocol';
+import {
+  type BackendResult,
+  type BenchResults,
+  type ContenderResult,
+  type ModelResult,
+  type Round,
+  emptyContender,
+  fmtMB,
+  formatResults,
+  ratios,
+  summarizeContender,
+} from './report';
+import { BenchChild, type KerasSetup, KerasWorker, ROOT } from './workers';
+
+const began = performance.now();
+const log = (line: string): void => {
+  const seconds = ((performance.now() - began) / 1000).toFixed(0).padStart(4);
+  process.stderr.write(`${seconds}s ${line}\n`);
+};
+const load = (): number[] => os.loadavg().map((v) => Math.round(v * 100) / 100);
+const rate = (samples: number, seconds: number): number => (seconds > 0 ? samples / seconds : NaN);
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+
+const kerasKey = (model: ModelName, plan: ModelPlan): string => `${model}:${plan.samples}`;
+
+/** Keras's state per model, shared by every backend: set up and warmed up once. */
+interface KerasModelState {
+  setup: KerasSetup | null;
+  error: string | null;
+  firstEpochSeconds: number | null;
+  firstPredictSeconds: number | null;
+}
+
+class Bench {
+  /** By `model:samples`: Keras's data size follows the tfjs children's. */
+  private readonly kerasModels = new Map<string, KerasModelState>();
+  keras: KerasWorker | null = null;
+  kerasInfo: KerasSetup | null = null;
+
+  constructor(private readonly options: BenchOptions) {}
+
+  private get timeout(): number {
+    return this.options.requestTimeoutMs;
+  }
+
+  /** Sets up and warms up the Keras model once per data size; later backends reuse it. */
+  private async kerasModel(model: ModelName, plan: ModelPlan): Promise<KerasModelState> {
+    const key = kerasKey(model, plan);
+    const known = this.kerasModels.get(key);
+    if (known !== undefined) return known;
+    const state: KerasModelState = {
+      setup: null,
+      error: this.keras === null ? 'not run' : null,
+      firstEpochSeconds: null,
+      firstPredictSeconds: null,
+    };
+    this.kerasModels.set(key, state);
+    const keras = this.keras;
+    if (keras === null) return state;
+    try {
+      state.setup = await keras.setup(key, model, plan.samples, plan.batchSize, this.timeout);
+      this.kerasInfo ??= state.setup;
+      state.firstEpochSeconds = (await keras.train(key, 1, this.timeout)).seconds;
+      state.firstPredictSeconds = (await keras.predict(key, this.timeout)).seconds;
+    } catch (err) {
+      state.error = errorMessage(err);
+    }
+    return state;
+  }
+
+  private async jsRound(
+    child: BenchChild,
+    contender: JsContender,
+    plan: ModelPlan,
+  ): Promise<Round> {
+    const train: TrainResult = await child.call(
+      { cmd: 'train', contender, epochs: plan.epochsPerRound },
+      this.timeout,
+    );
+    const predict = await child.call({ cmd: 'predict', contender }, this.timeout);
+    return {
+      trainSamplesPerSecond: rate(
+        plan.samples * train.epochSeconds.length,
+        sum(train.epochSeconds),
+      ),
+      predictSamplesPerSecond: rate(plan.samples, predict.seconds),
+      fitSeconds: train.seconds,
+      epochSeconds: train.epochSeconds,
+      tensorsAfterEpoch: train.tensorsAfterEpoch,
+      loss: train.loss,
+    };
+  }
+
+  private async kerasRound(model: ModelName, plan: ModelPlan): Promise<Round> {
+    const keras = this.keras;
+    if (keras === null) throw new Error('not run');
+    const key = kerasKey(model, plan);
+    const train = await keras.train(key, plan.epochsPerRound, this.timeout);
+    const predict = await keras.predict(key, this.timeout);
+    return {
+      trainSamplesPerSecond: rate(
+        plan.samples * train.epoch_seconds.length,
+        sum(train.epoch_seconds),
+      ),
+      predictSamplesPerSecond: rate(plan.samples, predict.seconds),
+      fitSeconds: train.seconds,
+      epochSeconds: train.epoch_seconds,
+      tensorsAfterEpoch: [],
+      loss: train.loss,
+    };
+  }
+
+  async model(backend: Backend, child: BenchChild, model: ModelName): Promise<ModelResult> {
+    const plan = planFor(this.options, backend, model);
+    const tag = `[${backend}/${model}]`;
+    const contenders: Record<Contender, ContenderResult> = {
+      ours: emptyContender(),
+      'tf.layers': emptyContender(),
+      keras: emptyContender(),
+    };
+    const result: ModelResult = {
+      model,
+      plan,
+      params: {},
+      startDifference: null,
+      contenders,
+      ratios: ratios(contenders),
+      load: { start: load(), end: [] },
+    };
+    // Set-up: both tfjs models with the same weights.
+    try {
+      const setup = await child.call(
+        { cmd: 'setup', model, shuffle: this.options.shuffle, ...plan },
+        this.timeout,
+      );
+      result.params = { ...setup.params };
+      result.startDifference = setup.startDifference;
+    } catch (err) {
+      for (const c of JS_CONTENDERS) contenders[c].error = `setup: ${errorMessage(err)}`;
+    }
+    const keras = await this.kerasModel(model, plan);
+    const k = contenders.keras;
+    k.error = keras.error;
+    k.firstEpochSeconds = keras.firstEpochSeconds;
+    k.firstPredictSeconds = keras.firstPredictSeconds;
+    if (keras.setup !== null) result.params.keras = keras.setup.params;
+    // Warm-up: each tfjs contender's first epoch and predict, on their own.
+    for (const name of JS_CONTENDERS) {
+      const c = contenders[name];
+      if (c.error !== null) continue;
+      try {
+        const first = await child.call({ cmd: 'train', contender: name, epochs: 1 }, this.timeout);
+        c.firstEpochSeconds = first.seconds;
+        c.tensorsAfterFirstEpoch = first.tensorsAfterEpoch;
+        c.firstPredictSeconds = (
+          await child.call({ cmd: 'predict', contender: name }, this.timeout)
+        ).seconds;
+      } catch (err) {
+        c.error = `first epoch: ${errorMessage(err)}`;
+      }
+    }
+    log(
+      `${tag} first epoch: ${CONTENDERS.map((n) => `${n} ${contenders[n].firstEpochSeconds?.toFixed(2) ?? '-'} s`).join(', ')}`,
+    );
+    // Timed rounds, alternating the contenders; the order rotates every round.
+    for (let r = 0; r < plan.rounds; r++) {
+      const order = CONTENDERS.map((_, i) => CONTENDERS[(i + r) % CONTENDERS.length] ?? 'ours');
+      const line: string[] = [];
+      for (const name of order) {
+        const c = contenders[name];
+        if (c.error !== null) continue;
+        try {
+          const round =
+            name === 'keras'
+              ? await this.kerasRound(model, plan)
+              : await this.jsRound(child, name, plan);
+          c.rounds.push(round);
+          line.push(`${name} ${Math.round(round.trainSamplesPerSecond)}/s`);
+        } catch (err) {
+          c.error = `round ${r + 1}: ${errorMessage(err)}`;
+          line.push(`${name} failed`);
+        }
+      }
+      log(`${tag} round ${r + 1}/${plan.rounds}: ${line.join(', ')} (load ${load()[0] ?? '?'})`);
+    }
+    // Peak tensor memory and kernel counts, from an untimed profiled pass.
+    for (const name of JS_CONTENDERS) {
+      const c = contenders[name];
+      if (c.error !== null) continue;
+      try {
+        c.profile = await child.call(
+          { cmd: 'profile', contender: name, batches: this.options.profileBatches },
+          this.timeout,
+        );
+      } catch (err) {
+        c.error = `profile: ${errorMessage(err)}`;
+      }
+    }
+    for (const name of CONTENDERS) summarizeContender(contenders[name], name !== 'keras');
+    result.ratios = ratios(contenders);
+    result.load.end = load();
+    try {
+      await child.call({ cmd: 'teardown' }, this.timeout);
+    } catch {
+      // A dead child is reported by the next request or by the backend's status.
+    }
+    return result;
+  }
+
+  async backend(backend: Backend): Promise<{ result: BackendResult; tfjs: string | null }> {
+    const result: BackendResult = { backend, error: null, childMaxRssBytes: null, models: [] };
+    let child: BenchChild;
+    try {
+      child = await BenchChild.start(backend, 2 * 60 * 1000);
+    } catch (err) {
+      result.error = `could not start: ${errorMessage(err)}`;
+      log(`[${backend}] ${result.error}`);
+      return { result, tfjs: null };
+    }
+    log(`[${backend}] child ready (tfjs ${child.tfjs})`);
+    try {
+      for (const model of this.options.models) {
+        result.models.push(await this.model(backend, child, model));
+      }
+      const status = await child.call({ cmd: 'status' }, this.timeout);
+      result.childMaxRssBytes = status.maxRssBytes;
+      log(`[${backend}] child peak RSS ${fmtMB(status.maxRssBytes)}`);
+    } catch (err) {
+      result.error = errorMessage(err);
+    } finally {
+      await child.close();
+    }
+    return { result, tfjs: child.tfjs };
+  }
+}
+
+function commandLine(argv: readonly string[]): string {
+  const args = argv.length > 0 ? ` -- ${argv.join(' ')}` : '';
+  return process.env.npm_lifecycle_event === 'bench'
+    ? `npm run bench${args}`
+    : `tsx bench/run.ts ${argv.join(' ')}`.trim();
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  let options: BenchOptions;
+  try {
+    const parsed = parseOptions(argv, ROOT);
+    if (parsed === 'help') {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    options = parsed;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`bench: ${err.message}\n\n${USAGE}`);
+    return 2;
+  }
+  const started = performance.now();
+  const bench = new Bench(options);
+  const startLoad = load();
+  let kerasNote: string | null = null;
+  if (options.keras) {
+    log('starting the Keras worker (imports TensorFlow)...');
+    try {
+      bench.keras = await KerasWorker.start(3 * 60 * 1000);
+    } catch (err) {
+      kerasNote = `Keras did not start: ${errorMessage(err)}`;
+      log(`Keras skipped: ${kerasNote}`);
+    }
+  } else {
+    kerasNote = '--no-keras';
+  }
+  const backends: BackendResult[] = [];
+  let tfjs: string | null = null;
+  try {
+    for (const backend of options.backends) {
+      const { result, tfjs: version } = await bench.backend(backend);
+      backends.push(result);
+      tfjs ??= version;
+    }
+  } finally {
+    let kerasRss: number | null = null;
+    if (bench.keras !== null) {
+      try {
+        kerasRss = (await bench.keras.memory(30_000)).max_rss_bytes;
+      } catch {
+        kerasRss = null;
+      }
+      await bench.keras.close();
+    }
+    const info = bench.kerasInfo;
+    const results: BenchResults = {
+      date: new Date().toISOString(),
+      command: commandLine(argv),
+      machine: {
+        cpu: os.cpus()[0]?.model ?? 'unknown',
+        cores: os.cpus().length,
+        memoryBytes: os.totalmem(),
+        platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+      },
+      node: process.version,
+      tfjs,
+      keras:
+        bench.keras === null || info === null
+          ? null
+          : {
+              python: path.relative(ROOT, bench.keras.python) || bench.keras.python,
+              keras: info.keras,
+              tensorflow: info.tensorflow,
+              maxRssBytes: kerasRss,
+            },
+      kerasNote,
+      quick: options.quick,
+      shuffle: options.shuffle,
+      durationSeconds: (performance.now() - started) / 1000,
+      load: { start: startLoad, end: load() },
+      backends,
+    };
+    writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(`\n${formatResults(results)}\n`);
+    log(`results written to ${path.relative(process.cwd(), options.out) || options.out}`);
+  }
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(
+      `bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exitCode = 1;
+  },
+);
