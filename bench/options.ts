@@ -19,6 +19,8 @@ export interface BenchOptions {
   quick: boolean;
   /** Whether --samples set every model's size (then no backend gets a smaller one). */
   samplesGiven: boolean;
+  /** Whether --backend chose the backends. */
+  backendsGiven: boolean;
   keras: boolean;
   shuffle: boolean;
   /** Batches of the profiled (untimed) pass that measures peak tensor memory and kernel counts. */
@@ -38,11 +40,12 @@ Options:
   --backend LIST   tensorflow,wasm,cpu (comma-separated or repeated). Default: all three;
                    tensorflow is skipped with a note when @tensorflow/tfjs-node does not load.
   --model LIST     letters,stock. Default: both.
-  --quick          a short run (small data, one epoch a round), well under a minute.
+  --quick          a short run (small data, one epoch a round, no stock on cpu unless
+                   --backend is given), well under a minute.
   --rounds N       timed rounds per model (at least 3). Default: 5 letters, 3 stock.
   --epochs N       epochs per timed training call. Default: 2 letters, 1 stock (1 with --quick).
   --samples N      training samples of every model. Default: 1024 letters, 512 stock (256 on
-                   the cpu backend); with --quick 128 letters, 64 stock.
+                   the cpu backend); with --quick 512 letters, 64 stock.
   --no-keras       leave Python Keras out.
   --shuffle        shuffle every epoch (all contenders). Default: off, as keras_bench.py.
   --out FILE       where to write the results. Default: bench/results.json.
@@ -81,6 +84,21 @@ export function planFor(options: BenchOptions, backend: Backend, model: ModelNam
     return { ...plan, samples: Math.min(plan.samples, 256) };
   }
   return plan;
+}
+
+/**
+ * Why `model` is left out on `backend`, or null. `--quick` leaves out "stock" on cpu (30 s or
+ * more on its own) unless --backend named the backends.
+ */
+export function skipReason(
+  options: BenchOptions,
+  backend: Backend,
+  model: ModelName,
+): string | null {
+  if (options.quick && !options.backendsGiven && backend === 'cpu' && model === 'stock') {
+    return '--quick leaves out stock on cpu (30 s or more); add --backend cpu to run it';
+  }
+  return null;
 }
 
 /** Parses the arguments after `npm run bench --`; throws UsageError on a bad one. */
@@ -140,7 +158,7 @@ export function parseOptions(argv: readonly string[], root: string): BenchOption
   }
   const plans: Record<ModelName, ModelPlan> = quick
     ? {
-        letters: { samples: 128, batchSize: 32, epochsPerRound: 1, rounds: 3 },
+        letters: { samples: 512, batchSize: 32, epochsPerRound: 1, rounds: 3 },
         stock: { samples: 64, batchSize: 64, epochsPerRound: 1, rounds: 3 },
       }
     : {
@@ -158,6 +176,7 @@ export function parseOptions(argv: readonly string[], root: string): BenchOption
     plans,
     quick,
     samplesGiven: samples !== undefined,
+    backendsGiven: backends.length > 0,
     keras,
     shuffle,
     profileBatches: 1,

@@ -72,6 +72,8 @@ export interface BackendResult {
   /** Peak RSS of the backend's child process (both models, both tfjs contenders). */
   childMaxRssBytes: number | null;
   models: ModelResult[];
+  /** Models not run on this backend, with the reason. */
+  skipped: string[];
 }
 
 export interface BenchResults {
@@ -80,6 +82,8 @@ export interface BenchResults {
   machine: { cpu: string; cores: number; memoryBytes: number; platform: string };
   node: string;
   tfjs: string | null;
+  /** The commit, and whether src/ had uncommitted changes (the bench runs the working tree). */
+  git: { commit: string; srcChanged: boolean } | null;
   keras: { python: string; keras: string; tensorflow: string; maxRssBytes: number | null } | null;
   kerasNote: string | null;
   quick: boolean;
@@ -147,8 +151,12 @@ const fmtRate = (s: Spread | null): string => {
 };
 const fmtSeconds = (v: number | null): string => (v === null ? '-' : `${v.toFixed(2)} s`);
 const fmtRatio = (v: number | null): string => (v === null ? '-' : `${v.toFixed(2)}x`);
-export const fmtMB = (bytes: number | null | undefined): string =>
-  bytes == null ? '-' : `${(bytes / 2 ** 20).toFixed(1)} MB`;
+export const fmtMB = (bytes: number | null | undefined): string => {
+  if (bytes == null) return '-';
+  return bytes < 2 ** 20
+    ? `${(bytes / 2 ** 10).toFixed(1)} KB`
+    : `${(bytes / 2 ** 20).toFixed(1)} MB`;
+};
 
 /** numTensors after the timed epochs: `37 x6 flat`, or every count when they differ. */
 function tensorsCell(c: ContenderResult): string {
@@ -216,7 +224,9 @@ function modelLines(backend: string, m: ModelResult): string[] {
       c.profile === null ? '-' : String(c.profile.kernelsPerBatch),
       name === 'keras' ? '-' : tensorsCell(c),
     ]);
-    if (c.error !== null) errors.push(`  ${name} FAILED: ${c.error}`);
+    if (c.error !== null && !(name === 'keras' && c.error === 'not run')) {
+      errors.push(`  ${name} FAILED: ${c.error}`);
+    }
   }
   const diff = m.startDifference === null ? '-' : m.startDifference.toExponential(1);
   return [
@@ -236,7 +246,7 @@ export function formatResults(r: BenchResults): string {
       : `Keras ${r.keras.keras} on TensorFlow ${r.keras.tensorflow} (${r.keras.python}), worker peak RSS ${fmtMB(r.keras.maxRssBytes)}`;
   const lines = [
     `tfjs-keras-rnn bench · ${r.date} · ${r.machine.cpu}, ${r.machine.cores} cores · Node ${r.node} · tfjs ${r.tfjs ?? '?'}`,
-    `command: ${r.command}`,
+    `command: ${r.command}${r.git === null ? '' : ` at ${r.git.commit.slice(0, 7)}${r.git.srcChanged ? ' with uncommitted changes in src/' : ''}`}`,
     keras,
     `load average (1/5/15 min): ${r.load.start.map((v) => v.toFixed(2)).join(' ')} at start, ${r.load.end.map((v) => v.toFixed(2)).join(' ')} at end; ${Math.round(r.durationSeconds)} s in all`,
     'samples/s are medians of the timed rounds (±: (max-min)/median); the first epoch is timed alone and left out.',
@@ -249,6 +259,7 @@ export function formatResults(r: BenchResults): string {
       continue;
     }
     for (const m of b.models) lines.push(...modelLines(b.backend, m), '');
+    for (const s of b.skipped) lines.push(`  ${b.backend} · ${s}`);
     lines.push(`  ${b.backend} child process peak RSS: ${fmtMB(b.childMaxRssBytes)}`);
     if (b.error !== null) lines.push(`  ${b.backend}: ${b.error}`);
     lines.push('');

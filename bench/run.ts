@@ -8,6 +8,7 @@
  * (the order rotates every round), so that the load of a busy machine falls on all of them.
  * Nothing runs concurrently: while one contender is timed, the others wait idle.
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,6 +19,7 @@ import {
   UsageError,
   parseOptions,
   planFor,
+  skipReason,
 } from './options';
 import {
   CONTENDERS,
@@ -67,6 +69,8 @@ class Bench {
   private readonly kerasModels = new Map<string, KerasModelState>();
   keras: KerasWorker | null = null;
   kerasInfo: KerasSetup | null = null;
+  /** Resolves once the Keras worker has started or failed to (it imports while a child starts). */
+  kerasReady: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: BenchOptions) {}
 
@@ -79,6 +83,7 @@ class Bench {
     const key = kerasKey(model, plan);
     const known = this.kerasModels.get(key);
     if (known !== undefined) return known;
+    await this.kerasReady;
     const state: KerasModelState = {
       setup: null,
       error: this.keras === null ? 'not run' : null,
@@ -171,7 +176,8 @@ class Bench {
     }
     const keras = await this.kerasModel(model, plan);
     const k = contenders.keras;
-    k.error = keras.error;
+    // Keras left out on purpose (or not installed) is said once in the header, not as a failure.
+    k.error = this.keras === null ? 'not run' : keras.error;
     k.firstEpochSeconds = keras.firstEpochSeconds;
     k.firstPredictSeconds = keras.firstPredictSeconds;
     if (keras.setup !== null) result.params.keras = keras.setup.params;
@@ -195,6 +201,7 @@ class Bench {
     );
     // Timed rounds, alternating the contenders; the order rotates every round.
     for (let r = 0; r < plan.rounds; r++) {
+      if (CONTENDERS.every((n) => contenders[n].error !== null)) break;
       const order = CONTENDERS.map((_, i) => CONTENDERS[(i + r) % CONTENDERS.length] ?? 'ours');
       const line: string[] = [];
       for (const name of order) {
@@ -239,7 +246,13 @@ class Bench {
   }
 
   async backend(backend: Backend): Promise<{ result: BackendResult; tfjs: string | null }> {
-    const result: BackendResult = { backend, error: null, childMaxRssBytes: null, models: [] };
+    const result: BackendResult = {
+      backend,
+      error: null,
+      childMaxRssBytes: null,
+      models: [],
+      skipped: [],
+    };
     let child: BenchChild;
     try {
       child = await BenchChild.start(backend, 2 * 60 * 1000);
@@ -251,7 +264,9 @@ class Bench {
     log(`[${backend}] child ready (tfjs ${child.tfjs})`);
     try {
       for (const model of this.options.models) {
-        result.models.push(await this.model(backend, child, model));
+        const skip = skipReason(this.options, backend, model);
+        if (skip === null) result.models.push(await this.model(backend, child, model));
+        else result.skipped.push(`${model}: ${skip}`);
       }
       const status = await child.call({ cmd: 'status' }, this.timeout);
       result.childMaxRssBytes = status.maxRssBytes;
@@ -262,6 +277,20 @@ class Bench {
       await child.close();
     }
     return { result, tfjs: child.tfjs };
+  }
+}
+
+/** The commit and whether src/ differs from it; null outside a git checkout. */
+function gitState(): BenchResults['git'] {
+  const git = (...args: string[]): string =>
+    execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    return {
+      commit: git('rev-parse', 'HEAD').trim(),
+      srcChanged: git('status', '--porcelain', '--', 'src').trim() !== '',
+    };
+  } catch {
+    return null;
   }
 }
 
@@ -290,17 +319,20 @@ async function main(): Promise<number> {
   const started = performance.now();
   const bench = new Bench(options);
   const startLoad = load();
-  let kerasNote: string | null = null;
+  let kerasNote: string | null = options.keras ? null : '--no-keras';
   if (options.keras) {
+    // Started now, waited for before the first model: its imports overlap a child's start-up
+    // (nothing is timed then).
     log('starting the Keras worker (imports TensorFlow)...');
-    try {
-      bench.keras = await KerasWorker.start(3 * 60 * 1000);
-    } catch (err) {
-      kerasNote = `Keras did not start: ${errorMessage(err)}`;
-      log(`Keras skipped: ${kerasNote}`);
-    }
-  } else {
-    kerasNote = '--no-keras';
+    bench.kerasReady = KerasWorker.start(3 * 60 * 1000).then(
+      (worker) => {
+        bench.keras = worker;
+      },
+      (err: unknown) => {
+        kerasNote = `Keras did not start: ${errorMessage(err)}`;
+        log(`Keras skipped: ${kerasNote}`);
+      },
+    );
   }
   const backends: BackendResult[] = [];
   let tfjs: string | null = null;
@@ -311,6 +343,7 @@ async function main(): Promise<number> {
       tfjs ??= version;
     }
   } finally {
+    await bench.kerasReady;
     let kerasRss: number | null = null;
     if (bench.keras !== null) {
       try {
@@ -332,6 +365,7 @@ async function main(): Promise<number> {
       },
       node: process.version,
       tfjs,
+      git: gitState(),
       keras:
         bench.keras === null || info === null
           ? null

@@ -24,8 +24,14 @@ class Tail {
   add(chunk: Buffer): void {
     this.text = (this.text + chunk.toString('utf8')).slice(-4000);
   }
+  /** The last `n` lines that look like an error (tfjs also writes warnings there). */
   lines(n = 3): string {
-    return this.text.trim().split('\n').slice(-n).join(' | ');
+    return this.text
+      .trim()
+      .split('\n')
+      .filter((l) => /error|abort|fatal|exception|terminat|out of memory|segmentation/i.test(l))
+      .slice(-n)
+      .join(' | ');
   }
 }
 
