@@ -1,14 +1,17 @@
 /**
  * Every Keras reference fixture in __tests__/fixtures/keras/ (found on disk, so new ones are
- * covered without editing this file), every forward case, on the wasm and cpu backends (and
- * tensorflow when TFJS_BACKEND=tensorflow), within the fixture's own atol. JSON only: no Python.
+ * covered without editing this file): every forward case within the fixture's own atol, and
+ * every `gradients` and `training` section replayed within its own rtol / atol, on the wasm
+ * and cpu backends (and tensorflow when TFJS_BACKEND=tensorflow). JSON only: no Python.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../src/backend';
-import { fixtureTensor, readFixtureFile } from '../src/keras/fixture';
+import { type KerasFixture, fixtureTensor, readFixtureFile } from '../src/keras/fixture';
 import { modelFromFixture } from '../src/keras/compare';
+import { replayGradients } from '../src/keras/replay_gradients';
+import { replayTraining } from '../src/keras/replay_training';
 import { fixtureBackends } from './helpers/tensors';
 
 const FIXTURE_DIR = join(__dirname, 'fixtures', 'keras');
@@ -30,6 +33,15 @@ const cases = fixtures.flatMap(({ file, fixture }) =>
     : fixture.cases.map((c, index) => ({ file, fixture, index, caseName: c.name })),
 );
 
+/** The fixtures with a section, one entry per fixture. */
+function withSection(section: string): { file: string; fixture: KerasFixture }[] {
+  return fixtures.flatMap(({ file, fixture }) =>
+    fixture?.sections.includes(section) === true ? [{ file, fixture }] : [],
+  );
+}
+const gradientFixtures = withSection('gradients');
+const trainingFixtures = withSection('training');
+
 it.each(fixtures)('$file is a valid fixture', ({ error }) => {
   if (error !== undefined) throw error;
 });
@@ -37,6 +49,8 @@ it.each(fixtures)('$file is a valid fixture', ({ error }) => {
 it('finds the fixtures', () => {
   expect(files.length).toBeGreaterThan(0);
   expect(cases.length).toBeGreaterThanOrEqual(files.length);
+  expect(gradientFixtures.length).toBeGreaterThan(0);
+  expect(trainingFixtures.length).toBeGreaterThan(0);
 });
 
 describe.each(fixtureBackends())('Keras fixtures on %s', (backend) => {
@@ -67,6 +81,27 @@ describe.each(fixtureBackends())('Keras fixtures on %s', (backend) => {
     } finally {
       built.model.dispose();
     }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.each(gradientFixtures)('$file: gradients', ({ fixture }) => {
+    const before = tf.memory().numTensors;
+    const built = modelFromFixture(fixture);
+    try {
+      const result = replayGradients(fixture, built);
+      expect(result.reason).toBeUndefined();
+      expect(result.status).toBe('passed');
+    } finally {
+      built.model.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.each(trainingFixtures)('$file: training', async ({ fixture }) => {
+    const before = tf.memory().numTensors;
+    const result = await replayTraining(fixture, modelFromFixture);
+    expect(result.reason).toBeUndefined();
+    expect(result.status).toBe('passed');
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -15,8 +15,9 @@ const USAGE = `Usage: tfjs-keras-rnn <command> [options]
 Commands:
   compare <fixture.json>... [--backend NAME]
       Rebuild each Keras reference fixture's model from its Keras JSON, load its weights, run
-      every case and compare with Keras's outputs. Prints PASS/FAIL per fixture, SKIP for
-      sections not checked yet, then "N passed, N failed". Exit 0 only when all pass.
+      every case and compare with Keras's outputs; replay its gradients and training sections.
+      Prints PASS/FAIL per fixture, SKIP for sections that cannot be replayed, then
+      "N passed, N failed". Exit 0 only when all pass.
       --backend NAME   ${BACKEND_CHOICES.join(' | ')} (default: auto)
 
 Exit codes: 0 all passed, 1 a fixture failed, 2 usage error.`;
@@ -85,7 +86,7 @@ async function compareCommand(args: readonly string[], io: CliOutput): Promise<n
     return 2;
   }
   io.out(`Comparing ${parsed.files.length} fixture(s) on the ${backend} backend`);
-  const summary = compareFiles(parsed.files, {
+  const summary = await compareFiles(parsed.files, {
     onResult: (_result, lines) => {
       for (const line of lines) io.out(line);
     },

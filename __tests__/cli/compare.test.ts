@@ -1,6 +1,7 @@
 /**
  * The logic of `tfjs-keras-rnn compare`, without spawning: passing, failing, unreadable and
- * unsupported fixtures, skipped sections, stricter tolerances, the report lines, no leaks.
+ * unsupported fixtures, replayed and skipped sections, stricter tolerances, the report lines,
+ * no leaks.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ import { useTestBackend } from '../helpers/tensors';
 const FIXTURES = join(__dirname, '..', 'fixtures', 'keras');
 const SOURCE = join(FIXTURES, 'simple_rnn_stacked2_dense1.json');
 const LAYER_FIXTURE = join(FIXTURES, 'layer_simple_rnn_return_state.json');
+const TRAINING = join(FIXTURES, 'train_sgd_mse.json');
 
 let dir: string;
 /** A copy of SOURCE without its optional sections (the generator may add some at any time). */
@@ -76,8 +78,8 @@ function withClass(path: string, from: string, to: string): unknown {
 }
 
 describe('compareFixtureFile', () => {
-  it('passes a fixture that matches, reporting max|diff|', () => {
-    const result = compareFixtureFile(PASSING);
+  it('passes a fixture that matches, reporting max|diff|', async () => {
+    const result = await compareFixtureFile(PASSING);
     expect(result).toMatchObject({ name: 'simple_rnn_stacked2_dense1', passed: true });
     expect(result.maxAbsDiff).toBeLessThanOrEqual(1e-5);
     expect(result.cases.every((c) => c.passed && c.atol === 1e-5)).toBe(true);
@@ -85,12 +87,12 @@ describe('compareFixtureFile', () => {
     expect(lines[0]).toMatch(/^PASS simple_rnn_stacked2_dense1 max\|diff\| (0|\d\.\d\de[-+]\d+)$/);
   });
 
-  it('passes a layer fixture with two outputs', () => {
-    expect(compareFixtureFile(LAYER_FIXTURE).passed).toBe(true);
+  it('passes a layer fixture with two outputs', async () => {
+    expect((await compareFixtureFile(LAYER_FIXTURE)).passed).toBe(true);
   });
 
-  it('fails a fixture whose outputs differ, naming the case, output and element', () => {
-    const result = compareFixtureFile(alteredCopy(1e-3));
+  it('fails a fixture whose outputs differ, naming the case, output and element', async () => {
+    const result = await compareFixtureFile(alteredCopy(1e-3));
     expect(result.passed).toBe(false);
     expect(result.reason).toMatch(
       /^case 'random_normal': output 0 max\|diff\| 1\.00e-3 > atol 0\.00001 at \[0, 0\]: got .*, Keras .*$/,
@@ -100,9 +102,9 @@ describe('compareFixtureFile', () => {
     );
   });
 
-  it('applies a stricter atol than the fixture asks, never a looser one', () => {
-    expect(compareFixtureFile(PASSING, { atol: 1e-12 }).passed).toBe(false);
-    const loose = compareFixtureFile(alteredCopy(1e-3), { atol: 1 });
+  it('applies a stricter atol than the fixture asks, never a looser one', async () => {
+    expect((await compareFixtureFile(PASSING, { atol: 1e-12 })).passed).toBe(false);
+    const loose = await compareFixtureFile(alteredCopy(1e-3), { atol: 1 });
     expect(loose.passed).toBe(false);
     expect(loose.cases[0]?.atol).toBe(1e-5);
   });
@@ -144,33 +146,80 @@ describe('compareFixtureFile', () => {
       },
       /Keras weights: the model has 8 weights, 7 were given/,
     ],
-  ])('fails %s with the reason, never throwing', (_what, makePath, message) => {
+  ])('fails %s with the reason, never throwing', async (_what, makePath, message) => {
     const path = makePath();
-    const result = compareFixtureFile(path);
+    const result = await compareFixtureFile(path);
     expect(result.passed).toBe(false);
     expect(result.reason).toMatch(message);
     expect(formatResult(result)[0]).toMatch(/^FAIL /);
   });
 
-  it('reports the gradients and training sections as skipped, not passed', () => {
+  it('replays a gradients section and says how close it came', async () => {
+    const result = await compareFixtureFile(SOURCE);
+    expect(result.passed).toBe(true);
+    expect(result.sections).toEqual([
+      {
+        section: 'gradients',
+        status: 'passed',
+        worst: expect.any(Number) as unknown,
+        reason: undefined,
+      },
+    ]);
+    expect(result.sections[0]?.worst).toBeLessThanOrEqual(1);
+    expect(formatResult(result)).toEqual([
+      expect.stringMatching(
+        /^PASS simple_rnn_stacked2_dense1 max\|diff\| \S+; gradients at (<1|\d+)% of tolerance$/,
+      ),
+    ]);
+  });
+
+  it('replays a training section', async () => {
+    const result = await compareFixtureFile(TRAINING);
+    expect(result.passed).toBe(true);
+    expect(result.sections.map((r) => [r.section, r.status])).toEqual([['training', 'passed']]);
+    expect(formatResult(result)[0]).toMatch(/; training at (<1|\d+)% of tolerance$/);
+  });
+
+  it('fails a fixture whose training history differs, naming key and epoch', async () => {
+    const doc = loadJson(TRAINING);
+    const training = doc.training as JsonObject;
+    const history = training.history as JsonObject;
+    const loss = [...(history.loss as number[])];
+    loss[1] = (loss[1] ?? 0) * 1.01;
+    const path = writeTemp('history.json', {
+      ...doc,
+      training: { ...training, history: { ...history, loss } },
+    });
+    const result = await compareFixtureFile(path);
+    expect(result.passed).toBe(false);
+    expect(result.reason).toMatch(
+      /^training: history 'loss' epoch 2: got \S+, Keras \S+ \(\|diff\| \S+ > 0\.000001 \+ 0\.001 \* \|Keras\|\)$/,
+    );
+  });
+
+  it('fails a broken section, naming the part, and skips unknown ones', async () => {
     const doc = loadJson(PASSING);
     const path = writeTemp('sections.json', {
       ...doc,
       gradients: { loss: 'mean_squared_error' },
-      training: { fit: { epochs: 1 } },
       saliency: {},
     });
-    const result = compareFixtureFile(path);
-    expect(result.passed).toBe(true);
-    expect(result.skipped).toEqual([
-      { section: 'gradients', reason: 'not implemented yet' },
-      { section: 'training', reason: 'not implemented yet' },
-      { section: 'saliency', reason: 'unknown section' },
-    ]);
-    expect(formatResult(result).slice(1)).toEqual([
-      'SKIP simple_rnn_stacked2_dense1 gradients (not implemented yet)',
-      'SKIP simple_rnn_stacked2_dense1 training (not implemented yet)',
+    const result = await compareFixtureFile(path);
+    expect(result.passed).toBe(false);
+    expect(result.reason).toBe('gradients.loss_value: expected a number, received undefined.');
+    expect(result.skipped).toEqual([{ section: 'saliency', reason: 'unknown section' }]);
+    expect(formatResult(result)).toEqual([
+      'FAIL simple_rnn_stacked2_dense1 gradients.loss_value: expected a number, received undefined.',
       'SKIP simple_rnn_stacked2_dense1 saliency (unknown section)',
+    ]);
+  });
+
+  it('reports every section as skipped when the model cannot be rebuilt', async () => {
+    const path = writeTemp('lstm_sections.json', withClass(SOURCE, 'SimpleRNN', 'LSTM'));
+    const result = await compareFixtureFile(path);
+    expect(result.passed).toBe(false);
+    expect(result.skipped).toEqual([
+      { section: 'gradients', reason: 'not run: the model could not be rebuilt' },
     ]);
   });
 
@@ -179,35 +228,37 @@ describe('compareFixtureFile', () => {
     ['a failing fixture', () => alteredCopy(1)],
     ['an unmappable fixture', () => writeTemp('lstm2.json', withClass(PASSING, 'Dense', 'LSTM'))],
     ['a layer fixture', () => LAYER_FIXTURE],
-  ])('leaves no tensors behind for %s', (_what, makePath) => {
+    ['a fixture with gradients', () => SOURCE],
+    ['a fixture with training', () => TRAINING],
+  ])('leaves no tensors behind for %s', async (_what, makePath) => {
     const path = makePath();
     const before = tf.memory().numTensors;
-    compareFixtureFile(path);
+    await compareFixtureFile(path);
     expect(tf.memory().numTensors).toBe(before);
   });
 });
 
-/** A copy of PASSING with a gradients section. */
-function withGradients(): string {
-  return writeTemp('with_gradients.json', { ...loadJson(PASSING), gradients: {} });
+/** A copy of PASSING with a section this reader does not know. */
+function withUnknownSection(): string {
+  return writeTemp('with_unknown.json', { ...loadJson(PASSING), saliency: {} });
 }
 
 describe('compareFiles and the summary', () => {
-  it('counts passes, failures and skipped sections', () => {
+  it('counts passes, failures and skipped sections', async () => {
     const seen: string[] = [];
-    const summary = compareFiles(
-      [PASSING, alteredCopy(0.5), join(dir, 'nope.json'), withGradients()],
+    const summary = await compareFiles(
+      [PASSING, alteredCopy(0.5), join(dir, 'nope.json'), withUnknownSection()],
       { onResult: (_r, lines) => seen.push(...lines) },
     );
     expect(summary.passed).toBe(2);
     expect(summary.failed).toBe(2);
-    expect(summary.skipped).toEqual({ gradients: 1 });
+    expect(summary.skipped).toEqual({ saliency: 1 });
     expect(seen.map((l) => l.split(' ')[0])).toEqual(['PASS', 'FAIL', 'FAIL', 'PASS', 'SKIP']);
-    expect(formatSummary(summary)).toBe('2 passed, 2 failed; skipped sections: 1 gradients');
+    expect(formatSummary(summary)).toBe('2 passed, 2 failed; skipped sections: 1 saliency');
   });
 
-  it('has no skipped tail when nothing was skipped', () => {
-    expect(formatSummary(compareFiles([PASSING]))).toBe('1 passed, 0 failed');
+  it('has no skipped tail when nothing was skipped', async () => {
+    expect(formatSummary(await compareFiles([PASSING, SOURCE]))).toBe('2 passed, 0 failed');
   });
 });
 

@@ -1,10 +1,13 @@
 /**
  * Checking this package against Keras reference fixtures: rebuild each fixture's model from its
  * Keras JSON, load its weights, run every forward case in inference mode and compare with what
- * Keras computed. The logic of `tfjs-keras-rnn compare`; the CLI only parses argv and prints.
+ * Keras computed; replay the `gradients` section (replay_gradients.ts) and the `training`
+ * section (replay_training.ts). The logic of `tfjs-keras-rnn compare`; the CLI only parses argv
+ * and prints.
  *
- * Sections not checked yet (`gradients`, `training`) are reported as skipped, never as passed.
- * A fixture that cannot be read or mapped is a failure that says why, never a crash.
+ * A fixture passes only when every case and every section present passes. A section that
+ * cannot be replayed (or is unknown) is reported as skipped, never as passed. A fixture that
+ * cannot be read or mapped is a failure that says why, never a crash.
  */
 import * as tf from '@tensorflow/tfjs';
 import { formatShape } from '../errors';
@@ -20,6 +23,11 @@ import { errorMessage } from './keras_json';
 import { dialectOf } from './keras_values';
 import { loadKerasWeights } from './keras_weights';
 import { type KerasModel, modelFromKeras, modelFromKerasLayer } from './model_from_keras';
+import { replayGradients } from './replay_gradients';
+import { replayTraining } from './replay_training';
+import type { SectionResult } from './sections';
+
+export type { SectionResult } from './sections';
 
 /** Options of the comparisons. */
 export interface CompareOptions {
@@ -57,6 +65,8 @@ export interface FixtureResult {
   /** Why the fixture failed; undefined when it passed. */
   readonly reason: string | undefined;
   readonly cases: readonly CaseResult[];
+  /** The `gradients` and `training` sections that were replayed, passed or failed. */
+  readonly sections: readonly SectionResult[];
   readonly skipped: readonly SkippedSection[];
 }
 
@@ -214,21 +224,34 @@ export function runCase(
   return result ?? failed('no result');
 }
 
-function skippedSections(fixture: KerasFixture): SkippedSection[] {
-  return fixture.sections.map((section) => ({
-    section,
-    reason:
-      section === 'gradients' || section === 'training' ? 'not implemented yet' : 'unknown section',
-  }));
+/** The sections that will not be replayed: unknown ones, or every one when `why` is given. */
+function unreplayed(fixture: KerasFixture, why?: string): SkippedSection[] {
+  return fixture.sections
+    .filter((section) => why !== undefined || (section !== 'gradients' && section !== 'training'))
+    .map((section) => ({
+      section,
+      reason:
+        why ??
+        (section === 'gradients' || section === 'training' ? 'not replayed' : 'unknown section'),
+    }));
 }
 
-/** Rebuilds a parsed fixture's model, runs every case, and disposes the model. Never throws. */
-export function compareFixture(
+/** `50%`, `<1%` of the tolerance. */
+function formatShare(worst: number): string {
+  if (!Number.isFinite(worst)) return String(worst);
+  const percent = worst * 100;
+  return percent < 1 ? '<1%' : `${percent.toFixed(0)}%`;
+}
+
+/**
+ * Rebuilds a parsed fixture's model, runs every case, replays its `gradients` and `training`
+ * sections, and disposes what it built. Never throws (resolves to a failure with its reason).
+ */
+export async function compareFixture(
   fixture: KerasFixture,
   options: CompareOptions = {},
   source: string = fixture.name,
-): FixtureResult {
-  const skipped = skippedSections(fixture);
+): Promise<FixtureResult> {
   let built: KerasModel;
   try {
     built = modelFromFixture(fixture);
@@ -240,33 +263,56 @@ export function compareFixture(
       maxAbsDiff: undefined,
       reason: errorMessage(err),
       cases: [],
-      skipped,
+      sections: [],
+      skipped: unreplayed(fixture, 'not run: the model could not be rebuilt'),
     };
   }
+  let cases: CaseResult[];
+  const replayed: SectionResult[] = [];
   try {
-    const cases = fixture.cases.map((c) => runCase(built, c, options));
-    const failedCases = cases.filter((c) => !c.passed);
-    const firstFailure = failedCases.at(0);
-    const maxAbsDiff = cases.reduce((m, c) => Math.max(m, c.maxAbsDiff), 0);
-    return {
-      source,
-      name: fixture.name,
-      passed: firstFailure === undefined,
-      maxAbsDiff,
-      reason:
-        firstFailure === undefined
-          ? undefined
-          : `${firstFailure.reason ?? ''}${failedCases.length > 1 ? ` (and ${failedCases.length - 1} more failing case(s))` : ''}`,
-      cases,
-      skipped,
-    };
+    cases = fixture.cases.map((c) => runCase(built, c, options));
+    if (fixture.sections.includes('gradients')) replayed.push(replayGradients(fixture, built));
   } finally {
     built.model.dispose();
   }
+  if (fixture.sections.includes('training')) {
+    replayed.push(await replayTraining(fixture, modelFromFixture));
+  }
+  const sections = replayed.filter((r) => r.status !== 'skipped');
+  const skipped = [
+    ...replayed
+      .filter((r) => r.status === 'skipped')
+      .map((r) => ({ section: r.section, reason: r.reason ?? 'skipped' })),
+    ...unreplayed(fixture),
+  ];
+  const failedCases = cases.filter((c) => !c.passed);
+  const failedSections = sections.filter((r) => r.status === 'failed');
+  const reasons = [
+    ...failedCases.map((c) => c.reason ?? `case '${c.name}' failed`),
+    ...failedSections.map((r) => r.reason ?? `${r.section} failed`),
+  ];
+  const firstReason = reasons.at(0);
+  const maxAbsDiff = cases.reduce((m, c) => Math.max(m, c.maxAbsDiff), 0);
+  return {
+    source,
+    name: fixture.name,
+    passed: firstReason === undefined,
+    maxAbsDiff,
+    reason:
+      firstReason === undefined
+        ? undefined
+        : `${firstReason}${reasons.length > 1 ? ` (and ${reasons.length - 1} more failure(s))` : ''}`,
+    cases,
+    sections,
+    skipped,
+  };
 }
 
 /** Reads a fixture file and compares it. An unreadable or invalid file is a failure. Never throws. */
-export function compareFixtureFile(path: string, options: CompareOptions = {}): FixtureResult {
+export async function compareFixtureFile(
+  path: string,
+  options: CompareOptions = {},
+): Promise<FixtureResult> {
   let fixture: KerasFixture;
   try {
     fixture = readFixtureFile(path);
@@ -278,16 +324,23 @@ export function compareFixtureFile(path: string, options: CompareOptions = {}): 
       maxAbsDiff: undefined,
       reason: errorMessage(err),
       cases: [],
+      sections: [],
       skipped: [],
     };
   }
   return compareFixture(fixture, options, path);
 }
 
-/** The report lines of one fixture: `PASS <name> max|diff| <value>` or `FAIL <name> <reason>`, then `SKIP` lines. */
+/**
+ * The report lines of one fixture: `PASS <name> max|diff| <value>` (then, per replayed section,
+ * `; training at 12% of tolerance`) or `FAIL <name> <reason>`, then `SKIP` lines.
+ */
 export function formatResult(result: FixtureResult): string[] {
+  const tail = result.sections
+    .map((r) => `; ${r.section} at ${formatShare(r.worst)} of tolerance`)
+    .join('');
   const head = result.passed
-    ? `PASS ${result.name} max|diff| ${formatDiff(result.maxAbsDiff ?? 0)}`
+    ? `PASS ${result.name} max|diff| ${formatDiff(result.maxAbsDiff ?? 0)}${tail}`
     : `FAIL ${result.name} ${result.reason ?? 'failed'}`;
   return [head, ...result.skipped.map((s) => `SKIP ${result.name} ${s.section} (${s.reason})`)];
 }
@@ -317,14 +370,14 @@ export interface CompareFilesOptions extends CompareOptions {
   onResult?: (result: FixtureResult, lines: string[]) => void;
 }
 
-/** Compares every file in turn. Never throws for a bad fixture. */
-export function compareFiles(
+/** Compares every file in turn. Never rejects for a bad fixture. */
+export async function compareFiles(
   paths: readonly string[],
   options: CompareFilesOptions = {},
-): CompareSummary {
+): Promise<CompareSummary> {
   const results: FixtureResult[] = [];
   for (const path of paths) {
-    const result = compareFixtureFile(path, options);
+    const result = await compareFixtureFile(path, options);
     results.push(result);
     options.onResult?.(result, formatResult(result));
   }

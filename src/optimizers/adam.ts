@@ -1,0 +1,87 @@
+/**
+ * Adam: Keras 3's update rule, which differs from tfjs's `tf.train.adam` in where epsilon goes.
+ *
+ * m += (g - m) * (1 - beta1);  v += (g² - v) * (1 - beta2)
+ * alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
+ * w -= alpha * m / (sqrt(v) + epsilon)      (amsgrad: v replaced by max over steps of v)
+ *
+ * For an embedding table, g² is the sum of the squared per-lookup rows (Keras's IndexedSlices).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Gradient } from './gradient';
+import { type KerasOptimizerArgs, KerasOptimizer, f32 } from './optimizer';
+import { type OptionBag, booleanOption, numberOption } from './options';
+
+/** Options of Adam. */
+export interface AdamArgs extends KerasOptimizerArgs {
+  /** Decay of the first moment, in [0, 1). Default: 0.9. */
+  beta1?: number;
+  /** Decay of the second moment, in [0, 1). Default: 0.999. */
+  beta2?: number;
+  /** Added to sqrt(v), not to the bias-corrected one as in tfjs. Default: 1e-7. */
+  epsilon?: number;
+  /** AMSGrad: divide by the running maximum of v. Default: false. */
+  amsgrad?: boolean;
+}
+
+const unit = (v: number): boolean => v >= 0 && v < 1;
+
+/** Keras's `Adam`. Default learning rate 0.001. */
+export class Adam extends KerasOptimizer {
+  static className = 'Adam';
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly amsgrad: boolean;
+
+  constructor(args: AdamArgs = {}) {
+    super(args as OptionBag, ['beta1', 'beta2', 'epsilon', 'amsgrad'], {
+      name: 'adam',
+      learningRate: 0.001,
+    });
+    const bag = args as OptionBag;
+    this.beta1 = numberOption('Adam', bag, 'beta1', 0.9, 'a number in [0, 1)', unit);
+    this.beta2 = numberOption('Adam', bag, 'beta2', 0.999, 'a number in [0, 1)', unit);
+    this.epsilon = numberOption('Adam', bag, 'epsilon', 1e-7, 'a number >= 0', (v) => v >= 0);
+    this.amsgrad = booleanOption('Adam', bag, 'amsgrad', false);
+  }
+
+  override slotNames(): readonly string[] {
+    return this.amsgrad ? ['momentum', 'velocity', 'velocity_hat'] : ['momentum', 'velocity'];
+  }
+
+  protected override updateStep(
+    variable: tf.Variable,
+    gradient: Gradient,
+    lr: number,
+    step: number,
+  ): void {
+    const beta1Power = f32(f32(this.beta1) ** step);
+    const beta2Power = f32(f32(this.beta2) ** step);
+    const alpha = f32(f32(lr * f32(Math.sqrt(f32(1 - beta2Power)))) / f32(1 - beta1Power));
+    const m = this.slot(variable, 'momentum');
+    const v = this.slot(variable, 'velocity');
+    m.assign(tf.add(m, tf.mul(tf.sub(gradient.value, m), 1 - this.beta1)));
+    v.assign(tf.add(v, tf.mul(tf.sub(gradient.square(), v), 1 - this.beta2)));
+    let denominatorV: tf.Tensor = v;
+    if (this.amsgrad) {
+      const vHat = this.slot(variable, 'velocity_hat');
+      vHat.assign(tf.maximum(vHat, v));
+      denominatorV = vHat;
+    }
+    variable.assign(
+      tf.sub(variable, tf.div(tf.mul(m, alpha), tf.add(tf.sqrt(denominatorV), this.epsilon))),
+    );
+  }
+
+  protected override specificConfig(): tf.serialization.ConfigDict {
+    return {
+      beta1: this.beta1,
+      beta2: this.beta2,
+      epsilon: this.epsilon,
+      amsgrad: this.amsgrad,
+    };
+  }
+}
+
+tf.serialization.registerClass(Adam);

@@ -1,0 +1,373 @@
+/**
+ * KerasOptimizer: the base of this package's optimizers, Keras 3's `BaseOptimizer` on tfjs's
+ * `tf.Optimizer`. Subclasses write only their update rule and the names of their slots.
+ *
+ * One step, as Keras's `apply`: gradients of no variable are dropped; the rest are clipped
+ * (`clipnorm`, `globalClipnorm` or `clipvalue`), weight decay is applied, each variable is
+ * updated by the subclass's rule, then the iteration counter goes up by one. The learning rate
+ * is float32, as Keras's `learning_rate` variable, and the scalar factors of each rule are
+ * rounded to float32 where Keras computes them in float32.
+ *
+ * Slots (Adam's momentum and velocity, ...) are kept per variable name, so the order in which
+ * gradients are passed does not matter.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ValueError, formatShape } from '../errors';
+import { Gradient, clipGradients } from './gradient';
+import { type IndexedSlices, disposeIndexedSlices, recordIndexedSlices } from './indexed_slices';
+import {
+  BASE_KERAS_KEYS,
+  type BaseOptions,
+  INERT_KEYS,
+  type OptionBag,
+  checkKeys,
+  readBaseOptions,
+  show,
+} from './options';
+
+/** Float32 rounding of a JavaScript number: Keras computes these scalars in float32. */
+export const f32 = Math.fround;
+
+/** What `applyGradients` accepts: tfjs's map of gradients by variable name, or a list. */
+export type VariableGradients = Parameters<tf.Optimizer['applyGradients']>[0];
+
+/** Options every Keras optimizer takes. */
+export interface KerasOptimizerArgs {
+  /** The step size, stored as float32 (0.01 reads back 0.009999999776482582, as in Keras). Default: the class's (0.01 for SGD, 0.001 for the others). */
+  learningRate?: number;
+  /** Rescale each variable's gradient to an L2 norm of at most this, before the update. Exclusive with `clipvalue` and `globalClipnorm`; 0 does not clip. Default: none. */
+  clipnorm?: number | null;
+  /** Clip every gradient element to [-clipvalue, clipvalue], before the update. Exclusive with `clipnorm` and `globalClipnorm`; 0 does not clip. Default: none. */
+  clipvalue?: number | null;
+  /** Rescale all gradients together to a global L2 norm of at most this, before the update. Exclusive with `clipnorm` and `clipvalue`; 0 does not clip. Default: none. */
+  globalClipnorm?: number | null;
+  /** Keras's decoupled weight decay: `w -= w * weightDecay * learningRate` before each update. Default: none. */
+  weightDecay?: number | null;
+  /** The optimizer's name, as Keras's `name`. Default: Keras's ('adam', 'sgd', 'rm_sprop', ...). */
+  name?: string;
+}
+
+/** A slot variable and the name `getWeights` gives it. */
+interface Slot {
+  readonly name: string;
+  readonly variable: tf.Variable;
+}
+
+function isNamedTensorList(
+  grads: VariableGradients,
+): grads is Extract<VariableGradients, readonly unknown[]> {
+  return Array.isArray(grads);
+}
+
+/** The base class: Keras's clipping, weight decay, iteration counter and slot bookkeeping. */
+export abstract class KerasOptimizer extends tf.Optimizer {
+  /** The optimizer's name (Keras's `name`). */
+  readonly name: string;
+  readonly clipnorm: number | null;
+  readonly clipvalue: number | null;
+  readonly globalClipnorm: number | null;
+  readonly weightDecay: number | null;
+  private lr: number;
+  /** Slots by variable name, then by slot name, in creation order. */
+  private readonly slots = new Map<string, Map<string, Slot>>();
+  /** Per-lookup rows recorded by the last `computeGradients`, used by the next `applyGradients`. */
+  private pendingSlices: Map<string, IndexedSlices> | null = null;
+
+  /**
+   * @param args the options, typed or from a config (checked at run time).
+   * @param specificKeys the camelCase options of the subclass.
+   * @param defaults the subclass's Keras name and learning rate.
+   */
+  protected constructor(
+    args: OptionBag,
+    specificKeys: readonly string[],
+    defaults: { name: string; learningRate: number },
+  ) {
+    super();
+    const subject = (new.target as unknown as { className: string }).className;
+    if (typeof args !== 'object' || (args as unknown) === null || Array.isArray(args)) {
+      throw new ValueError(
+        `${subject}: expected an options object such as { learningRate: 0.01 }, received ${show(args)}.`,
+      );
+    }
+    checkKeys(subject, args, [...Object.keys(BASE_KERAS_KEYS), ...specificKeys, 'decay']);
+    const base: BaseOptions = readBaseOptions(subject, args, defaults);
+    this.name = base.name;
+    this.lr = f32(base.learningRate);
+    this.clipnorm = base.clipnorm;
+    this.clipvalue = base.clipvalue;
+    this.globalClipnorm = base.globalClipnorm;
+    this.weightDecay = base.weightDecay;
+  }
+
+  /** The learning rate, as the float32 Keras stores. */
+  get learningRate(): number {
+    return this.lr;
+  }
+
+  set learningRate(value: number) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new ValueError(
+        `${this.getClassName()}: expected \`learningRate\` to be a number >= 0, received ${show(value)}.`,
+      );
+    }
+    this.lr = f32(value);
+  }
+
+  /** The slot names Keras creates per variable with these options, in Keras's order. */
+  abstract slotNames(): readonly string[];
+
+  /** The initial value of a slot (0 but for Adagrad's accumulator). */
+  protected slotInitialValue(_slot: string): number {
+    return 0;
+  }
+
+  /**
+   * Keras's `update_step` for one variable. `step` is Keras's `local_step`, the 1-based number
+   * of this update; `lr` the float32 learning rate. Runs inside a tidy.
+   */
+  protected abstract updateStep(
+    variable: tf.Variable,
+    gradient: Gradient,
+    lr: number,
+    step: number,
+  ): void;
+
+  /** The options of the subclass, camelCase, for `getConfig`. */
+  protected abstract specificConfig(): tf.serialization.ConfigDict;
+
+  /** The slot `slot` of `variable`, created (zeros, or the slot's initial value) on first use. */
+  protected slot(variable: tf.Variable, slot: string): tf.Variable {
+    let byName = this.slots.get(variable.name);
+    if (byName === undefined) {
+      byName = new Map();
+      this.slots.set(variable.name, byName);
+    }
+    const existing = byName.get(slot);
+    if (existing !== undefined) return existing.variable;
+    const init = this.slotInitialValue(slot);
+    const created = tf.tidy(() => tf.variable(tf.fill(variable.shape, init, 'float32'), false));
+    byName.set(slot, { name: `${variable.name}/${slot}`, variable: created });
+    return created;
+  }
+
+  /**
+   * Computes the gradients as tfjs does, recording the per-lookup rows of embedding tables
+   * read by `gatherRows` for the next `applyGradients` (Keras's IndexedSlices). `minimize`
+   * goes through here.
+   */
+  override computeGradients(
+    f: () => tf.Scalar,
+    varList?: tf.Variable[],
+  ): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+    const { result, slices } = recordIndexedSlices(() => super.computeGradients(f, varList));
+    this.setPendingSlices(slices);
+    return result;
+  }
+
+  private setPendingSlices(slices: Map<string, IndexedSlices> | null): void {
+    if (this.pendingSlices !== null) disposeIndexedSlices(this.pendingSlices);
+    this.pendingSlices = slices;
+  }
+
+  /**
+   * Updates the variables (by name) with their gradients, as Keras's `apply`: clipping, weight
+   * decay, each variable's rule, then `iterations + 1`. Variables whose gradient is missing are
+   * left alone. `indexedSlices` gives per-lookup rows of embedding tables by variable name (the
+   * caller keeps ownership); by default, those recorded by the last `computeGradients`.
+   */
+  override applyGradients(
+    variableGradients: VariableGradients,
+    indexedSlices?: ReadonlyMap<string, IndexedSlices>,
+  ): void {
+    const subject = `${this.getClassName()}.applyGradients`;
+    const pending = this.pendingSlices;
+    this.pendingSlices = null;
+    try {
+      const slices = indexedSlices ?? pending ?? new Map<string, IndexedSlices>();
+      const entries = this.gradientEntries(subject, variableGradients);
+      if (entries.length === 0) {
+        throw new ValueError(`${subject}: no gradients provided for any variable.`);
+      }
+      const gradients = entries.map(({ variable, gradient }) =>
+        this.gradientOf(subject, variable, gradient, slices.get(variable.name)),
+      );
+      tf.tidy(() => {
+        const clipped = clipGradients(gradients, this);
+        const step = this.iterations + 1;
+        entries.forEach(({ variable }, i) => {
+          if (this.weightDecay !== null) {
+            variable.assign(tf.sub(variable, tf.mul(tf.mul(variable, this.weightDecay), this.lr)));
+          }
+          this.updateStep(variable, clipped[i], this.lr, step);
+        });
+      });
+      this.incrementIterations();
+    } finally {
+      if (pending !== null) disposeIndexedSlices(pending);
+    }
+  }
+
+  /** The registered variable and gradient of each entry that has a gradient. */
+  private gradientEntries(
+    subject: string,
+    grads: VariableGradients,
+  ): { variable: tf.Variable; gradient: tf.Tensor }[] {
+    const pairs: [string, tf.Tensor | undefined][] = isNamedTensorList(grads)
+      ? grads.map((g): [string, tf.Tensor | undefined] => [g.name, g.tensor])
+      : Object.entries(grads);
+    const registry: Partial<Record<string, tf.Variable>> = tf.engine().registeredVariables;
+    const entries: { variable: tf.Variable; gradient: tf.Tensor }[] = [];
+    for (const [name, gradient] of pairs) {
+      // tfjs's `minimize` passes undefined for a variable without a gradient; JS callers null.
+      if (!(gradient instanceof tf.Tensor)) continue;
+      const variable = registry[name];
+      if (variable === undefined) {
+        throw new ValueError(
+          `${subject}: no variable named '${name}' exists (was it disposed?); gradients are given by variable name.`,
+        );
+      }
+      if (!sameShape(gradient.shape, variable.shape)) {
+        throw new ValueError(
+          `${subject}: the gradient of '${name}' has shape ${formatShape(gradient.shape)}, the variable has shape ${formatShape(variable.shape)}.`,
+        );
+      }
+      entries.push({ variable, gradient });
+    }
+    return entries;
+  }
+
+  /** The dense gradient, or the per-lookup rows when some were recorded for this variable. */
+  private gradientOf(
+    subject: string,
+    variable: tf.Variable,
+    dense: tf.Tensor,
+    slices: IndexedSlices | undefined,
+  ): Gradient {
+    if (slices === undefined) return Gradient.dense(dense);
+    const rowShape = variable.shape.slice(1);
+    const n = slices.indices.shape[0];
+    if (
+      variable.rank < 1 ||
+      slices.indices.rank !== 1 ||
+      !sameShape(slices.values.shape, [n, ...rowShape])
+    ) {
+      throw new ValueError(
+        `${subject}: the rows given for '${variable.name}' have indices ${formatShape(slices.indices.shape)} and values ${formatShape(slices.values.shape)}; expected [n] and [n, ${rowShape.join(', ')}] for a variable of shape ${formatShape(variable.shape)}.`,
+      );
+    }
+    return Gradient.rows(slices, variable.shape[0] ?? 0);
+  }
+
+  /** `[iter, ...slots]`: the iteration count, then each variable's slots, named `<variable>/<slot>`. */
+  override async getWeights(): Promise<{ name: string; tensor: tf.Tensor }[]> {
+    const slots = [...this.slots.values()].flatMap((byName) =>
+      this.slotNames().flatMap((s) => {
+        const slot = byName.get(s);
+        return slot === undefined ? [] : [{ name: slot.name, tensor: slot.variable }];
+      }),
+    );
+    return [await this.saveIterations(), ...slots];
+  }
+
+  /**
+   * Restores what `getWeights` returned: the iteration count first, then slots by name
+   * (`<variable>/<slot>`). Every entry is checked before any is written.
+   */
+  override async setWeights(weightValues: { name: string; tensor: tf.Tensor }[]): Promise<void> {
+    const subject = `${this.getClassName()}.setWeights`;
+    const iter = weightValues.at(0);
+    const rest = weightValues.slice(1);
+    if (iter?.tensor.size !== 1) {
+      throw new ValueError(
+        `${subject}: expected the iteration count (a scalar) first, then the slots, received ${iter === undefined ? 'nothing' : `'${iter.name}' of shape ${formatShape(iter.tensor.shape)}`}.`,
+      );
+    }
+    const registry: Partial<Record<string, tf.Variable>> = tf.engine().registeredVariables;
+    const known = this.slotNames();
+    const parsed = rest.map(({ name, tensor }) => {
+      const cut = name.lastIndexOf('/');
+      const variable = registry[name.slice(0, cut)];
+      const slot = name.slice(cut + 1);
+      if (cut < 0 || variable === undefined || !known.includes(slot)) {
+        throw new ValueError(
+          `${subject}: '${name}' is not '<variable>/<slot>' for a variable that exists and a slot of this optimizer (${known.length === 0 ? 'none' : known.map((s) => `'${s}'`).join(', ')}).`,
+        );
+      }
+      if (!sameShape(tensor.shape, variable.shape)) {
+        throw new ValueError(
+          `${subject}: '${name}' has shape ${formatShape(tensor.shape)}, the variable has shape ${formatShape(variable.shape)}.`,
+        );
+      }
+      return { variable, slot, tensor };
+    });
+    const count = (await iter.tensor.data())[0];
+    tf.tidy(() => {
+      for (const { variable, slot, tensor } of parsed) {
+        this.slot(variable, slot).assign(tf.cast(tensor, 'float32'));
+      }
+    });
+    this.iterations_ = count;
+  }
+
+  /** The options, camelCase: what `fromConfig` (and tfjs deserialization) takes back. */
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      name: this.name,
+      learningRate: this.lr,
+      weightDecay: this.weightDecay,
+      clipnorm: this.clipnorm,
+      globalClipnorm: this.globalClipnorm,
+      clipvalue: this.clipvalue,
+      ...this.specificConfig(),
+    };
+  }
+
+  /**
+   * Keras's `optimizer.get_config()`: snake_case keys in Keras's order, including the options
+   * Keras has and this package keeps at their inert values (`use_ema: false`, ...).
+   */
+  kerasConfig(): Record<string, number | string | boolean | null> {
+    const config = this.getConfig();
+    const out: Record<string, number | string | boolean | null> = {};
+    const put = (camel: string, snake: string): void => {
+      const value = config[camel];
+      out[snake] =
+        typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean'
+          ? value
+          : null;
+    };
+    const inert: Record<string, number | boolean | null> = {
+      useEma: false,
+      emaMomentum: 0.99,
+      emaOverwriteFrequency: null,
+      lossScaleFactor: null,
+      gradientAccumulationSteps: null,
+    };
+    for (const [camel, snake] of Object.entries(BASE_KERAS_KEYS)) {
+      if (INERT_KEYS.includes(camel)) out[snake] = inert[camel] ?? null;
+      else put(camel, snake);
+    }
+    for (const camel of Object.keys(this.specificConfig())) put(camel, kerasKey(camel));
+    return out;
+  }
+
+  /** Frees every slot and any recorded rows. */
+  override dispose(): void {
+    this.setPendingSlices(null);
+    for (const byName of this.slots.values()) {
+      for (const { variable } of byName.values()) variable.dispose();
+    }
+    this.slots.clear();
+    super.dispose();
+  }
+}
+
+/** `beta1` -> `beta_1`, `initialAccumulatorValue` -> `initial_accumulator_value`. */
+export function kerasKey(camel: string): string {
+  return BASE_KERAS_KEYS[camel] ?? camel.replace(/([A-Z]|\d+)/g, (m) => `_${m.toLowerCase()}`);
+}
+
+function sameShape(a: readonly (number | null)[], b: readonly (number | null)[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
