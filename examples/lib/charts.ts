@@ -46,7 +46,8 @@ export function lossChart(
   return lineChart(points, {
     title,
     x: { title: 'epoch', type: 'quantitative' },
-    y: { title: 'mean squared error (scaled prices)', zero: true },
+    // A log scale: the first epoch's loss would flatten every later one on a linear axis.
+    y: { title: 'mean squared error (scaled prices, log scale)', zero: false, log: true },
     colors: { 'training loss': '#1f77b4', 'validation loss': '#ff7f0e' },
     points: loss.length <= 60,
   });
@@ -55,7 +56,7 @@ export function lossChart(
 interface LineChartOptions {
   title: string;
   x: { title: string; type: 'temporal' | 'quantitative' };
-  y: { title: string; zero: boolean };
+  y: { title: string; zero: boolean; log?: boolean };
   colors: Readonly<Record<string, string>>;
   points?: boolean;
 }
@@ -79,12 +80,13 @@ function lineChart(values: ChartPoint[], options: LineChartOptions): TopLevelSpe
           options.x.type === 'quantitative'
             ? { tickMinStep: 1, format: 'd' }
             : { format: '%b %Y', labelAngle: 0 },
+        scale: { nice: false },
       },
       y: {
         field: 'y',
         type: 'quantitative',
         title: options.y.title,
-        scale: { zero: options.y.zero },
+        scale: options.y.log === true ? { type: 'log' } : { zero: options.y.zero },
       },
       color: {
         field: 'series',
