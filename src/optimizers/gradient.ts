@@ -8,7 +8,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { type IndexedSlices, segmentSum } from './indexed_slices';
 
-/** A dense gradient, or per-lookup rows of a `[numRows, ...]` table. */
+/**
+ * A dense gradient, or per-lookup rows of a `[numRows, ...]` table.
+ *
+ * Porting note: where Keras's rule is linear in the gradient (`lr * g / sqrt(acc + eps)`, SGD,
+ * momentum), Keras scatters per-row products and this uses the summed gradient: the same up to
+ * float32 rounding. Where it is not (squares, absolute values, clipping), the rows are used.
+ */
 export class Gradient {
   private summed: tf.Tensor | null;
 

@@ -92,6 +92,8 @@ export abstract class KerasOptimizer extends tf.Optimizer {
     }
     checkKeys(subject, args, [...Object.keys(BASE_KERAS_KEYS), ...specificKeys, 'decay']);
     const base: BaseOptions = readBaseOptions(subject, args, defaults);
+    // Porting note: the default name is Keras's base name ('adam'), without the `_1`, `_2`
+    // suffixes Keras adds per session.
     this.name = base.name;
     this.lr = f32(base.learningRate);
     this.clipnorm = base.clipnorm;
@@ -259,8 +261,14 @@ export abstract class KerasOptimizer extends tf.Optimizer {
     return Gradient.rows(slices, variable.shape[0] ?? 0);
   }
 
-  /** `[iter, ...slots]`: the iteration count, then each variable's slots, named `<variable>/<slot>`. */
+  /**
+   * `[iter, ...slots]`: the iteration count, then each variable's slots, named
+   * `<variable>/<slot>`.
+   */
   override async getWeights(): Promise<{ name: string; tensor: tf.Tensor }[]> {
+    // Porting note: tfjs's layout (`iter` first), not Keras's `optimizer.variables` (iteration,
+    // learning_rate, then slots grouped as each optimizer creates them): the learning rate is
+    // config here, and slots are listed variable by variable.
     const slots = [...this.slots.values()].flatMap((byName) =>
       this.slotNames().flatMap((s) => {
         const slot = byName.get(s);

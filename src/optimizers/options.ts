@@ -130,6 +130,7 @@ export function stringOption(
 export function checkInertOptions(subject: string, args: OptionBag): void {
   const unsupported = (key: string, why: string): ValueError =>
     new ValueError(`${subject}: \`${key}: ${show(args[key])}\` is not supported (${why}).`);
+  // Porting note: Keras implements these three; here they are refused rather than ignored.
   const useEma = booleanOption(subject, args, 'useEma', false);
   if (useEma) throw unsupported('useEma', 'the moving average of the weights is not implemented');
   nullableNumberOption(subject, args, 'emaMomentum', 'a number in [0, 1]', (v) => v >= 0 && v <= 1);
@@ -142,6 +143,8 @@ export function checkInertOptions(subject: string, args: OptionBag): void {
   if (args.gradientAccumulationSteps !== undefined && args.gradientAccumulationSteps !== null) {
     throw unsupported('gradientAccumulationSteps', 'gradient accumulation is not implemented');
   }
+  // Porting note: Keras 3 warns and ignores a non-null `decay`; here a nonzero one is an error,
+  // since a config that has it comes from Keras 2, where it lowered the learning rate.
   if (args.decay !== undefined && args.decay !== null && args.decay !== 0) {
     throw unsupported(
       'decay',
