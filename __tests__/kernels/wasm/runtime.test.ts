@@ -1,0 +1,108 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { compileKernelModule, wasmFilePath } from '../../../src/kernels/wasm/module';
+import {
+  THREADS_ENV_VAR,
+  getThreads,
+  setThreads,
+  wasmKernelAvailable,
+  wasmKernelUnavailableReason,
+} from '../../../src/kernels/wasm';
+
+const PROJECT_DIR = path.resolve(__dirname, '..', '..', '..');
+
+describe('wasm kernel runtime', () => {
+  const saved = process.env[THREADS_ENV_VAR];
+  afterEach(() => {
+    if (saved === undefined) delete process.env.TFJS_KERAS_RNN_THREADS;
+    else process.env[THREADS_ENV_VAR] = saved;
+    setThreads(undefined);
+  });
+
+  it('is available, with no reason against it', () => {
+    expect(wasmKernelAvailable()).toBe(true);
+    expect(wasmKernelUnavailableReason()).toBeUndefined();
+    expect(wasmFilePath()).toBe(
+      path.join(PROJECT_DIR, 'src', 'kernels', 'wasm', 'rnn_kernels.wasm'),
+    );
+  });
+
+  it('says which file is missing and how to build it', () => {
+    expect(() => compileKernelModule('/nonexistent/rnn_kernels.wasm')).toThrow(
+      /wasm kernels: \/nonexistent\/rnn_kernels.wasm does not exist. Build it with `npm run build`/,
+    );
+  });
+
+  it('says when a file is not a module this runtime can compile', () => {
+    const file = path.join(os.tmpdir(), `not-wasm-${process.pid}.wasm`);
+    fs.writeFileSync(file, 'not wasm');
+    try {
+      expect(() => compileKernelModule(file)).toThrow(
+        /does not compile on this runtime \(it needs WebAssembly SIMD128 and threads\)/,
+      );
+    } finally {
+      fs.rmSync(file);
+    }
+  });
+
+  it('uses every available core by default, the environment variable, then setThreads', () => {
+    delete process.env.TFJS_KERAS_RNN_THREADS;
+    expect(getThreads()).toBe(os.availableParallelism());
+    process.env[THREADS_ENV_VAR] = '3';
+    expect(getThreads()).toBe(3);
+    setThreads(1);
+    expect(getThreads()).toBe(1);
+    setThreads(undefined);
+    expect(getThreads()).toBe(3);
+  });
+
+  it.each(['0', '-1', '1.5', 'two', '2x'])('rejects %j threads from the environment', (value) => {
+    process.env[THREADS_ENV_VAR] = value;
+    expect(() => getThreads()).toThrow(
+      new RegExp(
+        `the environment variable TFJS_KERAS_RNN_THREADS: expected a positive integer number of threads, received "${value.replace('.', '\\.')}"`,
+      ),
+    );
+  });
+
+  it.each([0, -2, 1.5, Number.NaN])('rejects setThreads(%p)', (n) => {
+    expect(() => {
+      setThreads(n);
+    }).toThrow(/setThreads: expected a positive integer number of threads, received/);
+  });
+
+  it('does not keep a finished script alive after running on worker threads', () => {
+    const script = path.join(os.tmpdir(), `wasm-threads-exit-${process.pid}.ts`);
+    const tfjs = require.resolve('@tensorflow/tfjs', { paths: [PROJECT_DIR] });
+    fs.writeFileSync(
+      script,
+      [
+        `import * as tf from ${JSON.stringify(tfjs)};`,
+        `import { setThreads, wasmSimpleRnnRecurrence } from ${JSON.stringify(path.join(PROJECT_DIR, 'src', 'kernels', 'wasm'))};`,
+        `void tf.setBackend('cpu').then(() => {`,
+        `  setThreads(2);`,
+        `  const out = wasmSimpleRnnRecurrence(tf.ones([20, 64, 100]), tf.zeros([100, 100]), tf.zeros([64, 100]),`,
+        `    { activation: 'tanh', goBackwards: false, returnSequences: false });`,
+        `  console.log('done', out.shape.join('x'));`,
+        `});`,
+      ].join('\n'),
+    );
+    try {
+      const started = Date.now();
+      const child = spawnSync(process.execPath, ['--import', 'tsx', script], {
+        cwd: PROJECT_DIR,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      // (stderr has tfjs's hint about tfjs-node.)
+      expect(child.error).toBeUndefined();
+      expect(child.stdout).toMatch(/^done 64x100$/m);
+      expect(child.status).toBe(0);
+      expect(Date.now() - started).toBeLessThan(60_000);
+    } finally {
+      fs.rmSync(script);
+    }
+  });
+});

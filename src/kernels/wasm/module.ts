@@ -1,0 +1,181 @@
+/**
+ * Finding, compiling and instantiating the kernels' WebAssembly module (rnn_kernels.wasm,
+ * built from kernels-src/ by scripts/build-wasm.ts and shipped beside this file in dist/).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/*
+ * The few WebAssembly JS API types used here: the project compiles without the DOM library,
+ * which is where TypeScript declares them.
+ */
+/** A compiled `WebAssembly.Module`. */
+export interface WasmModule {
+  readonly [Symbol.toStringTag]: string;
+}
+/** A `WebAssembly.Memory`. */
+export interface WasmMemory {
+  readonly buffer: ArrayBufferLike;
+  readonly grow: (pages: number) => number;
+}
+interface WasmInstance {
+  readonly exports: Record<string, unknown>;
+}
+interface WebAssemblyApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (
+    module: WasmModule,
+    imports: Record<string, Record<string, unknown>>,
+  ) => WasmInstance;
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
+}
+const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+
+export const WASM_FILE_NAME = 'rnn_kernels.wasm';
+
+/** The environment variable that names another rnn_kernels.wasm (tests, experiments). */
+export const WASM_PATH_ENV_VAR = 'TFJS_KERAS_RNN_WASM';
+
+/** The module's exports, as kernels-src/index.ts declares them (pointers are byte offsets). */
+export interface KernelExports {
+  readonly simpleRnnForward: (
+    act: number,
+    steps: number,
+    batch: number,
+    units: number,
+    ld: number,
+    b0: number,
+    nb: number,
+    goBackwards: number,
+    ring: number,
+    p: number,
+    w: number,
+    h0: number,
+    mask: number,
+    h: number,
+    hm: number,
+  ) => void;
+  readonly simpleRnnBackward: (
+    act: number,
+    steps: number,
+    batch: number,
+    units: number,
+    ld: number,
+    b0: number,
+    nb: number,
+    goBackwards: number,
+    returnSequences: number,
+    dy: number,
+    wt: number,
+    mask: number,
+    h: number,
+    dp: number,
+    dh0: number,
+  ) => void;
+  readonly simpleRnnKernelGrad: (
+    steps: number,
+    batch: number,
+    ld: number,
+    i0: number,
+    ni: number,
+    goBackwards: number,
+    h: number,
+    h0: number,
+    mask: number,
+    dp: number,
+    dw: number,
+  ) => void;
+  readonly packRows: (src: number, rows: number, n: number, ld: number, dst: number) => void;
+  readonly unpackRows: (src: number, rows: number, n: number, ld: number, dst: number) => void;
+  readonly transposePacked: (
+    src: number,
+    srcLd: number,
+    n: number,
+    ld: number,
+    dst: number,
+  ) => void;
+  readonly activateArray: (act: number, src: number, dst: number, count: number) => void;
+  readonly heapBase: () => number;
+}
+
+/** The exports that worker threads may be asked to call, by index (see pool.ts). */
+export const THREADED_FUNCTIONS = [
+  'simpleRnnForward',
+  'simpleRnnBackward',
+  'simpleRnnKernelGrad',
+] as const satisfies readonly (keyof KernelExports)[];
+export type ThreadedFunction = (typeof THREADED_FUNCTIONS)[number];
+
+/** Calls one of the exports by name with int32 arguments. */
+export function callKernel(
+  exports: KernelExports,
+  fn: ThreadedFunction,
+  args: readonly number[],
+): void {
+  const f: (...a: number[]) => void = exports[fn];
+  f(...args);
+}
+
+const EXPORT_NAMES: readonly (keyof KernelExports)[] = [
+  ...THREADED_FUNCTIONS,
+  'packRows',
+  'unpackRows',
+  'transposePacked',
+  'activateArray',
+  'heapBase',
+];
+
+/** Where the module is looked for: $TFJS_KERAS_RNN_WASM, else beside this file. */
+export function wasmFilePath(): string {
+  const fromEnv = process.env[WASM_PATH_ENV_VAR];
+  if (fromEnv !== undefined && fromEnv !== '') return path.resolve(fromEnv);
+  return path.join(__dirname, WASM_FILE_NAME);
+}
+
+/**
+ * Reads and compiles the module. Throws an Error saying what is missing: the file (with the
+ * command that builds it), or the runtime's support for SIMD or shared memory.
+ */
+export function compileKernelModule(file: string = wasmFilePath()): WasmModule {
+  if (!fs.existsSync(file)) {
+    throw new Error(
+      `wasm kernels: ${file} does not exist. Build it with \`npm run build\` (or \`npm run build:wasm\`), ` +
+        `or set ${WASM_PATH_ENV_VAR} to a built rnn_kernels.wasm.`,
+    );
+  }
+  if (typeof SharedArrayBuffer === 'undefined') {
+    throw new Error('wasm kernels: this runtime has no SharedArrayBuffer (needed for the memory).');
+  }
+  const bytes = fs.readFileSync(file);
+  try {
+    return new wasm.Module(bytes);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `wasm kernels: ${file} does not compile on this runtime (it needs WebAssembly SIMD128 and threads): ${message}`,
+    );
+  }
+}
+
+/** A shared memory of `pages` 64 KiB pages that the module imports as env.memory. */
+export function createKernelMemory(pages = 16): WasmMemory {
+  return new wasm.Memory({ initial: pages, maximum: 65536, shared: true });
+}
+
+export function instantiateKernels(module: WasmModule, memory: WasmMemory): KernelExports {
+  const instance = new wasm.Instance(module, {
+    env: {
+      memory,
+      abort: () => {
+        throw new Error('wasm kernels: abort');
+      },
+    },
+  });
+  const exports = instance.exports;
+  for (const name of EXPORT_NAMES) {
+    if (typeof exports[name] !== 'function') {
+      throw new Error(`wasm kernels: the module does not export ${name}; rebuild it.`);
+    }
+  }
+  return exports as unknown as KernelExports;
+}
