@@ -44,10 +44,23 @@ function derivativeFromOutput(name: FusedActivation, h: tf.Tensor): tf.Tensor | 
   }
 }
 
-/** The slices along axis 0 of a [timesteps, ...] tensor, in time order. */
+/**
+ * The slices [samples, units] along axis 0 of a [timesteps, samples, units] tensor, in time
+ * order. Only for use inside the custom gradient: the slices are not on the gradient tape.
+ *
+ * Chosen per backend, measured on [60, 64, 100] (2 cores): wasm's unstack copies its whole input
+ * for every slice (96 ms), while slices cut from one read of the data cost 3.7 ms; cpu's unstack
+ * makes views (1.1 ms) and tensorflow's is native (0.6 ms).
+ */
 function steps(timeMajor: tf.Tensor): tf.Tensor2D[] {
-  if (timeMajor.shape[0] === 1) return [tf.squeeze(timeMajor, [0])];
-  return tf.unstack(timeMajor, 0) as tf.Tensor2D[];
+  const [count, samples, units] = timeMajor.shape as [number, number, number];
+  if (count === 1) return [tf.reshape(timeMajor, [samples, units])];
+  if (tf.getBackend() !== 'wasm') return tf.unstack(timeMajor, 0) as tf.Tensor2D[];
+  const data = timeMajor.dataSync();
+  const size = samples * units;
+  return Array.from({ length: count }, (_, t) =>
+    tf.tensor2d(data.subarray(t * size, (t + 1) * size), [samples, units], timeMajor.dtype),
+  );
 }
 
 export interface FusedRecurrenceOptions {
