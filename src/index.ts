@@ -3,6 +3,8 @@ export type { BackendName, BackendChoice } from './backend';
 export { ValueError } from './errors';
 export { ACTIVATION_NAMES } from './layers/activations';
 export { INITIALIZER_NAMES } from './layers/initializers';
+export { orthogonalInitializer } from './layers/orthogonal';
+export type { OrthogonalArgs } from './layers/orthogonal';
 export type { InitializerSpec } from './layers/initializers';
 export type { BaseLayerArgs } from './layers/layer_args';
 export { RNN } from './layers/rnn/rnn';

@@ -4,6 +4,7 @@ import {
   canonicalInitializer,
   makeInitializer,
 } from '../../src/layers/initializers';
+import { orthogonalInitializer } from '../../src/layers/orthogonal';
 import { useTestBackend } from '../helpers/tensors';
 
 beforeAll(async () => {
@@ -29,6 +30,15 @@ describe('initializers', () => {
     const size = Math.min(shape[0] ?? 0, shape[1] ?? 0);
     expect(product).toBeAllClose(tf.eye(size), 1e-5);
     tf.dispose([w, product]);
+  });
+
+  it('a seeded orthogonal initializer draws the same matrix twice', () => {
+    const a = orthogonalInitializer({ seed: 7 }).apply([5, 5]);
+    const b = orthogonalInitializer({ seed: 7 }).apply([5, 5]);
+    const c = orthogonalInitializer({ seed: 8, gain: 2 }).apply([5, 5]);
+    expect(a).toBeAllClose(b, 0);
+    expect(a).not.toBeAllClose(c, 1e-3);
+    tf.dispose([a, b, c]);
   });
 
   it('orthogonal prints no warning for the 100-unit recurrent kernel', () => {

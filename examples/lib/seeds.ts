@@ -3,6 +3,7 @@
  * `keras.utils.set_random_seed(42)` in the course's notebooks). Each call takes the next seed.
  */
 import * as tf from '@tensorflow/tfjs';
+import { orthogonalInitializer } from 'tfjs-keras-rnn';
 
 type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;
 
@@ -25,7 +26,7 @@ export class Seeds {
 
   /** Keras's default `recurrent_initializer`. */
   orthogonal(): Initializer {
-    return tf.initializers.orthogonal({ gain: 1, seed: this.take() });
+    return orthogonalInitializer({ seed: this.take() });
   }
 
   /** Keras's default `embeddings_initializer` ('uniform', ±0.05). */

@@ -83,3 +83,19 @@ export class KerasOrthogonal extends InitializerBase {
     return { gain: this.gain, seed: this.seed ?? null };
   }
 }
+
+/** Options of `orthogonalInitializer`. */
+export interface OrthogonalArgs {
+  /** Multiplies the orthogonal matrix. Default: 1. */
+  gain?: number;
+  /** Seed of the normal draw, for reproducible weights (Keras's `seed`). Default: none. */
+  seed?: number;
+}
+
+/**
+ * Keras's `keras.initializers.Orthogonal(gain, seed)`, e.g. a seeded
+ * `recurrentInitializer: orthogonalInitializer({ seed: 42 })`.
+ */
+export function orthogonalInitializer(args: OrthogonalArgs = {}): Initializer {
+  return new KerasOrthogonal(args.gain ?? 1, args.seed);
+}
