@@ -92,3 +92,25 @@ export type {
   FixtureResult,
   SkippedSection,
 } from './keras/compare';
+export {
+  Adadelta,
+  Adagrad,
+  Adam,
+  Adamax,
+  KERAS_OPTIMIZER_CLASSES,
+  KerasOptimizer,
+  RMSprop,
+  SGD,
+  kerasOptimizer,
+  kerasOptimizerClass,
+} from './optimizers';
+export type {
+  AdadeltaArgs,
+  AdagradArgs,
+  AdamArgs,
+  AdamaxArgs,
+  KerasOptimizerArgs,
+  KerasOptimizerClass,
+  RMSpropArgs,
+  SGDArgs,
+} from './optimizers';

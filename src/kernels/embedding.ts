@@ -8,9 +8,18 @@
  * indices on every backend, which is the dense gradient Keras applies.
  */
 import * as tf from '@tensorflow/tfjs';
+import { recordLookupRows } from '../optimizers/indexed_slices';
 
-/** `table[indices]`: int32 `indices` of any shape -> `[...indices.shape, outputDim]`. */
-export function embeddingLookup(table: tf.Tensor2D, indices: tf.Tensor): tf.Tensor {
+/**
+ * `table[indices]`: int32 `indices` of any shape -> `[...indices.shape, outputDim]`. With
+ * `variableName` (the table variable's), the backward pass also records the per-lookup rows for
+ * Keras's optimizers (src/optimizers/indexed_slices.ts).
+ */
+export function embeddingLookup(
+  table: tf.Tensor2D,
+  indices: tf.Tensor,
+  variableName?: string,
+): tf.Tensor {
   const [inputDim, outputDim] = table.shape;
   const flat = tf.reshape(indices, [-1]);
   const lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -21,6 +30,8 @@ export function embeddingLookup(table: tf.Tensor2D, indices: tf.Tensor): tf.Tens
       value: tf.gather(weights, flat),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [rows] = saved as [tf.Tensor1D];
+        // Keras's optimizers see this gradient as one row per lookup (IndexedSlices).
+        if (variableName !== undefined) recordLookupRows(variableName, rows, dy);
         return tf.scatterND(tf.expandDims(rows, 1), dy, [inputDim, outputDim]);
       },
     };

@@ -94,7 +94,7 @@ export class Embedding extends tf.layers.Layer {
       throw new Error(`Embedding '${this.name}': called before it was built.`);
     return tf.tidy(() => {
       const indices = x.dtype === 'int32' ? x : tf.cast(x, 'int32');
-      return embeddingLookup(embeddings.read() as tf.Tensor2D, indices);
+      return embeddingLookup(embeddings.read() as tf.Tensor2D, indices, embeddings.name);
     });
   }
 

@@ -4,6 +4,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError, formatNames } from '../errors';
+import { KerasOptimizer } from '../optimizers/optimizer';
+import { kerasOptimizer, kerasOptimizerClass } from '../optimizers/factory';
+import type { AdadeltaArgs } from '../optimizers/adadelta';
+import type { AdagradArgs } from '../optimizers/adagrad';
+import type { AdamArgs } from '../optimizers/adam';
+import type { AdamaxArgs } from '../optimizers/adamax';
+import type { RMSpropArgs } from '../optimizers/rmsprop';
+import type { SGDArgs } from '../optimizers/sgd';
 import { type Loss, type LossSpec, getLoss } from './losses';
 import { type MetricSpec, checkMetricSpecs } from './metrics';
 
@@ -11,13 +19,19 @@ import { type MetricSpec, checkMetricSpecs } from './metrics';
 export const OPTIMIZER_NAMES = ['adam', 'sgd', 'rmsprop', 'adagrad', 'adadelta', 'adamax'] as const;
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
-/** An optimizer by name with its learning rate, e.g. `{ name: 'adam', learningRate: 0.01 }`. */
-export interface OptimizerConfig {
+/**
+ * An optimizer by name with its options, e.g. `{ name: 'adam', learningRate: 0.01 }` or
+ * `{ name: 'sgd', momentum: 0.9, clipnorm: 1 }` (Keras's options, camelCase or snake_case).
+ */
+export type OptimizerConfig = {
   /** One of `OPTIMIZER_NAMES`, case-insensitive. Required. */
   name: string;
-  /** The step size. Default: Keras's for that optimizer (0.01 for SGD, 0.001 for the others). */
-  learningRate?: number;
-}
+} & SGDArgs &
+  AdamArgs &
+  RMSpropArgs &
+  AdagradArgs &
+  AdadeltaArgs &
+  AdamaxArgs;
 
 /** What `compile({ optimizer })` accepts: a Keras name, a name with a learning rate, or any tfjs optimizer. */
 export type OptimizerSpec = string | OptimizerConfig | tf.Optimizer;
@@ -41,16 +55,6 @@ export interface CompiledState {
   metrics: MetricSpec[];
 }
 
-function checkLearningRate(subject: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new ValueError(
-      `${subject}: expected \`learningRate\` to be a positive number, received ${JSON.stringify(value)}.`,
-    );
-  }
-  return value;
-}
-
 function unknownOptimizer(subject: string, received: unknown): ValueError {
   return new ValueError(
     `${subject}: unknown optimizer ${JSON.stringify(received)}. Known optimizers: ${formatNames(OPTIMIZER_NAMES)} (case-insensitive), { name, learningRate }, or a tf.Optimizer instance.`,
@@ -58,10 +62,8 @@ function unknownOptimizer(subject: string, received: unknown): ValueError {
 }
 
 /**
- * Every optimizer this package builds is built here, so that a later switch to Keras's exact
- * update rules (src/optimizers/) replaces this one function.
- *
- * Hyperparameters are Keras 3's defaults, passed explicitly because tfjs's differ.
+ * Every optimizer `compile` builds from a name is built here: Keras's optimizers with Keras's
+ * update rules and defaults (src/optimizers/); any tfjs optimizer instance is used as it is.
  */
 export function makeOptimizer(
   spec: OptimizerSpec,
@@ -72,41 +74,10 @@ export function makeOptimizer(
   if (typeof config !== 'object' || typeof config.name !== 'string') {
     throw unknownOptimizer(subject, spec);
   }
-  const name = config.name.toLowerCase();
-  const lr = checkLearningRate(subject, config.learningRate);
-  switch (name as OptimizerName) {
-    case 'sgd':
-      return { optimizer: tf.train.sgd(lr ?? 0.01), optimizerClass: 'SGD' };
-    case 'adam':
-      // Porting note: tfjs adds epsilon to the bias-corrected sqrt(v_hat); Keras computes
-      // alpha = lr * sqrt(1 - b2^t) / (1 - b1^t) and steps by alpha * m / (sqrt(v) + eps).
-      // The two differ by a factor on epsilon only, visible when gradients are tiny.
-      return { optimizer: tf.train.adam(lr ?? 1e-3, 0.9, 0.999, 1e-7), optimizerClass: 'Adam' };
-    case 'rmsprop':
-      // Same update as Keras without momentum and without `centered` (tfjs's centered variant
-      // differs from Keras's).
-      return {
-        optimizer: tf.train.rmsprop(lr ?? 1e-3, 0.9, 0, 1e-7, false),
-        optimizerClass: 'RMSprop',
-      };
-    case 'adagrad':
-      // tfjs's epsilon here is the backend's, 1e-7 for float32: Keras's default.
-      return { optimizer: tf.train.adagrad(lr ?? 1e-3, 0.1), optimizerClass: 'Adagrad' };
-    case 'adadelta':
-      // Porting note: tfjs divides by the accumulated squared gradient from before this step;
-      // Keras updates that accumulator first and divides by the new value.
-      return {
-        optimizer: tf.train.adadelta(lr ?? 1e-3, 0.95, 1e-7),
-        optimizerClass: 'Adadelta',
-      };
-    case 'adamax':
-      return {
-        optimizer: tf.train.adamax(lr ?? 1e-3, 0.9, 0.999, 1e-7, 0),
-        optimizerClass: 'Adamax',
-      };
-    default:
-      throw unknownOptimizer(subject, config.name);
-  }
+  if (kerasOptimizerClass(config.name) === undefined) throw unknownOptimizer(subject, config.name);
+  const { name, ...options } = config;
+  const optimizer = kerasOptimizer(name, options, subject);
+  return { optimizer, optimizerClass: optimizer.getClassName() };
 }
 
 /** Validates and resolves `compile`'s arguments; throws before anything is built. */
@@ -141,26 +112,11 @@ export function resolveCompile(args: CompileArgs, subject = 'compile'): Compiled
  */
 export function kerasOptimizerParams(
   optimizer: tf.Optimizer,
-  optimizerClass: string,
   params: number,
 ): { count: number; bytes: number } | undefined {
-  const sized = (count: number): { count: number; bytes: number } => ({
-    count,
-    bytes: (count - 2) * 4 + 8 + 4,
-  });
-  const slots: Partial<Record<string, number>> = {
-    SGD: 0,
-    Momentum: 1,
-    Adam: 2,
-    Adamax: 2,
-    Adagrad: 1,
-    Adadelta: 2,
-  };
-  if (optimizerClass === 'RMSprop' || optimizerClass === 'RMSProp') {
-    const config = optimizer.getConfig();
-    const count = 1 + (config.momentum !== 0 ? 1 : 0) + (config.centered === true ? 1 : 0);
-    return sized(count * params + 2);
-  }
-  const perParam = slots[optimizerClass];
-  return perParam === undefined ? undefined : sized(perParam * params + 2);
+  if (!(optimizer instanceof KerasOptimizer)) return undefined;
+  // Each slot is a float32 copy of every weight; plus Keras's int64 `iterations` and float32
+  // `learning_rate` variables.
+  const count = optimizer.slotNames().length * params + 2;
+  return { count, bytes: (count - 2) * 4 + 8 + 4 };
 }

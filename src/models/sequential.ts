@@ -326,11 +326,7 @@ export class Sequential {
     const trainableParams = countValues(this.trainableWeights);
     let optimizer: { count: number; bytes: number } | undefined;
     if (this.compiled !== null && this.optimizerStepped) {
-      optimizer = kerasOptimizerParams(
-        this.compiled.optimizer,
-        this.compiled.optimizerClass,
-        trainableParams,
-      );
+      optimizer = kerasOptimizerParams(this.compiled.optimizer, trainableParams);
     }
     return summaryLines(
       {

@@ -149,16 +149,15 @@ function trainStep(
   const stats = tf.tidy(() => {
     const variables = model.trainableVariables();
     let kept: tf.Tensor[] = [];
-    const { value, grads } = tf.variableGrads(() => {
+    // An optimizer's computeGradients is tfjs's variableGrads; Keras's optimizers also record
+    // an Embedding's per-lookup rows there, for Keras's sparse second moments.
+    const { value, grads } = optimizer.computeGradients(() => {
       const result = model.forward(x, true, true);
       const [lossValue, ...metricSums] = batchStats(loss, metrics, y, result, counts);
       kept = metricSums.map((t) => tf.keep(t));
       return lossValue as tf.Scalar;
     }, variables);
     // tfjs optimizers keep their slots by position in this map: give every variable a gradient.
-    // Porting note: Keras's TensorFlow optimizers receive an Embedding's gradient as
-    // IndexedSlices and square it per occurrence (Adam's and RMSprop's second moments add up
-    // g_i^2 over repeated indices, not (sum g_i)^2); here every gradient is dense.
     const ordered: tf.NamedTensorMap = {};
     for (const v of variables) ordered[v.name] = grads[v.name] ?? tf.zerosLike(v);
     optimizer.applyGradients(ordered);
