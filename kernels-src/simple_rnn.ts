@@ -1,22 +1,71 @@
 /**
- * SimpleRNN over a whole sequence: h_t = act(p_t + (h_{t-1} ⊙ mask) · W). The forward and
- * backward passes work on the rows [b0, b0 + nb) of the batch (one thread's share; rows are
- * independent), the kernel's gradient on a share of its rows.
+ * SimpleRNN over a whole sequence: p_t = x_t · Win + b, h_t = act(p_t + (h_{t-1} ⊙ mask) · W).
+ * The passes over time work on the rows [b0, b0 + nb) of the batch (one thread's share; rows
+ * are independent); the weight gradients on a share of the gradient's rows (so that each sum
+ * runs in one order whatever the thread count).
  *
- * Layouts (byte pointers, row stride ld floats, ld = units rounded up to a multiple of 4):
+ * Layouts (byte pointers; ld = units and ldf = features rounded up to a multiple of 4; the
+ * padding lanes are zero on input):
+ *   x      [B, T, F]   the layer's input, dense (batch-major, as tfjs has it), input mask applied
+ *   dx     [B, T, ldf]
  *   P, dP  [T, B, ld]  the input projection and its gradient, in the caller's time order
  *   H      [T, B, ld]  every state, in processing order (goBackwards reverses the steps);
  *                      [2, B, ld] when `ring` (inference of the last state only)
- *   dY     [T, B, ld]  gradient of every state (returnSequences), else [B, ld] of the last
- *   h0, dh0, mask [B, ld]; W, WT [units, ld] (W[k, j]; WT[k, j] = W[j, k])
- *   dW     [ld, ld] (rows >= units are padding)
+ *   dY     [T, B, ld]  gradient of every state (processing order), else [B, ld] of the last
+ *   h0, dh0, mask [B, ld]; maskIn [B, ldf]
+ *   W, WT  [units, ld] (W[k, j]; WT[k, j] = W[j, k]); Win [F, ld]; WinT [units, ldf]
+ *   dW     [ld, ld], dWin [ldf, ld] (rows past the true size are padding)
  *   HM     [2, B, ld]  scratch for h ⊙ mask (only with a mask)
  */
-import { Activation } from './activations';
+import { ACT_LINEAR, Activation } from './activations';
 import { EPI_BACKWARD, EPI_FORWARD, accumulateXtD, matmulEpilogue, setEpilogue } from './tiles';
 
 function timeIndex(s: i32, steps: i32, goBackwards: i32): i32 {
   return goBackwards != 0 ? steps - 1 - s : s;
+}
+
+/** P[t, b] = x[b, t] · Win + bias for the rows [b0, b0 + nb); bias 0 = none. */
+export function simpleRnnProject(
+  steps: i32,
+  batch: i32,
+  features: i32,
+  ld: i32,
+  b0: i32,
+  nb: i32,
+  x: usize,
+  win: usize,
+  bias: usize,
+  p: usize,
+): void {
+  if (nb <= 0) return;
+  const stride = (<usize>ld) << 2;
+  const xRow = (<usize>features) << 2;
+  const xStride = <usize>steps * xRow;
+  for (let t = 0; t < steps; t++) {
+    setEpilogue(
+      EPI_FORWARD,
+      ACT_LINEAR,
+      p + (<usize>t * <usize>batch + <usize>b0) * stride,
+      stride,
+      bias,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+    );
+    matmulEpilogue(
+      x + <usize>b0 * xStride + <usize>t * xRow,
+      xStride,
+      win,
+      stride,
+      nb,
+      features,
+      ld,
+    );
+  }
 }
 
 export function simpleRnnForward(
@@ -53,12 +102,17 @@ export function simpleRnnForward(
       EPI_FORWARD,
       act,
       h + <usize>slot * stepBytes + rowOff,
+      stride,
       p + <usize>timeIndex(s, steps, goBackwards) * stepBytes + rowOff,
+      stride,
       m,
+      stride,
       mask != 0 ? hm + <usize>(s & 1) * stepBytes + rowOff : 0,
+      stride,
+      0,
       0,
     );
-    matmulEpilogue(prev, w, nb, units, ld, stride);
+    matmulEpilogue(prev, stride, w, stride, nb, units, ld);
   }
 }
 
@@ -104,36 +158,87 @@ export function simpleRnnBackward(
       EPI_BACKWARD,
       act,
       dp + <usize>timeIndex(s - 1, steps, goBackwards) * stepBytes + rowOff,
+      stride,
       returnSequences != 0 ? dy + <usize>(s - 1) * stepBytes + rowOff : 0,
+      stride,
       m,
+      stride,
+      0,
       0,
       h + <usize>(s - 1) * stepBytes + rowOff,
+      stride,
     );
     matmulEpilogue(
       dp + <usize>timeIndex(s, steps, goBackwards) * stepBytes + rowOff,
+      stride,
       wt,
+      stride,
       nb,
       units,
       ld,
-      stride,
     );
   }
-  setEpilogue(EPI_BACKWARD, act, dh0 + rowOff, 0, m, 0, 0);
+  setEpilogue(EPI_BACKWARD, act, dh0 + rowOff, stride, 0, 0, m, stride, 0, 0, 0, 0);
   matmulEpilogue(
     dp + <usize>timeIndex(0, steps, goBackwards) * stepBytes + rowOff,
+    stride,
     wt,
+    stride,
     nb,
     units,
     ld,
-    stride,
   );
+}
+
+/** dx[b, t] = (dP[t, b] · WinT) ⊙ maskIn[b] for the rows [b0, b0 + nb); maskIn 0 = none. */
+export function simpleRnnInputGrad(
+  steps: i32,
+  batch: i32,
+  ldf: i32,
+  units: i32,
+  ld: i32,
+  b0: i32,
+  nb: i32,
+  dp: usize,
+  wint: usize,
+  maskIn: usize,
+  dx: usize,
+): void {
+  if (nb <= 0) return;
+  const stride = (<usize>ld) << 2;
+  const fStride = (<usize>ldf) << 2;
+  const dxStride = <usize>steps * fStride;
+  for (let t = 0; t < steps; t++) {
+    setEpilogue(
+      EPI_BACKWARD,
+      ACT_LINEAR,
+      dx + <usize>b0 * dxStride + <usize>t * fStride,
+      dxStride,
+      0,
+      0,
+      maskIn != 0 ? maskIn + <usize>b0 * fStride : 0,
+      fStride,
+      0,
+      0,
+      0,
+      0,
+    );
+    matmulEpilogue(
+      dp + (<usize>t * <usize>batch + <usize>b0) * stride,
+      stride,
+      wint,
+      fStride,
+      nb,
+      units,
+      ldf,
+    );
+  }
 }
 
 /**
  * The rows [i0, i0 + ni) of dW[ld, ld] = sum over steps and the whole batch of
  * (h_{t-1} ⊙ mask)^T · dA_t, with dA in dP (caller's time order) and h_{-1} = h0; i0 and ni
- * multiples of 4. Threads split dW's rows, not the batch: each element is summed in the same
- * order whatever the thread count. Overwrites those rows.
+ * multiples of 4. Overwrites those rows.
  */
 export function simpleRnnKernelGrad(
   steps: i32,
@@ -155,7 +260,44 @@ export function simpleRnnKernelGrad(
   for (let s = 0; s < steps; s++) {
     const x = s == 0 ? h0 : h + <usize>(s - 1) * stepBytes;
     const d = dp + <usize>timeIndex(s, steps, goBackwards) * stepBytes;
-    accumulateXtD(x, mask, d, batch, i0, i0 + ni, ld, stride, dw);
+    accumulateXtD(x, stride, mask, stride, d, stride, batch, i0, i0 + ni, ld, dw, stride);
+  }
+}
+
+/**
+ * The rows [i0, i0 + ni) of dWin[ldf, ld] = sum over steps and the whole batch of
+ * x[b, t]^T · dP[t, b]; i0 and ni multiples of 4. x needs 12 readable bytes past its end.
+ */
+export function simpleRnnInputKernelGrad(
+  steps: i32,
+  batch: i32,
+  features: i32,
+  ld: i32,
+  i0: i32,
+  ni: i32,
+  x: usize,
+  dp: usize,
+  dwin: usize,
+): void {
+  if (ni <= 0) return;
+  const stride = (<usize>ld) << 2;
+  const xRow = (<usize>features) << 2;
+  memory.fill(dwin + <usize>i0 * stride, 0, <usize>ni * stride);
+  for (let t = 0; t < steps; t++) {
+    accumulateXtD(
+      x + <usize>t * xRow,
+      <usize>steps * xRow,
+      0,
+      0,
+      dp + <usize>t * <usize>batch * stride,
+      stride,
+      batch,
+      i0,
+      i0 + ni,
+      ld,
+      dwin,
+      stride,
+    );
   }
 }
 

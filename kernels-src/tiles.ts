@@ -1,72 +1,88 @@
 /**
- * Register-tiled f32x4 matrix products C = A · B for the recurrent kernels, with a fused
- * epilogue per output vector.
+ * Register-tiled f32x4 matrix products for the recurrent kernels, with a fused epilogue.
  *
- * Every matrix here is row-major with the same row stride `ld` floats (the units rounded up
- * to a multiple of 4, the padding lanes zero), so one byte stride serves A, B and every
- * row-indexed array the epilogue reads or writes. The main tile is 4 rows x 8 columns: eight
- * f32x4 accumulators, two B vectors and one broadcast A scalar stay in registers (a 6 x 8
- * tile spills on x64's 16 vector registers). Tails: 4 x 4, 1 x 8 and 1 x 4.
+ * Matrices are row-major with their own row strides (bytes). The main tile is 4 rows x 8
+ * columns: eight f32x4 accumulators, two B vectors and one broadcast A scalar stay in registers
+ * (a 6 x 8 tile spills on x64's 16 vector registers). Tails: 4 x 4, 1 x 8 and 1 x 4. Column
+ * counts are multiples of 4 (buffers are padded); the inner dimension k is any size, since A is
+ * read one scalar at a time.
  *
- * The epilogue is chosen by the caller through the module state below (one instance per
- * thread, so these globals are per thread).
+ * The epilogue runs over each block of rows once its tiles are done (the data still in L1),
+ * and is chosen by the caller through the module state below (one instance per thread, so
+ * these globals are per thread). Its arrays are indexed by the output's row and column, each
+ * with its own row stride (0: one row for all, as for a bias).
  */
 import { Activation } from './activations';
+import { Vec } from './simd';
 
 /** Forward: h = act(acc + add); out = h; hm = h * mask when hm != 0. */
 export const EPI_FORWARD: i32 = 0;
 /** Backward: g = acc * mask (when mask != 0) + add (when add != 0); out = g * act'(deriv). */
 export const EPI_BACKWARD: i32 = 1;
 
-export let epiMode: i32 = EPI_FORWARD;
-export let epiAct: i32 = 0;
-/** Bases of the row-indexed arrays, at the first row of the block; 0 when unused. */
-export let epiOut: usize = 0;
-export let epiAdd: usize = 0;
-export let epiMask: usize = 0;
-export let epiHm: usize = 0;
-export let epiDeriv: usize = 0;
+let epiMode: i32 = EPI_FORWARD;
+let epiAct: i32 = 0;
+let epiOut: usize = 0;
+let epiOutStride: usize = 0;
+let epiAdd: usize = 0;
+let epiAddStride: usize = 0;
+let epiMask: usize = 0;
+let epiMaskStride: usize = 0;
+let epiHm: usize = 0;
+let epiHmStride: usize = 0;
+let epiDeriv: usize = 0;
+let epiDerivStride: usize = 0;
 
+/** Chooses the epilogue and the output of the next `matmulEpilogue`; pointers 0 = unused. */
 export function setEpilogue(
   mode: i32,
   act: i32,
   out: usize,
+  outStride: usize,
   add: usize,
+  addStride: usize,
   mask: usize,
+  maskStride: usize,
   hm: usize,
+  hmStride: usize,
   deriv: usize,
+  derivStride: usize,
 ): void {
   epiMode = mode;
   epiAct = act;
   epiOut = out;
+  epiOutStride = outStride;
   epiAdd = add;
+  epiAddStride = addStride;
   epiMask = mask;
+  epiMaskStride = maskStride;
   epiHm = hm;
+  epiHmStride = hmStride;
   epiDeriv = deriv;
+  epiDerivStride = derivStride;
 }
 
-/**
- * The epilogue over `rows` rows of the output at byte offset `off`, where the tiles left the
- * raw products: one pass over data still in L1, after a block of rows is complete.
- */
-function finishRows(off: usize, rows: i32, ld: i32, stride: usize): void {
+/** The epilogue over the output rows [r0, r0 + rows), n columns, where the tiles left sums. */
+function finishRows(r0: i32, rows: i32, n: i32): void {
   const act = epiAct;
-  const out = epiOut;
-  const add = epiAdd;
-  const mask = epiMask;
-  const hm = epiHm;
-  const deriv = epiDeriv;
-  for (let r = 0; r < rows; r++) {
-    const o0 = off + <usize>r * stride;
-    const o1 = o0 + ((<usize>ld) << 2);
+  const bytes = (<usize>n) << 2;
+  for (let r = r0; r < r0 + rows; r++) {
+    const ri = <usize>r;
+    const out = epiOut + ri * epiOutStride;
+    const add = epiAdd != 0 ? epiAdd + ri * epiAddStride : 0;
+    const mask = epiMask != 0 ? epiMask + ri * epiMaskStride : 0;
     if (epiMode == EPI_FORWARD) {
-      for (let o = o0; o < o1; o += 16) {
-        const h = Activation.apply(act, f32x4.add(v128.load(out + o), v128.load(add + o)));
+      const hm = epiHm != 0 ? epiHm + ri * epiHmStride : 0;
+      for (let o: usize = 0; o < bytes; o += 16) {
+        let a = v128.load(out + o);
+        if (add != 0) a = f32x4.add(a, v128.load(add + o));
+        const h = Activation.apply(act, a);
         v128.store(out + o, h);
         if (hm != 0) v128.store(hm + o, f32x4.mul(h, v128.load(mask + o)));
       }
     } else {
-      for (let o = o0; o < o1; o += 16) {
+      const deriv = epiDeriv != 0 ? epiDeriv + ri * epiDerivStride : 0;
+      for (let o: usize = 0; o < bytes; o += 16) {
         let g = v128.load(out + o);
         if (mask != 0) g = f32x4.mul(g, v128.load(mask + o));
         if (add != 0) g = f32x4.add(g, v128.load(add + o));
@@ -78,40 +94,59 @@ function finishRows(off: usize, rows: i32, ld: i32, stride: usize): void {
 }
 
 /**
- * C[rows, ld] = A[rows, 0..k) · B[0..k, ld], then the epilogue, for `rows` rows starting at
- * A (byte pointer), with B at `b`, all with row stride `stride` bytes. `ld` (floats) is a
- * multiple of 4.
+ * out[rows, n] = A[rows, 0..k) · B[0..k, n], then the epilogue (see setEpilogue, which also
+ * names the output). A and B are byte pointers with row strides aStride and bStride.
  */
 export function matmulEpilogue(
   a: usize,
+  aStride: usize,
   b: usize,
+  bStride: usize,
   rows: i32,
   k: i32,
-  ld: i32,
-  stride: usize,
+  n: i32,
 ): void {
+  const outStride = epiOutStride;
   let r = 0;
   for (; r + 4 <= rows; r += 4) {
-    const aRow = a + <usize>r * stride;
-    const oRow = <usize>r * stride;
+    const aRow = a + <usize>r * aStride;
+    const oRow = epiOut + <usize>r * outStride;
     let j = 0;
-    for (; j + 8 <= ld; j += 8)
-      tile4x8(aRow, b + ((<usize>j) << 2), k, stride, oRow + ((<usize>j) << 2));
-    if (j < ld) tile4x4(aRow, b + ((<usize>j) << 2), k, stride, oRow + ((<usize>j) << 2));
-    finishRows(oRow, 4, ld, stride);
+    for (; j + 8 <= n; j += 8) {
+      const jb = (<usize>j) << 2;
+      tile4x8(aRow, aStride, b + jb, bStride, k, oRow + jb, outStride);
+    }
+    if (j < n) {
+      const jb = (<usize>j) << 2;
+      tile4x4(aRow, aStride, b + jb, bStride, k, oRow + jb, outStride);
+    }
+    finishRows(r, 4, n);
   }
   for (; r < rows; r++) {
-    const aRow = a + <usize>r * stride;
-    const oRow = <usize>r * stride;
+    const aRow = a + <usize>r * aStride;
+    const oRow = epiOut + <usize>r * outStride;
     let j = 0;
-    for (; j + 8 <= ld; j += 8)
-      tile1x8(aRow, b + ((<usize>j) << 2), k, stride, oRow + ((<usize>j) << 2));
-    if (j < ld) tile1x4(aRow, b + ((<usize>j) << 2), k, stride, oRow + ((<usize>j) << 2));
-    finishRows(oRow, 1, ld, stride);
+    for (; j + 8 <= n; j += 8) {
+      const jb = (<usize>j) << 2;
+      tile1x8(aRow, b + jb, bStride, k, oRow + jb);
+    }
+    if (j < n) {
+      const jb = (<usize>j) << 2;
+      tile1x4(aRow, b + jb, bStride, k, oRow + jb);
+    }
+    finishRows(r, 1, n);
   }
 }
 
-function tile4x8(a: usize, b: usize, k: i32, stride: usize, off: usize): void {
+function tile4x8(
+  a: usize,
+  aStride: usize,
+  b: usize,
+  bStride: usize,
+  k: i32,
+  out: usize,
+  outStride: usize,
+): void {
   let c00 = f32x4.splat(0.0);
   let c01 = f32x4.splat(0.0);
   let c10 = f32x4.splat(0.0);
@@ -121,130 +156,143 @@ function tile4x8(a: usize, b: usize, k: i32, stride: usize, off: usize): void {
   let c30 = f32x4.splat(0.0);
   let c31 = f32x4.splat(0.0);
   let p0 = a;
-  let p1 = a + stride;
-  let p2 = p1 + stride;
-  let p3 = p2 + stride;
+  let p1 = a + aStride;
+  let p2 = p1 + aStride;
+  let p3 = p2 + aStride;
   let pb = b;
   for (let i = 0; i < k; i++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let x = v128.load32_splat(p0);
-    c00 = f32x4.add(c00, f32x4.mul(x, b0));
-    c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    c00 = Vec.madd(x, b0, c00);
+    c01 = Vec.madd(x, b1, c01);
     x = v128.load32_splat(p1);
-    c10 = f32x4.add(c10, f32x4.mul(x, b0));
-    c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    c10 = Vec.madd(x, b0, c10);
+    c11 = Vec.madd(x, b1, c11);
     x = v128.load32_splat(p2);
-    c20 = f32x4.add(c20, f32x4.mul(x, b0));
-    c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    c20 = Vec.madd(x, b0, c20);
+    c21 = Vec.madd(x, b1, c21);
     x = v128.load32_splat(p3);
-    c30 = f32x4.add(c30, f32x4.mul(x, b0));
-    c31 = f32x4.add(c31, f32x4.mul(x, b1));
+    c30 = Vec.madd(x, b0, c30);
+    c31 = Vec.madd(x, b1, c31);
     p0 += 4;
     p1 += 4;
     p2 += 4;
     p3 += 4;
-    pb += stride;
+    pb += bStride;
   }
-  v128.store(epiOut + off, c00);
-  v128.store(epiOut + off + 16, c01);
-  v128.store(epiOut + off + stride, c10);
-  v128.store(epiOut + off + stride + 16, c11);
-  v128.store(epiOut + off + 2 * stride, c20);
-  v128.store(epiOut + off + 2 * stride + 16, c21);
-  v128.store(epiOut + off + 3 * stride, c30);
-  v128.store(epiOut + off + 3 * stride + 16, c31);
+  v128.store(out, c00);
+  v128.store(out, c01, 16);
+  v128.store(out + outStride, c10);
+  v128.store(out + outStride, c11, 16);
+  v128.store(out + 2 * outStride, c20);
+  v128.store(out + 2 * outStride, c21, 16);
+  v128.store(out + 3 * outStride, c30);
+  v128.store(out + 3 * outStride, c31, 16);
 }
 
-function tile4x4(a: usize, b: usize, k: i32, stride: usize, off: usize): void {
+function tile4x4(
+  a: usize,
+  aStride: usize,
+  b: usize,
+  bStride: usize,
+  k: i32,
+  out: usize,
+  outStride: usize,
+): void {
   let c0 = f32x4.splat(0.0);
   let c1 = f32x4.splat(0.0);
   let c2 = f32x4.splat(0.0);
   let c3 = f32x4.splat(0.0);
   let p0 = a;
-  let p1 = a + stride;
-  let p2 = p1 + stride;
-  let p3 = p2 + stride;
+  let p1 = a + aStride;
+  let p2 = p1 + aStride;
+  let p3 = p2 + aStride;
   let pb = b;
   for (let i = 0; i < k; i++) {
     const b0 = v128.load(pb);
-    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(p0), b0));
-    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(p1), b0));
-    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(p2), b0));
-    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(p3), b0));
+    c0 = Vec.madd(v128.load32_splat(p0), b0, c0);
+    c1 = Vec.madd(v128.load32_splat(p1), b0, c1);
+    c2 = Vec.madd(v128.load32_splat(p2), b0, c2);
+    c3 = Vec.madd(v128.load32_splat(p3), b0, c3);
     p0 += 4;
     p1 += 4;
     p2 += 4;
     p3 += 4;
-    pb += stride;
+    pb += bStride;
   }
-  v128.store(epiOut + off, c0);
-  v128.store(epiOut + off + stride, c1);
-  v128.store(epiOut + off + 2 * stride, c2);
-  v128.store(epiOut + off + 3 * stride, c3);
+  v128.store(out, c0);
+  v128.store(out + outStride, c1);
+  v128.store(out + 2 * outStride, c2);
+  v128.store(out + 3 * outStride, c3);
 }
 
-function tile1x8(a: usize, b: usize, k: i32, stride: usize, off: usize): void {
+function tile1x8(a: usize, b: usize, bStride: usize, k: i32, out: usize): void {
   let c0 = f32x4.splat(0.0);
   let c1 = f32x4.splat(0.0);
   let p0 = a;
   let pb = b;
   for (let i = 0; i < k; i++) {
     const x = v128.load32_splat(p0);
-    c0 = f32x4.add(c0, f32x4.mul(x, v128.load(pb)));
-    c1 = f32x4.add(c1, f32x4.mul(x, v128.load(pb, 16)));
+    c0 = Vec.madd(x, v128.load(pb), c0);
+    c1 = Vec.madd(x, v128.load(pb, 16), c1);
     p0 += 4;
-    pb += stride;
+    pb += bStride;
   }
-  v128.store(epiOut + off, c0);
-  v128.store(epiOut + off + 16, c1);
+  v128.store(out, c0);
+  v128.store(out, c1, 16);
 }
 
-function tile1x4(a: usize, b: usize, k: i32, stride: usize, off: usize): void {
+function tile1x4(a: usize, b: usize, bStride: usize, k: i32, out: usize): void {
   let c0 = f32x4.splat(0.0);
   let p0 = a;
   let pb = b;
   for (let i = 0; i < k; i++) {
-    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(p0), v128.load(pb)));
+    c0 = Vec.madd(v128.load32_splat(p0), v128.load(pb), c0);
     p0 += 4;
-    pb += stride;
+    pb += bStride;
   }
-  v128.store(epiOut + off, c0);
+  v128.store(out, c0);
 }
 
 /**
- * Accumulates the rows [i0, i1) of C[ld, ld] += X^T · D over `rows` rows: X[rows, ld]
- * (optionally times a mask M[rows, ld] element-wise), D[rows, ld], all with row stride `stride`
- * bytes, like C (rows of C past the true width are padding). i0 and i1 are multiples of 4.
- * Tiles 4 x 8 of C; the accumulators are loaded from C and stored back once per call. Every
- * element is summed over the rows in order, whichever rows of C a call covers.
+ * Accumulates the rows [i0, i1) of C[., n] += X^T · D over `rows` rows: X[rows, >= i1]
+ * (optionally times a mask M element-wise), D[rows, n]. Each has its own row stride in bytes;
+ * i0 and i1 are multiples of 4, and X is read 4 floats at a time (rows of C past X's true
+ * width are padding, and X needs 12 readable bytes past its last row). Tiles 4 x 8 of C; the
+ * accumulators are loaded from C and stored back once per call, and every element is summed
+ * over the rows in order, whichever rows of C a call covers.
  */
 export function accumulateXtD(
   x: usize,
+  xStride: usize,
   m: usize,
+  mStride: usize,
   d: usize,
+  dStride: usize,
   rows: i32,
   i0: i32,
   i1: i32,
-  ld: i32,
-  stride: usize,
+  n: i32,
   c: usize,
+  cStride: usize,
 ): void {
   for (let i = i0; i < i1; i += 4) {
-    const cRow = c + <usize>i * stride;
+    const cRow = c + <usize>i * cStride;
+    const xi = (<usize>i) << 2;
     let j = 0;
-    for (; j + 8 <= ld; j += 8) {
+    for (; j + 8 <= n; j += 8) {
       const cp = cRow + ((<usize>j) << 2);
       let c00 = v128.load(cp);
       let c01 = v128.load(cp, 16);
-      let c10 = v128.load(cp + stride);
-      let c11 = v128.load(cp + stride, 16);
-      let c20 = v128.load(cp + 2 * stride);
-      let c21 = v128.load(cp + 2 * stride, 16);
-      let c30 = v128.load(cp + 3 * stride);
-      let c31 = v128.load(cp + 3 * stride, 16);
-      let px = x + ((<usize>i) << 2);
-      let pm = m + ((<usize>i) << 2);
+      let c10 = v128.load(cp + cStride);
+      let c11 = v128.load(cp + cStride, 16);
+      let c20 = v128.load(cp + 2 * cStride);
+      let c21 = v128.load(cp + 2 * cStride, 16);
+      let c30 = v128.load(cp + 3 * cStride);
+      let c31 = v128.load(cp + 3 * cStride, 16);
+      let px = x + xi;
+      let pm = m + xi;
       let pd = d + ((<usize>j) << 2);
       for (let r = 0; r < rows; r++) {
         let xv = v128.load(px);
@@ -252,55 +300,55 @@ export function accumulateXtD(
         const d0 = v128.load(pd);
         const d1 = v128.load(pd, 16);
         let s = i32x4.shuffle(xv, xv, 0, 0, 0, 0);
-        c00 = f32x4.add(c00, f32x4.mul(s, d0));
-        c01 = f32x4.add(c01, f32x4.mul(s, d1));
+        c00 = Vec.madd(s, d0, c00);
+        c01 = Vec.madd(s, d1, c01);
         s = i32x4.shuffle(xv, xv, 1, 1, 1, 1);
-        c10 = f32x4.add(c10, f32x4.mul(s, d0));
-        c11 = f32x4.add(c11, f32x4.mul(s, d1));
+        c10 = Vec.madd(s, d0, c10);
+        c11 = Vec.madd(s, d1, c11);
         s = i32x4.shuffle(xv, xv, 2, 2, 2, 2);
-        c20 = f32x4.add(c20, f32x4.mul(s, d0));
-        c21 = f32x4.add(c21, f32x4.mul(s, d1));
+        c20 = Vec.madd(s, d0, c20);
+        c21 = Vec.madd(s, d1, c21);
         s = i32x4.shuffle(xv, xv, 3, 3, 3, 3);
-        c30 = f32x4.add(c30, f32x4.mul(s, d0));
-        c31 = f32x4.add(c31, f32x4.mul(s, d1));
-        px += stride;
-        pm += stride;
-        pd += stride;
+        c30 = Vec.madd(s, d0, c30);
+        c31 = Vec.madd(s, d1, c31);
+        px += xStride;
+        pm += mStride;
+        pd += dStride;
       }
       v128.store(cp, c00);
       v128.store(cp, c01, 16);
-      v128.store(cp + stride, c10);
-      v128.store(cp + stride, c11, 16);
-      v128.store(cp + 2 * stride, c20);
-      v128.store(cp + 2 * stride, c21, 16);
-      v128.store(cp + 3 * stride, c30);
-      v128.store(cp + 3 * stride, c31, 16);
+      v128.store(cp + cStride, c10);
+      v128.store(cp + cStride, c11, 16);
+      v128.store(cp + 2 * cStride, c20);
+      v128.store(cp + 2 * cStride, c21, 16);
+      v128.store(cp + 3 * cStride, c30);
+      v128.store(cp + 3 * cStride, c31, 16);
     }
-    if (j < ld) {
+    if (j < n) {
       const cp = cRow + ((<usize>j) << 2);
       let c0 = v128.load(cp);
-      let c1 = v128.load(cp + stride);
-      let c2 = v128.load(cp + 2 * stride);
-      let c3 = v128.load(cp + 3 * stride);
-      let px = x + ((<usize>i) << 2);
-      let pm = m + ((<usize>i) << 2);
+      let c1 = v128.load(cp + cStride);
+      let c2 = v128.load(cp + 2 * cStride);
+      let c3 = v128.load(cp + 3 * cStride);
+      let px = x + xi;
+      let pm = m + xi;
       let pd = d + ((<usize>j) << 2);
       for (let r = 0; r < rows; r++) {
         let xv = v128.load(px);
         if (m != 0) xv = f32x4.mul(xv, v128.load(pm));
         const d0 = v128.load(pd);
-        c0 = f32x4.add(c0, f32x4.mul(i32x4.shuffle(xv, xv, 0, 0, 0, 0), d0));
-        c1 = f32x4.add(c1, f32x4.mul(i32x4.shuffle(xv, xv, 1, 1, 1, 1), d0));
-        c2 = f32x4.add(c2, f32x4.mul(i32x4.shuffle(xv, xv, 2, 2, 2, 2), d0));
-        c3 = f32x4.add(c3, f32x4.mul(i32x4.shuffle(xv, xv, 3, 3, 3, 3), d0));
-        px += stride;
-        pm += stride;
-        pd += stride;
+        c0 = Vec.madd(i32x4.shuffle(xv, xv, 0, 0, 0, 0), d0, c0);
+        c1 = Vec.madd(i32x4.shuffle(xv, xv, 1, 1, 1, 1), d0, c1);
+        c2 = Vec.madd(i32x4.shuffle(xv, xv, 2, 2, 2, 2), d0, c2);
+        c3 = Vec.madd(i32x4.shuffle(xv, xv, 3, 3, 3, 3), d0, c3);
+        px += xStride;
+        pm += mStride;
+        pd += dStride;
       }
       v128.store(cp, c0);
-      v128.store(cp + stride, c1);
-      v128.store(cp + 2 * stride, c2);
-      v128.store(cp + 3 * stride, c3);
+      v128.store(cp + cStride, c1);
+      v128.store(cp + 2 * cStride, c2);
+      v128.store(cp + 3 * cStride, c3);
     }
   }
 }

@@ -31,17 +31,27 @@ export function unpackRows(src: usize, rows: i32, n: i32, ld: i32, dst: usize): 
   }
 }
 
-/** dst[k, j] = src[j, k] for j, k < n; src has row stride srcLd, dst [n, ld] is zero-padded. */
-export function transposePacked(src: usize, srcLd: i32, n: i32, ld: i32, dst: usize): void {
-  for (let k = 0; k < n; k++) {
-    const d = dst + ((<usize>k * <usize>ld) << 2);
-    for (let j = 0; j < n; j++) {
+/**
+ * dst[k, j] = src[j, k] for j < rows, k < cols: src [rows, srcLd floats], dst [cols, dstLd]
+ * with the columns from `rows` on zeroed.
+ */
+export function transposePacked(
+  src: usize,
+  rows: i32,
+  cols: i32,
+  srcLd: i32,
+  dst: usize,
+  dstLd: i32,
+): void {
+  for (let k = 0; k < cols; k++) {
+    const d = dst + ((<usize>k * <usize>dstLd) << 2);
+    for (let j = 0; j < rows; j++) {
       store<f32>(
         d + ((<usize>j) << 2),
         load<f32>(src + ((<usize>j * <usize>srcLd + <usize>k) << 2)),
       );
     }
-    for (let j = n; j < ld; j++) store<f32>(d + ((<usize>j) << 2), 0.0);
+    for (let j = rows; j < dstLd; j++) store<f32>(d + ((<usize>j) << 2), 0.0);
   }
 }
 
@@ -56,4 +66,64 @@ export function activateArray(act: i32, src: usize, dst: usize, count: i32): voi
 /** The first byte past the module's static data: the JS allocator starts here. */
 export function heapBase(): usize {
   return __heap_base;
+}
+
+/**
+ * Swaps the two leading axes of [outer, inner, n] rows: dst row (j, i) = src row (i, j), n
+ * floats each; src rows have stride srcLd floats, dst rows dstLd (>= n, the rest zeroed).
+ */
+export function swapLeadingAxes(
+  src: usize,
+  outer: i32,
+  inner: i32,
+  n: i32,
+  srcLd: i32,
+  dst: usize,
+  dstLd: i32,
+): void {
+  for (let i = 0; i < outer; i++) {
+    for (let j = 0; j < inner; j++) {
+      const s = src + ((<usize>(i * inner + j) * <usize>srcLd) << 2);
+      const d = dst + ((<usize>(j * outer + i) * <usize>dstLd) << 2);
+      let k = 0;
+      for (; k + 4 <= n; k += 4)
+        v128.store(d + ((<usize>k) << 2), v128.load(s + ((<usize>k) << 2)));
+      for (; k < n; k++) store<f32>(d + ((<usize>k) << 2), load<f32>(s + ((<usize>k) << 2)));
+      for (; k < dstLd; k++) store<f32>(d + ((<usize>k) << 2), 0.0);
+    }
+  }
+}
+
+/** dst[j] = sum over rows of src[r, j], j < n (a multiple of 4), rows in order. */
+export function sumRows(src: usize, rows: i32, n: i32, ld: i32, dst: usize): void {
+  for (let j = 0; j < n; j += 4) {
+    let acc = f32x4.splat(0.0);
+    let p = src + ((<usize>j) << 2);
+    for (let r = 0; r < rows; r++) {
+      acc = f32x4.add(acc, v128.load(p));
+      p += (<usize>ld) << 2;
+    }
+    v128.store(dst + ((<usize>j) << 2), acc);
+  }
+}
+
+/** x[b, t, f] *= m[b, f] for a dense x [batch, steps, features] and m [batch, mLd floats]. */
+export function maskInputs(
+  x: usize,
+  batch: i32,
+  steps: i32,
+  features: i32,
+  m: usize,
+  mLd: i32,
+): void {
+  for (let b = 0; b < batch; b++) {
+    const mRow = m + ((<usize>b * <usize>mLd) << 2);
+    for (let t = 0; t < steps; t++) {
+      const xRow = x + ((<usize>(b * steps + t) * <usize>features) << 2);
+      for (let f = 0; f < features; f++) {
+        const o = (<usize>f) << 2;
+        store<f32>(xRow + o, load<f32>(xRow + o) * load<f32>(mRow + o));
+      }
+    }
+  }
 }

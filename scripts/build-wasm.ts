@@ -1,12 +1,13 @@
 /**
  * `npm run build:wasm` (and the end of `npm run build`): compiles the recurrent kernels
- * (AssemblyScript in kernels-src/) to src/kernels/wasm/rnn_kernels.wasm and copies that file
- * to dist/kernels/wasm/, where the compiled loader looks for it.
+ * (AssemblyScript in kernels-src/) to src/kernels/wasm/rnn_kernels.wasm (SIMD128) and
+ * rnn_kernels_relaxed.wasm (with relaxed-SIMD fused multiply-adds, used where the runtime
+ * validates it), and copies them to dist/kernels/wasm/, where the compiled loader looks.
  *
- * The .wasm is committed beside its manifest (rnn_kernels.build.json: a hash of the sources and
- * the compiler flags), so tests and installs from git work without the compiler; this script
- * recompiles only when the sources or flags changed (or with --force), and then needs
- * AssemblyScript (the devDependency `assemblyscript`, or ASC=/path/to/asc.js).
+ * The .wasm files are committed beside their manifest (rnn_kernels.build.json: a hash of the
+ * sources and the compiler flags), so tests and installs from git work without the compiler;
+ * this script recompiles only when the sources or flags changed (or with --force), and then
+ * needs AssemblyScript (the devDependency `assemblyscript`, or ASC=/path/to/asc.js).
  *
  *   tsx scripts/build-wasm.ts            compile when stale, then copy into dist/
  *   tsx scripts/build-wasm.ts --check    exit 1 when the committed .wasm is stale
@@ -22,7 +23,8 @@ import * as path from 'node:path';
 
 export const PROJECT_DIR = path.resolve(__dirname, '..');
 export const SOURCE_DIR = path.join(PROJECT_DIR, 'kernels-src');
-export const WASM_FILE = path.join(PROJECT_DIR, 'src', 'kernels', 'wasm', 'rnn_kernels.wasm');
+export const WASM_DIR = path.join(PROJECT_DIR, 'src', 'kernels', 'wasm');
+export const DIST_WASM_DIR = path.join(PROJECT_DIR, 'dist', 'kernels', 'wasm');
 export const MANIFEST_FILE = path.join(
   PROJECT_DIR,
   'src',
@@ -30,7 +32,6 @@ export const MANIFEST_FILE = path.join(
   'wasm',
   'rnn_kernels.build.json',
 );
-export const DIST_WASM_FILE = path.join(PROJECT_DIR, 'dist', 'kernels', 'wasm', 'rnn_kernels.wasm');
 
 /**
  * asc's flags. The memory is imported and shared (threads split a batch over one memory), the
@@ -63,6 +64,19 @@ export const ASC_FLAGS: readonly string[] = [
   '112',
 ];
 
+/** The builds: file name and the flags added to ASC_FLAGS. */
+export const VARIANTS: readonly { file: string; flags: readonly string[] }[] = [
+  { file: 'rnn_kernels.wasm', flags: [] },
+  {
+    file: 'rnn_kernels_relaxed.wasm',
+    flags: ['--enable', 'relaxed-simd', '--use', 'RELAXED_SIMD=1'],
+  },
+];
+
+function allFlags(): string[] {
+  return VARIANTS.flatMap((v) => [v.file, ...ASC_FLAGS, ...v.flags]);
+}
+
 export interface Manifest {
   sourceHash: string;
   compiler: string;
@@ -72,7 +86,7 @@ export interface Manifest {
 /** sha256 over the kernel sources (names and contents, sorted by name) and the flags. */
 export function kernelSourceHash(
   sourceDir: string = SOURCE_DIR,
-  flags: readonly string[] = ASC_FLAGS,
+  flags: readonly string[] = allFlags(),
 ): string {
   const hash = createHash('sha256');
   const names = fs
@@ -95,11 +109,14 @@ export function readManifest(file: string = MANIFEST_FILE): Manifest | undefined
 
 /** Why the committed .wasm does not match the sources, or undefined when it does. */
 export function stalenessReason(): string | undefined {
-  if (!fs.existsSync(WASM_FILE)) return `${path.relative(PROJECT_DIR, WASM_FILE)} is missing`;
+  for (const { file } of VARIANTS) {
+    const wasm = path.join(WASM_DIR, file);
+    if (!fs.existsSync(wasm)) return `${path.relative(PROJECT_DIR, wasm)} is missing`;
+  }
   const manifest = readManifest();
   if (manifest === undefined) return `${path.relative(PROJECT_DIR, MANIFEST_FILE)} is missing`;
   if (manifest.sourceHash !== kernelSourceHash()) {
-    return `kernels-src/ or the compiler flags changed since ${path.relative(PROJECT_DIR, WASM_FILE)} was built`;
+    return 'kernels-src/ or the compiler flags changed since the .wasm files were built';
   }
   return undefined;
 }
@@ -119,21 +136,24 @@ function compile(log: (line: string) => void): void {
     );
   }
   const version = execFileSync(process.execPath, [asc, '--version'], { encoding: 'utf8' }).trim();
-  const tmp = `${WASM_FILE}.tmp`;
   log(`compiling kernels-src/ with ${version}`);
-  execFileSync(
-    process.execPath,
-    [asc, path.join(SOURCE_DIR, 'index.ts'), ...ASC_FLAGS, '--outFile', tmp],
-    { stdio: 'inherit' },
-  );
-  fs.renameSync(tmp, WASM_FILE);
+  for (const variant of VARIANTS) {
+    const out = path.join(WASM_DIR, variant.file);
+    const tmp = `${out}.tmp`;
+    execFileSync(
+      process.execPath,
+      [asc, path.join(SOURCE_DIR, 'index.ts'), ...ASC_FLAGS, ...variant.flags, '--outFile', tmp],
+      { stdio: 'inherit' },
+    );
+    fs.renameSync(tmp, out);
+    log(`wrote ${path.relative(PROJECT_DIR, out)} (${fs.statSync(out).size} bytes)`);
+  }
   const manifest: Manifest = {
     sourceHash: kernelSourceHash(),
     compiler: version,
     flags: [...ASC_FLAGS],
   };
   fs.writeFileSync(MANIFEST_FILE, `${JSON.stringify(manifest, null, 2)}\n`);
-  log(`wrote ${path.relative(PROJECT_DIR, WASM_FILE)} (${fs.statSync(WASM_FILE).size} bytes)`);
 }
 
 function main(argv: readonly string[]): number {
@@ -151,7 +171,7 @@ function main(argv: readonly string[]): number {
   const stale = stalenessReason();
   if (argv.includes('--check')) {
     if (stale === undefined) {
-      log('rnn_kernels.wasm is up to date');
+      log('the kernels are up to date');
       return 0;
     }
     console.error(`build-wasm: ${stale}; run npm run build:wasm and commit the result.`);
@@ -159,15 +179,17 @@ function main(argv: readonly string[]): number {
   }
   try {
     if (stale !== undefined || argv.includes('--force')) compile(log);
-    else log('rnn_kernels.wasm is up to date');
+    else log('the kernels are up to date');
   } catch (err) {
     console.error(err instanceof Error ? err.message : String(err));
     return 1;
   }
   if (!argv.includes('--no-copy')) {
-    fs.mkdirSync(path.dirname(DIST_WASM_FILE), { recursive: true });
-    fs.copyFileSync(WASM_FILE, DIST_WASM_FILE);
-    log(`copied to ${path.relative(PROJECT_DIR, DIST_WASM_FILE)}`);
+    fs.mkdirSync(DIST_WASM_DIR, { recursive: true });
+    for (const { file } of VARIANTS) {
+      fs.copyFileSync(path.join(WASM_DIR, file), path.join(DIST_WASM_DIR, file));
+    }
+    log(`copied to ${path.relative(PROJECT_DIR, DIST_WASM_DIR)}/`);
   }
   return 0;
 }

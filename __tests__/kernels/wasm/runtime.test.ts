@@ -2,12 +2,18 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { compileKernelModule, wasmFilePath } from '../../../src/kernels/wasm/module';
+import {
+  compileKernelModule,
+  relaxedSimdValidates,
+  wasmFilePath,
+} from '../../../src/kernels/wasm/module';
 import {
   THREADS_ENV_VAR,
   getThreads,
   setThreads,
+  SIMD_ENV_VAR,
   wasmKernelAvailable,
+  wasmKernelInfo,
   wasmKernelUnavailableReason,
 } from '../../../src/kernels/wasm';
 
@@ -27,6 +33,15 @@ describe('wasm kernel runtime', () => {
     expect(wasmFilePath()).toBe(
       path.join(PROJECT_DIR, 'src', 'kernels', 'wasm', 'rnn_kernels.wasm'),
     );
+  });
+
+  it('runs the SIMD128 build, or the relaxed-SIMD one where the runtime validates it', () => {
+    const { variant, threads } = wasmKernelInfo();
+    const wanted = process.env[SIMD_ENV_VAR];
+    if (wanted === 'relaxed') expect(variant).toBe('relaxed-simd');
+    else if (wanted === 'plain') expect(variant).toBe('simd');
+    else expect(variant).toBe(relaxedSimdValidates() ? 'relaxed-simd' : 'simd');
+    expect(threads).toBe(getThreads());
   });
 
   it('says which file is missing and how to build it', () => {
@@ -73,36 +88,64 @@ describe('wasm kernel runtime', () => {
     }).toThrow(/setThreads: expected a positive integer number of threads, received/);
   });
 
-  it('does not keep a finished script alive after running on worker threads', () => {
-    const script = path.join(os.tmpdir(), `wasm-threads-exit-${process.pid}.ts`);
-    const tfjs = require.resolve('@tensorflow/tfjs', { paths: [PROJECT_DIR] });
-    fs.writeFileSync(
-      script,
-      [
-        `import * as tf from ${JSON.stringify(tfjs)};`,
-        `import { setThreads, wasmSimpleRnnRecurrence } from ${JSON.stringify(path.join(PROJECT_DIR, 'src', 'kernels', 'wasm'))};`,
-        `void tf.setBackend('cpu').then(() => {`,
-        `  setThreads(2);`,
-        `  const out = wasmSimpleRnnRecurrence(tf.ones([20, 64, 100]), tf.zeros([100, 100]), tf.zeros([64, 100]),`,
-        `    { activation: 'tanh', goBackwards: false, returnSequences: false });`,
-        `  console.log('done', out.shape.join('x'));`,
-        `});`,
-      ].join('\n'),
-    );
+  /** Runs `lines` (TypeScript) in a new Node process from the project's directory. */
+  function runScript(lines: string[], env: Record<string, string> = {}) {
+    const script = path.join(os.tmpdir(), `wasm-kernels-${process.pid}-${Date.now()}.ts`);
+    fs.writeFileSync(script, lines.join('\n'));
     try {
-      const started = Date.now();
-      const child = spawnSync(process.execPath, ['--import', 'tsx', script], {
+      return spawnSync(process.execPath, ['--import', 'tsx', script], {
         cwd: PROJECT_DIR,
         encoding: 'utf8',
         timeout: 60_000,
+        env: { ...process.env, ...env },
       });
-      // (stderr has tfjs's hint about tfjs-node.)
-      expect(child.error).toBeUndefined();
-      expect(child.stdout).toMatch(/^done 64x100$/m);
-      expect(child.status).toBe(0);
-      expect(Date.now() - started).toBeLessThan(60_000);
     } finally {
       fs.rmSync(script);
     }
+  }
+
+  const tfjs = JSON.stringify(require.resolve('@tensorflow/tfjs', { paths: [PROJECT_DIR] }));
+  const kernels = JSON.stringify(path.join(PROJECT_DIR, 'src', 'kernels', 'wasm'));
+
+  it('does not keep a finished script alive after running on worker threads', () => {
+    const child = runScript([
+      `import * as tf from ${tfjs};`,
+      `import { setThreads, wasmSimpleRnnRecurrence } from ${kernels};`,
+      `void tf.setBackend('cpu').then(() => {`,
+      `  setThreads(2);`,
+      `  const out = wasmSimpleRnnRecurrence(tf.ones([20, 64, 100]), tf.zeros([100, 100]),`,
+      `    tf.zeros([64, 100]), { activation: 'tanh', goBackwards: false, returnSequences: false });`,
+      `  console.log('done', out.shape.join('x'));`,
+      `});`,
+    ]);
+    // (stderr has tfjs's hint about tfjs-node.) A process kept alive would time out.
+    expect(child.error).toBeUndefined();
+    expect(child.stdout).toMatch(/^done 64x100$/m);
+    expect(child.status).toBe(0);
+  });
+
+  it.each([
+    ['relaxed', /^relaxed-simd$/m],
+    ['plain', /^simd$/m],
+  ])('runs the build that TFJS_KERAS_RNN_SIMD=%s asks for', (choice, printed) => {
+    const child = runScript(
+      [`import { wasmKernelInfo } from ${kernels};`, `console.log(wasmKernelInfo().variant);`],
+      { [SIMD_ENV_VAR]: choice },
+    );
+    expect(child.stdout).toMatch(printed);
+    expect(child.status).toBe(0);
+  });
+
+  it('rejects an unknown TFJS_KERAS_RNN_SIMD', () => {
+    const child = runScript(
+      [
+        `import { wasmKernelUnavailableReason } from ${kernels};`,
+        `console.log(wasmKernelUnavailableReason());`,
+      ],
+      { [SIMD_ENV_VAR]: 'avx' },
+    );
+    expect(child.stdout).toMatch(
+      /the environment variable TFJS_KERAS_RNN_SIMD: expected one of 'auto', 'relaxed', 'plain', received "avx"/,
+    );
   });
 });

@@ -2,17 +2,21 @@
  * Whole-sequence recurrent kernels in WebAssembly (SIMD128, AssemblyScript in kernels-src/):
  * one call per layer per pass, split over worker threads that share one memory.
  */
-export { wasmSimpleRnnRecurrence, pendingGradientCount } from './simple_rnn';
+import { pendingGradientCount } from './buffers';
+import { heapStats, type WasmKernelMemory } from './runtime';
+
+export { wasmSimpleRnnSequence } from './simple_rnn_sequence';
+export { wasmSimpleRnnRecurrence } from './simple_rnn';
 export {
   THREADS_ENV_VAR,
   getThreads,
   setThreads,
   wasmKernelAvailable,
+  wasmKernelInfo,
   wasmKernelUnavailableReason,
 } from './runtime';
-export { WASM_PATH_ENV_VAR } from './module';
-import { heapStats, type WasmKernelMemory } from './runtime';
-import { pendingGradientCount } from './simple_rnn';
+export { SIMD_ENV_VAR, WASM_PATH_ENV_VAR } from './module';
+export type { KernelVariant } from './module';
 export type { WasmKernelMemory };
 
 /** The kernels' memory: its size, what is in use, and forward passes waiting for a gradient. */

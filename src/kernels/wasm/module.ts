@@ -4,6 +4,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
+import { ValueError } from '../../errors';
 
 /*
  * The few WebAssembly JS API types used here: the project compiles without the DOM library,
@@ -28,16 +30,30 @@ interface WebAssemblyApi {
     imports: Record<string, Record<string, unknown>>,
   ) => WasmInstance;
   Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
+  validate: (bytes: Uint8Array) => boolean;
 }
 const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 
 export const WASM_FILE_NAME = 'rnn_kernels.wasm';
+export const RELAXED_WASM_FILE_NAME = 'rnn_kernels_relaxed.wasm';
 
 /** The environment variable that names another rnn_kernels.wasm (tests, experiments). */
 export const WASM_PATH_ENV_VAR = 'TFJS_KERAS_RNN_WASM';
 
 /** The module's exports, as kernels-src/index.ts declares them (pointers are byte offsets). */
 export interface KernelExports {
+  readonly simpleRnnProject: (
+    steps: number,
+    batch: number,
+    features: number,
+    ld: number,
+    b0: number,
+    nb: number,
+    x: number,
+    win: number,
+    bias: number,
+    p: number,
+  ) => void;
   readonly simpleRnnForward: (
     act: number,
     steps: number,
@@ -85,14 +101,57 @@ export interface KernelExports {
     dp: number,
     dw: number,
   ) => void;
+  readonly simpleRnnInputGrad: (
+    steps: number,
+    batch: number,
+    ldf: number,
+    units: number,
+    ld: number,
+    b0: number,
+    nb: number,
+    dp: number,
+    wint: number,
+    maskIn: number,
+    dx: number,
+  ) => void;
+  readonly simpleRnnInputKernelGrad: (
+    steps: number,
+    batch: number,
+    features: number,
+    ld: number,
+    i0: number,
+    ni: number,
+    x: number,
+    dp: number,
+    dwin: number,
+  ) => void;
+  readonly swapLeadingAxes: (
+    src: number,
+    outer: number,
+    inner: number,
+    n: number,
+    srcLd: number,
+    dst: number,
+    dstLd: number,
+  ) => void;
+  readonly sumRows: (src: number, rows: number, n: number, ld: number, dst: number) => void;
+  readonly maskInputs: (
+    x: number,
+    batch: number,
+    steps: number,
+    features: number,
+    m: number,
+    mLd: number,
+  ) => void;
   readonly packRows: (src: number, rows: number, n: number, ld: number, dst: number) => void;
   readonly unpackRows: (src: number, rows: number, n: number, ld: number, dst: number) => void;
   readonly transposePacked: (
     src: number,
+    rows: number,
+    cols: number,
     srcLd: number,
-    n: number,
-    ld: number,
     dst: number,
+    dstLd: number,
   ) => void;
   readonly activateArray: (act: number, src: number, dst: number, count: number) => void;
   readonly heapBase: () => number;
@@ -100,9 +159,12 @@ export interface KernelExports {
 
 /** The exports that worker threads may be asked to call, by index (see pool.ts). */
 export const THREADED_FUNCTIONS = [
+  'simpleRnnProject',
   'simpleRnnForward',
   'simpleRnnBackward',
+  'simpleRnnInputGrad',
   'simpleRnnKernelGrad',
+  'simpleRnnInputKernelGrad',
 ] as const satisfies readonly (keyof KernelExports)[];
 export type ThreadedFunction = (typeof THREADED_FUNCTIONS)[number];
 
@@ -121,11 +183,14 @@ const EXPORT_NAMES: readonly (keyof KernelExports)[] = [
   'packRows',
   'unpackRows',
   'transposePacked',
+  'swapLeadingAxes',
+  'sumRows',
+  'maskInputs',
   'activateArray',
   'heapBase',
 ];
 
-/** Where the module is looked for: $TFJS_KERAS_RNN_WASM, else beside this file. */
+/** Where the plain SIMD module is looked for: $TFJS_KERAS_RNN_WASM, else beside this file. */
 export function wasmFilePath(): string {
   const fromEnv = process.env[WASM_PATH_ENV_VAR];
   if (fromEnv !== undefined && fromEnv !== '') return path.resolve(fromEnv);
@@ -155,6 +220,57 @@ export function compileKernelModule(file: string = wasmFilePath()): WasmModule {
       `wasm kernels: ${file} does not compile on this runtime (it needs WebAssembly SIMD128 and threads): ${message}`,
     );
   }
+}
+
+/** The environment variable that picks the build: `auto` (default), `relaxed` or `plain`. */
+export const SIMD_ENV_VAR = 'TFJS_KERAS_RNN_SIMD';
+const SIMD_CHOICES = ['auto', 'relaxed', 'plain'] as const;
+
+/** Which build runs: SIMD128, relaxed SIMD (fused multiply-adds), or a file named by the user. */
+export type KernelVariant = 'simd' | 'relaxed-simd' | 'file';
+
+function relaxedBytes(): Uint8Array | undefined {
+  const file = path.join(__dirname, RELAXED_WASM_FILE_NAME);
+  return fs.existsSync(file) ? fs.readFileSync(file) : undefined;
+}
+
+/** Whether this runtime, as it is now, validates the relaxed-SIMD build. */
+export function relaxedSimdValidates(): boolean {
+  const bytes = relaxedBytes();
+  return bytes !== undefined && wasm.validate(bytes);
+}
+
+/**
+ * Compiles the build to run: the relaxed-SIMD one where the runtime validates it (Node 22 and
+ * later; on Node 20 with --experimental-wasm-relaxed-simd, or with TFJS_KERAS_RNN_SIMD=relaxed,
+ * which turns that V8 flag on), else the SIMD128 one; $TFJS_KERAS_RNN_WASM when set.
+ */
+export function loadKernelModule(): { module: WasmModule; variant: KernelVariant } {
+  const fromEnv = process.env[WASM_PATH_ENV_VAR];
+  if (fromEnv !== undefined && fromEnv !== '') {
+    return { module: compileKernelModule(), variant: 'file' };
+  }
+  const choice = process.env[SIMD_ENV_VAR] ?? 'auto';
+  if (!(SIMD_CHOICES as readonly string[]).includes(choice)) {
+    throw new ValueError(
+      `the environment variable ${SIMD_ENV_VAR}: expected one of 'auto', 'relaxed', 'plain', received ${JSON.stringify(choice)}.`,
+    );
+  }
+  if (choice !== 'plain') {
+    const bytes = relaxedBytes();
+    if (bytes !== undefined && !wasm.validate(bytes) && choice === 'relaxed') {
+      v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    }
+    if (bytes !== undefined && wasm.validate(bytes)) {
+      return { module: new wasm.Module(bytes), variant: 'relaxed-simd' };
+    }
+    if (choice === 'relaxed') {
+      throw new Error(
+        `wasm kernels: ${SIMD_ENV_VAR}=relaxed, but ${bytes === undefined ? `${RELAXED_WASM_FILE_NAME} does not exist` : 'this runtime does not support relaxed SIMD'}.`,
+      );
+    }
+  }
+  return { module: compileKernelModule(), variant: 'simd' };
 }
 
 /** A shared memory of `pages` 64 KiB pages that the module imports as env.memory. */

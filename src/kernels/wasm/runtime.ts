@@ -8,9 +8,10 @@ import { ValueError } from '../../errors';
 import { WasmHeap, type HeapStats } from './heap';
 import {
   callKernel,
-  compileKernelModule,
   createKernelMemory,
   instantiateKernels,
+  loadKernelModule,
+  type KernelVariant,
   type KernelExports,
   type WasmModule,
 } from './module';
@@ -21,6 +22,7 @@ export const THREADS_ENV_VAR = 'TFJS_KERAS_RNN_THREADS';
 
 export interface KernelRuntime {
   module: WasmModule;
+  variant: KernelVariant;
   heap: WasmHeap;
   exports: KernelExports;
 }
@@ -74,11 +76,16 @@ export function setThreads(n: number | undefined): void {
 }
 
 function load(): KernelRuntime {
-  const module = compileKernelModule();
+  const { module, variant } = loadKernelModule();
   const memory = createKernelMemory();
   const exports = instantiateKernels(module, memory);
   const heap = new WasmHeap(memory, Math.max(exports.heapBase(), 1024));
-  return { module, heap, exports };
+  return { module, variant, heap, exports };
+}
+
+/** Which build runs and on how many threads (loads the kernels; throws when they cannot). */
+export function wasmKernelInfo(): { variant: KernelVariant; threads: number } {
+  return { variant: kernelRuntime().variant, threads: getThreads() };
 }
 
 /** The runtime, loading it on first use; throws an Error that says why it cannot load. */

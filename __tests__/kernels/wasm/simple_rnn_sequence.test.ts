@@ -1,0 +1,266 @@
+import * as tf from '@tensorflow/tfjs';
+import fc from 'fast-check';
+import { simpleRnnSequence } from '../../../src/kernels/simple_rnn';
+import type { SimpleRnnSequenceOptions } from '../../../src/kernels/simple_rnn_reference';
+import { setThreads, wasmKernelMemory, wasmSimpleRnnSequence } from '../../../src/kernels/wasm';
+import { expectNoLeak, useTestBackend } from '../../helpers/tensors';
+
+beforeAll(async () => {
+  await useTestBackend();
+  setThreads(1);
+});
+
+afterAll(() => {
+  setThreads(undefined);
+});
+
+interface Case {
+  batch: number;
+  steps: number;
+  features: number;
+  units: number;
+  activation: 'tanh' | 'sigmoid' | 'relu' | 'linear';
+  goBackwards: boolean;
+  returnSequences: boolean;
+  useBias: boolean;
+  initialState: boolean;
+  masks: boolean;
+  seed: number;
+}
+
+function normal<R extends tf.Rank>(
+  shape: tf.ShapeMap[R],
+  stddev: number,
+  seed: number,
+): tf.Tensor<R> {
+  return tf.randomNormal<R>(shape, 0, stddev, 'float32', seed);
+}
+
+/** Inverted-dropout mask: 1 / keep with probability keep, else 0. */
+function dropoutMask(shape: [number, number], keep: number, seed: number): tf.Tensor2D {
+  return tf.tidy(() =>
+    tf.div<tf.Tensor2D>(
+      tf.cast(tf.less(tf.randomUniform(shape, 0, 1, 'float32', seed), keep), 'float32'),
+      keep,
+    ),
+  );
+}
+
+type Run = typeof simpleRnnSequence;
+
+/** The output and state, and the gradients of a loss of both by x, W, U, b and h0. */
+function gradientsOf(run: Run, c: Case) {
+  return tf.tidy(() => {
+    const x = normal<tf.Rank.R3>([c.batch, c.steps, c.features], 1, c.seed);
+    const kernel = normal<tf.Rank.R2>([c.features, c.units], 0.5, c.seed + 1);
+    const recurrent = normal<tf.Rank.R2>([c.units, c.units], 0.9 / Math.sqrt(c.units), c.seed + 2);
+    const bias = normal<tf.Rank.R1>([c.units], 0.5, c.seed + 3);
+    const h0 = normal<tf.Rank.R2>([c.batch, c.units], 0.5, c.seed + 4);
+    const outputShape = c.returnSequences ? [c.batch, c.steps, c.units] : [c.batch, c.units];
+    const weightOut = normal<tf.Rank>(outputShape, 1, c.seed + 5);
+    const options: SimpleRnnSequenceOptions = {
+      activation: c.activation,
+      goBackwards: c.goBackwards,
+      returnSequences: c.returnSequences,
+      inputMask: c.masks ? dropoutMask([c.batch, c.features], 0.7, c.seed + 6) : undefined,
+      recurrentMask: c.masks ? dropoutMask([c.batch, c.units], 0.6, c.seed + 7) : undefined,
+    };
+    const call = (xs: tf.Tensor, w: tf.Tensor, u: tf.Tensor, b: tf.Tensor, h: tf.Tensor) =>
+      run(
+        xs as tf.Tensor3D,
+        {
+          kernel: w as tf.Tensor2D,
+          recurrentKernel: u as tf.Tensor2D,
+          bias: c.useBias ? (b as tf.Tensor1D) : null,
+        },
+        { ...options, initialState: c.initialState ? (h as tf.Tensor2D) : undefined },
+      );
+    const loss = (xs: tf.Tensor, w: tf.Tensor, u: tf.Tensor, b: tf.Tensor, h: tf.Tensor) => {
+      const result = call(xs, w, u, b, h);
+      // Unused inputs still enter (times 0) so that tfjs can differentiate by them.
+      const unused = tf.mul(tf.add(tf.sum(b), tf.sum(h)), 0);
+      return tf.addN([
+        tf.sum(tf.mul(result.output, weightOut)),
+        tf.sum(tf.square(result.state)),
+        unused,
+      ]) as tf.Scalar;
+    };
+    const { value, grads } = tf.valueAndGrads(loss)([x, kernel, recurrent, bias, h0]);
+    const out = call(x, kernel, recurrent, bias, h0);
+    return { value, grads, output: out.output, state: out.state };
+  });
+}
+
+function expectAgreement(c: Case): void {
+  const ours = gradientsOf(wasmSimpleRnnSequence, c);
+  const fused = gradientsOf(simpleRnnSequence, c);
+  expect(ours.output).toBeAllClose(fused.output, 1e-5, 1e-5);
+  expect(ours.state).toBeAllClose(fused.state, 1e-5, 1e-5);
+  expect(ours.value).toBeAllClose(fused.value, 1e-4, 1e-5);
+  ours.grads.forEach((g, i) => {
+    expect(g).toBeAllClose(fused.grads[i], 5e-5, 1e-4);
+  });
+  tf.dispose([ours, fused]);
+}
+
+const caseArbitrary = fc.record({
+  batch: fc.integer({ min: 1, max: 9 }),
+  steps: fc.integer({ min: 1, max: 7 }),
+  features: fc.integer({ min: 1, max: 6 }),
+  units: fc.integer({ min: 1, max: 11 }),
+  activation: fc.constantFrom(
+    'tanh' as const,
+    'sigmoid' as const,
+    'relu' as const,
+    'linear' as const,
+  ),
+  goBackwards: fc.boolean(),
+  returnSequences: fc.boolean(),
+  useBias: fc.boolean(),
+  initialState: fc.boolean(),
+  masks: fc.boolean(),
+  seed: fc.integer({ min: 1, max: 100_000 }),
+});
+
+const stock: Case = {
+  batch: 64,
+  steps: 6,
+  features: 80,
+  units: 100,
+  activation: 'tanh',
+  goBackwards: false,
+  returnSequences: true,
+  useBias: true,
+  initialState: false,
+  masks: false,
+  seed: 1,
+};
+
+describe('wasm SimpleRNN layer kernel (projection, recurrence and every gradient)', () => {
+  it('agrees with simpleRnnSequence on random shapes and options', () => {
+    fc.assert(
+      fc.property(caseArbitrary, (c) => {
+        expectAgreement(c);
+      }),
+      { numRuns: 80, seed: 20261127 },
+    );
+  });
+
+  it.each([
+    ['the stock second layer', stock],
+    [
+      'the stock first layer, backwards, masked',
+      { ...stock, features: 1, units: 80, goBackwards: true, masks: true },
+    ],
+    ['one step, batch 1', { ...stock, batch: 1, steps: 1, features: 3, units: 5 }],
+    [
+      'features not a multiple of 4',
+      { ...stock, batch: 6, features: 7, units: 9, initialState: true },
+    ],
+  ])('agrees with simpleRnnSequence: %s', (_, c) => {
+    expectAgreement(c);
+  });
+
+  it('gives the same numbers on 1 and 2 threads', () => {
+    const c: Case = { ...stock, steps: 10, masks: true, initialState: true };
+    try {
+      setThreads(1);
+      const one = gradientsOf(wasmSimpleRnnSequence, c);
+      setThreads(2);
+      const two = gradientsOf(wasmSimpleRnnSequence, c);
+      expect(two.output).toBeAllClose(one.output, 0, 0);
+      two.grads.forEach((g, i) => {
+        expect(g).toBeAllClose(one.grads[i], 0, 0);
+      });
+      tf.dispose([one, two]);
+    } finally {
+      setThreads(1);
+    }
+  });
+
+  it('leaks no tensors and no kernel memory', async () => {
+    const c: Case = { ...stock, batch: 5, steps: 4, features: 3, units: 6, masks: true };
+    tf.dispose(gradientsOf(wasmSimpleRnnSequence, c));
+    const before = wasmKernelMemory();
+    await expectNoLeak(() => {
+      for (let i = 0; i < 20; i++) tf.dispose(gradientsOf(wasmSimpleRnnSequence, c));
+    });
+    expect(wasmKernelMemory()).toEqual(before);
+    expect(before.pendingGradients).toBe(0);
+  });
+
+  it.each([
+    [
+      'x of rank 2',
+      () => [tf.zeros([2, 3]), tf.zeros([3, 4]), tf.zeros([4, 4]), null],
+      /wasmSimpleRnnSequence: expected x of shape \[samples, timesteps, features\], each at least 1, received \[2, 3\]/,
+    ],
+    [
+      'a kernel for other features',
+      () => [tf.zeros([2, 5, 3]), tf.zeros([2, 4]), tf.zeros([4, 4]), null],
+      /expected kernel of shape \[3, 4\], received \[2, 4\]/,
+    ],
+    [
+      'a recurrent kernel for other units',
+      () => [tf.zeros([2, 5, 3]), tf.zeros([3, 4]), tf.zeros([3, 3]), null],
+      /expected recurrentKernel of shape \[4, 4\], received \[3, 3\]/,
+    ],
+    [
+      'a bias for other units',
+      () => [tf.zeros([2, 5, 3]), tf.zeros([3, 4]), tf.zeros([4, 4]), tf.zeros([5])],
+      /expected bias of shape \[4\], received \[5\]/,
+    ],
+  ])('rejects %s', (_, make, message) => {
+    const [x, kernel, recurrent, bias] = make() as [
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor | null,
+    ];
+    expect(() =>
+      wasmSimpleRnnSequence(
+        x as tf.Tensor3D,
+        {
+          kernel: kernel as tf.Tensor2D,
+          recurrentKernel: recurrent as tf.Tensor2D,
+          bias: bias as tf.Tensor1D | null,
+        },
+        { activation: 'tanh', goBackwards: false, returnSequences: true },
+      ),
+    ).toThrow(message);
+    tf.dispose(bias === null ? [x, kernel, recurrent] : [x, kernel, recurrent, bias]);
+  });
+
+  it.each<[string, () => Partial<SimpleRnnSequenceOptions>, RegExp]>([
+    [
+      'initialState',
+      () => ({ initialState: tf.zeros<tf.Rank.R2>([3, 4]) }),
+      /initialState of shape \[2, 4\]/,
+    ],
+    [
+      'inputMask',
+      () => ({ inputMask: tf.zeros<tf.Rank.R2>([2, 4]) }),
+      /inputMask of shape \[2, 3\]/,
+    ],
+    [
+      'recurrentMask',
+      () => ({ recurrentMask: tf.zeros<tf.Rank.R2>([2, 3]) }),
+      /recurrentMask of shape \[2, 4\]/,
+    ],
+    [
+      'activation',
+      () => ({ activation: 'elu' }),
+      /expected activation 'tanh', 'sigmoid', 'relu' or 'linear', received "elu"/,
+    ],
+  ])('rejects a bad %s', (_, extra, message) => {
+    tf.tidy(() => {
+      expect(() =>
+        wasmSimpleRnnSequence(
+          tf.zeros<tf.Rank.R3>([2, 5, 3]),
+          { kernel: tf.zeros([3, 4]), recurrentKernel: tf.zeros([4, 4]), bias: null },
+          { activation: 'tanh', goBackwards: false, returnSequences: true, ...extra() },
+        ),
+      ).toThrow(message);
+    });
+  });
+});

@@ -1,0 +1,383 @@
+/**
+ * A whole SimpleRNN layer as one WebAssembly call per pass: the input projection x·W + b, the
+ * recurrence over every step, and in the backward pass every gradient (x, W, U, b, h0). A
+ * drop-in for `simpleRnnSequence` (same arguments, values and gradients) for the activations
+ * tanh, sigmoid, relu and linear, that runs under any tfjs backend: the input is copied into
+ * the kernels' memory once, batch-major as tfjs has it, and the outputs come back as new
+ * tensors. What the backward pass needs stays in that memory (see buffers.ts for its lifetime).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ValueError, formatShape } from '../../errors';
+import type {
+  SimpleRnnSequenceOptions,
+  SimpleRnnSequenceResult,
+  SimpleRnnWeights,
+} from '../simple_rnn_reference';
+import {
+  RELEASED_MESSAGE,
+  activationCode,
+  allocate,
+  checkShape,
+  freeAll,
+  keepForGradient,
+  padded,
+  planSlices,
+  readRows,
+  release,
+  releaseFinishedTapes,
+  splitRows,
+  writeRows,
+  type KeptBuffers,
+} from './buffers';
+import type { KernelCall } from './pool';
+import { kernelRuntime, runJobs, type KernelRuntime } from './runtime';
+
+const SUBJECT = 'wasmSimpleRnnSequence';
+
+interface Dims {
+  batch: number;
+  steps: number;
+  features: number;
+  units: number;
+  /** Row strides in floats: features and units rounded up to a multiple of 4. */
+  ldf: number;
+  ld: number;
+  act: number;
+  goBackwards: boolean;
+  returnSequences: boolean;
+  hasBias: boolean;
+  /** [first row, rows] of each thread's share of the batch. */
+  slices: [number, number][];
+}
+
+/** Byte offsets of what a forward pass keeps for its gradient (0 = none). */
+interface Saved {
+  /** The input, input mask applied: [B, T, F] dense. */
+  x: number;
+  win: number;
+  w: number;
+  h0: number;
+  mask: number;
+  maskIn: number;
+  /** P, then dP. */
+  p: number;
+  h: number;
+  kept: KeptBuffers;
+}
+
+interface ForwardInputs {
+  x: ArrayLike<number>;
+  kernel: ArrayLike<number>;
+  recurrentKernel: ArrayLike<number>;
+  bias?: ArrayLike<number>;
+  h0?: ArrayLike<number>;
+  mask?: ArrayLike<number>;
+  maskIn?: ArrayLike<number>;
+}
+
+function forward(
+  rt: KernelRuntime,
+  d: Dims,
+  inputs: ForwardInputs,
+  keep: boolean,
+): { values: Float32Array; saved: Saved | undefined } {
+  const { batch, steps, features, units, ldf, ld, slices } = d;
+  const row = ld * 4;
+  const ring = !keep && !d.returnSequences;
+  const buffers = allocate(rt, [
+    // 16 bytes past the end: the input-kernel gradient reads x 4 floats at a time.
+    batch * steps * features * 4 + 16,
+    features * row,
+    units * row,
+    batch * row,
+    inputs.mask === undefined ? 0 : batch * row,
+    inputs.maskIn === undefined ? 0 : batch * ldf * 4,
+    steps * batch * row,
+    (ring ? 2 : steps) * batch * row,
+    inputs.bias === undefined ? 0 : row,
+    inputs.mask === undefined ? 0 : 2 * batch * row,
+  ]);
+  const [x, win, w, h0, mask, maskIn, p, h, bias, hm] = buffers as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  try {
+    rt.heap.f32.set(inputs.x, x >> 2);
+    if (inputs.maskIn !== undefined) {
+      writeRows(rt, maskIn, inputs.maskIn, batch, features, ldf);
+      rt.exports.maskInputs(x, batch, steps, features, maskIn, ldf);
+    }
+    writeRows(rt, win, inputs.kernel, features, units, ld);
+    writeRows(rt, w, inputs.recurrentKernel, units, units, ld);
+    if (inputs.bias !== undefined) writeRows(rt, bias, inputs.bias, 1, units, ld);
+    if (inputs.h0 !== undefined) writeRows(rt, h0, inputs.h0, batch, units, ld);
+    else rt.heap.f32.fill(0, h0 >> 2, (h0 >> 2) + batch * ld);
+    if (inputs.mask !== undefined) writeRows(rt, mask, inputs.mask, batch, units, ld);
+    const gb = d.goBackwards ? 1 : 0;
+    runJobs(
+      rt,
+      slices.map(([b0, nb]): KernelCall[] => [
+        { fn: 'simpleRnnProject', args: [steps, batch, features, ld, b0, nb, x, win, bias, p] },
+        {
+          fn: 'simpleRnnForward',
+          args: [d.act, steps, batch, units, ld, b0, nb, gb, ring ? 1 : 0, p, w, h0, mask, h, hm],
+        },
+      ]),
+    );
+    let values: Float32Array;
+    if (d.returnSequences) {
+      // Time-major states to the batch-major sequence tfjs expects.
+      const tmp = rt.heap.alloc(batch * steps * units * 4);
+      rt.exports.swapLeadingAxes(h, steps, batch, units, ld, tmp, units);
+      values = rt.heap.f32.slice(tmp >> 2, (tmp >> 2) + batch * steps * units);
+      rt.heap.free(tmp);
+    } else {
+      const last = ring ? (steps - 1) & 1 : steps - 1;
+      values = readRows(rt, h + last * batch * row, batch, units, ld);
+    }
+    freeAll(rt, [bias, hm]);
+    const keptBuffers = [x, win, w, h0, mask, maskIn, p, h];
+    if (!keep) {
+      freeAll(rt, keptBuffers);
+      return { values, saved: undefined };
+    }
+    const kept = keepForGradient(keptBuffers);
+    return { values, saved: { x, win, w, h0, mask, maskIn, p, h, kept } };
+  } catch (err) {
+    freeAll(rt, buffers);
+    throw err;
+  }
+}
+
+interface Gradients {
+  dx: Float32Array;
+  dKernel: Float32Array;
+  dRecurrent: Float32Array;
+  dBias: Float32Array | undefined;
+  dh0: Float32Array;
+}
+
+function backward(rt: KernelRuntime, d: Dims, s: Saved, dy: ArrayLike<number>): Gradients {
+  if (s.kept.released) throw new Error(`${SUBJECT}: ${RELEASED_MESSAGE}`);
+  const { batch, steps, features, units, ldf, ld, slices } = d;
+  const row = ld * 4;
+  const dyRows = d.returnSequences ? steps * batch : batch;
+  let temps: number[] = [];
+  try {
+    temps = allocate(rt, [
+      dyRows * row,
+      d.returnSequences ? dyRows * units * 4 : 0,
+      units * row,
+      units * ldf * 4,
+      batch * row,
+      ld * row,
+      batch * steps * ldf * 4,
+      ldf * row,
+      d.hasBias ? row : 0,
+    ]);
+    const [dY, dyDense, wt, wint, dh0, dw, dx, dwin, db] = temps as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    if (d.returnSequences) {
+      rt.heap.f32.set(dy, dyDense >> 2);
+      rt.exports.swapLeadingAxes(dyDense, batch, steps, units, units, dY, ld);
+    } else {
+      writeRows(rt, dY, dy, batch, units, ld);
+    }
+    rt.exports.transposePacked(s.w, units, units, ld, wt, ld);
+    rt.exports.transposePacked(s.win, features, units, ld, wint, ldf);
+    const gb = d.goBackwards ? 1 : 0;
+    // BPTT and the input's gradient split the batch (rows are independent) ...
+    runJobs(
+      rt,
+      slices.map(([b0, nb]): KernelCall[] => [
+        {
+          fn: 'simpleRnnBackward',
+          args: [
+            d.act,
+            steps,
+            batch,
+            units,
+            ld,
+            b0,
+            nb,
+            gb,
+            d.returnSequences ? 1 : 0,
+            dY,
+            wt,
+            s.mask,
+            s.h,
+            s.p,
+            dh0,
+          ],
+        },
+        {
+          fn: 'simpleRnnInputGrad',
+          args: [steps, batch, ldf, units, ld, b0, nb, s.p, wint, s.maskIn, dx],
+        },
+      ]),
+    );
+    // ... then the weights' gradients split their rows, so that every sum runs in one order
+    // whatever the thread count.
+    const recurrentShares = splitRows(ld, slices.length);
+    const inputShares = splitRows(ldf, slices.length);
+    runJobs(
+      rt,
+      recurrentShares.map(([i0, ni], part): KernelCall[] => {
+        const calls: KernelCall[] = [
+          {
+            fn: 'simpleRnnKernelGrad',
+            args: [steps, batch, ld, i0, ni, gb, s.h, s.h0, s.mask, s.p, dw],
+          },
+        ];
+        if (part < inputShares.length) {
+          const [j0, nj] = inputShares[part];
+          calls.push({
+            fn: 'simpleRnnInputKernelGrad',
+            args: [steps, batch, features, ld, j0, nj, s.x, s.p, dwin],
+          });
+        }
+        return calls;
+      }),
+    );
+    if (d.hasBias) rt.exports.sumRows(s.p, steps * batch, ld, ld, db);
+    return {
+      dx: readRows(rt, dx, batch * steps, features, ldf),
+      dKernel: readRows(rt, dwin, features, units, ld),
+      dRecurrent: readRows(rt, dw, units, units, ld),
+      dBias: d.hasBias ? readRows(rt, db, 1, units, ld) : undefined,
+      dh0: readRows(rt, dh0, batch, units, ld),
+    };
+  } finally {
+    freeAll(rt, temps);
+    release(rt, s.kept);
+  }
+}
+
+function validate(x: tf.Tensor3D, weights: SimpleRnnWeights, options: SimpleRnnSequenceOptions) {
+  const rank = (x.shape as readonly number[]).length;
+  if (rank !== 3 || x.shape.some((n) => n < 1)) {
+    throw new ValueError(
+      `${SUBJECT}: expected x of shape [samples, timesteps, features], each at least 1, received ${formatShape(x.shape)}.`,
+    );
+  }
+  const [batch, , features] = x.shape;
+  const units = (weights.kernel.shape as readonly number[])[1] ?? 0;
+  checkShape(SUBJECT, 'kernel', weights.kernel, [features, units]);
+  checkShape(SUBJECT, 'recurrentKernel', weights.recurrentKernel, [units, units]);
+  if (weights.bias !== null) checkShape(SUBJECT, 'bias', weights.bias, [units]);
+  if (options.initialState !== undefined) {
+    checkShape(SUBJECT, 'initialState', options.initialState, [batch, units]);
+  }
+  if (options.inputMask !== undefined) {
+    checkShape(SUBJECT, 'inputMask', options.inputMask, [batch, features]);
+  }
+  if (options.recurrentMask !== undefined) {
+    checkShape(SUBJECT, 'recurrentMask', options.recurrentMask, [batch, units]);
+  }
+  return units;
+}
+
+/**
+ * Runs the SimpleRNN layer's recurrence over every step of `x` [batch, timesteps, features]:
+ * h_t = act(x_t · W + h_{t-1} · U + b), with the options of `simpleRnnSequence`. Differentiable
+ * with respect to x, the weights and the initial state; the masks are constants. Throws when
+ * the kernels cannot load (see `wasmKernelAvailable`) or for an activation other than tanh,
+ * sigmoid, relu and linear.
+ */
+export function wasmSimpleRnnSequence(
+  x: tf.Tensor3D,
+  weights: SimpleRnnWeights,
+  options: SimpleRnnSequenceOptions,
+): SimpleRnnSequenceResult {
+  const rt = kernelRuntime();
+  const act = activationCode(SUBJECT, options.activation);
+  const units = validate(x, weights, options);
+  const [batch, steps, features] = x.shape;
+  releaseFinishedTapes(rt);
+  const d: Dims = {
+    batch,
+    steps,
+    features,
+    units,
+    ldf: padded(features),
+    ld: padded(units),
+    act,
+    goBackwards: options.goBackwards,
+    returnSequences: options.returnSequences,
+    hasBias: weights.bias !== null,
+    slices: planSlices(batch, steps * batch * units * (units + features)),
+  };
+  // Without a tape nothing will ask for the gradient: keep nothing.
+  const keep = tf.engine().isTapeOn();
+  const mask = options.recurrentMask?.dataSync();
+  const maskIn = options.inputMask?.dataSync();
+  const differentiable: tf.Tensor[] = [x, weights.kernel, weights.recurrentKernel];
+  if (weights.bias !== null) differentiable.push(weights.bias);
+  if (options.initialState !== undefined) differentiable.push(options.initialState);
+  const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const tensors = args.slice(0, differentiable.length) as tf.Tensor[];
+    const [xs, kernel, recurrent, ...rest] = tensors as [
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor,
+      ...tf.Tensor[],
+    ];
+    const bias = d.hasBias ? rest.shift() : undefined;
+    const h0 = rest.shift();
+    const { values, saved } = forward(
+      rt,
+      d,
+      {
+        x: xs.dataSync(),
+        kernel: kernel.dataSync(),
+        recurrentKernel: recurrent.dataSync(),
+        bias: bias?.dataSync(),
+        h0: h0?.dataSync(),
+        mask,
+        maskIn,
+      },
+      keep,
+    );
+    const value = d.returnSequences
+      ? tf.tensor3d(values, [batch, steps, units])
+      : tf.tensor2d(values, [batch, units]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor) => {
+        if (saved === undefined) throw new Error(`${SUBJECT}: ${RELEASED_MESSAGE}`);
+        const g = backward(rt, d, saved, dy.dataSync());
+        const grads: tf.Tensor[] = [
+          tf.tensor3d(g.dx, [batch, steps, features]),
+          tf.tensor2d(g.dKernel, [features, units]),
+          tf.tensor2d(g.dRecurrent, [units, units]),
+        ];
+        if (g.dBias !== undefined) grads.push(tf.tensor1d(g.dBias));
+        if (options.initialState !== undefined) grads.push(tf.tensor2d(g.dh0, [batch, units]));
+        return grads;
+      },
+    };
+  });
+  const output = run(...differentiable);
+  if (!d.returnSequences) return { output, state: output as tf.Tensor2D };
+  const state = tf.tidy(() =>
+    tf.reshape<tf.Rank.R2>(tf.slice(output, [0, steps - 1, 0], [batch, 1, units]), [batch, units]),
+  );
+  return { output, state };
+}
