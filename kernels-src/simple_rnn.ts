@@ -18,6 +18,7 @@
  *   HM     [2, B, ld]  scratch for h ⊙ mask (only with a mask)
  */
 import { ACT_LINEAR, Activation } from './activations';
+import { Vec } from './simd';
 import { EPI_BACKWARD, EPI_FORWARD, accumulateXtD, matmulEpilogue, setEpilogue } from './tiles';
 
 function timeIndex(s: i32, steps: i32, goBackwards: i32): i32 {
@@ -315,10 +316,8 @@ function scaleByDerivative(
     const off = <usize>r * stride;
     for (let j = 0; j < ld; j += 4) {
       const o = off + ((<usize>j) << 2);
-      v128.store(
-        out + o,
-        f32x4.mul(v128.load(g + o), Activation.derivative(act, v128.load(h + o))),
-      );
+      const da = f32x4.mul(v128.load(g + o), Activation.derivative(act, v128.load(h + o)));
+      v128.store(out + o, Vec.flushTinyGradients(da));
     }
   }
 }

@@ -76,7 +76,7 @@ function finishRows(r0: i32, rows: i32, n: i32): void {
       for (let o: usize = 0; o < bytes; o += 16) {
         let a = v128.load(out + o);
         if (add != 0) a = f32x4.add(a, v128.load(add + o));
-        const h = Activation.apply(act, a);
+        const h = Vec.flushDenormals(Activation.apply(act, a));
         v128.store(out + o, h);
         if (hm != 0) v128.store(hm + o, f32x4.mul(h, v128.load(mask + o)));
       }
@@ -87,7 +87,7 @@ function finishRows(r0: i32, rows: i32, n: i32): void {
         if (mask != 0) g = f32x4.mul(g, v128.load(mask + o));
         if (add != 0) g = f32x4.add(g, v128.load(add + o));
         if (deriv != 0) g = f32x4.mul(g, Activation.derivative(act, v128.load(deriv + o)));
-        v128.store(out + o, g);
+        v128.store(out + o, Vec.flushTinyGradients(g));
       }
     }
   }

@@ -223,6 +223,24 @@ describe('wasm SimpleRNN recurrence', () => {
     tf.dispose([x, p, ours, fused]);
   });
 
+  it('flushes denormal states and gradients below 2^-100 to zero, as TensorFlow flushes denormals', () => {
+    tf.tidy(() => {
+      const options = { activation: 'linear', goBackwards: false, returnSequences: true } as const;
+      const p = tf.tensor3d([[[1e-39, 0.5]], [[-1e-39, 1e-20]]]);
+      const u = tf.zeros<tf.Rank.R2>([2, 2]);
+      const h0 = tf.zeros<tf.Rank.R2>([1, 2]);
+      expect(wasmSimpleRnnRecurrence(p, u, h0, options).arraySync()).toEqual([
+        [[0, 0.5]],
+        [[0, Math.fround(1e-20)]],
+      ]);
+      const dy = tf.tensor3d([[[1e-35, 1e-29]], [[2e-31, -3e-31]]]);
+      const dp = tf.grad((x: tf.Tensor) =>
+        tf.sum(tf.mul(wasmSimpleRnnRecurrence(x as tf.Tensor3D, u, h0, options), dy)),
+      )(p);
+      expect(dp.arraySync()).toEqual([[[0, Math.fround(1e-29)]], [[0, 0]]]);
+    });
+  });
+
   it('gives the same numbers on 1 and 2 threads, and the same on every run', () => {
     const c: Case = {
       steps: 12,
