@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ValueError, formatShape } from '../../errors';
 import { getThreads, type KernelRuntime } from './runtime';
+import { tensorFrom } from './tensors';
 
 /** A share of the batch worth a thread: at least this many multiply-adds per pass. */
 const MIN_WORK_PER_THREAD = 1 << 20;
@@ -57,20 +58,23 @@ export function writeRows(
   rt.heap.free(tmp);
 }
 
-/** Copies `rows` rows of `n` floats out of a buffer of row stride `ld`. */
-export function readRows(
+/** A new tensor of `rows` rows of `n` floats from a buffer of row stride `ld`. */
+export function tensorFromRows<R extends tf.Rank>(
   rt: KernelRuntime,
   ptr: number,
   rows: number,
   n: number,
   ld: number,
-): Float32Array {
-  if (n === ld) return rt.heap.f32.slice(ptr >> 2, (ptr >> 2) + rows * n);
+  shape: tf.ShapeMap[R],
+): tf.Tensor<R> {
+  if (n === ld) return tensorFrom<R>(rt.heap.f32.subarray(ptr >> 2, (ptr >> 2) + rows * n), shape);
   const tmp = rt.heap.alloc(rows * n * 4);
-  rt.exports.unpackRows(ptr, rows, n, ld, tmp);
-  const out = rt.heap.f32.slice(tmp >> 2, (tmp >> 2) + rows * n);
-  rt.heap.free(tmp);
-  return out;
+  try {
+    rt.exports.unpackRows(ptr, rows, n, ld, tmp);
+    return tensorFrom<R>(rt.heap.f32.subarray(tmp >> 2, (tmp >> 2) + rows * n), shape);
+  } finally {
+    rt.heap.free(tmp);
+  }
 }
 
 /** One block per size (0 bytes: no block, offset 0), all or none. */

@@ -17,14 +17,15 @@ import {
   keepForGradient,
   padded,
   planSlices,
-  readRows,
   release,
   releaseFinishedTapes,
   splitRows,
+  tensorFromRows,
   writeRows,
   type KeptBuffers,
 } from './buffers';
 import { kernelRuntime, runJobs, type KernelRuntime } from './runtime';
+import { valuesOf } from './tensors';
 
 const SUBJECT = 'wasmSimpleRnnRecurrence';
 
@@ -55,12 +56,12 @@ interface Saved {
 function forward(
   rt: KernelRuntime,
   dims: Dims,
-  p: ArrayLike<number>,
-  u: ArrayLike<number>,
-  h0: ArrayLike<number>,
-  mask: ArrayLike<number> | undefined,
+  p: tf.Tensor,
+  u: tf.Tensor,
+  h0: tf.Tensor,
+  mask: tf.Tensor | undefined,
   keep: boolean,
-): { values: Float32Array; saved: Saved | undefined } {
+): { value: tf.Tensor; saved: Saved | undefined } {
   const { steps, batch, units, ld, act, goBackwards, returnSequences, slices } = dims;
   const row = ld * 4;
   const ring = !keep && !returnSequences;
@@ -82,10 +83,10 @@ function forward(
     number,
   ];
   try {
-    writeRows(rt, pPtr, p, steps * batch, units, ld);
-    writeRows(rt, wPtr, u, units, units, ld);
-    writeRows(rt, h0Ptr, h0, batch, units, ld);
-    if (mask !== undefined) writeRows(rt, maskPtr, mask, batch, units, ld);
+    writeRows(rt, pPtr, valuesOf(p), steps * batch, units, ld);
+    writeRows(rt, wPtr, valuesOf(u), units, units, ld);
+    writeRows(rt, h0Ptr, valuesOf(h0), batch, units, ld);
+    if (mask !== undefined) writeRows(rt, maskPtr, valuesOf(mask), batch, units, ld);
     runJobs(
       rt,
       slices.map(([b0, nb]) => [
@@ -112,16 +113,16 @@ function forward(
       ]),
     );
     const last = ring ? (steps - 1) & 1 : steps - 1;
-    const values = returnSequences
-      ? readRows(rt, hPtr, steps * batch, units, ld)
-      : readRows(rt, hPtr + last * batch * row, batch, units, ld);
+    const value = returnSequences
+      ? tensorFromRows<tf.Rank.R3>(rt, hPtr, steps * batch, units, ld, [steps, batch, units])
+      : tensorFromRows<tf.Rank.R2>(rt, hPtr + last * batch * row, batch, units, ld, [batch, units]);
     freeAll(rt, [hmPtr]);
     if (!keep) {
       freeAll(rt, [pPtr, wPtr, h0Ptr, hPtr, maskPtr]);
-      return { values, saved: undefined };
+      return { value, saved: undefined };
     }
     const kept = keepForGradient([pPtr, wPtr, h0Ptr, hPtr, maskPtr]);
-    return { values, saved: { p: pPtr, w: wPtr, h0: h0Ptr, mask: maskPtr, h: hPtr, kept } };
+    return { value, saved: { p: pPtr, w: wPtr, h0: h0Ptr, mask: maskPtr, h: hPtr, kept } };
   } catch (err) {
     freeAll(rt, buffers);
     throw err;
@@ -129,12 +130,7 @@ function forward(
 }
 
 /** Runs the backward pass of `saved` for the output gradient `dy`, and frees `saved`. */
-function backward(
-  rt: KernelRuntime,
-  dims: Dims,
-  saved: Saved,
-  dy: ArrayLike<number>,
-): [Float32Array, Float32Array, Float32Array] {
+function backward(rt: KernelRuntime, dims: Dims, saved: Saved, dy: tf.Tensor): tf.Tensor[] {
   if (saved.kept.released) throw new Error(`${SUBJECT}: ${RELEASED_MESSAGE}`);
   const { steps, batch, units, ld, act, goBackwards, returnSequences, slices } = dims;
   const row = ld * 4;
@@ -143,7 +139,7 @@ function backward(
   try {
     temps = allocate(rt, [dyRows * row, units * row, batch * row, ld * row]);
     const [dyPtr, wtPtr, dh0Ptr, dwPtr] = temps as [number, number, number, number];
-    writeRows(rt, dyPtr, dy, dyRows, units, ld);
+    writeRows(rt, dyPtr, valuesOf(dy), dyRows, units, ld);
     rt.exports.transposePacked(saved.w, units, units, ld, wtPtr, ld);
     const gb = goBackwards ? 1 : 0;
     // BPTT splits the batch (rows are independent) ...
@@ -183,9 +179,9 @@ function backward(
       ]),
     );
     return [
-      readRows(rt, saved.p, steps * batch, units, ld),
-      readRows(rt, dwPtr, units, units, ld),
-      readRows(rt, dh0Ptr, batch, units, ld),
+      tensorFromRows<tf.Rank.R3>(rt, saved.p, steps * batch, units, ld, [steps, batch, units]),
+      tensorFromRows<tf.Rank.R2>(rt, dwPtr, units, units, ld, [units, units]),
+      tensorFromRows<tf.Rank.R2>(rt, dh0Ptr, batch, units, ld, [batch, units]),
     ];
   } finally {
     freeAll(rt, temps);
@@ -234,31 +230,14 @@ export function wasmSimpleRnnRecurrence(
   };
   // Without a tape nothing will ask for the gradient: keep nothing.
   const keep = tf.engine().isTapeOn();
-  const maskValues = recurrentMask?.dataSync();
   const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [p, u, h0] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D];
-    const { values, saved } = forward(
-      rt,
-      dims,
-      p.dataSync(),
-      u.dataSync(),
-      h0.dataSync(),
-      maskValues,
-      keep,
-    );
-    const value = returnSequences
-      ? tf.tensor3d(values, [steps, batch, units])
-      : tf.tensor2d(values, [batch, units]);
+    const { value, saved } = forward(rt, dims, p, u, h0, recurrentMask, keep);
     return {
       value,
       gradFunc: (dy: tf.Tensor) => {
         if (saved === undefined) throw new Error(`${SUBJECT}: ${RELEASED_MESSAGE}`);
-        const [dp, du, dh0] = backward(rt, dims, saved, dy.dataSync());
-        return [
-          tf.tensor3d(dp, [steps, batch, units]),
-          tf.tensor2d(du, [units, units]),
-          tf.tensor2d(dh0, [batch, units]),
-        ];
+        return backward(rt, dims, saved, dy);
       },
     };
   });

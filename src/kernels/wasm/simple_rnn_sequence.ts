@@ -22,15 +22,16 @@ import {
   keepForGradient,
   padded,
   planSlices,
-  readRows,
   release,
   releaseFinishedTapes,
   splitRows,
+  tensorFromRows,
   writeRows,
   type KeptBuffers,
 } from './buffers';
 import type { KernelCall } from './pool';
 import { kernelRuntime, runJobs, type KernelRuntime } from './runtime';
+import { tensorFrom, valuesOf } from './tensors';
 
 const SUBJECT = 'wasmSimpleRnnSequence';
 
@@ -66,13 +67,13 @@ interface Saved {
 }
 
 interface ForwardInputs {
-  x: ArrayLike<number>;
-  kernel: ArrayLike<number>;
-  recurrentKernel: ArrayLike<number>;
-  bias?: ArrayLike<number>;
-  h0?: ArrayLike<number>;
-  mask?: ArrayLike<number>;
-  maskIn?: ArrayLike<number>;
+  x: tf.Tensor;
+  kernel: tf.Tensor;
+  recurrentKernel: tf.Tensor;
+  bias?: tf.Tensor;
+  h0?: tf.Tensor;
+  mask?: tf.Tensor;
+  maskIn?: tf.Tensor;
 }
 
 function forward(
@@ -80,7 +81,7 @@ function forward(
   d: Dims,
   inputs: ForwardInputs,
   keep: boolean,
-): { values: Float32Array; saved: Saved | undefined } {
+): { value: tf.Tensor; saved: Saved | undefined } {
   const { batch, steps, features, units, ldf, ld, slices } = d;
   const row = ld * 4;
   const ring = !keep && !d.returnSequences;
@@ -110,17 +111,17 @@ function forward(
     number,
   ];
   try {
-    rt.heap.f32.set(inputs.x, x >> 2);
+    rt.heap.f32.set(valuesOf(inputs.x), x >> 2);
     if (inputs.maskIn !== undefined) {
-      writeRows(rt, maskIn, inputs.maskIn, batch, features, ldf);
+      writeRows(rt, maskIn, valuesOf(inputs.maskIn), batch, features, ldf);
       rt.exports.maskInputs(x, batch, steps, features, maskIn, ldf);
     }
-    writeRows(rt, win, inputs.kernel, features, units, ld);
-    writeRows(rt, w, inputs.recurrentKernel, units, units, ld);
-    if (inputs.bias !== undefined) writeRows(rt, bias, inputs.bias, 1, units, ld);
-    if (inputs.h0 !== undefined) writeRows(rt, h0, inputs.h0, batch, units, ld);
+    writeRows(rt, win, valuesOf(inputs.kernel), features, units, ld);
+    writeRows(rt, w, valuesOf(inputs.recurrentKernel), units, units, ld);
+    if (inputs.bias !== undefined) writeRows(rt, bias, valuesOf(inputs.bias), 1, units, ld);
+    if (inputs.h0 !== undefined) writeRows(rt, h0, valuesOf(inputs.h0), batch, units, ld);
     else rt.heap.f32.fill(0, h0 >> 2, (h0 >> 2) + batch * ld);
-    if (inputs.mask !== undefined) writeRows(rt, mask, inputs.mask, batch, units, ld);
+    if (inputs.mask !== undefined) writeRows(rt, mask, valuesOf(inputs.mask), batch, units, ld);
     const gb = d.goBackwards ? 1 : 0;
     runJobs(
       rt,
@@ -132,40 +133,46 @@ function forward(
         },
       ]),
     );
-    let values: Float32Array;
+    let value: tf.Tensor;
     if (d.returnSequences) {
       // Time-major states to the batch-major sequence tfjs expects.
       const tmp = rt.heap.alloc(batch * steps * units * 4);
-      rt.exports.swapLeadingAxes(h, steps, batch, units, ld, tmp, units);
-      values = rt.heap.f32.slice(tmp >> 2, (tmp >> 2) + batch * steps * units);
-      rt.heap.free(tmp);
+      try {
+        rt.exports.swapLeadingAxes(h, steps, batch, units, ld, tmp, units);
+        const view = rt.heap.f32.subarray(tmp >> 2, (tmp >> 2) + batch * steps * units);
+        value = tensorFrom<tf.Rank.R3>(view, [batch, steps, units]);
+      } finally {
+        rt.heap.free(tmp);
+      }
     } else {
       const last = ring ? (steps - 1) & 1 : steps - 1;
-      values = readRows(rt, h + last * batch * row, batch, units, ld);
+      value = tensorFromRows<tf.Rank.R2>(rt, h + last * batch * row, batch, units, ld, [
+        batch,
+        units,
+      ]);
     }
     freeAll(rt, [bias, hm]);
     const keptBuffers = [x, win, w, h0, mask, maskIn, p, h];
     if (!keep) {
       freeAll(rt, keptBuffers);
-      return { values, saved: undefined };
+      return { value, saved: undefined };
     }
     const kept = keepForGradient(keptBuffers);
-    return { values, saved: { x, win, w, h0, mask, maskIn, p, h, kept } };
+    return { value, saved: { x, win, w, h0, mask, maskIn, p, h, kept } };
   } catch (err) {
     freeAll(rt, buffers);
     throw err;
   }
 }
 
-interface Gradients {
-  dx: Float32Array;
-  dKernel: Float32Array;
-  dRecurrent: Float32Array;
-  dBias: Float32Array | undefined;
-  dh0: Float32Array;
-}
-
-function backward(rt: KernelRuntime, d: Dims, s: Saved, dy: ArrayLike<number>): Gradients {
+/** The gradients by x, kernel, recurrent kernel, then bias and h0 when they are inputs. */
+function backward(
+  rt: KernelRuntime,
+  d: Dims,
+  s: Saved,
+  dyTensor: tf.Tensor,
+  hasInitialState: boolean,
+): tf.Tensor[] {
   if (s.kept.released) throw new Error(`${SUBJECT}: ${RELEASED_MESSAGE}`);
   const { batch, steps, features, units, ldf, ld, slices } = d;
   const row = ld * 4;
@@ -194,6 +201,7 @@ function backward(rt: KernelRuntime, d: Dims, s: Saved, dy: ArrayLike<number>): 
       number,
       number,
     ];
+    const dy = valuesOf(dyTensor);
     if (d.returnSequences) {
       rt.heap.f32.set(dy, dyDense >> 2);
       rt.exports.swapLeadingAxes(dyDense, batch, steps, units, units, dY, ld);
@@ -257,13 +265,16 @@ function backward(rt: KernelRuntime, d: Dims, s: Saved, dy: ArrayLike<number>): 
       }),
     );
     if (d.hasBias) rt.exports.sumRows(s.p, steps * batch, ld, ld, db);
-    return {
-      dx: readRows(rt, dx, batch * steps, features, ldf),
-      dKernel: readRows(rt, dwin, features, units, ld),
-      dRecurrent: readRows(rt, dw, units, units, ld),
-      dBias: d.hasBias ? readRows(rt, db, 1, units, ld) : undefined,
-      dh0: readRows(rt, dh0, batch, units, ld),
-    };
+    const grads: tf.Tensor[] = [
+      tensorFromRows<tf.Rank.R3>(rt, dx, batch * steps, features, ldf, [batch, steps, features]),
+      tensorFromRows<tf.Rank.R2>(rt, dwin, features, units, ld, [features, units]),
+      tensorFromRows<tf.Rank.R2>(rt, dw, units, units, ld, [units, units]),
+    ];
+    if (d.hasBias) grads.push(tensorFromRows<tf.Rank.R1>(rt, db, 1, units, ld, [units]));
+    if (hasInitialState) {
+      grads.push(tensorFromRows<tf.Rank.R2>(rt, dh0, batch, units, ld, [batch, units]));
+    }
+    return grads;
   } finally {
     freeAll(rt, temps);
     release(rt, s.kept);
@@ -326,14 +337,13 @@ export function wasmSimpleRnnSequence(
   };
   // Without a tape nothing will ask for the gradient: keep nothing.
   const keep = tf.engine().isTapeOn();
-  const mask = options.recurrentMask?.dataSync();
-  const maskIn = options.inputMask?.dataSync();
+  const hasInitialState = options.initialState !== undefined;
   const differentiable: tf.Tensor[] = [x, weights.kernel, weights.recurrentKernel];
   if (weights.bias !== null) differentiable.push(weights.bias);
   if (options.initialState !== undefined) differentiable.push(options.initialState);
   const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const tensors = args.slice(0, differentiable.length) as tf.Tensor[];
-    const [xs, kernel, recurrent, ...rest] = tensors as [
+    const [xs, kernel, recurrentKernel, ...rest] = tensors as [
       tf.Tensor,
       tf.Tensor,
       tf.Tensor,
@@ -341,36 +351,25 @@ export function wasmSimpleRnnSequence(
     ];
     const bias = d.hasBias ? rest.shift() : undefined;
     const h0 = rest.shift();
-    const { values, saved } = forward(
+    const { value, saved } = forward(
       rt,
       d,
       {
-        x: xs.dataSync(),
-        kernel: kernel.dataSync(),
-        recurrentKernel: recurrent.dataSync(),
-        bias: bias?.dataSync(),
-        h0: h0?.dataSync(),
-        mask,
-        maskIn,
+        x: xs,
+        kernel,
+        recurrentKernel,
+        bias,
+        h0,
+        mask: options.recurrentMask,
+        maskIn: options.inputMask,
       },
       keep,
     );
-    const value = d.returnSequences
-      ? tf.tensor3d(values, [batch, steps, units])
-      : tf.tensor2d(values, [batch, units]);
     return {
       value,
       gradFunc: (dy: tf.Tensor) => {
         if (saved === undefined) throw new Error(`${SUBJECT}: ${RELEASED_MESSAGE}`);
-        const g = backward(rt, d, saved, dy.dataSync());
-        const grads: tf.Tensor[] = [
-          tf.tensor3d(g.dx, [batch, steps, features]),
-          tf.tensor2d(g.dKernel, [features, units]),
-          tf.tensor2d(g.dRecurrent, [units, units]),
-        ];
-        if (g.dBias !== undefined) grads.push(tf.tensor1d(g.dBias));
-        if (options.initialState !== undefined) grads.push(tf.tensor2d(g.dh0, [batch, units]));
-        return grads;
+        return backward(rt, d, saved, dy, hasInitialState);
       },
     };
   });

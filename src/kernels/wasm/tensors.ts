@@ -1,0 +1,46 @@
+/**
+ * Tensor values in and out of the kernels' memory with as few copies as the backend allows.
+ *
+ * On the tfjs wasm backend a tensor's values sit in that backend's own WebAssembly memory: they
+ * are read from there directly (no `dataSync` copy), and a new tensor made from a view of the
+ * kernels' memory is copied by the backend at once. The other backends get `dataSync` and a
+ * copy (the cpu and tensorflow backends keep the array they are given).
+ */
+import * as tf from '@tensorflow/tfjs';
+
+interface WasmBackendLike {
+  dataIdMap: {
+    has(dataId: object): boolean;
+    get(dataId: object): { memoryOffset?: number | null } | undefined;
+  };
+  wasm: { HEAPU8: Uint8Array };
+}
+
+function wasmBackendView(t: tf.Tensor): Float32Array | undefined {
+  if (t.dtype !== 'float32' || tf.getBackend() !== 'wasm') return undefined;
+  const backend = tf.backend() as unknown as Partial<WasmBackendLike>;
+  const map = backend.dataIdMap;
+  const heap = backend.wasm?.HEAPU8;
+  if (map === undefined || heap === undefined || !map.has(t.dataId)) return undefined;
+  const offset = map.get(t.dataId)?.memoryOffset;
+  if (typeof offset !== 'number') return undefined;
+  return new Float32Array(heap.buffer, heap.byteOffset + offset, t.size);
+}
+
+/**
+ * The values of `t`: a view into the tfjs wasm backend's memory where it can, else
+ * `dataSync()`. Use it at once: the next tfjs call may move that memory.
+ */
+export function valuesOf(t: tf.Tensor): ArrayLike<number> {
+  return wasmBackendView(t) ?? t.dataSync();
+}
+
+/** A new float32 tensor of `values`, a view into the kernels' memory (copied here or by tfjs). */
+export function tensorFrom<R extends tf.Rank>(
+  values: Float32Array,
+  shape: tf.ShapeMap[R],
+): tf.Tensor<R> {
+  // The wasm backend copies the values into its own memory at once; the others keep the array.
+  const own = tf.getBackend() === 'wasm' ? values : values.slice();
+  return tf.tensor<R>(own, shape, 'float32');
+}
