@@ -3,8 +3,8 @@
  * `WebAssembly.Memory` as the main thread, synchronously from the caller's point of view:
  * the main thread posts one job per worker through a control block in that memory
  * (Atomics.notify), runs its own share, then blocks (Atomics.wait) until every worker is done.
- * Which rows go to which thread, and the order in which their partial sums are added, depend
- * only on the shapes and the thread count, so results repeat exactly from run to run.
+ * Each thread writes its own rows of every output and no sum is split between threads, so the
+ * results are the same, bit for bit, whatever the thread count.
  *
  * Workers are `unref`'d (they never keep a finished script alive) and wait in Atomics.wait
  * between jobs, which costs no CPU.
@@ -84,6 +84,9 @@ while (fns !== null) {
 }
 `;
 
+/** The workers did not start: the caller runs every share on the main thread instead. */
+export class PoolStartError extends Error {}
+
 export class WorkerPool {
   private readonly workers: Worker[] = [];
   private readonly control: number;
@@ -130,11 +133,14 @@ export class WorkerPool {
     this.waitUntilStarted();
     const ctrl = this.ctrl;
     for (let w = 0; w < this.workers.length; w++) {
-      let p = HEADER_INTS + SLOT_INTS * w;
+      const slot = HEADER_INTS + SLOT_INTS * w;
+      let p = slot;
       const calls = jobs[w + 1] ?? [];
       ctrl[p++] = calls.length;
       for (const call of calls) {
-        if (3 + call.args.length > SLOT_INTS) throw new Error('wasm kernels: job too long');
+        if (p - slot + 2 + call.args.length > SLOT_INTS) {
+          throw new Error('wasm kernels: a job does not fit its slot');
+        }
         ctrl[p++] = THREADED_FUNCTIONS.indexOf(call.fn);
         ctrl[p++] = call.args.length;
         for (const a of call.args) ctrl[p++] = a;
@@ -189,7 +195,7 @@ export class WorkerPool {
       if (ready >= this.workers.length) break;
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new Error(
+        throw new PoolStartError(
           `wasm kernels: ${this.workers.length - ready} of ${this.workers.length} worker threads did not start within ${START_TIMEOUT_MS / 1000} s`,
         );
       }
@@ -198,7 +204,9 @@ export class WorkerPool {
     this.started = true;
     const failed = Atomics.load(ctrl, ERROR);
     if (failed !== 0) {
-      throw new Error(`wasm kernels: worker ${failed - 1} could not instantiate the module`);
+      throw new PoolStartError(
+        `wasm kernels: worker ${failed - 1} could not instantiate the module`,
+      );
     }
   }
 }

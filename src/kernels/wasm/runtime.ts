@@ -15,7 +15,7 @@ import {
   type KernelExports,
   type WasmModule,
 } from './module';
-import { WorkerPool, type KernelCall } from './pool';
+import { PoolStartError, WorkerPool, type KernelCall } from './pool';
 
 /** The environment variable that sets the thread count when `setThreads` was not called. */
 export const THREADS_ENV_VAR = 'TFJS_KERAS_RNN_THREADS';
@@ -58,8 +58,7 @@ export function getThreads(): number {
 
 /**
  * Sets the number of threads (the main thread included) for the kernels; `undefined` returns
- * to the default. Results do not depend on whether the threads really run in parallel, only on
- * this number (which rows each share gets and the order partial sums are added in).
+ * to the default. Results are the same, bit for bit, for any number of threads.
  */
 export function setThreads(n: number | undefined): void {
   if (n !== undefined && (!Number.isSafeInteger(n) || n < 1)) {
@@ -140,14 +139,11 @@ export function runJobs(rt: KernelRuntime, jobs: readonly (readonly KernelCall[]
       workers.run(rt.exports, jobs);
       return;
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      if (!message.includes('did not start') && !message.includes('could not instantiate')) {
-        throw err;
-      }
+      if (!(err instanceof PoolStartError)) throw err;
       workers.close();
       pool = undefined;
-      poolError = message;
-      process.emitWarning(`${message}; the kernels run on the main thread only.`);
+      poolError = err.message;
+      process.emitWarning(`${err.message}; the kernels run on the main thread only.`);
     }
   }
   for (const job of jobs) {
