@@ -161,6 +161,25 @@ describe('wasm SimpleRNN layer kernel (projection, recurrence and every gradient
     expectAgreement(c);
   });
 
+  it('agrees with simpleRnnSequence on 2 threads with an odd batch split 20 + 17', () => {
+    const c: Case = {
+      ...stock,
+      batch: 37,
+      steps: 30,
+      features: 13,
+      units: 45,
+      goBackwards: true,
+      masks: true,
+      initialState: true,
+    };
+    try {
+      setThreads(2);
+      expectAgreement(c);
+    } finally {
+      setThreads(1);
+    }
+  });
+
   it('gives the same numbers on 1 and 2 threads', () => {
     const c: Case = { ...stock, steps: 10, masks: true, initialState: true };
     try {
