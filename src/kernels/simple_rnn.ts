@@ -3,13 +3,16 @@
  *
  *   h_t = act(x_t · W + h_{t-1} · U + b),   h_0 = initial state (zeros by default)
  *
- * The input projection of every step is one matMul before the loop (time-major, so each step's
- * slice is contiguous); the recurrence runs in the fused kernel with hand-written BPTT when the
- * activation allows it, else step by step with automatic differentiation. No configs and no
- * layers here: tensors and plain options in, tensors out.
+ * For tanh, sigmoid, relu and linear the whole layer (projection, recurrence and every gradient)
+ * runs in the WebAssembly SIMD kernels when they load; otherwise the input projection of every
+ * step is one matMul before the loop (time-major, so each step's slice is contiguous) and the
+ * recurrence runs in the fused tfjs-ops kernel with hand-written BPTT. Other activations go step
+ * by step with automatic differentiation. No configs and no layers here: tensors and plain
+ * options in, tensors out.
  */
 import * as tf from '@tensorflow/tfjs';
 import { fusedSimpleRnnRecurrence, isFusedActivation } from './simple_rnn_fused';
+import { wasmKernelAvailable, wasmSimpleRnnSequence } from './wasm';
 import {
   type SimpleRnnSequenceOptions,
   type SimpleRnnSequenceResult,
@@ -18,6 +21,9 @@ import {
 } from './simple_rnn_reference';
 
 export type { SimpleRnnSequenceOptions, SimpleRnnSequenceResult, SimpleRnnWeights };
+
+/** `fused` selects the tfjs-ops kernel instead of the WebAssembly one. */
+export const KERNEL_ENV_VAR = 'TFJS_KERAS_RNN_KERNEL';
 
 /** [a, b, c] -> [b, a, c]; a reshape when either of the first two axes has size 1. */
 function swapLeadingAxes(t: tf.Tensor3D): tf.Tensor3D {
@@ -34,6 +40,12 @@ export function simpleRnnSequence(
 ): SimpleRnnSequenceResult {
   const activation = options.activation;
   if (!isFusedActivation(activation)) return simpleRnnSequenceReference(x, weights, options);
+  // The whole layer in one WebAssembly call per pass (src/kernels/wasm/), on any tfjs backend;
+  // TFJS_KERAS_RNN_KERNEL=fused keeps the tfjs-ops kernel below (the reference, and what the
+  // benchmark compares against in the same process).
+  if (process.env[KERNEL_ENV_VAR] !== 'fused' && wasmKernelAvailable()) {
+    return wasmSimpleRnnSequence(x, weights, options);
+  }
   return tf.tidy(() => {
     const [batch, steps, features] = x.shape;
     const units = weights.kernel.shape[1];
