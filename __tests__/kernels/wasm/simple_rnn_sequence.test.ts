@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { dropoutMask, normal } from '../../helpers/random_tensors';
 import fc from 'fast-check';
 import { simpleRnnSequence } from '../../../src/kernels/simple_rnn';
 import type { SimpleRnnSequenceOptions } from '../../../src/kernels/simple_rnn_reference';
@@ -26,24 +27,6 @@ interface Case {
   initialState: boolean;
   masks: boolean;
   seed: number;
-}
-
-function normal<R extends tf.Rank>(
-  shape: tf.ShapeMap[R],
-  stddev: number,
-  seed: number,
-): tf.Tensor<R> {
-  return tf.randomNormal<R>(shape, 0, stddev, 'float32', seed);
-}
-
-/** Inverted-dropout mask: 1 / keep with probability keep, else 0. */
-function dropoutMask(shape: [number, number], keep: number, seed: number): tf.Tensor2D {
-  return tf.tidy(() =>
-    tf.div<tf.Tensor2D>(
-      tf.cast(tf.less(tf.randomUniform(shape, 0, 1, 'float32', seed), keep), 'float32'),
-      keep,
-    ),
-  );
 }
 
 type Run = typeof simpleRnnSequence;
