@@ -292,28 +292,49 @@ export function accumulateXtD(
       let c30 = v128.load(cp + 3 * cStride);
       let c31 = v128.load(cp + 3 * cStride, 16);
       let px = x + xi;
-      let pm = m + xi;
       let pd = d + ((<usize>j) << 2);
-      for (let r = 0; r < rows; r++) {
-        let xv = v128.load(px);
-        if (m != 0) xv = f32x4.mul(xv, v128.load(pm));
-        const d0 = v128.load(pd);
-        const d1 = v128.load(pd, 16);
-        let s = i32x4.shuffle(xv, xv, 0, 0, 0, 0);
-        c00 = Vec.madd(s, d0, c00);
-        c01 = Vec.madd(s, d1, c01);
-        s = i32x4.shuffle(xv, xv, 1, 1, 1, 1);
-        c10 = Vec.madd(s, d0, c10);
-        c11 = Vec.madd(s, d1, c11);
-        s = i32x4.shuffle(xv, xv, 2, 2, 2, 2);
-        c20 = Vec.madd(s, d0, c20);
-        c21 = Vec.madd(s, d1, c21);
-        s = i32x4.shuffle(xv, xv, 3, 3, 3, 3);
-        c30 = Vec.madd(s, d0, c30);
-        c31 = Vec.madd(s, d1, c31);
-        px += xStride;
-        pm += mStride;
-        pd += dStride;
+      if (m == 0) {
+        // Broadcast loads (load ports) rather than shuffles (one port on x86), no mask branch.
+        for (let r = 0; r < rows; r++) {
+          const d0 = v128.load(pd);
+          const d1 = v128.load(pd, 16);
+          let s = v128.load32_splat(px);
+          c00 = Vec.madd(s, d0, c00);
+          c01 = Vec.madd(s, d1, c01);
+          s = v128.load32_splat(px, 4);
+          c10 = Vec.madd(s, d0, c10);
+          c11 = Vec.madd(s, d1, c11);
+          s = v128.load32_splat(px, 8);
+          c20 = Vec.madd(s, d0, c20);
+          c21 = Vec.madd(s, d1, c21);
+          s = v128.load32_splat(px, 12);
+          c30 = Vec.madd(s, d0, c30);
+          c31 = Vec.madd(s, d1, c31);
+          px += xStride;
+          pd += dStride;
+        }
+      } else {
+        let pm = m + xi;
+        for (let r = 0; r < rows; r++) {
+          const xv = f32x4.mul(v128.load(px), v128.load(pm));
+          const d0 = v128.load(pd);
+          const d1 = v128.load(pd, 16);
+          let s = i32x4.shuffle(xv, xv, 0, 0, 0, 0);
+          c00 = Vec.madd(s, d0, c00);
+          c01 = Vec.madd(s, d1, c01);
+          s = i32x4.shuffle(xv, xv, 1, 1, 1, 1);
+          c10 = Vec.madd(s, d0, c10);
+          c11 = Vec.madd(s, d1, c11);
+          s = i32x4.shuffle(xv, xv, 2, 2, 2, 2);
+          c20 = Vec.madd(s, d0, c20);
+          c21 = Vec.madd(s, d1, c21);
+          s = i32x4.shuffle(xv, xv, 3, 3, 3, 3);
+          c30 = Vec.madd(s, d0, c30);
+          c31 = Vec.madd(s, d1, c31);
+          px += xStride;
+          pm += mStride;
+          pd += dStride;
+        }
       }
       v128.store(cp, c00);
       v128.store(cp, c01, 16);
