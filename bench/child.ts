@@ -3,9 +3,12 @@
  * bench/run.ts with an IPC channel. It selects the backend, says `ready`, then runs the parent's
  * requests one at a time (set up a model, train or predict with one contender, profile, report
  * memory) and answers each; a failing request answers with its error and the process goes on.
+ * 'ours-fused' is our model on the fused tfjs-ops kernel: every call of it runs with
+ * TFJS_KERAS_RNN_KERNEL=fused, and only its calls.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type Sequential, useBackend } from '../src/index';
+import { Sequential, useBackend } from '../src/index';
+import { type KernelChoice, describeKernel, withKernel } from './kernel';
 import { type BenchData, buildOurs, buildTheirs, copyWeights, makeData } from './models';
 import {
   type ChildMessage,
@@ -25,8 +28,10 @@ import {
 interface Bench {
   request: SetupRequest;
   data: BenchData;
+  /** Always built: the other contenders start from its weights. */
   ours: Sequential;
-  theirs: tf.Sequential;
+  oursFused: Sequential | null;
+  theirs: tf.Sequential | null;
 }
 
 let bench: Bench | null = null;
@@ -44,25 +49,70 @@ function requireBench(): Bench {
 function teardown(): void {
   if (bench === null) return;
   bench.ours.dispose();
-  bench.theirs.dispose();
+  bench.oursFused?.dispose();
+  bench.theirs?.dispose();
   tf.dispose([bench.data.x, bench.data.yOurs, bench.data.yTheirs]);
   bench = null;
 }
 
-function setup(request: SetupRequest): SetupResult {
+/** The kernel a contender's calls run with (tf.layers has none of ours: any will do). */
+function kernelOf(contender: JsContender): KernelChoice {
+  return contender === 'ours-fused' ? 'fused' : 'wasm';
+}
+
+/** The contender's model, when it was built. */
+function modelOf(b: Bench, contender: JsContender): Sequential | tf.Sequential {
+  const model = contender === 'ours' ? b.ours : contender === 'ours-fused' ? b.oursFused : b.theirs;
+  if (model === null) throw new Error(`'${contender}' was not set up`);
+  return model;
+}
+
+/** The contender's predictions on `x`, on its kernel; the caller disposes them. */
+async function predictions(b: Bench, contender: JsContender, x: tf.Tensor): Promise<tf.Tensor> {
+  const { batchSize } = b.request;
+  return withKernel(kernelOf(contender), () => {
+    const model = modelOf(b, contender);
+    const out =
+      model instanceof Sequential
+        ? model.predict(x, { batchSize, verbose: 0 })
+        : (model.predict(x, { batchSize }) as tf.Tensor);
+    return Promise.resolve(out);
+  });
+}
+
+async function setup(request: SetupRequest): Promise<SetupResult> {
   teardown();
   const data = makeData(request.model, request.samples);
   const ours = buildOurs(request.model);
-  const theirs = buildTheirs(request.model);
-  bench = { request, data, ours, theirs };
+  const wanted = new Set(request.contenders);
+  const b: Bench = {
+    request,
+    data,
+    ours,
+    oursFused: wanted.has('ours-fused') ? buildOurs(request.model) : null,
+    theirs: wanted.has('tf.layers') ? buildTheirs(request.model) : null,
+  };
+  bench = b;
+  const result: SetupResult = { params: {}, startDifferences: {}, kernels: {} };
   const probe = tf.slice(data.x, 0, Math.min(request.batchSize, request.samples));
+  const expected = await predictions(b, 'ours', probe);
   try {
-    return {
-      params: { ours: ours.countParams(), 'tf.layers': theirs.countParams() },
-      startDifference: copyWeights(ours, theirs, probe),
-    };
+    for (const contender of request.contenders) {
+      const model = modelOf(b, contender);
+      result.params[contender] = model.countParams();
+      if (contender !== 'tf.layers')
+        result.kernels[contender] = describeKernel(kernelOf(contender));
+      if (contender === 'ours') continue;
+      copyWeights(ours, model);
+      const out = await predictions(b, contender, probe);
+      result.startDifferences[contender] = tf.tidy(
+        () => tf.max(tf.abs(tf.sub(expected, out))).dataSync()[0],
+      );
+      out.dispose();
+    }
+    return result;
   } finally {
-    probe.dispose();
+    tf.dispose([probe, expected]);
   }
 }
 
@@ -82,8 +132,11 @@ class EpochLog {
   }
 }
 
-/** One `fit` of `epochs` epochs on x, y (the whole data, or a slice for profiling). */
-async function fit(
+/**
+ * One `fit` of `epochs` epochs on x, y (the whole data, or a slice for profiling), on the
+ * contender's kernel.
+ */
+function fit(
   b: Bench,
   contender: JsContender,
   epochs: number,
@@ -91,9 +144,22 @@ async function fit(
   y: tf.Tensor,
   log: EpochLog,
 ): Promise<void> {
+  return withKernel(kernelOf(contender), () =>
+    fitModel(b, modelOf(b, contender), epochs, x, y, log),
+  );
+}
+
+async function fitModel(
+  b: Bench,
+  model: Sequential | tf.Sequential,
+  epochs: number,
+  x: tf.Tensor,
+  y: tf.Tensor,
+  log: EpochLog,
+): Promise<void> {
   const { batchSize, shuffle } = b.request;
-  if (contender === 'ours') {
-    await b.ours.fit(x, y, {
+  if (model instanceof Sequential) {
+    await model.fit(x, y, {
       epochs,
       batchSize,
       shuffle,
@@ -109,7 +175,7 @@ async function fit(
     });
     return;
   }
-  await b.theirs.fit(x, y, {
+  await model.fit(x, y, {
     epochs,
     batchSize,
     shuffle,
@@ -130,7 +196,7 @@ async function fit(
 }
 
 function labels(b: Bench, contender: JsContender): tf.Tensor {
-  return contender === 'ours' ? b.data.yOurs : b.data.yTheirs;
+  return contender === 'tf.layers' ? b.data.yTheirs : b.data.yOurs;
 }
 
 async function train(contender: JsContender, epochs: number): Promise<TrainResult> {
@@ -148,12 +214,8 @@ async function train(contender: JsContender, epochs: number): Promise<TrainResul
 
 async function predict(contender: JsContender): Promise<PredictResult> {
   const b = requireBench();
-  const { batchSize } = b.request;
   const start = performance.now();
-  const out =
-    contender === 'ours'
-      ? b.ours.predict(b.data.x, { batchSize, verbose: 0 })
-      : (b.theirs.predict(b.data.x, { batchSize }) as tf.Tensor);
+  const out = await predictions(b, contender, b.data.x);
   await out.data();
   const seconds = (performance.now() - start) / 1000;
   out.dispose();

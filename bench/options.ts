@@ -3,7 +3,15 @@
  * results go.
  */
 import * as path from 'node:path';
-import { BACKENDS, type Backend, MODEL_NAMES, type ModelName, type ModelSize } from './protocol';
+import {
+  BACKENDS,
+  type Backend,
+  CONTENDERS,
+  type Contender,
+  MODEL_NAMES,
+  type ModelName,
+  type ModelSize,
+} from './protocol';
 
 export interface ModelPlan extends ModelSize {
   /** Epochs of each timed training call (one per contender per round). */
@@ -21,7 +29,12 @@ export interface BenchOptions {
   samplesGiven: boolean;
   /** Whether --backend chose the backends. */
   backendsGiven: boolean;
+  /** The contenders to run, in the table's order (Keras only when `keras`). */
+  contenders: Contender[];
+  /** Whether Python Keras runs (it is a contender and --no-keras was not given). */
   keras: boolean;
+  /** Why Keras does not run, when it does not: '--no-keras' or '--contenders'. */
+  kerasLeftOutBy: string | null;
   shuffle: boolean;
   /** Batches of the profiled (untimed) pass that measures peak tensor memory and kernel counts. */
   profileBatches: number;
@@ -32,21 +45,26 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: npm run bench -- [options]
 
-Times training and prediction of the "letters" and "stock" models with this package's layers,
-with tf.layers (same starting weights) and with Python Keras, in alternating rounds, one child
+Times training and prediction of the "letters" and "stock" models with this package's layers
+(on its default WebAssembly kernels: "ours"), with the same layers on the older fused tfjs-ops
+kernel ("ours-fused", TFJS_KERAS_RNN_KERNEL=fused around its calls only), with tf.layers (all
+three from the same starting weights) and with Python Keras, in alternating rounds, one child
 process per tfjs backend. Prints a table and writes bench/results.json.
 
 Options:
   --backend LIST   tensorflow,wasm,cpu (comma-separated or repeated). Default: all three;
                    tensorflow is skipped with a note when @tensorflow/tfjs-node does not load.
   --model LIST     letters,stock. Default: both.
+  --contenders LIST
+                   ours,ours-fused,tf.layers,keras. Default: all four. The ratio columns
+                   (ours ÷ that contender) need ours.
   --quick          a short run (small data, one epoch a round, no stock on cpu unless
                    --backend is given), well under a minute.
   --rounds N       timed rounds per model (at least 3). Default: 5 letters, 3 stock.
   --epochs N       epochs per timed training call. Default: 2 letters, 1 stock (1 with --quick).
   --samples N      training samples of every model. Default: 1024 letters, 512 stock (256 on
                    the cpu backend); with --quick 512 letters, 64 stock.
-  --no-keras       leave Python Keras out.
+  --no-keras       leave Python Keras out (as --contenders without keras).
   --shuffle        shuffle every epoch (all contenders). Default: off, as keras_bench.py.
   --out FILE       where to write the results. Default: bench/results.json.
   --help           this text.
@@ -105,6 +123,7 @@ export function skipReason(
 export function parseOptions(argv: readonly string[], root: string): BenchOptions | 'help' {
   let backends: Backend[] = [];
   let models: ModelName[] = [];
+  let contenders: Contender[] = [];
   let quick = false;
   let keras = true;
   let shuffle = false;
@@ -127,6 +146,9 @@ export function parseOptions(argv: readonly string[], root: string): BenchOption
         break;
       case '--model':
         models = [...models, ...list(flag, value(), MODEL_NAMES)];
+        break;
+      case '--contenders':
+        contenders = [...contenders, ...list(flag, value(), CONTENDERS)];
         break;
       case '--quick':
         quick = true;
@@ -170,6 +192,13 @@ export function parseOptions(argv: readonly string[], root: string): BenchOption
     plan.epochsPerRound = epochs ?? plan.epochsPerRound;
     plan.rounds = rounds ?? plan.rounds;
   }
+  // The table's order, whatever the order given.
+  const chosen = CONTENDERS.filter((c) => contenders.length === 0 || contenders.includes(c));
+  const kerasLeftOutBy = !keras ? '--no-keras' : chosen.includes('keras') ? null : '--contenders';
+  const running = chosen.filter((c) => c !== 'keras' || kerasLeftOutBy === null);
+  if (running.length === 0) {
+    throw new UsageError('--contenders: only keras was chosen, and --no-keras leaves it out');
+  }
   return {
     backends: backends.length > 0 ? [...new Set(backends)] : [...BACKENDS],
     models: models.length > 0 ? [...new Set(models)] : [...MODEL_NAMES],
@@ -177,7 +206,9 @@ export function parseOptions(argv: readonly string[], root: string): BenchOption
     quick,
     samplesGiven: samples !== undefined,
     backendsGiven: backends.length > 0,
-    keras,
+    contenders: running,
+    keras: kerasLeftOutBy === null,
+    kerasLeftOutBy,
     shuffle,
     profileBatches: 1,
     out,

@@ -9,13 +9,21 @@ export type Backend = (typeof BACKENDS)[number];
 export const MODEL_NAMES = ['letters', 'stock'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
-/** The contenders that run in the child, on the child's tfjs backend. */
-export const JS_CONTENDERS = ['ours', 'tf.layers'] as const;
+/**
+ * The contenders that run in the child, on the child's tfjs backend: this package's layers on
+ * its default kernel (WebAssembly SIMD), the same layers on the older fused tfjs-ops kernel
+ * (TFJS_KERAS_RNN_KERNEL=fused around its calls only), and tf.layers.
+ */
+export const JS_CONTENDERS = ['ours', 'ours-fused', 'tf.layers'] as const;
 export type JsContender = (typeof JS_CONTENDERS)[number];
 
 /** Every contender, in the order the table lists them. */
 export const CONTENDERS = [...JS_CONTENDERS, 'keras'] as const;
 export type Contender = (typeof CONTENDERS)[number];
+
+export function isJsContender(name: Contender): name is JsContender {
+  return name !== 'keras';
+}
 
 /** The data sizes of one model's benchmark. */
 export interface ModelSize {
@@ -27,6 +35,8 @@ export interface SetupRequest extends ModelSize {
   cmd: 'setup';
   model: ModelName;
   shuffle: boolean;
+  /** The tfjs contenders to build (each built one starts from our model's weights). */
+  contenders: JsContender[];
 }
 export interface TrainRequest {
   cmd: 'train';
@@ -53,10 +63,15 @@ export type ChildRequest =
   SetupRequest | TrainRequest | PredictRequest | ProfileRequest | StatusRequest | TeardownRequest;
 
 export interface SetupResult {
-  /** Parameters of our model and of tf.layers' (equal when the models are the same). */
-  params: Record<JsContender, number>;
-  /** max |ours - tf.layers| of the predictions on one batch, right after copying the weights. */
-  startDifference: number;
+  /** Parameters of each contender's model (equal when the models are the same). */
+  params: Partial<Record<JsContender, number>>;
+  /**
+   * max |ours - that contender| of the predictions on one batch, right after copying our
+   * weights into its model (so also a check that the kernels agree).
+   */
+  startDifferences: Partial<Record<JsContender, number>>;
+  /** The SimpleRNN kernel each of our contenders runs, e.g. `wasm simd, 2 threads` or `fused`. */
+  kernels: Partial<Record<JsContender, string>>;
 }
 export interface TrainResult {
   /** Wall time of the whole `fit` call. */

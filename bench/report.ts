@@ -7,6 +7,7 @@ import {
   CONTENDERS,
   type Contender,
   JS_CONTENDERS,
+  type JsContender,
   type ModelName,
   type ProfileResult,
 } from './protocol';
@@ -47,21 +48,27 @@ export interface ContenderResult {
   profile: ProfileResult | null;
 }
 
-export interface Ratios {
-  trainVsTfLayers: number | null;
-  predictVsTfLayers: number | null;
-  trainVsKeras: number | null;
-  predictVsKeras: number | null;
+/** ours ÷ another contender, of the medians (above 1: ours is faster). */
+export interface Ratio {
+  train: number | null;
+  predict: number | null;
 }
 
 export interface ModelResult {
   model: ModelName;
   plan: ModelPlan;
   params: Partial<Record<Contender, number>>;
-  /** max |ours - tf.layers| of predictions right after copying our weights into theirs. */
-  startDifference: number | null;
-  contenders: Record<Contender, ContenderResult>;
-  ratios: Ratios;
+  /**
+   * max |ours - that contender| of predictions right after copying our weights into its model
+   * (tf.layers, and ours-fused: a check that both kernels compute the same).
+   */
+  startDifferences: Partial<Record<JsContender, number>>;
+  /** The SimpleRNN kernel each of our contenders ran (from its child process). */
+  kernels: Partial<Record<JsContender, string>>;
+  /** The contenders that ran, by name (`--contenders` chooses them). */
+  contenders: Partial<Record<Contender, ContenderResult>>;
+  /** ours ÷ each other contender that ran. */
+  ratios: Partial<Record<Contender, Ratio>>;
   /** 1-, 5- and 15-minute load averages when the model's rounds began and ended. */
   load: { start: number[]; end: number[] };
 }
@@ -69,7 +76,7 @@ export interface ModelResult {
 export interface BackendResult {
   backend: string;
   error: string | null;
-  /** Peak RSS of the backend's child process (both models, both tfjs contenders). */
+  /** Peak RSS of the backend's child process (every model and tfjs contender). */
   childMaxRssBytes: number | null;
   models: ModelResult[];
   /** Models not run on this backend, with the reason. */
@@ -87,6 +94,8 @@ export interface BenchResults {
   keras: { python: string; keras: string; tensorflow: string; maxRssBytes: number | null } | null;
   kerasNote: string | null;
   quick: boolean;
+  /** The contenders run (`--contenders`; Keras also needs its worker to start). */
+  contenders: Contender[];
   shuffle: boolean;
   durationSeconds: number;
   load: { start: number[]; end: number[] };
@@ -131,15 +140,20 @@ function ratio(a: Spread | null, b: Spread | null): number | null {
   return a === null || b === null || b.median === 0 ? null : a.median / b.median;
 }
 
-export function ratios(contenders: Record<Contender, ContenderResult>): Ratios {
-  const { ours, keras } = contenders;
-  const theirs = contenders['tf.layers'];
-  return {
-    trainVsTfLayers: ratio(ours.train, theirs.train),
-    predictVsTfLayers: ratio(ours.predict, theirs.predict),
-    trainVsKeras: ratio(ours.train, keras.train),
-    predictVsKeras: ratio(ours.predict, keras.predict),
-  };
+export function ratios(
+  contenders: Partial<Record<Contender, ContenderResult>>,
+): Partial<Record<Contender, Ratio>> {
+  const ours = contenders.ours;
+  const result: Partial<Record<Contender, Ratio>> = {};
+  for (const name of CONTENDERS) {
+    const other = contenders[name];
+    if (name === 'ours' || other === undefined) continue;
+    result[name] = {
+      train: ratio(ours?.train ?? null, other.train),
+      predict: ratio(ours?.predict ?? null, other.predict),
+    };
+  }
+  return result;
 }
 
 // ---- the table ----
@@ -210,15 +224,14 @@ function modelLines(backend: string, m: ModelResult): string[] {
   const errors: string[] = [];
   for (const name of CONTENDERS) {
     const c = m.contenders[name];
-    const isOurs = name === 'ours';
+    if (c === undefined) continue;
+    const vsOurs = m.ratios[name];
     rows.push([
       name,
       fmtRate(c.train),
       fmtRate(c.predict),
-      isOurs ? '' : fmtRatio(name === 'keras' ? m.ratios.trainVsKeras : m.ratios.trainVsTfLayers),
-      isOurs
-        ? ''
-        : fmtRatio(name === 'keras' ? m.ratios.predictVsKeras : m.ratios.predictVsTfLayers),
+      vsOurs === undefined ? '' : fmtRatio(vsOurs.train),
+      vsOurs === undefined ? '' : fmtRatio(vsOurs.predict),
       fmtSeconds(c.firstEpochSeconds),
       name === 'keras' ? '-' : fmtMB(c.profile?.peakBytes),
       c.profile === null ? '-' : String(c.profile.kernelsPerBatch),
@@ -228,12 +241,23 @@ function modelLines(backend: string, m: ModelResult): string[] {
       errors.push(`  ${name} FAILED: ${c.error}`);
     }
   }
-  const diff = m.startDifference === null ? '-' : m.startDifference.toExponential(1);
+  const differences = JS_CONTENDERS.flatMap((n) => {
+    const d = m.startDifferences[n];
+    return d === undefined ? [] : [`max |ours - ${n}| = ${d.toExponential(1)}`];
+  });
+  const kernels = JS_CONTENDERS.flatMap((n) => {
+    const k = m.kernels[n];
+    return k === undefined ? [] : [`${n} on ${k}`];
+  });
   return [
     head,
     ...padTable(rows, new Set([1, 2, 3, 4, 5, 6, 7])).map((l) => `  ${l}`),
-    `  (ratio columns: ours ÷ that contender; same start weights: max |ours - tf.layers| = ${diff})`,
-    ...JS_CONTENDERS.flatMap((n) => timeLine(n, m.contenders[n], plan.batchSize) ?? []),
+    `  (ratio columns: ours ÷ that contender${differences.length > 0 ? `; same start weights: ${differences.join(', ')}` : ''})`,
+    ...(kernels.length > 0 ? [`  SimpleRNN kernels: ${kernels.join('; ')}`] : []),
+    ...JS_CONTENDERS.flatMap((n) => {
+      const c = m.contenders[n];
+      return c === undefined ? [] : (timeLine(n, c, plan.batchSize) ?? []);
+    }),
     ...errors,
   ];
 }
@@ -250,6 +274,11 @@ export function formatResults(r: BenchResults): string {
     keras,
     `load average (1/5/15 min): ${r.load.start.map((v) => v.toFixed(2)).join(' ')} at start, ${r.load.end.map((v) => v.toFixed(2)).join(' ')} at end; ${Math.round(r.durationSeconds)} s in all`,
     'samples/s are medians of the timed rounds (±: (max-min)/median); the first epoch is timed alone and left out.',
+    ...(r.contenders.includes('ours-fused')
+      ? [
+          "ours-fused: our layers on the fused tfjs-ops kernel (TFJS_KERAS_RNN_KERNEL=fused), so ours ÷ ours-fused is the WebAssembly kernels' speed-up.",
+        ]
+      : []),
     'peak tensors: tfjs tensor bytes above the start during a profiled one-batch training pass; kernels/batch leaves out wrapper scopes.',
     '',
   ];

@@ -1,9 +1,11 @@
 /**
- * `npm run bench`: this package's SimpleRNN/Dense against tf.layers' (same starting weights) and
- * Python Keras, on every available tfjs backend. See `npm run bench -- --help`.
+ * `npm run bench`: this package's SimpleRNN/Dense (on its WebAssembly kernels, and on the fused
+ * tfjs-ops kernel) against tf.layers' (same starting weights) and Python Keras, on every
+ * available tfjs backend. See `npm run bench -- --help`.
  *
  * The parent starts one child process per backend (tfjs cannot switch backends cleanly inside
- * one process) and the Keras worker once, then for each model: a warm-up epoch and predict for
+ * one process; all start at the beginning, while Keras imports, and wait idle for their turn)
+ * and the Keras worker once, then for each model: a warm-up epoch and predict for
  * each contender (timed and reported on their own), then rounds that alternate the contenders
  * (the order rotates every round), so that the load of a busy machine falls on all of them.
  * Nothing runs concurrently: while one contender is timed, the others wait idle.
@@ -22,14 +24,13 @@ import {
   skipReason,
 } from './options';
 import {
-  CONTENDERS,
   type Backend,
   type Contender,
-  JS_CONTENDERS,
   type JsContender,
   type ModelName,
   type TrainResult,
   errorMessage,
+  isJsContender,
 } from './protocol';
 import {
   type BackendResult,
@@ -72,7 +73,38 @@ class Bench {
   /** Resolves once the Keras worker has started or failed to (it imports while a child starts). */
   kerasReady: Promise<void> = Promise.resolve();
 
+  /** Each backend's child, or why it did not start: all start at once, then wait their turn. */
+  private readonly children = new Map<Backend, Promise<BenchChild | string>>();
+
   constructor(private readonly options: BenchOptions) {}
+
+  /**
+   * Starts every backend's child now, while Keras imports (nothing is timed yet), instead of
+   * one after another between the timed models; each waits idle until its backend's turn.
+   */
+  startChildren(): void {
+    for (const backend of this.options.backends) {
+      this.children.set(
+        backend,
+        BenchChild.start(backend, 2 * 60 * 1000).then(
+          (child) => child,
+          (err: unknown) => errorMessage(err),
+        ),
+      );
+    }
+  }
+
+  private child(backend: Backend): Promise<BenchChild | string> {
+    return this.children.get(backend) ?? Promise.resolve('not started');
+  }
+
+  /** Closes every child still running (each backend closes its own when it is done). */
+  async closeChildren(): Promise<void> {
+    for (const started of this.children.values()) {
+      const child = await started;
+      if (typeof child !== 'string') await child.close();
+    }
+  }
 
   private get timeout(): number {
     return this.options.requestTimeoutMs;
@@ -149,41 +181,48 @@ class Bench {
   async model(backend: Backend, child: BenchChild, model: ModelName): Promise<ModelResult> {
     const plan = planFor(this.options, backend, model);
     const tag = `[${backend}/${model}]`;
-    const contenders: Record<Contender, ContenderResult> = {
-      ours: emptyContender(),
-      'tf.layers': emptyContender(),
-      keras: emptyContender(),
-    };
+    const names = this.options.contenders;
+    const jsNames = names.filter(isJsContender);
+    // One result per contender that runs; `entries` and `contenders` share the objects.
+    const entries = names.map((name): [Contender, ContenderResult] => [name, emptyContender()]);
+    const contenders: Partial<Record<Contender, ContenderResult>> = Object.fromEntries(entries);
+    const of = (name: Contender): ContenderResult => contenders[name] ?? emptyContender();
     const result: ModelResult = {
       model,
       plan,
       params: {},
-      startDifference: null,
+      startDifferences: {},
+      kernels: {},
       contenders,
       ratios: ratios(contenders),
       load: { start: load(), end: [] },
     };
-    // Set-up: both tfjs models with the same weights.
-    try {
-      const setup = await child.call(
-        { cmd: 'setup', model, shuffle: this.options.shuffle, ...plan },
-        this.timeout,
-      );
-      result.params = { ...setup.params };
-      result.startDifference = setup.startDifference;
-    } catch (err) {
-      for (const c of JS_CONTENDERS) contenders[c].error = `setup: ${errorMessage(err)}`;
+    // Set-up: every tfjs model with the same weights.
+    if (jsNames.length > 0) {
+      try {
+        const setup = await child.call(
+          { cmd: 'setup', model, shuffle: this.options.shuffle, contenders: jsNames, ...plan },
+          this.timeout,
+        );
+        result.params = { ...setup.params };
+        result.startDifferences = setup.startDifferences;
+        result.kernels = setup.kernels;
+      } catch (err) {
+        for (const c of jsNames) of(c).error = `setup: ${errorMessage(err)}`;
+      }
     }
-    const keras = await this.kerasModel(model, plan);
     const k = contenders.keras;
-    // Keras left out on purpose (or not installed) is said once in the header, not as a failure.
-    k.error = this.keras === null ? 'not run' : keras.error;
-    k.firstEpochSeconds = keras.firstEpochSeconds;
-    k.firstPredictSeconds = keras.firstPredictSeconds;
-    if (keras.setup !== null) result.params.keras = keras.setup.params;
+    if (k !== undefined) {
+      const keras = await this.kerasModel(model, plan);
+      // Keras that did not start is said once in the header, not as a failure.
+      k.error = this.keras === null ? 'not run' : keras.error;
+      k.firstEpochSeconds = keras.firstEpochSeconds;
+      k.firstPredictSeconds = keras.firstPredictSeconds;
+      if (keras.setup !== null) result.params.keras = keras.setup.params;
+    }
     // Warm-up: each tfjs contender's first epoch and predict, on their own.
-    for (const name of JS_CONTENDERS) {
-      const c = contenders[name];
+    for (const name of jsNames) {
+      const c = of(name);
       if (c.error !== null) continue;
       try {
         const first = await child.call({ cmd: 'train', contender: name, epochs: 1 }, this.timeout);
@@ -197,15 +236,15 @@ class Bench {
       }
     }
     log(
-      `${tag} first epoch: ${CONTENDERS.map((n) => `${n} ${contenders[n].firstEpochSeconds?.toFixed(2) ?? '-'} s`).join(', ')}`,
+      `${tag} first epoch: ${entries.map(([n, c]) => `${n} ${c.firstEpochSeconds?.toFixed(2) ?? '-'} s`).join(', ')}`,
     );
     // Timed rounds, alternating the contenders; the order rotates every round.
     for (let r = 0; r < plan.rounds; r++) {
-      if (CONTENDERS.every((n) => contenders[n].error !== null)) break;
-      const order = CONTENDERS.map((_, i) => CONTENDERS[(i + r) % CONTENDERS.length] ?? 'ours');
+      if (entries.every(([, c]) => c.error !== null)) break;
+      const order = names.map((_, i) => names[(i + r) % names.length] ?? 'ours');
       const line: string[] = [];
       for (const name of order) {
-        const c = contenders[name];
+        const c = of(name);
         if (c.error !== null) continue;
         try {
           const round =
@@ -222,8 +261,8 @@ class Bench {
       log(`${tag} round ${r + 1}/${plan.rounds}: ${line.join(', ')} (load ${load()[0] ?? '?'})`);
     }
     // Peak tensor memory and kernel counts, from an untimed profiled pass.
-    for (const name of JS_CONTENDERS) {
-      const c = contenders[name];
+    for (const name of jsNames) {
+      const c = of(name);
       if (c.error !== null) continue;
       try {
         c.profile = await child.call(
@@ -234,7 +273,7 @@ class Bench {
         c.error = `profile: ${errorMessage(err)}`;
       }
     }
-    for (const name of CONTENDERS) summarizeContender(contenders[name], name !== 'keras');
+    for (const [name, c] of entries) summarizeContender(c, name !== 'keras');
     result.ratios = ratios(contenders);
     result.load.end = load();
     try {
@@ -253,11 +292,9 @@ class Bench {
       models: [],
       skipped: [],
     };
-    let child: BenchChild;
-    try {
-      child = await BenchChild.start(backend, 2 * 60 * 1000);
-    } catch (err) {
-      result.error = `could not start: ${errorMessage(err)}`;
+    const child = await this.child(backend);
+    if (typeof child === 'string') {
+      result.error = `could not start: ${child}`;
       log(`[${backend}] ${result.error}`);
       return { result, tfjs: null };
     }
@@ -319,10 +356,10 @@ async function main(): Promise<number> {
   const started = performance.now();
   const bench = new Bench(options);
   const startLoad = load();
-  let kerasNote: string | null = options.keras ? null : '--no-keras';
+  let kerasNote: string | null = options.kerasLeftOutBy;
   if (options.keras) {
-    // Started now, waited for before the first model: its imports overlap a child's start-up
-    // (nothing is timed then).
+    // Started now, waited for before the first model: its imports overlap the children's
+    // start-up (nothing is timed then).
     log('starting the Keras worker (imports TensorFlow)...');
     bench.kerasReady = KerasWorker.start(3 * 60 * 1000).then(
       (worker) => {
@@ -334,6 +371,7 @@ async function main(): Promise<number> {
       },
     );
   }
+  bench.startChildren();
   const backends: BackendResult[] = [];
   let tfjs: string | null = null;
   try {
@@ -343,6 +381,7 @@ async function main(): Promise<number> {
       tfjs ??= version;
     }
   } finally {
+    await bench.closeChildren();
     await bench.kerasReady;
     let kerasRss: number | null = null;
     if (bench.keras !== null) {
@@ -377,6 +416,7 @@ async function main(): Promise<number> {
             },
       kerasNote,
       quick: options.quick,
+      contenders: options.contenders,
       shuffle: options.shuffle,
       durationSeconds: (performance.now() - started) / 1000,
       load: { start: startLoad, end: load() },
