@@ -3,6 +3,7 @@
  * table `npm run bench` prints.
  */
 import type { ModelPlan } from './options';
+import type { GitState, Machine } from './provenance';
 import {
   CONTENDERS,
   type Contender,
@@ -86,11 +87,10 @@ export interface BackendResult {
 export interface BenchResults {
   date: string;
   command: string;
-  machine: { cpu: string; cores: number; memoryBytes: number; platform: string };
+  machine: Machine;
   node: string;
   tfjs: string | null;
-  /** The commit, and whether src/ had uncommitted changes (the bench runs the working tree). */
-  git: { commit: string; srcChanged: boolean } | null;
+  git: GitState | null;
   keras: { python: string; keras: string; tensorflow: string; maxRssBytes: number | null } | null;
   kerasNote: string | null;
   quick: boolean;

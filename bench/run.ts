@@ -10,7 +10,6 @@
  * (the order rotates every round), so that the load of a busy machine falls on all of them.
  * Nothing runs concurrently: while one contender is timed, the others wait idle.
  */
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -44,6 +43,7 @@ import {
   ratios,
   summarizeContender,
 } from './report';
+import { commandLine, gitState, machine } from './provenance';
 import { BenchChild, type KerasSetup, KerasWorker, ROOT } from './workers';
 
 const began = performance.now();
@@ -317,27 +317,6 @@ class Bench {
   }
 }
 
-/** The commit and whether src/ differs from it; null outside a git checkout. */
-function gitState(): BenchResults['git'] {
-  const git = (...args: string[]): string =>
-    execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  try {
-    return {
-      commit: git('rev-parse', 'HEAD').trim(),
-      srcChanged: git('status', '--porcelain', '--', 'src').trim() !== '',
-    };
-  } catch {
-    return null;
-  }
-}
-
-function commandLine(argv: readonly string[]): string {
-  const args = argv.length > 0 ? ` -- ${argv.join(' ')}` : '';
-  return process.env.npm_lifecycle_event === 'bench'
-    ? `npm run bench${args}`
-    : `tsx bench/run.ts ${argv.join(' ')}`.trim();
-}
-
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   let options: BenchOptions;
@@ -395,13 +374,8 @@ async function main(): Promise<number> {
     const info = bench.kerasInfo;
     const results: BenchResults = {
       date: new Date().toISOString(),
-      command: commandLine(argv),
-      machine: {
-        cpu: os.cpus()[0]?.model ?? 'unknown',
-        cores: os.cpus().length,
-        memoryBytes: os.totalmem(),
-        platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-      },
+      command: commandLine('bench', 'bench/run.ts', argv),
+      machine: machine(),
       node: process.version,
       tfjs,
       git: gitState(),
