@@ -72,7 +72,7 @@ Options:
 
 export class UsageError extends Error {}
 
-function positiveInt(flag: string, value: string | undefined, min = 1): number {
+export function positiveInt(flag: string, value: string | undefined, min = 1): number {
   const n = Number(value);
   if (value === undefined || !Number.isInteger(n) || n < min) {
     throw new UsageError(`${flag}: expected an integer >= ${min}, received ${value ?? 'nothing'}`);
