@@ -177,28 +177,34 @@ function fmtSigned(bytes: number): string {
   return `${bytes < 0 ? '-' : '+'}${fmtMB(Math.abs(bytes))}`;
 }
 
+/** How a series shows in the table: its label and the unit its values are divided by. */
+interface RowFormat {
+  label: string;
+  /** 1 for counts. */
+  divisor: number;
+}
+const KB = 2 ** 10;
 const MB = 2 ** 20;
-const fmtRow = (name: SampleName, v: number | undefined): string => {
-  if (v === undefined) return '-';
-  if (name === 'numTensors' || name === 'kernelBlocksInUse' || name === 'pendingGradients') {
-    return String(v);
-  }
-  return (v / MB).toFixed(1);
+const ROWS: Record<SampleName, RowFormat> = {
+  rssBytes: { label: 'rss MB', divisor: MB },
+  heapUsedBytes: { label: 'heapUsed MB', divisor: MB },
+  heapTotalBytes: { label: 'heapTotal MB', divisor: MB },
+  externalBytes: { label: 'external MB', divisor: MB },
+  arrayBuffersBytes: { label: 'arrayBuffers MB', divisor: MB },
+  numTensors: { label: 'numTensors', divisor: 1 },
+  numBytes: { label: 'tensor MB', divisor: MB },
+  kernelMemoryBytes: { label: 'kernel memory MB', divisor: MB },
+  kernelBytesInUse: { label: 'kernel in use KB', divisor: KB },
+  kernelBlocksInUse: { label: 'kernel blocks', divisor: 1 },
+  pendingGradients: { label: 'pending grads', divisor: 1 },
 };
 
-const ROW_LABELS: Record<SampleName, string> = {
-  rssBytes: 'rss MB',
-  heapUsedBytes: 'heapUsed MB',
-  heapTotalBytes: 'heapTotal MB',
-  externalBytes: 'external MB',
-  arrayBuffersBytes: 'arrayBuffers MB',
-  numTensors: 'numTensors',
-  numBytes: 'tensor MB',
-  kernelMemoryBytes: 'kernel memory MB',
-  kernelBytesInUse: 'kernel in use MB',
-  kernelBlocksInUse: 'kernel blocks',
-  pendingGradients: 'pending grads',
-};
+/** A value in its row's unit: counts whole, sizes to 0.1, slopes (`perPass`) finer. */
+function fmtCell(row: RowFormat, v: number | undefined, perPass = false): string {
+  if (v === undefined) return '-';
+  if (row.divisor === 1) return perPass ? v.toFixed(2) : String(v);
+  return (v / row.divisor).toFixed(perPass ? 3 : 1);
+}
 
 function padTable(rows: string[][]): string[] {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
@@ -228,16 +234,15 @@ function runLines(run: SoakRun, warmUp: number): string[] {
     ],
   ];
   for (const name of SAMPLE_NAMES) {
+    const row = ROWS[name];
     const g = run.growth[name];
     const values = run.series[name];
-    const isCount =
-      name === 'numTensors' || name === 'kernelBlocksInUse' || name === 'pendingGradients';
     rows.push([
-      ROW_LABELS[name],
-      fmtRow(name, run.before[name]),
-      ...at.map((p) => fmtRow(name, values[p - 1])),
-      isCount ? g.slopePerPass.toFixed(2) : (g.slopePerPass / MB).toFixed(3),
-      isCount ? String(g.endToEnd) : (g.endToEnd / MB).toFixed(1),
+      row.label,
+      fmtCell(row, run.before[name]),
+      ...at.map((p) => fmtCell(row, values[p - 1])),
+      fmtCell(row, g.slopePerPass, true),
+      fmtCell(row, g.endToEnd),
     ]);
   }
   const secs = [...run.seconds].sort((a, b) => a - b);
