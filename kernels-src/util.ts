@@ -70,7 +70,9 @@ export function heapBase(): usize {
 
 /**
  * Swaps the two leading axes of [outer, inner, n] rows: dst row (j, i) = src row (i, j), n
- * floats each; src rows have stride srcLd floats, dst rows dstLd (>= n, the rest zeroed).
+ * floats each, for i in [i0, i1) and j in [j0, j1) (one thread's share of the batch, on
+ * whichever axis is the batch); src rows have stride srcLd floats, dst rows dstLd (>= n, the
+ * rest zeroed).
  */
 export function swapLeadingAxes(
   src: usize,
@@ -80,9 +82,13 @@ export function swapLeadingAxes(
   srcLd: i32,
   dst: usize,
   dstLd: i32,
+  i0: i32,
+  i1: i32,
+  j0: i32,
+  j1: i32,
 ): void {
-  for (let i = 0; i < outer; i++) {
-    for (let j = 0; j < inner; j++) {
+  for (let i = i0; i < i1; i++) {
+    for (let j = j0; j < j1; j++) {
       const s = src + ((<usize>(i * inner + j) * <usize>srcLd) << 2);
       const d = dst + ((<usize>(j * outer + i) * <usize>dstLd) << 2);
       let k = 0;
@@ -96,14 +102,16 @@ export function swapLeadingAxes(
 
 /** dst[j] = sum over rows of src[r, j], j < n (a multiple of 4), rows in order. */
 export function sumRows(src: usize, rows: i32, n: i32, ld: i32, dst: usize): void {
-  for (let j = 0; j < n; j += 4) {
-    let acc = f32x4.splat(0.0);
-    let p = src + ((<usize>j) << 2);
-    for (let r = 0; r < rows; r++) {
-      acc = f32x4.add(acc, v128.load(p));
-      p += (<usize>ld) << 2;
+  // Row by row into dst (in L1), so that src streams through once; column by column it was
+  // read n / 4 times (a 1.6 MB gradient: 0.8 ms). Each column still sums its rows in order.
+  const bytes = (<usize>n) << 2;
+  memory.fill(dst, 0, bytes);
+  let p = src;
+  for (let r = 0; r < rows; r++) {
+    for (let o: usize = 0; o < bytes; o += 16) {
+      v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(p + o)));
     }
-    v128.store(dst + ((<usize>j) << 2), acc);
+    p += (<usize>ld) << 2;
   }
 }
 

@@ -133,6 +133,10 @@ export interface KernelExports {
     srcLd: number,
     dst: number,
     dstLd: number,
+    i0: number,
+    i1: number,
+    j0: number,
+    j1: number,
   ) => void;
   readonly sumRows: (src: number, rows: number, n: number, ld: number, dst: number) => void;
   readonly maskInputs: (
@@ -165,6 +169,7 @@ export const THREADED_FUNCTIONS = [
   'simpleRnnInputGrad',
   'simpleRnnKernelGrad',
   'simpleRnnInputKernelGrad',
+  'swapLeadingAxes',
 ] as const satisfies readonly (keyof KernelExports)[];
 export type ThreadedFunction = (typeof THREADED_FUNCTIONS)[number];
 
@@ -183,7 +188,6 @@ const EXPORT_NAMES: readonly (keyof KernelExports)[] = [
   'packRows',
   'unpackRows',
   'transposePacked',
-  'swapLeadingAxes',
   'sumRows',
   'maskInputs',
   'activateArray',

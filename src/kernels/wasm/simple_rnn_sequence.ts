@@ -123,33 +123,61 @@ function forward(
     else rt.heap.f32.fill(0, h0 >> 2, (h0 >> 2) + batch * ld);
     if (inputs.mask !== undefined) writeRows(rt, mask, valuesOf(inputs.mask), batch, units, ld);
     const gb = d.goBackwards ? 1 : 0;
-    runJobs(
-      rt,
-      slices.map(([b0, nb]): KernelCall[] => [
-        { fn: 'simpleRnnProject', args: [steps, batch, features, ld, b0, nb, x, win, bias, p] },
-        {
-          fn: 'simpleRnnForward',
-          args: [d.act, steps, batch, units, ld, b0, nb, gb, ring ? 1 : 0, p, w, h0, mask, h, hm],
-        },
-      ]),
-    );
+    // The batch-major copy of every state that tfjs gets back (returnSequences): each thread
+    // writes its own rows once its steps are done.
+    const sequence = d.returnSequences ? rt.heap.alloc(batch * steps * units * 4) : 0;
     let value: tf.Tensor;
-    if (d.returnSequences) {
-      // Time-major states to the batch-major sequence tfjs expects.
-      const tmp = rt.heap.alloc(batch * steps * units * 4);
-      try {
-        rt.exports.swapLeadingAxes(h, steps, batch, units, ld, tmp, units);
-        const view = rt.heap.f32.subarray(tmp >> 2, (tmp >> 2) + batch * steps * units);
+    try {
+      runJobs(
+        rt,
+        slices.map(([b0, nb]): KernelCall[] => {
+          const calls: KernelCall[] = [
+            {
+              fn: 'simpleRnnProject',
+              args: [steps, batch, features, ld, b0, nb, x, win, bias, p],
+            },
+            {
+              fn: 'simpleRnnForward',
+              args: [
+                d.act,
+                steps,
+                batch,
+                units,
+                ld,
+                b0,
+                nb,
+                gb,
+                ring ? 1 : 0,
+                p,
+                w,
+                h0,
+                mask,
+                h,
+                hm,
+              ],
+            },
+          ];
+          if (sequence !== 0) {
+            calls.push({
+              fn: 'swapLeadingAxes',
+              args: [h, steps, batch, units, ld, sequence, units, 0, steps, b0, b0 + nb],
+            });
+          }
+          return calls;
+        }),
+      );
+      if (sequence !== 0) {
+        const view = rt.heap.f32.subarray(sequence >> 2, (sequence >> 2) + batch * steps * units);
         value = tensorFrom<tf.Rank.R3>(view, [batch, steps, units]);
-      } finally {
-        rt.heap.free(tmp);
+      } else {
+        const last = ring ? (steps - 1) & 1 : steps - 1;
+        value = tensorFromRows<tf.Rank.R2>(rt, h + last * batch * row, batch, units, ld, [
+          batch,
+          units,
+        ]);
       }
-    } else {
-      const last = ring ? (steps - 1) & 1 : steps - 1;
-      value = tensorFromRows<tf.Rank.R2>(rt, h + last * batch * row, batch, units, ld, [
-        batch,
-        units,
-      ]);
+    } finally {
+      if (sequence !== 0) rt.heap.free(sequence);
     }
     freeAll(rt, [bias, hm]);
     const keptBuffers = [x, win, w, h0, mask, maskIn, p, h];
@@ -202,44 +230,51 @@ function backward(
       number,
     ];
     const dy = valuesOf(dyTensor);
-    if (d.returnSequences) {
-      rt.heap.f32.set(dy, dyDense >> 2);
-      rt.exports.swapLeadingAxes(dyDense, batch, steps, units, units, dY, ld);
-    } else {
-      writeRows(rt, dY, dy, batch, units, ld);
-    }
+    // With returnSequences each thread puts its rows of dy time-major first (below).
+    if (d.returnSequences) rt.heap.f32.set(dy, dyDense >> 2);
+    else writeRows(rt, dY, dy, batch, units, ld);
     rt.exports.transposePacked(s.w, units, units, ld, wt, ld);
     rt.exports.transposePacked(s.win, features, units, ld, wint, ldf);
     const gb = d.goBackwards ? 1 : 0;
     // BPTT and the input's gradient split the batch (rows are independent) ...
     runJobs(
       rt,
-      slices.map(([b0, nb]): KernelCall[] => [
-        {
-          fn: 'simpleRnnBackward',
-          args: [
-            d.act,
-            steps,
-            batch,
-            units,
-            ld,
-            b0,
-            nb,
-            gb,
-            d.returnSequences ? 1 : 0,
-            dY,
-            wt,
-            s.mask,
-            s.h,
-            s.p,
-            dh0,
-          ],
-        },
-        {
-          fn: 'simpleRnnInputGrad',
-          args: [steps, batch, ldf, units, ld, b0, nb, s.p, wint, s.maskIn, dx],
-        },
-      ]),
+      slices.map(([b0, nb]): KernelCall[] => {
+        const calls: KernelCall[] = [];
+        if (d.returnSequences) {
+          calls.push({
+            fn: 'swapLeadingAxes',
+            args: [dyDense, batch, steps, units, units, dY, ld, b0, b0 + nb, 0, steps],
+          });
+        }
+        calls.push(
+          {
+            fn: 'simpleRnnBackward',
+            args: [
+              d.act,
+              steps,
+              batch,
+              units,
+              ld,
+              b0,
+              nb,
+              gb,
+              d.returnSequences ? 1 : 0,
+              dY,
+              wt,
+              s.mask,
+              s.h,
+              s.p,
+              dh0,
+            ],
+          },
+          {
+            fn: 'simpleRnnInputGrad',
+            args: [steps, batch, ldf, units, ld, b0, nb, s.p, wint, s.maskIn, dx],
+          },
+        );
+        return calls;
+      }),
     );
     // ... then the weights' gradients split their rows, so that every sum runs in one order
     // whatever the thread count.
