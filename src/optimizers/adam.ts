@@ -8,6 +8,7 @@
  * For an embedding table, g² is the sum of the squared per-lookup rows (Keras's IndexedSlices).
  */
 import * as tf from '@tensorflow/tfjs';
+import { ADAM_IN_JS_MAX_SIZE, adamStepValues } from './adam_step_values';
 import type { Gradient } from './gradient';
 import { type KerasOptimizerArgs, KerasOptimizer, f32 } from './optimizer';
 import { type OptionBag, booleanOption, numberOption } from './options';
@@ -61,6 +62,25 @@ export class Adam extends KerasOptimizer {
     const alpha = f32(f32(lr * f32(Math.sqrt(f32(1 - beta2Power)))) / f32(1 - beta1Power));
     const m = this.slot(variable, 'momentum');
     const v = this.slot(variable, 'velocity');
+    if (!this.amsgrad && gradient.slices === null && variable.size <= ADAM_IN_JS_MAX_SIZE) {
+      // The same float32 operations in JavaScript: far fewer tfjs calls for small variables.
+      const next = adamStepValues(
+        variable.dataSync(),
+        gradient.value.dataSync(),
+        m.dataSync(),
+        v.dataSync(),
+        {
+          oneMinusBeta1: f32(1 - this.beta1),
+          oneMinusBeta2: f32(1 - this.beta2),
+          alpha,
+          epsilon: f32(this.epsilon),
+        },
+      );
+      m.assign(tf.tensor(next.momentum, m.shape, 'float32'));
+      v.assign(tf.tensor(next.velocity, v.shape, 'float32'));
+      variable.assign(tf.tensor(next.variable, variable.shape, 'float32'));
+      return;
+    }
     m.assign(tf.add(m, tf.mul(tf.sub(gradient.value, m), 1 - this.beta1)));
     v.assign(tf.add(v, tf.mul(tf.sub(gradient.square(), v), 1 - this.beta2)));
     let denominatorV: tf.Tensor = v;

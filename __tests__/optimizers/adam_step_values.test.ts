@@ -1,0 +1,123 @@
+/**
+ * Adam's JavaScript step for small dense variables against the same update written as tfjs
+ * ops (the path large variables, AMSGrad and embedding tables take): equal bit for bit on the
+ * test backend, special values included, and the optimizer takes that path without leaking.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Adam } from '../../src/optimizers';
+import { type AdamStepConstants, adamStepValues } from '../../src/optimizers/adam_step_values';
+import { expectNoLeak, useTestBackend } from '../helpers/tensors';
+
+beforeAll(async () => {
+  await useTestBackend();
+});
+
+const f32 = Math.fround;
+
+/** Adam's update as tfjs ops, in Adam.updateStep's order. */
+function adamWithOps(
+  w: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  beta1: number,
+  beta2: number,
+  alpha: number,
+  epsilon: number,
+): Float32Array[] {
+  return tf.tidy(() => {
+    const [wt, gt, mt, vt] = [w, g, m, v].map((a) => tf.tensor1d(a)) as [
+      tf.Tensor1D,
+      tf.Tensor1D,
+      tf.Tensor1D,
+      tf.Tensor1D,
+    ];
+    const m2 = tf.add(mt, tf.mul(tf.sub(gt, mt), 1 - beta1));
+    const v2 = tf.add(vt, tf.mul(tf.sub(tf.square(gt), vt), 1 - beta2));
+    const w2 = tf.sub(wt, tf.div(tf.mul(m2, alpha), tf.add(tf.sqrt(v2), epsilon)));
+    return [w2, m2, v2].map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+/** Deterministic values over many magnitudes, with zeros and special values. */
+function values(n: number, seed: number, special: boolean): Float32Array {
+  let s = seed;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    const u = s / 2147483648;
+    out[i] = (u - 0.5) * 10 ** Math.floor(u * 16 - 10);
+  }
+  if (special) {
+    out.set([0, -0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-45], 0);
+  }
+  return out;
+}
+
+describe('adamStepValues', () => {
+  it.each([
+    [0.9, 0.999, 1e-7, 0.001],
+    [0.5, 0.9, 1e-3, 0.05],
+    [0, 0, 0, 1],
+  ])(
+    'equals the tfjs ops bit for bit (beta1 %f, beta2 %f, epsilon %f, lr %f)',
+    (beta1, beta2, epsilon, lr) => {
+      const n = 4000;
+      const w = values(n, 1, false);
+      const g = values(n, 2, true);
+      const m = values(n, 3, false);
+      const v = values(n, 4, false).map(Math.abs);
+      const alpha = f32(lr * f32(Math.sqrt(f32(1 - f32(beta2) ** 3)))) / f32(1 - f32(beta1) ** 3);
+      const c: AdamStepConstants = {
+        oneMinusBeta1: f32(1 - beta1),
+        oneMinusBeta2: f32(1 - beta2),
+        alpha: f32(alpha),
+        epsilon: f32(epsilon),
+      };
+      const ours = adamStepValues(w, g, m, v, c);
+      const [w2, m2, v2] = adamWithOps(w, g, m, v, beta1, beta2, f32(alpha), epsilon);
+      expect(ours.momentum).toEqual(m2);
+      expect(ours.velocity).toEqual(v2);
+      expect(ours.variable).toEqual(w2);
+      // The inputs are left as they were.
+      expect(w).toEqual(values(n, 1, false));
+    },
+  );
+
+  it('is what Adam applies to a small dense variable, without leaking', async () => {
+    const w0 = values(300, 5, false);
+    const grads = [values(300, 6, false), values(300, 7, false)];
+    const variable = tf.variable(tf.tensor1d(w0));
+    const adam = new Adam({ learningRate: 0.01 });
+    try {
+      const step = (g: Float32Array): void => {
+        tf.tidy(() => {
+          adam.applyGradients({ [variable.name]: tf.tensor1d(g) });
+        });
+      };
+      // The first step makes the optimizer's slots; the next must not add tensors.
+      step(grads[0]);
+      await expectNoLeak(() => {
+        step(grads[1]);
+      });
+      // Step by step with the ops (float32 learning rate and bias correction, as Adam has them).
+      let [w, m, v] = [w0, new Float32Array(300), new Float32Array(300)];
+      grads.forEach((g, i) => {
+        const t = i + 1;
+        const alpha = f32(
+          f32(f32(0.01) * f32(Math.sqrt(f32(1 - f32(f32(0.999) ** t))))) /
+            f32(1 - f32(f32(0.9) ** t)),
+        );
+        [w, m, v] = adamWithOps(w, g, m, v, 0.9, 0.999, alpha, 1e-7) as [
+          Float32Array,
+          Float32Array,
+          Float32Array,
+        ];
+      });
+      expect(variable.dataSync()).toEqual(w);
+    } finally {
+      variable.dispose();
+      adam.dispose();
+    }
+  });
+});

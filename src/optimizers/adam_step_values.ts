@@ -1,0 +1,61 @@
+/**
+ * Keras's Adam step for one small variable with a dense gradient, computed in JavaScript
+ * instead of as a dozen tfjs ops. A batch of the stock model spent ~3 ms in the ~90 tfjs calls
+ * of its seven Adam updates; reading the four arrays and making three tensors costs a fraction
+ * of that for variables this size.
+ *
+ * Every operation is rounded to float32 as tfjs's op for it rounds (each op is one IEEE float32
+ * operation on every backend; a double-precision result of a float32 +, -, *, / or sqrt rounds
+ * to the same float32), in the order of `Adam.updateStep`'s ops, so the results are the same,
+ * bit for bit, as that tfjs path (tested).
+ */
+const f32 = Math.fround;
+
+/** Variables up to this many elements take the JavaScript path. */
+export const ADAM_IN_JS_MAX_SIZE = 1 << 16;
+
+export interface AdamStepConstants {
+  /** float32(1 - beta1), float32(1 - beta2), as tfjs makes the scalars. */
+  oneMinusBeta1: number;
+  oneMinusBeta2: number;
+  /** The bias-corrected step size (a float32 value). */
+  alpha: number;
+  /** float32(epsilon). */
+  epsilon: number;
+}
+
+export interface AdamStepValues {
+  variable: Float32Array;
+  momentum: Float32Array;
+  velocity: Float32Array;
+}
+
+/**
+ * The new variable, momentum and velocity (new arrays; the inputs are not written):
+ * m += (g - m) * (1 - beta1); v += (g² - v) * (1 - beta2); w -= m * alpha / (sqrt(v) + eps).
+ */
+export function adamStepValues(
+  variable: ArrayLike<number>,
+  gradient: ArrayLike<number>,
+  momentum: ArrayLike<number>,
+  velocity: ArrayLike<number>,
+  c: AdamStepConstants,
+): AdamStepValues {
+  const n = variable.length;
+  const w = new Float32Array(n);
+  const m = new Float32Array(n);
+  const v = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const g = gradient[i];
+    const mPrev = momentum[i];
+    const vPrev = velocity[i];
+    const mi = f32(mPrev + f32(f32(g - mPrev) * c.oneMinusBeta1));
+    const vi = f32(vPrev + f32(f32(f32(g * g) - vPrev) * c.oneMinusBeta2));
+    const step = f32(f32(mi * c.alpha) / f32(f32(Math.sqrt(vi)) + c.epsilon));
+    // Float32Array stores round: the last subtraction's float32 rounding.
+    w[i] = variable[i] - step;
+    m[i] = mi;
+    v[i] = vi;
+  }
+  return { variable: w, momentum: m, velocity: v };
+}
