@@ -2,7 +2,8 @@
  * The recurrent kernels' WebAssembly module (AssemblyScript, SIMD128). Pure functions of
  * memory: every buffer is allocated by the JavaScript side (src/kernels/wasm/heap.ts) in one
  * imported, shared memory; nothing here allocates. LSTM and GRU kernels go beside
- * simple_rnn.ts and reuse tiles.ts and activations.ts.
+ * simple_rnn.ts and reuse tiles.ts and activations.ts. adam.ts is the optimizer's update for
+ * small variables.
  */
 export {
   simpleRnnProject,
@@ -12,6 +13,7 @@ export {
   simpleRnnKernelGrad,
   simpleRnnInputKernelGrad,
 } from './simple_rnn';
+export { adamStep } from './adam';
 export {
   packRows,
   unpackRows,

@@ -1,14 +1,16 @@
 /**
- * Keras's Adam step for one small variable with a dense gradient, computed in JavaScript
- * instead of as a dozen tfjs ops. A batch of the stock model spent ~3 ms in the ~90 tfjs calls
- * of its seven Adam updates; reading the four arrays and making three tensors costs a fraction
- * of that for variables this size.
+ * Keras's Adam step for one small variable with a dense gradient, computed outside tfjs
+ * (in the WebAssembly kernels' module where it loads, else in JavaScript) instead of as a dozen
+ * tfjs ops. A batch of the stock model spent ~3 ms in the ~90 tfjs calls of its seven Adam
+ * updates; reading the four arrays and making three tensors costs a fraction of that.
  *
  * Every operation is rounded to float32 as tfjs's op for it rounds (each op is one IEEE float32
  * operation on every backend; a double-precision result of a float32 +, -, *, / or sqrt rounds
  * to the same float32), in the order of `Adam.updateStep`'s ops, so the results are the same,
  * bit for bit, as that tfjs path (tested).
  */
+import { wasmAdamStepValues, wasmKernelAvailable } from '../kernels/wasm';
+
 const f32 = Math.fround;
 
 /** Variables up to this many elements take the JavaScript path. */
@@ -35,6 +37,19 @@ export interface AdamStepValues {
  * m += (g - m) * (1 - beta1); v += (g² - v) * (1 - beta2); w -= m * alpha / (sqrt(v) + eps).
  */
 export function adamStepValues(
+  variable: ArrayLike<number>,
+  gradient: ArrayLike<number>,
+  momentum: ArrayLike<number>,
+  velocity: ArrayLike<number>,
+  c: AdamStepConstants,
+): AdamStepValues {
+  // The SIMD loop is ~50x faster than this JavaScript one here.
+  if (wasmKernelAvailable()) return wasmAdamStepValues(variable, gradient, momentum, velocity, c);
+  return adamStepValuesInJs(variable, gradient, momentum, velocity, c);
+}
+
+/** adamStepValues in JavaScript: where the kernels' module does not load. */
+export function adamStepValuesInJs(
   variable: ArrayLike<number>,
   gradient: ArrayLike<number>,
   momentum: ArrayLike<number>,

@@ -7,6 +7,7 @@ import { heapStats, type WasmKernelMemory } from './runtime';
 
 export { wasmSimpleRnnSequence } from './simple_rnn_sequence';
 export { wasmSimpleRnnRecurrence } from './simple_rnn';
+export { wasmAdamStepValues } from './adam';
 export {
   THREADS_ENV_VAR,
   getThreads,

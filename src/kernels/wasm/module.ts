@@ -158,6 +158,17 @@ export interface KernelExports {
     dstLd: number,
   ) => void;
   readonly activateArray: (act: number, src: number, dst: number, count: number) => void;
+  readonly adamStep: (
+    n: number,
+    w: number,
+    g: number,
+    m: number,
+    v: number,
+    oneMinusBeta1: number,
+    oneMinusBeta2: number,
+    alpha: number,
+    epsilon: number,
+  ) => void;
   readonly heapBase: () => number;
 }
 
@@ -191,6 +202,7 @@ const EXPORT_NAMES: readonly (keyof KernelExports)[] = [
   'sumRows',
   'maskInputs',
   'activateArray',
+  'adamStep',
   'heapBase',
 ];
 
