@@ -8,7 +8,7 @@
  * For an embedding table, g² is the sum of the squared per-lookup rows (Keras's IndexedSlices).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ADAM_IN_JS_MAX_SIZE, adamStepValues } from './adam_step_values';
+import { ADAM_OUTSIDE_TFJS_MAX_SIZE, adamStepValues } from './adam_step_values';
 import type { Gradient } from './gradient';
 import { type KerasOptimizerArgs, KerasOptimizer, f32 } from './optimizer';
 import { type OptionBag, booleanOption, numberOption } from './options';
@@ -62,8 +62,8 @@ export class Adam extends KerasOptimizer {
     const alpha = f32(f32(lr * f32(Math.sqrt(f32(1 - beta2Power)))) / f32(1 - beta1Power));
     const m = this.slot(variable, 'momentum');
     const v = this.slot(variable, 'velocity');
-    if (!this.amsgrad && gradient.slices === null && variable.size <= ADAM_IN_JS_MAX_SIZE) {
-      // The same float32 operations in JavaScript: far fewer tfjs calls for small variables.
+    if (!this.amsgrad && gradient.slices === null && variable.size <= ADAM_OUTSIDE_TFJS_MAX_SIZE) {
+      // The same float32 operations outside tfjs: far fewer tfjs calls for small variables.
       const next = adamStepValues(
         variable.dataSync(),
         gradient.value.dataSync(),

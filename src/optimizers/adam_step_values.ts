@@ -13,8 +13,8 @@ import { wasmAdamStepValues, wasmKernelAvailable } from '../kernels/wasm';
 
 const f32 = Math.fround;
 
-/** Variables up to this many elements take the JavaScript path. */
-export const ADAM_IN_JS_MAX_SIZE = 1 << 16;
+/** Variables up to this many elements update here rather than through tfjs ops. */
+export const ADAM_OUTSIDE_TFJS_MAX_SIZE = 1 << 16;
 
 export interface AdamStepConstants {
   /** float32(1 - beta1), float32(1 - beta2), as tfjs makes the scalars. */
@@ -43,7 +43,7 @@ export function adamStepValues(
   velocity: ArrayLike<number>,
   c: AdamStepConstants,
 ): AdamStepValues {
-  // The SIMD loop is ~50x faster than this JavaScript one here.
+  // The SIMD loop takes microseconds a variable; the JavaScript one ~40 ns an element here.
   if (wasmKernelAvailable()) return wasmAdamStepValues(variable, gradient, momentum, velocity, c);
   return adamStepValuesInJs(variable, gradient, momentum, velocity, c);
 }

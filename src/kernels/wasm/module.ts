@@ -257,7 +257,7 @@ export function relaxedSimdValidates(): boolean {
 }
 
 /**
- * Compiles the build to run: the relaxed-SIMD one (fused multiply-adds, 1.3-2x faster here)
+ * Compiles the build to run: the relaxed-SIMD one (fused multiply-adds: its kernels ran 1.2-1.9x faster here)
  * wherever the runtime can run it, else the SIMD128 one; $TFJS_KERAS_RNN_WASM when set.
  * Node 22 and later validate relaxed SIMD by themselves; on Node 20 it sits behind V8's
  * --experimental-wasm-relaxed-simd, which this turns on when that makes the build validate
