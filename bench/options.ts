@@ -3,6 +3,7 @@
  * results go.
  */
 import * as path from 'node:path';
+import { UsageError, eachFlag, list, outFile, positiveInt } from './command_line';
 import {
   BACKENDS,
   type Backend,
@@ -70,27 +71,6 @@ Options:
   --help           this text.
 `;
 
-export class UsageError extends Error {}
-
-export function positiveInt(flag: string, value: string | undefined, min = 1): number {
-  const n = Number(value);
-  if (value === undefined || !Number.isInteger(n) || n < min) {
-    throw new UsageError(`${flag}: expected an integer >= ${min}, received ${value ?? 'nothing'}`);
-  }
-  return n;
-}
-
-function list<T extends string>(flag: string, value: string | undefined, known: readonly T[]): T[] {
-  if (value === undefined || value === '') throw new UsageError(`${flag}: expected a list`);
-  const names = value.split(',').map((s) => s.trim());
-  for (const name of names) {
-    if (!(known as readonly string[]).includes(name)) {
-      throw new UsageError(`${flag}: unknown '${name}'; known: ${known.join(', ')}`);
-    }
-  }
-  return names as T[];
-}
-
 /**
  * The plan of `model` on `backend`. The full run trains "stock" on 256 samples on the cpu
  * backend instead of 512 (tf.layers takes ~10 s an epoch there in quiet conditions); samples/s
@@ -124,23 +104,16 @@ export function parseOptions(argv: readonly string[], root: string): BenchOption
   let backends: Backend[] = [];
   let models: ModelName[] = [];
   let contenders: Contender[] = [];
-  let quick = false;
-  let keras = true;
-  let shuffle = false;
+  // Set in the callback below: typed wide, or TypeScript narrows them to their first value.
+  let quick = false as boolean;
+  let keras = true as boolean;
+  let shuffle = false as boolean;
   let rounds: number | undefined;
   let epochs: number | undefined;
   let samples: number | undefined;
   let out = path.join(root, 'bench', 'results.json');
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string | undefined => inline ?? argv[++i];
+  const help = eachFlag(argv, (flag, value) => {
     switch (flag) {
-      case '--help':
-      case '-h':
-        return 'help';
       case '--backend':
         backends = [...backends, ...list(flag, value(), BACKENDS)];
         break;
@@ -168,16 +141,15 @@ export function parseOptions(argv: readonly string[], root: string): BenchOption
       case '--shuffle':
         shuffle = true;
         break;
-      case '--out': {
-        const file = value();
-        if (file === undefined) throw new UsageError('--out: expected a file name');
-        out = path.resolve(file);
+      case '--out':
+        out = outFile(value());
         break;
-      }
       default:
-        throw new UsageError(`unknown argument '${arg}' (see --help)`);
+        return false;
     }
-  }
+    return true;
+  });
+  if (help === 'help') return 'help';
   const plans: Record<ModelName, ModelPlan> = quick
     ? {
         letters: { samples: 512, batchSize: 32, epochsPerRound: 1, rounds: 3 },

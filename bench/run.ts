@@ -13,11 +13,11 @@
 import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { optionsOrExitCode } from './command_line';
 import {
   type BenchOptions,
   type ModelPlan,
   USAGE,
-  UsageError,
   parseOptions,
   planFor,
   skipReason,
@@ -319,19 +319,8 @@ class Bench {
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
-  let options: BenchOptions;
-  try {
-    const parsed = parseOptions(argv, ROOT);
-    if (parsed === 'help') {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    options = parsed;
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`bench: ${err.message}\n\n${USAGE}`);
-    return 2;
-  }
+  const options = optionsOrExitCode('bench', USAGE, () => parseOptions(argv, ROOT));
+  if (typeof options === 'number') return options;
   const started = performance.now();
   const bench = new Bench(options);
   const startLoad = load();

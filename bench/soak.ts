@@ -16,7 +16,7 @@ import { BACKEND_NAMES, type BackendName, useBackend } from '../src/index';
 import { wasmKernelMemory } from '../src/kernels/wasm';
 import { type KernelChoice, describeKernel, withKernel } from './kernel';
 import { buildOurs, makeData } from './models';
-import { UsageError, positiveInt } from './options';
+import { UsageError, eachFlag, optionsOrExitCode, outFile, positiveInt } from './command_line';
 import { commandLine, gitState, machine } from './provenance';
 import {
   type MemorySample,
@@ -74,16 +74,8 @@ function parseSoakOptions(argv: readonly string[]): SoakOptions | 'help' {
     thresholdBytes: 5 * 2 ** 20,
     out: path.join(ROOT, 'bench', 'soak.json'),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string | undefined => inline ?? argv[++i];
+  const help = eachFlag(argv, (flag, value) => {
     switch (flag) {
-      case '--help':
-      case '-h':
-        return 'help';
       case '--backend': {
         const name = value();
         if (!(BACKEND_NAMES as readonly (string | undefined)[]).includes(name)) {
@@ -125,16 +117,15 @@ function parseSoakOptions(argv: readonly string[]): SoakOptions | 'help' {
         options.thresholdBytes = mb * 2 ** 20;
         break;
       }
-      case '--out': {
-        const file = value();
-        if (file === undefined) throw new UsageError('--out: expected a file name');
-        options.out = path.resolve(file);
+      case '--out':
+        options.out = outFile(value());
         break;
-      }
       default:
-        throw new UsageError(`unknown argument '${arg}' (see --help)`);
+        return false;
     }
-  }
+    return true;
+  });
+  if (help === 'help') return 'help';
   return options;
 }
 
@@ -297,19 +288,8 @@ async function formatJson(results: SoakResults, file: string): Promise<string> {
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
-  let options: SoakOptions;
-  try {
-    const parsed = parseSoakOptions(argv);
-    if (parsed === 'help') {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    options = parsed;
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`bench:soak: ${err.message}\n\n${USAGE}`);
-    return 2;
-  }
+  const options = optionsOrExitCode('bench:soak', USAGE, () => parseSoakOptions(argv));
+  if (typeof options === 'number') return options;
   const results = await soak(options, argv);
   writeFileSync(options.out, await formatJson(results, options.out));
   process.stdout.write(`\n${formatSoak(results)}\n`);
