@@ -1,6 +1,7 @@
 /**
  * `tfjs-keras-rnn compare` run for real, as a separate process: exit codes and the last line.
  */
+import { expect } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

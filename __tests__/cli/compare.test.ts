@@ -3,6 +3,7 @@
  * unsupported fixtures, replayed and skipped sections, stricter tolerances, the report lines,
  * no leaks.
  */
+import { expect } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -161,7 +162,7 @@ describe('compareFixtureFile', () => {
       {
         section: 'gradients',
         status: 'passed',
-        worst: expect.any(Number) as unknown,
+        worst: expect.any(Number),
         reason: undefined,
       },
     ]);

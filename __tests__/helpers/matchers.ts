@@ -1,5 +1,7 @@
 /**
- * Types of the shared matchers registered in setup.ts.
+ * Types of the shared matchers registered in setup.ts, for the global `expect` (@types/jest)
+ * and for `expect` imported from @jest/globals (whose asymmetric matchers are typed, where
+ * @types/jest returns `any`).
  */
 import type * as tf from '@tensorflow/tfjs';
 
@@ -14,5 +16,14 @@ declare global {
       /** Element-wise |actual - expected| <= atol + rtol * |expected| (default atol 1e-5, rtol 0). */
       toBeAllClose(expected: Numeric, atol?: number, rtol?: number): R;
     }
+  }
+}
+
+declare module 'expect' {
+  // The type parameters must be those of expect's own declaration to merge with it.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  interface Matchers<R extends void | Promise<void>, T = unknown> {
+    /** Element-wise |actual - expected| <= atol + rtol * |expected| (default atol 1e-5, rtol 0). */
+    toBeAllClose(expected: Numeric, atol?: number, rtol?: number): R;
   }
 }

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
 import { ACTIVATION_NAMES, activationFn, canonicalActivation } from '../../src/layers/activations';
 import { useTestBackend } from '../helpers/tensors';

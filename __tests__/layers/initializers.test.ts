@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
 import {
   INITIALIZER_NAMES,

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
 import { useTestBackend } from '../helpers/tensors';
 import { EPSILON, LOSS_NAMES, getLoss, sameRank } from '../../src/models/losses';

@@ -3,6 +3,7 @@
  * `globalClipnorm` (all variables together), `clipvalue` (per element); one at most.
  * SGD with learning rate 1 shows the clipped gradient as it is: w1 = w0 - g.
  */
+import { expect } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
 import { Adagrad, type KerasOptimizerArgs, SGD, kerasOptimizer } from '../../src/optimizers';
 import { expectNoLeak, useTestBackend } from '../helpers/tensors';

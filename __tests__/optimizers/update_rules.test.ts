@@ -3,6 +3,7 @@
  * steps against a float64 reference written here from Keras's update_step (independently of
  * src/optimizers/), and the defaults Keras uses.
  */
+import { expect } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
 import {
   Adadelta,
@@ -296,7 +297,7 @@ describe('defaults', () => {
     const optimizer = make();
     expect(optimizer.getClassName()).toBe(name);
     expect(optimizer.getConfig()).toEqual({
-      name: expect.any(String) as unknown,
+      name: expect.any(String),
       weightDecay: null,
       clipnorm: null,
       clipvalue: null,
