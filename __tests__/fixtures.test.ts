@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../src/backend';
 import { type KerasFixture, fixtureTensor, readFixtureFile } from '../src/keras/fixture';
-import { modelFromFixture } from '../src/keras/compare';
+import { caseInputs, modelFromFixture } from '../src/keras/compare';
 import { replayGradients } from '../src/keras/replay_gradients';
 import { replayTraining } from '../src/keras/replay_training';
 import { fixtureBackends } from './helpers/tensors';
@@ -65,11 +65,7 @@ describe.each(fixtureBackends())('Keras fixtures on %s', (backend) => {
     const built = modelFromFixture(fixture);
     try {
       tf.tidy(() => {
-        const xs = testCase.inputs.map((t, i) => {
-          const x = fixtureTensor(t);
-          const dtype = built.inputDtypes[i] ?? x.dtype;
-          return x.dtype === dtype ? x : tf.cast(x, dtype);
-        });
+        const xs = caseInputs(built, testCase);
         const predicted = built.model.predict(xs.length === 1 ? xs[0] : xs);
         const outputs = Array.isArray(predicted) ? predicted : [predicted];
         expect(outputs).toHaveLength(testCase.outputs.length);

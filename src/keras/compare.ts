@@ -25,7 +25,7 @@ import { loadKerasWeights } from './keras_weights';
 import { type KerasModel, modelFromKeras, modelFromKerasLayer } from './model_from_keras';
 import { replayGradients } from './replay_gradients';
 import { replayTraining } from './replay_training';
-import type { SectionResult } from './sections';
+import { type SectionResult, indexIn } from './sections';
 
 export type { SectionResult } from './sections';
 
@@ -106,16 +106,13 @@ export function modelFromFixture(fixture: KerasFixture): KerasModel {
   return built;
 }
 
-/** `[1, 2]` for flat index `i` of `shape`. */
-function indexOf(i: number, shape: readonly number[]): number[] {
-  const index: number[] = [];
-  let rest = i;
-  for (let k = shape.length - 1; k >= 0; k--) {
-    const d = shape[k] ?? 1;
-    index.unshift(d === 0 ? 0 : rest % d);
-    rest = d === 0 ? 0 : Math.floor(rest / d);
-  }
-  return index;
+/** A case's inputs as tensors of the model's input dtypes (run it inside tf.tidy). */
+export function caseInputs(built: KerasModel, testCase: FixtureCase): tf.Tensor[] {
+  return testCase.inputs.map((t, i) => {
+    const x = fixtureTensor(t);
+    const dtype = built.inputDtypes[i] ?? x.dtype;
+    return x.dtype === dtype ? x : tf.cast(x, dtype);
+  });
 }
 
 /** |a - b|, 0 for NaN against NaN and for equal infinities, Infinity for NaN against a number. */
@@ -163,7 +160,7 @@ function compareOutput(
   if (worst < 0) return { maxAbsDiff, reason: undefined };
   return {
     maxAbsDiff,
-    reason: `output ${k} max|diff| ${formatDiff(worstDiff)} > atol ${atol} at ${formatShape(indexOf(worst, expected.shape))}: got ${values[worst]}, Keras ${expected.data[worst]}`,
+    reason: `output ${k} max|diff| ${formatDiff(worstDiff)} > atol ${atol} at ${formatShape(indexIn(worst, expected.shape))}: got ${values[worst]}, Keras ${expected.data[worst]}`,
   };
 }
 
@@ -190,11 +187,7 @@ export function runCase(
   let result: CaseResult | undefined;
   try {
     tf.tidy(() => {
-      const xs = testCase.inputs.map((t, i) => {
-        const x = fixtureTensor(t);
-        const dtype = built.inputDtypes[i] ?? x.dtype;
-        return x.dtype === dtype ? x : tf.cast(x, dtype);
-      });
+      const xs = caseInputs(built, testCase);
       const batchSize = Math.max(1, testCase.inputs[0]?.shape[0] ?? 1);
       const prediction = built.model.predict(xs.length === 1 ? xs[0] : xs, {
         batchSize,
