@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { dropoutMask, normal } from '../helpers/random_tensors';
+import { type SimpleRnnCase, simpleRnnGradients } from '../helpers/simple_rnn_gradients';
 import fc from 'fast-check';
 import { simpleRnnSequence } from '../../src/kernels/simple_rnn';
 import { simpleRnnSequenceReference } from '../../src/kernels/simple_rnn_reference';
-import type { SimpleRnnSequenceOptions } from '../../src/kernels/simple_rnn_reference';
 import { expectNoLeak, useTestBackend } from '../helpers/tensors';
 import { referenceSimpleRnn } from '../helpers/reference_rnn';
 
@@ -11,70 +10,11 @@ beforeAll(async () => {
   await useTestBackend();
 });
 
-interface Case {
-  batch: number;
-  steps: number;
-  features: number;
-  units: number;
-  activation: 'tanh' | 'sigmoid' | 'relu' | 'linear';
-  goBackwards: boolean;
-  returnSequences: boolean;
-  useBias: boolean;
-  masks: boolean;
-  seed: number;
-}
+type Case = SimpleRnnCase;
 
-/** The loss of the kernel's output and state, differentiated by x, W, U, b and h0. */
+/** The kernel's output and state, and the gradients of a loss of both by x, W, U, b and h0. */
 function gradientsOf(run: typeof simpleRnnSequence, c: Case) {
-  return tf.tidy(() => {
-    const x = normal<tf.Rank.R3>([c.batch, c.steps, c.features], 1, c.seed);
-    const kernel = normal<tf.Rank.R2>([c.features, c.units], 0.5, c.seed + 1);
-    const recurrent = normal<tf.Rank.R2>([c.units, c.units], 0.5, c.seed + 2);
-    const bias = normal<tf.Rank.R1>([c.units], 0.5, c.seed + 3);
-    const h0 = normal<tf.Rank.R2>([c.batch, c.units], 0.5, c.seed + 4);
-    const outputShape = c.returnSequences ? [c.batch, c.steps, c.units] : [c.batch, c.units];
-    const weightOut = normal<tf.Rank>(outputShape, 1, c.seed + 5);
-    const inputMask = c.masks ? dropoutMask([c.batch, c.features], 0.7, c.seed + 6) : undefined;
-    const recurrentMask = c.masks ? dropoutMask([c.batch, c.units], 0.6, c.seed + 7) : undefined;
-    const options: SimpleRnnSequenceOptions = {
-      activation: c.activation,
-      goBackwards: c.goBackwards,
-      returnSequences: c.returnSequences,
-      inputMask,
-      recurrentMask,
-    };
-    const loss = (
-      xs: tf.Tensor,
-      w: tf.Tensor,
-      u: tf.Tensor,
-      b: tf.Tensor,
-      h: tf.Tensor,
-    ): tf.Scalar => {
-      const result = run(
-        xs as tf.Tensor3D,
-        {
-          kernel: w as tf.Tensor2D,
-          recurrentKernel: u as tf.Tensor2D,
-          bias: c.useBias ? (b as tf.Tensor1D) : null,
-        },
-        { ...options, initialState: h as tf.Tensor2D },
-      );
-      // Without bias, b still enters (times 0) so that tfjs can differentiate by it.
-      const unused = c.useBias ? 0 : tf.mul(tf.sum(b), 0);
-      return tf.addN([
-        tf.sum(tf.mul(result.output, weightOut)),
-        tf.sum(tf.square(result.state)),
-        tf.scalar(0).add(unused),
-      ]);
-    };
-    const { value, grads } = tf.valueAndGrads(loss)([x, kernel, recurrent, bias, h0]);
-    const output = run(
-      x,
-      { kernel, recurrentKernel: recurrent, bias: c.useBias ? bias : null },
-      { ...options, initialState: h0 },
-    );
-    return { value, grads, output: output.output, state: output.state };
-  });
+  return simpleRnnGradients(run, c, 0.5);
 }
 
 const caseArbitrary = fc.record({

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { dropoutMask, normal } from '../../helpers/random_tensors';
+import { type SimpleRnnCase, simpleRnnGradients } from '../../helpers/simple_rnn_gradients';
 import fc from 'fast-check';
 import { simpleRnnSequence } from '../../../src/kernels/simple_rnn';
 import type { SimpleRnnSequenceOptions } from '../../../src/kernels/simple_rnn_reference';
@@ -15,63 +15,11 @@ afterAll(() => {
   setThreads(undefined);
 });
 
-interface Case {
-  batch: number;
-  steps: number;
-  features: number;
-  units: number;
-  activation: 'tanh' | 'sigmoid' | 'relu' | 'linear';
-  goBackwards: boolean;
-  returnSequences: boolean;
-  useBias: boolean;
-  initialState: boolean;
-  masks: boolean;
-  seed: number;
-}
-
-type Run = typeof simpleRnnSequence;
+type Case = SimpleRnnCase & { initialState: boolean };
 
 /** The output and state, and the gradients of a loss of both by x, W, U, b and h0. */
-function gradientsOf(run: Run, c: Case) {
-  return tf.tidy(() => {
-    const x = normal<tf.Rank.R3>([c.batch, c.steps, c.features], 1, c.seed);
-    const kernel = normal<tf.Rank.R2>([c.features, c.units], 0.5, c.seed + 1);
-    const recurrent = normal<tf.Rank.R2>([c.units, c.units], 0.9 / Math.sqrt(c.units), c.seed + 2);
-    const bias = normal<tf.Rank.R1>([c.units], 0.5, c.seed + 3);
-    const h0 = normal<tf.Rank.R2>([c.batch, c.units], 0.5, c.seed + 4);
-    const outputShape = c.returnSequences ? [c.batch, c.steps, c.units] : [c.batch, c.units];
-    const weightOut = normal<tf.Rank>(outputShape, 1, c.seed + 5);
-    const options: SimpleRnnSequenceOptions = {
-      activation: c.activation,
-      goBackwards: c.goBackwards,
-      returnSequences: c.returnSequences,
-      inputMask: c.masks ? dropoutMask([c.batch, c.features], 0.7, c.seed + 6) : undefined,
-      recurrentMask: c.masks ? dropoutMask([c.batch, c.units], 0.6, c.seed + 7) : undefined,
-    };
-    const call = (xs: tf.Tensor, w: tf.Tensor, u: tf.Tensor, b: tf.Tensor, h: tf.Tensor) =>
-      run(
-        xs as tf.Tensor3D,
-        {
-          kernel: w as tf.Tensor2D,
-          recurrentKernel: u as tf.Tensor2D,
-          bias: c.useBias ? (b as tf.Tensor1D) : null,
-        },
-        { ...options, initialState: c.initialState ? (h as tf.Tensor2D) : undefined },
-      );
-    const loss = (xs: tf.Tensor, w: tf.Tensor, u: tf.Tensor, b: tf.Tensor, h: tf.Tensor) => {
-      const result = call(xs, w, u, b, h);
-      // Unused inputs still enter (times 0) so that tfjs can differentiate by them.
-      const unused = tf.mul(tf.add(tf.sum(b), tf.sum(h)), 0);
-      return tf.addN([
-        tf.sum(tf.mul(result.output, weightOut)),
-        tf.sum(tf.square(result.state)),
-        unused,
-      ]) as tf.Scalar;
-    };
-    const { value, grads } = tf.valueAndGrads(loss)([x, kernel, recurrent, bias, h0]);
-    const out = call(x, kernel, recurrent, bias, h0);
-    return { value, grads, output: out.output, state: out.state };
-  });
+function gradientsOf(run: typeof simpleRnnSequence, c: Case) {
+  return simpleRnnGradients(run, c, 0.9 / Math.sqrt(c.units));
 }
 
 function expectAgreement(c: Case): void {
