@@ -6,29 +6,29 @@ import { Activation } from './activations';
 
 /** dst[r, 0..n) = src[r, 0..n), dst[r, n..ld) = 0. */
 export function packRows(src: usize, rows: i32, n: i32, ld: i32, dst: usize): void {
-  const srcStride = (<usize>n) << 2;
-  const dstStride = (<usize>ld) << 2;
-  for (let r = 0; r < rows; r++) {
-    const s = src + <usize>r * srcStride;
-    const d = dst + <usize>r * dstStride;
-    let j = 0;
-    for (; j + 4 <= n; j += 4) v128.store(d + ((<usize>j) << 2), v128.load(s + ((<usize>j) << 2)));
-    for (; j < n; j++) store<f32>(d + ((<usize>j) << 2), load<f32>(s + ((<usize>j) << 2)));
-    for (; j < ld; j++) store<f32>(d + ((<usize>j) << 2), 0.0);
-  }
+  copyRows(src, n, dst, ld, rows, n);
 }
 
 /** dst[r, 0..n) = src[r, 0..n) from the padded layout. */
 export function unpackRows(src: usize, rows: i32, n: i32, ld: i32, dst: usize): void {
-  const srcStride = (<usize>ld) << 2;
-  const dstStride = (<usize>n) << 2;
+  copyRows(src, ld, dst, n, rows, n);
+}
+
+/** n floats of each of `rows` rows from stride srcLd to stride dstLd, zeroing dst[r, n..dstLd). */
+function copyRows(src: usize, srcLd: i32, dst: usize, dstLd: i32, rows: i32, n: i32): void {
+  const srcStride = (<usize>srcLd) << 2;
+  const dstStride = (<usize>dstLd) << 2;
   for (let r = 0; r < rows; r++) {
-    const s = src + <usize>r * srcStride;
-    const d = dst + <usize>r * dstStride;
-    let j = 0;
-    for (; j + 4 <= n; j += 4) v128.store(d + ((<usize>j) << 2), v128.load(s + ((<usize>j) << 2)));
-    for (; j < n; j++) store<f32>(d + ((<usize>j) << 2), load<f32>(s + ((<usize>j) << 2)));
+    copyRow(src + <usize>r * srcStride, dst + <usize>r * dstStride, n, dstLd);
   }
+}
+
+/** d[0..n) = s[0..n), d[n..width) = 0. */
+function copyRow(s: usize, d: usize, n: i32, width: i32): void {
+  let j = 0;
+  for (; j + 4 <= n; j += 4) v128.store(d + ((<usize>j) << 2), v128.load(s + ((<usize>j) << 2)));
+  for (; j < n; j++) store<f32>(d + ((<usize>j) << 2), load<f32>(s + ((<usize>j) << 2)));
+  for (; j < width; j++) store<f32>(d + ((<usize>j) << 2), 0.0);
 }
 
 /**
@@ -91,11 +91,7 @@ export function swapLeadingAxes(
     for (let j = j0; j < j1; j++) {
       const s = src + ((<usize>(i * inner + j) * <usize>srcLd) << 2);
       const d = dst + ((<usize>(j * outer + i) * <usize>dstLd) << 2);
-      let k = 0;
-      for (; k + 4 <= n; k += 4)
-        v128.store(d + ((<usize>k) << 2), v128.load(s + ((<usize>k) << 2)));
-      for (; k < n; k++) store<f32>(d + ((<usize>k) << 2), load<f32>(s + ((<usize>k) << 2)));
-      for (; k < dstLd; k++) store<f32>(d + ((<usize>k) << 2), 0.0);
+      copyRow(s, d, n, dstLd);
     }
   }
 }
