@@ -29,14 +29,25 @@ export function splitRows(rows: number, parts: number): [number, number][] {
   return shares;
 }
 
-/** The batch's shares, one per thread, as many threads as `work` multiply-adds are worth. */
+/**
+ * Jobs per thread when a batch is split: threads claim the shares as they come free, so one
+ * that runs slower (a core shared with other work, a worker still waking up) takes fewer and
+ * the others do not wait for it; more shares would cost more calls for no better balance.
+ */
+const SHARES_PER_THREAD = 4;
+
+/**
+ * The batch's shares: one when `work` multiply-adds are not worth a second thread, else
+ * SHARES_PER_THREAD for each thread they are worth (each a multiple of 4 rows but the last).
+ */
 export function planSlices(batch: number, work: number): [number, number][] {
-  const parts = Math.min(
+  const threads = Math.min(
     getThreads(),
     Math.floor(work / MIN_WORK_PER_THREAD),
     Math.ceil(batch / 4),
   );
-  return splitRows(batch, Math.max(1, parts));
+  if (threads <= 1) return [[0, batch]];
+  return splitRows(batch, Math.min(threads * SHARES_PER_THREAD, Math.ceil(batch / 4)));
 }
 
 /** Copies `rows` rows of `n` values into a buffer of row stride `ld` (padding zeroed). */

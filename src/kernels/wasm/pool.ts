@@ -1,10 +1,13 @@
 /**
- * Worker threads that run kernel calls on their share of a batch, in the same shared
- * `WebAssembly.Memory` as the main thread, synchronously from the caller's point of view:
- * the main thread posts one job per worker through a control block in that memory
- * (Atomics.notify), runs its own share, then blocks (Atomics.wait) until every worker is done.
- * Each thread writes its own rows of every output and no sum is split between threads, so the
- * results are the same, bit for bit, whatever the thread count.
+ * Worker threads that run kernel calls in the same shared `WebAssembly.Memory` as the main
+ * thread, synchronously from the caller's point of view. The caller hands over a list of
+ * independent jobs (a job is a list of kernel calls run in order); the main thread publishes
+ * them in a control block in that memory (Atomics.notify), then every thread, the main thread
+ * included, claims the next unclaimed job until none is left, and the main thread blocks
+ * (Atomics.wait) until every job is done. Jobs are claimed, not dealt out in advance: a thread
+ * that runs slower (a core shared with other work, a worker still waking up) takes fewer, and
+ * the others do not wait for it. Each job writes its own rows of every output and no sum is
+ * split between jobs, so the results are the same, bit for bit, whichever thread runs a job.
  *
  * Workers are `unref`'d (they never keep a finished script alive). Between jobs they poll for
  * SPIN_MS, then sleep in Atomics.wait, which costs no CPU.
@@ -24,14 +27,26 @@ export interface KernelCall {
   args: readonly number[];
 }
 
-/** Control block, in Int32 slots: a header, then one job slot per worker. */
+/** Control block, in Int32 slots: a header, the jobs' offsets, then their calls. */
 const GEN = 0;
 const DONE = 1;
 const READY = 2;
 const ERROR = 3;
 const STOP = 4;
+const COUNT = 5;
+/**
+ * The next job to claim, tagged with its generation: (generation & 0x7fff) << 16 | job. A
+ * thread claims job j with a compare-and-swap from j to j + 1 under the generation it was
+ * woken for, so a thread that wakes late never claims a job of the next generation.
+ */
+const CLAIM = 6;
 const HEADER_INTS = 16;
-const SLOT_INTS = 64;
+/** At most this many jobs per run, and this many Int32 slots for all their calls. */
+export const MAX_JOBS = 256;
+const CALL_INTS = 8192;
+const OFFSETS = HEADER_INTS;
+const CALLS = OFFSETS + MAX_JOBS;
+const CONTROL_INTS = CALLS + CALL_INTS;
 /**
  * How long a thread that waits for the other side polls before it sleeps, in ms. Waking a
  * sleeping thread costs ~0.1-1 ms here (more in a VM whose idle vCPU halts), several times a
@@ -43,7 +58,7 @@ const START_TIMEOUT_MS = 30_000;
 
 /**
  * The worker's code (CommonJS, run with `eval: true` so that it needs no file of its own in
- * src/ or dist/). A job slot holds: number of calls, then per call: function index, number of
+ * src/ or dist/). A job holds: number of calls, then per call: function index, number of
  * arguments, the arguments (int32; pointers past 2 GiB wrap and wasm reads them back unsigned).
  */
 const WORKER_SOURCE = `
@@ -51,8 +66,8 @@ const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, control, index, names } = workerData;
 const GEN = ${GEN}, DONE = ${DONE}, READY = ${READY}, ERROR = ${ERROR}, STOP = ${STOP};
-const ctrl = new Int32Array(memory.buffer, control, ${HEADER_INTS} + ${SLOT_INTS} * (index + 1));
-const slot = ${HEADER_INTS} + ${SLOT_INTS} * index;
+const COUNT = ${COUNT}, CLAIM = ${CLAIM}, OFFSETS = ${OFFSETS};
+const ctrl = new Int32Array(memory.buffer, control, ${CONTROL_INTS});
 let fns = null;
 try {
   const instance = new WebAssembly.Instance(module, {
@@ -62,7 +77,18 @@ try {
 } catch (err) {
   Atomics.store(ctrl, ERROR, index + 1);
 }
-// The main thread posts the first job only after every worker is ready: it is generation 1.
+function runJob(j) {
+  let p = ctrl[OFFSETS + j];
+  const calls = ctrl[p++];
+  for (let c = 0; c < calls; c++) {
+    const fn = fns[ctrl[p++]];
+    const n = ctrl[p++];
+    const args = new Array(n);
+    for (let a = 0; a < n; a++) args[a] = ctrl[p++];
+    fn(...args);
+  }
+}
+// The main thread posts the first jobs only after every worker is ready: generation 1.
 let seen = 0;
 Atomics.add(ctrl, READY, 1);
 Atomics.notify(ctrl, READY);
@@ -78,39 +104,38 @@ while (fns !== null) {
   }
   seen = gen;
   if (Atomics.load(ctrl, STOP) !== 0) break;
-  try {
-    let p = slot;
-    const calls = ctrl[p++];
-    for (let c = 0; c < calls; c++) {
-      const fn = fns[ctrl[p++]];
-      const n = ctrl[p++];
-      const args = new Array(n);
-      for (let a = 0; a < n; a++) args[a] = ctrl[p++];
-      fn(...args);
+  const tag = (gen & 0x7fff) << 16;
+  for (;;) {
+    const claim = Atomics.load(ctrl, CLAIM);
+    const j = claim & 0xffff;
+    if ((claim & ~0xffff) !== tag || j >= Atomics.load(ctrl, COUNT)) break;
+    if (Atomics.compareExchange(ctrl, CLAIM, claim, claim + 1) !== claim) continue;
+    try {
+      runJob(j);
+    } catch (err) {
+      Atomics.store(ctrl, ERROR, index + 1);
     }
-  } catch (err) {
-    Atomics.store(ctrl, ERROR, index + 1);
+    Atomics.add(ctrl, DONE, 1);
+    Atomics.notify(ctrl, DONE);
   }
-  Atomics.add(ctrl, DONE, 1);
-  Atomics.notify(ctrl, DONE);
 }
 `;
 
-/** The workers did not start: the caller runs every share on the main thread instead. */
+/** The workers did not start: the caller runs every job on the main thread instead. */
 export class PoolStartError extends Error {}
 
 export class WorkerPool {
   private readonly workers: Worker[] = [];
   private readonly control: number;
   private readonly ctrl: Int32Array;
+  private generation = 0;
   private started = false;
   private closed = false;
 
   /** Starts `count` (>= 1) workers over `memory`; they instantiate `module` themselves. */
   constructor(module: WasmModule, heap: WasmHeap, count: number) {
-    const ints = HEADER_INTS + SLOT_INTS * count;
-    this.control = heap.alloc(ints * 4);
-    this.ctrl = new Int32Array(heap.memory.buffer, this.control, ints);
+    this.control = heap.alloc(CONTROL_INTS * 4);
+    this.ctrl = new Int32Array(heap.memory.buffer, this.control, CONTROL_INTS);
     this.ctrl.fill(0);
     for (let index = 0; index < count; index++) {
       const worker = new Worker(WORKER_SOURCE, {
@@ -134,45 +159,33 @@ export class WorkerPool {
   }
 
   /**
-   * Runs `jobs[0]` on the main thread and `jobs[i]` on worker i - 1 at the same time, and
-   * returns when all are done. At most `size + 1` jobs.
+   * Runs every job, each on whichever thread (the main thread or a worker) claims it first,
+   * and returns when all are done. At most MAX_JOBS jobs.
    */
   run(exports: KernelExports, jobs: readonly (readonly KernelCall[])[]): void {
     if (this.closed) throw new Error('wasm kernels: the worker pool was closed');
-    if (jobs.length > this.workers.length + 1) {
-      throw new Error(`wasm kernels: ${jobs.length} jobs for ${this.workers.length + 1} threads`);
-    }
     this.waitUntilStarted();
     const ctrl = this.ctrl;
-    for (let w = 0; w < this.workers.length; w++) {
-      const slot = HEADER_INTS + SLOT_INTS * w;
-      let p = slot;
-      const calls = jobs[w + 1] ?? [];
-      ctrl[p++] = calls.length;
-      for (const call of calls) {
-        if (p - slot + 2 + call.args.length > SLOT_INTS) {
-          throw new Error('wasm kernels: a job does not fit its slot');
-        }
-        ctrl[p++] = THREADED_FUNCTIONS.indexOf(call.fn);
-        ctrl[p++] = call.args.length;
-        for (const a of call.args) ctrl[p++] = a;
-      }
-    }
-    Atomics.store(ctrl, DONE, 0);
-    Atomics.add(ctrl, GEN, 1);
-    Atomics.notify(ctrl, GEN);
+    this.publish(jobs);
     let failure: unknown;
-    try {
-      for (const call of jobs[0] ?? []) callKernel(exports, call.fn, call.args);
-    } catch (err) {
-      failure = err;
+    const tag = (this.generation & 0x7fff) << 16;
+    for (;;) {
+      const claim = Atomics.load(ctrl, CLAIM);
+      const j = claim & 0xffff;
+      if ((claim & ~0xffff) !== tag || j >= jobs.length) break;
+      if (Atomics.compareExchange(ctrl, CLAIM, claim, claim + 1) !== claim) continue;
+      try {
+        for (const call of jobs[j] ?? []) callKernel(exports, call.fn, call.args);
+      } catch (err) {
+        failure ??= err;
+      }
+      Atomics.add(ctrl, DONE, 1);
     }
-    const count = this.workers.length;
     const until = performance.now() + SPIN_MS;
-    while (Atomics.load(ctrl, DONE) < count && performance.now() < until);
+    while (Atomics.load(ctrl, DONE) < jobs.length && performance.now() < until);
     for (;;) {
       const done = Atomics.load(ctrl, DONE);
-      if (done >= count) break;
+      if (done >= jobs.length) break;
       Atomics.wait(ctrl, DONE, done);
     }
     if (failure !== undefined) {
@@ -185,6 +198,33 @@ export class WorkerPool {
       Atomics.store(ctrl, ERROR, 0);
       throw new Error(`wasm kernels: worker ${failed - 1} failed while running a kernel`);
     }
+  }
+
+  /** Writes the jobs into the control block and wakes the workers for a new generation. */
+  private publish(jobs: readonly (readonly KernelCall[])[]): void {
+    if (jobs.length > MAX_JOBS) {
+      throw new Error(`wasm kernels: ${jobs.length} jobs in one run, at most ${MAX_JOBS}`);
+    }
+    const ctrl = this.ctrl;
+    let p = CALLS;
+    jobs.forEach((calls, j) => {
+      ctrl[OFFSETS + j] = p;
+      ctrl[p++] = calls.length;
+      for (const call of calls) {
+        if (p + 2 + call.args.length > CONTROL_INTS) {
+          throw new Error('wasm kernels: the jobs do not fit the control block');
+        }
+        ctrl[p++] = THREADED_FUNCTIONS.indexOf(call.fn);
+        ctrl[p++] = call.args.length;
+        for (const a of call.args) ctrl[p++] = a;
+      }
+    });
+    this.generation = (this.generation + 1) | 0;
+    Atomics.store(ctrl, DONE, 0);
+    Atomics.store(ctrl, COUNT, jobs.length);
+    Atomics.store(ctrl, CLAIM, (this.generation & 0x7fff) << 16);
+    Atomics.store(ctrl, GEN, this.generation);
+    Atomics.notify(ctrl, GEN);
   }
 
   /**

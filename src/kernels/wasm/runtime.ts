@@ -129,12 +129,12 @@ function workerPool(rt: KernelRuntime): WorkerPool | undefined {
 }
 
 /**
- * Runs one job per thread share: in parallel when the pool is up, else one after another on
- * the main thread (the same numbers either way).
+ * Runs independent jobs: each claimed by the next free thread when the pool is up, else one
+ * after another on the main thread (the same numbers either way).
  */
 export function runJobs(rt: KernelRuntime, jobs: readonly (readonly KernelCall[])[]): void {
   const workers = jobs.length > 1 ? workerPool(rt) : undefined;
-  if (workers !== undefined && jobs.length <= workers.size + 1) {
+  if (workers !== undefined) {
     try {
       workers.run(rt.exports, jobs);
       return;

@@ -277,28 +277,20 @@ function backward(
       }),
     );
     // ... then the weights' gradients split their rows, so that every sum runs in one order
-    // whatever the thread count.
-    const recurrentShares = splitRows(ld, slices.length);
-    const inputShares = splitRows(ldf, slices.length);
-    runJobs(
-      rt,
-      recurrentShares.map(([i0, ni], part): KernelCall[] => {
-        const calls: KernelCall[] = [
-          {
-            fn: 'simpleRnnKernelGrad',
-            args: [steps, batch, ld, i0, ni, gb, s.h, s.h0, s.mask, s.p, dw],
-          },
-        ];
-        if (part < inputShares.length) {
-          const [j0, nj] = inputShares[part];
-          calls.push({
-            fn: 'simpleRnnInputKernelGrad',
-            args: [steps, batch, features, ld, j0, nj, s.x, s.p, dwin],
-          });
-        }
-        return calls;
-      }),
-    );
+    // whichever thread runs it.
+    const kernelJobs = splitRows(ld, slices.length).map(([i0, ni]): KernelCall[] => [
+      {
+        fn: 'simpleRnnKernelGrad',
+        args: [steps, batch, ld, i0, ni, gb, s.h, s.h0, s.mask, s.p, dw],
+      },
+    ]);
+    const inputKernelJobs = splitRows(ldf, slices.length).map(([i0, ni]): KernelCall[] => [
+      {
+        fn: 'simpleRnnInputKernelGrad',
+        args: [steps, batch, features, ld, i0, ni, s.x, s.p, dwin],
+      },
+    ]);
+    runJobs(rt, [...kernelJobs, ...inputKernelJobs]);
     if (d.hasBias) rt.exports.sumRows(s.p, steps * batch, ld, ld, db);
     const grads: tf.Tensor[] = [
       tensorFromRows<tf.Rank.R3>(rt, dx, batch * steps, features, ldf, [batch, steps, features]),

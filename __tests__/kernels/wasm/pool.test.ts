@@ -1,0 +1,76 @@
+import { MAX_JOBS, type KernelCall } from '../../../src/kernels/wasm/pool';
+import { kernelRuntime, runJobs, setThreads } from '../../../src/kernels/wasm/runtime';
+
+/** The job that copies row i of an [outer, inner, n] block into the [inner, outer, n] layout. */
+function swapRow(
+  src: number,
+  dst: number,
+  [outer, inner, n]: [number, number, number],
+  i: number,
+): KernelCall[] {
+  return [{ fn: 'swapLeadingAxes', args: [src, outer, inner, n, n, dst, n, i, i + 1, 0, inner] }];
+}
+
+describe('wasm kernels: jobs on the worker pool', () => {
+  afterEach(() => {
+    setThreads(undefined);
+  });
+
+  // Jobs of ~0.05 ms each (a 64 KB copy), so that every thread takes some.
+  it.each([1, 2, 3])('runs every one of 120 jobs on %i thread(s), each in its place', (threads) => {
+    setThreads(threads);
+    const rt = kernelRuntime();
+    const dims: [number, number, number] = [120, 2, 8192];
+    const [outer, inner, n] = dims;
+    const floats = outer * inner * n;
+    const src = rt.heap.alloc(floats * 4);
+    const dst = rt.heap.alloc(floats * 4);
+    try {
+      const values = Float32Array.from({ length: floats }, (_, k) => k + 1);
+      rt.heap.f32.set(values, src >> 2);
+      const jobs = Array.from({ length: outer }, (_, i) => swapRow(src, dst, dims, i));
+      // The first run wakes the workers; the second finds them polling, and they take jobs.
+      runJobs(rt, jobs);
+      rt.heap.f32.fill(0, dst >> 2, (dst >> 2) + floats);
+      runJobs(rt, jobs);
+      const out = rt.heap.f32.subarray(dst >> 2, (dst >> 2) + floats);
+      let wrong = 0;
+      for (let i = 0; i < outer; i++) {
+        for (let j = 0; j < inner; j++) {
+          const from = (i * inner + j) * n;
+          const to = (j * outer + i) * n;
+          for (let k = 0; k < n; k++) if (out[to + k] !== values[from + k]) wrong++;
+        }
+      }
+      expect(wrong).toBe(0);
+    } finally {
+      rt.heap.free(src);
+      rt.heap.free(dst);
+    }
+  });
+
+  it(`refuses more than ${MAX_JOBS} jobs in one run before running any`, () => {
+    setThreads(2);
+    const rt = kernelRuntime();
+    const outer = MAX_JOBS + 1;
+    const src = rt.heap.alloc(outer * 16);
+    const dst = rt.heap.alloc(outer * 16);
+    try {
+      rt.heap.f32.fill(1, src >> 2, (src >> 2) + outer * 4);
+      rt.heap.f32.fill(0, dst >> 2, (dst >> 2) + outer * 4);
+      const jobs = Array.from({ length: outer }, (_, i) => swapRow(src, dst, [outer, 1, 4], i));
+      expect(() => {
+        runJobs(rt, jobs);
+      }).toThrow(`wasm kernels: ${outer} jobs in one run, at most ${MAX_JOBS}`);
+      expect(rt.heap.f32.subarray(dst >> 2, (dst >> 2) + outer * 4).every((v) => v === 0)).toBe(
+        true,
+      );
+      // The pool still runs the next jobs.
+      runJobs(rt, jobs.slice(0, MAX_JOBS));
+      expect(rt.heap.f32[(dst >> 2) + (MAX_JOBS - 1) * 4]).toBe(1);
+    } finally {
+      rt.heap.free(src);
+      rt.heap.free(dst);
+    }
+  });
+});
