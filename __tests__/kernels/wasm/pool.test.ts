@@ -1,3 +1,4 @@
+import { MAX_SHARES } from '../../../src/kernels/wasm/buffers';
 import { MAX_JOBS, type KernelCall } from '../../../src/kernels/wasm/pool';
 import { kernelRuntime, runJobs, setThreads } from '../../../src/kernels/wasm/runtime';
 
@@ -68,6 +69,34 @@ describe('wasm kernels: jobs on the worker pool', () => {
       // The pool still runs the next jobs.
       runJobs(rt, jobs.slice(0, MAX_JOBS));
       expect(rt.heap.f32[(dst >> 2) + (MAX_JOBS - 1) * 4]).toBe(1);
+    } finally {
+      rt.heap.free(src);
+      rt.heap.free(dst);
+    }
+  });
+
+  it('fits the largest job lists the ops make: MAX_SHARES jobs of three calls, 15 arguments each', () => {
+    setThreads(2);
+    const rt = kernelRuntime();
+    const src = rt.heap.alloc(64);
+    const dst = rt.heap.alloc(64);
+    try {
+      // An empty swap (i0 = i1), padded to the longest argument list of a kernel (wasm ignores
+      // arguments past the function's own).
+      const call: KernelCall = {
+        fn: 'swapLeadingAxes',
+        args: [src, 1, 1, 4, 4, dst, 4, 0, 0, 0, 1, 0, 0, 0, 0],
+      };
+      expect(() => {
+        runJobs(
+          rt,
+          Array.from({ length: MAX_SHARES }, () => [call, call, call]),
+        );
+        runJobs(
+          rt,
+          Array.from({ length: 2 * MAX_SHARES }, () => [call]),
+        );
+      }).not.toThrow();
     } finally {
       rt.heap.free(src);
       rt.heap.free(dst);

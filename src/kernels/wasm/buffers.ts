@@ -35,10 +35,13 @@ export function splitRows(rows: number, parts: number): [number, number][] {
  * the others do not wait for it; more shares would cost more calls for no better balance.
  */
 const SHARES_PER_THREAD = 4;
+/** At most this many shares, however many threads: their jobs must fit the pool's job list. */
+export const MAX_SHARES = 64;
 
 /**
  * The batch's shares: one when `work` multiply-adds are not worth a second thread, else
- * SHARES_PER_THREAD for each thread they are worth (each a multiple of 4 rows but the last).
+ * SHARES_PER_THREAD for each thread they are worth, at most MAX_SHARES (each a multiple of 4
+ * rows but the last).
  */
 export function planSlices(batch: number, work: number): [number, number][] {
   const threads = Math.min(
@@ -47,7 +50,7 @@ export function planSlices(batch: number, work: number): [number, number][] {
     Math.ceil(batch / 4),
   );
   if (threads <= 1) return [[0, batch]];
-  return splitRows(batch, Math.min(threads * SHARES_PER_THREAD, Math.ceil(batch / 4)));
+  return splitRows(batch, Math.min(threads * SHARES_PER_THREAD, Math.ceil(batch / 4), MAX_SHARES));
 }
 
 /** Copies `rows` rows of `n` values into a buffer of row stride `ld` (padding zeroed). */

@@ -1,0 +1,55 @@
+import { MAX_SHARES, planSlices } from '../../../src/kernels/wasm/buffers';
+import { setThreads } from '../../../src/kernels/wasm/runtime';
+
+/** Whether `shares` cover [0, batch) in order, each a multiple of 4 rows but the last. */
+function expectCover(shares: [number, number][], batch: number): void {
+  let next = 0;
+  shares.forEach(([first, rows], i) => {
+    expect(first).toBe(next);
+    expect(rows).toBeGreaterThan(0);
+    if (i < shares.length - 1) expect(rows % 4).toBe(0);
+    next += rows;
+  });
+  expect(next).toBe(batch);
+}
+
+describe('wasm kernels: planSlices', () => {
+  afterEach(() => {
+    setThreads(undefined);
+  });
+
+  it('keeps a batch whole when its work is not worth a second thread', () => {
+    setThreads(2);
+    expect(planSlices(64, 1000)).toEqual([[0, 64]]);
+    setThreads(1);
+    expect(planSlices(64, 1e9)).toEqual([[0, 64]]);
+  });
+
+  it('cuts the stock batch into four shares per thread, for threads to claim', () => {
+    setThreads(2);
+    const shares = planSlices(64, 60 * 64 * 100 * 180);
+    expect(shares).toEqual([
+      [0, 8],
+      [8, 8],
+      [16, 8],
+      [24, 8],
+      [32, 8],
+      [40, 8],
+      [48, 8],
+      [56, 8],
+    ]);
+  });
+
+  it.each([
+    [2, 37],
+    [3, 5],
+    [8, 1000],
+    [200, 4096],
+  ])('on %i threads covers a batch of %i in at most MAX_SHARES shares', (threads, batch) => {
+    setThreads(threads);
+    const shares = planSlices(batch, 1e12);
+    expectCover(shares, batch);
+    expect(shares.length).toBeLessThanOrEqual(MAX_SHARES);
+    expect(shares.length).toBeLessThanOrEqual(Math.ceil(batch / 4));
+  });
+});
