@@ -75,7 +75,7 @@ describe('wasm kernels: jobs on the worker pool', () => {
     }
   });
 
-  it('fits the largest job lists the ops make: MAX_SHARES jobs of three calls, 15 arguments each', () => {
+  it('fits the largest job lists the ops make, and refuses longer ones before running any', () => {
     setThreads(2);
     const rt = kernelRuntime();
     const src = rt.heap.alloc(64);
@@ -87,16 +87,15 @@ describe('wasm kernels: jobs on the worker pool', () => {
         fn: 'swapLeadingAxes',
         args: [src, 1, 1, 4, 4, dst, 4, 0, 0, 0, 1, 0, 0, 0, 0],
       };
+      const jobs = (count: number, calls: number): KernelCall[][] =>
+        Array.from({ length: count }, () => Array.from({ length: calls }, () => call));
       expect(() => {
-        runJobs(
-          rt,
-          Array.from({ length: MAX_SHARES }, () => [call, call, call]),
-        );
-        runJobs(
-          rt,
-          Array.from({ length: 2 * MAX_SHARES }, () => [call]),
-        );
+        runJobs(rt, jobs(MAX_SHARES, 3));
+        runJobs(rt, jobs(2 * MAX_SHARES, 1));
       }).not.toThrow();
+      expect(() => {
+        runJobs(rt, jobs(200, 3));
+      }).toThrow('wasm kernels: the jobs take 10400 Int32 slots, at most 8192');
     } finally {
       rt.heap.free(src);
       rt.heap.free(dst);

@@ -205,15 +205,19 @@ export class WorkerPool {
     if (jobs.length > MAX_JOBS) {
       throw new Error(`wasm kernels: ${jobs.length} jobs in one run, at most ${MAX_JOBS}`);
     }
+    let ints = 0;
+    for (const calls of jobs) for (const call of calls) ints += 2 + call.args.length;
+    if (jobs.length + ints > CALL_INTS) {
+      throw new Error(
+        `wasm kernels: the jobs take ${jobs.length + ints} Int32 slots, at most ${CALL_INTS}`,
+      );
+    }
     const ctrl = this.ctrl;
     let p = CALLS;
     jobs.forEach((calls, j) => {
       ctrl[OFFSETS + j] = p;
       ctrl[p++] = calls.length;
       for (const call of calls) {
-        if (p + 2 + call.args.length > CONTROL_INTS) {
-          throw new Error('wasm kernels: the jobs do not fit the control block');
-        }
         ctrl[p++] = THREADED_FUNCTIONS.indexOf(call.fn);
         ctrl[p++] = call.args.length;
         for (const a of call.args) ctrl[p++] = a;
@@ -228,8 +232,8 @@ export class WorkerPool {
   }
 
   /**
-   * Stops the workers. Their control block (a few hundred bytes) stays allocated: a worker
-   * that is still starting may yet write to it.
+   * Stops the workers. Their control block (33 KB, mostly the job list) stays allocated: a
+   * worker that is still starting may yet write to it.
    */
   close(): void {
     if (this.closed) return;
