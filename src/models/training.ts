@@ -115,7 +115,21 @@ function batches(order: Int32Array, batchSize: number): Int32Array[] {
   return out;
 }
 
+/** Whether `rows` are consecutive and ascending: a batch of unshuffled data. */
+function isRange(rows: Int32Array): boolean {
+  for (let i = 1; i < rows.length; i++) if (rows[i] !== rows[0] + i) return false;
+  return true;
+}
+
+/**
+ * The rows `rows` of `t`: a slice when they are consecutive (predict, evaluate, unshuffled
+ * fit), ~4x cheaper than a gather on the wasm backend, else a gather. The same values either
+ * way.
+ */
 function take(t: tf.Tensor, rows: Int32Array): tf.Tensor {
+  if (rows.length > 0 && isRange(rows)) {
+    return tf.slice(t, rows[0], rows.length);
+  }
   return tf.tidy(() => tf.gather(t, tf.tensor1d(rows, 'int32')));
 }
 
