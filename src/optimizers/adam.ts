@@ -8,6 +8,7 @@
  * For an embedding table, g² is the sum of the squared per-lookup rows (Keras's IndexedSlices).
  */
 import * as tf from '@tensorflow/tfjs';
+import { valuesOf } from '../kernels/wasm/tensors';
 import { ADAM_OUTSIDE_TFJS_MAX_SIZE, adamStepValues } from './adam_step_values';
 import type { Gradient } from './gradient';
 import { type KerasOptimizerArgs, KerasOptimizer, f32 } from './optimizer';
@@ -64,11 +65,12 @@ export class Adam extends KerasOptimizer {
     const v = this.slot(variable, 'velocity');
     if (!this.amsgrad && gradient.slices === null && variable.size <= ADAM_OUTSIDE_TFJS_MAX_SIZE) {
       // The same float32 operations outside tfjs: far fewer tfjs calls for small variables.
+      // The inputs are read in place where the backend allows (no tfjs call runs meanwhile).
       const next = adamStepValues(
-        variable.dataSync(),
-        gradient.value.dataSync(),
-        m.dataSync(),
-        v.dataSync(),
+        valuesOf(variable),
+        valuesOf(gradient.value),
+        valuesOf(m),
+        valuesOf(v),
         {
           oneMinusBeta1: f32(1 - this.beta1),
           oneMinusBeta2: f32(1 - this.beta2),
