@@ -101,4 +101,33 @@ describe('wasm kernels: jobs on the worker pool', () => {
       rt.heap.free(dst);
     }
   });
+
+  it('reports a job that traps, on whichever thread ran it, and runs the next jobs', () => {
+    setThreads(2);
+    const rt = kernelRuntime();
+    const dims: [number, number, number] = [64, 2, 8192];
+    const floats = dims[0] * dims[1] * dims[2];
+    const src = rt.heap.alloc(floats * 4);
+    const dst = rt.heap.alloc(floats * 4);
+    try {
+      rt.heap.f32.fill(1, src >> 2, (src >> 2) + floats);
+      const good = Array.from({ length: dims[0] }, (_, i) => swapRow(src, dst, dims, i));
+      // A source far past the end of memory: the copy traps.
+      const bad: KernelCall[] = [
+        { fn: 'swapLeadingAxes', args: [0x7ff00000, 1, 1, 4, 4, dst, 4, 0, 1, 0, 1] },
+      ];
+      for (const at of [0, 31, 63]) {
+        const jobs = good.map((job, i) => (i === at ? bad : job));
+        expect(() => {
+          runJobs(rt, jobs);
+        }).toThrow(/memory access out of bounds|worker \d+ failed while running a kernel/);
+      }
+      rt.heap.f32.fill(0, dst >> 2, (dst >> 2) + floats);
+      runJobs(rt, good);
+      expect(rt.heap.f32.subarray(dst >> 2, (dst >> 2) + floats).every((v) => v === 1)).toBe(true);
+    } finally {
+      rt.heap.free(src);
+      rt.heap.free(dst);
+    }
+  });
 });
