@@ -91,8 +91,14 @@ export function tensorFromRows<R extends tf.Rank>(
   }
 }
 
+/** One offset per size, in the same places: `[a, b] = allocate(rt, [sizeA, sizeB])`. */
+export type Blocks<S extends readonly number[]> = { -readonly [K in keyof S]: number };
+
 /** One block per size (0 bytes: no block, offset 0), all or none. */
-export function allocate(rt: KernelRuntime, sizes: readonly number[]): number[] {
+export function allocate<const S extends readonly number[]>(
+  rt: KernelRuntime,
+  sizes: S,
+): Blocks<S> {
   const out: number[] = [];
   try {
     for (const s of sizes) out.push(s > 0 ? rt.heap.alloc(s) : 0);
@@ -100,7 +106,7 @@ export function allocate(rt: KernelRuntime, sizes: readonly number[]): number[] 
     freeAll(rt, out);
     throw err;
   }
-  return out;
+  return out as Blocks<S>;
 }
 
 export function freeAll(rt: KernelRuntime, ptrs: readonly number[]): void {

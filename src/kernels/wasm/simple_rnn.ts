@@ -74,14 +74,7 @@ function forward(
     hasMask ? batch * row : 0,
     hasMask ? 2 * batch * row : 0,
   ]);
-  const [pPtr, wPtr, h0Ptr, hPtr, maskPtr, hmPtr] = buffers as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [pPtr, wPtr, h0Ptr, hPtr, maskPtr, hmPtr] = buffers;
   try {
     writeRows(rt, pPtr, valuesOf(p), steps * batch, units, ld);
     writeRows(rt, wPtr, valuesOf(u), units, units, ld);
@@ -135,10 +128,11 @@ function backward(rt: KernelRuntime, dims: Dims, saved: Saved, dy: tf.Tensor): t
   const { steps, batch, units, ld, act, goBackwards, returnSequences, slices } = dims;
   const row = ld * 4;
   const dyRows = returnSequences ? steps * batch : batch;
-  let temps: number[] = [];
+  let temps: readonly number[] = [];
   try {
-    temps = allocate(rt, [dyRows * row, units * row, batch * row, ld * row]);
-    const [dyPtr, wtPtr, dh0Ptr, dwPtr] = temps as [number, number, number, number];
+    const blocks = allocate(rt, [dyRows * row, units * row, batch * row, ld * row]);
+    temps = blocks;
+    const [dyPtr, wtPtr, dh0Ptr, dwPtr] = blocks;
     writeRows(rt, dyPtr, valuesOf(dy), dyRows, units, ld);
     rt.exports.transposePacked(saved.w, units, units, ld, wtPtr, ld);
     const gb = goBackwards ? 1 : 0;

@@ -98,18 +98,7 @@ function forward(
     inputs.bias === undefined ? 0 : row,
     inputs.mask === undefined ? 0 : 2 * batch * row,
   ]);
-  const [x, win, w, h0, mask, maskIn, p, h, bias, hm] = buffers as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [x, win, w, h0, mask, maskIn, p, h, bias, hm] = buffers;
   try {
     rt.heap.f32.set(valuesOf(inputs.x), x >> 2);
     if (inputs.maskIn !== undefined) {
@@ -205,9 +194,9 @@ function backward(
   const { batch, steps, features, units, ldf, ld, slices } = d;
   const row = ld * 4;
   const dyRows = d.returnSequences ? steps * batch : batch;
-  let temps: number[] = [];
+  let temps: readonly number[] = [];
   try {
-    temps = allocate(rt, [
+    const blocks = allocate(rt, [
       dyRows * row,
       d.returnSequences ? dyRows * units * 4 : 0,
       units * row,
@@ -218,17 +207,8 @@ function backward(
       ldf * row,
       d.hasBias ? row : 0,
     ]);
-    const [dY, dyDense, wt, wint, dh0, dw, dx, dwin, db] = temps as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
+    temps = blocks;
+    const [dY, dyDense, wt, wint, dh0, dw, dx, dwin, db] = blocks;
     const dy = valuesOf(dyTensor);
     // With returnSequences each thread puts its rows of dy time-major first (below).
     if (d.returnSequences) rt.heap.f32.set(dy, dyDense >> 2);
