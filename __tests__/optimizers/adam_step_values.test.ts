@@ -79,7 +79,7 @@ describe.each([
         alpha: f32(alpha),
         epsilon: f32(epsilon),
       };
-      const ours = adamStepValues(w, g, m, v, c);
+      const ours = adamStepValues({ variable: w, gradient: g, momentum: m, velocity: v }, c);
       const [w2, m2, v2] = adamWithOps(w, g, m, v, beta1, beta2, f32(alpha), epsilon);
       expect(ours.momentum).toEqual(m2);
       expect(ours.velocity).toEqual(v2);

@@ -67,10 +67,12 @@ export class Adam extends KerasOptimizer {
       // The same float32 operations outside tfjs: far fewer tfjs calls for small variables.
       // The inputs are read in place where the backend allows (no tfjs call runs meanwhile).
       const next = adamStepValues(
-        valuesOf(variable),
-        valuesOf(gradient.value),
-        valuesOf(m),
-        valuesOf(v),
+        {
+          variable: valuesOf(variable),
+          gradient: valuesOf(gradient.value),
+          momentum: valuesOf(m),
+          velocity: valuesOf(v),
+        },
         {
           oneMinusBeta1: f32(1 - this.beta1),
           oneMinusBeta2: f32(1 - this.beta2),

@@ -26,6 +26,14 @@ export interface AdamStepConstants {
   epsilon: number;
 }
 
+/** The four arrays of one variable that a step reads (none is written). */
+export interface AdamStepInputs {
+  variable: ArrayLike<number>;
+  gradient: ArrayLike<number>;
+  momentum: ArrayLike<number>;
+  velocity: ArrayLike<number>;
+}
+
 export interface AdamStepValues {
   variable: Float32Array;
   momentum: Float32Array;
@@ -36,24 +44,15 @@ export interface AdamStepValues {
  * The new variable, momentum and velocity (new arrays; the inputs are not written):
  * m += (g - m) * (1 - beta1); v += (g² - v) * (1 - beta2); w -= m * alpha / (sqrt(v) + eps).
  */
-export function adamStepValues(
-  variable: ArrayLike<number>,
-  gradient: ArrayLike<number>,
-  momentum: ArrayLike<number>,
-  velocity: ArrayLike<number>,
-  c: AdamStepConstants,
-): AdamStepValues {
+export function adamStepValues(inputs: AdamStepInputs, c: AdamStepConstants): AdamStepValues {
   // The SIMD loop takes microseconds a variable; the JavaScript one ~40 ns an element here.
-  if (wasmKernelAvailable()) return wasmAdamStepValues(variable, gradient, momentum, velocity, c);
-  return adamStepValuesInJs(variable, gradient, momentum, velocity, c);
+  if (wasmKernelAvailable()) return wasmAdamStepValues(inputs, c);
+  return adamStepValuesInJs(inputs, c);
 }
 
 /** adamStepValues in JavaScript: where the kernels' module does not load. */
 export function adamStepValuesInJs(
-  variable: ArrayLike<number>,
-  gradient: ArrayLike<number>,
-  momentum: ArrayLike<number>,
-  velocity: ArrayLike<number>,
+  { variable, gradient, momentum, velocity }: AdamStepInputs,
   c: AdamStepConstants,
 ): AdamStepValues {
   const n = variable.length;
