@@ -4,6 +4,7 @@
  * kernel, the recurrent kernel, the bias and the initial state.
  */
 import * as tf from '@tensorflow/tfjs';
+import fc from 'fast-check';
 import type { simpleRnnSequence } from '../../src/kernels/simple_rnn';
 import type { SimpleRnnSequenceOptions } from '../../src/kernels/simple_rnn_reference';
 import { dropoutMask, normal } from './random_tensors';
@@ -21,6 +22,55 @@ export interface SimpleRnnCase {
   initialState?: boolean;
   masks: boolean;
   seed: number;
+}
+
+/** The largest sizes and seed of random cases. */
+export interface SimpleRnnCaseLimits {
+  batch: number;
+  features: number;
+  units: number;
+  seed: number;
+}
+
+/**
+ * Random cases of 1-7 steps and every activation and option; `initialState`: whether cases
+ * may give the initial state (else the field is left out).
+ */
+export function simpleRnnCaseArbitrary(
+  max: SimpleRnnCaseLimits,
+  initialState: true,
+): fc.Arbitrary<SimpleRnnCase & { initialState: boolean }>;
+export function simpleRnnCaseArbitrary(
+  max: SimpleRnnCaseLimits,
+  initialState: false,
+): fc.Arbitrary<SimpleRnnCase>;
+export function simpleRnnCaseArbitrary(
+  max: SimpleRnnCaseLimits,
+  initialState: boolean,
+): fc.Arbitrary<SimpleRnnCase> {
+  const shapeAndOptions = {
+    batch: fc.integer({ min: 1, max: max.batch }),
+    steps: fc.integer({ min: 1, max: 7 }),
+    features: fc.integer({ min: 1, max: max.features }),
+    units: fc.integer({ min: 1, max: max.units }),
+    activation: fc.constantFrom(
+      'tanh' as const,
+      'sigmoid' as const,
+      'relu' as const,
+      'linear' as const,
+    ),
+    goBackwards: fc.boolean(),
+    returnSequences: fc.boolean(),
+    useBias: fc.boolean(),
+  };
+  const masksAndSeed = {
+    masks: fc.boolean(),
+    seed: fc.integer({ min: 1, max: max.seed }),
+  };
+  // The keys in this order: fast-check draws them in it, so the cases stay the same.
+  return initialState
+    ? fc.record({ ...shapeAndOptions, initialState: fc.boolean(), ...masksAndSeed })
+    : fc.record({ ...shapeAndOptions, ...masksAndSeed });
 }
 
 /** `recurrentScale`: the standard deviation of the recurrent kernel's entries. */

@@ -1,5 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { type SimpleRnnCase, simpleRnnGradients } from '../../helpers/simple_rnn_gradients';
+import {
+  type SimpleRnnCase,
+  simpleRnnCaseArbitrary,
+  simpleRnnGradients,
+} from '../../helpers/simple_rnn_gradients';
 import fc from 'fast-check';
 import { simpleRnnSequence } from '../../../src/kernels/simple_rnn';
 import type { SimpleRnnSequenceOptions } from '../../../src/kernels/simple_rnn_reference';
@@ -34,24 +38,10 @@ function expectAgreement(c: Case): void {
   tf.dispose([ours, fused]);
 }
 
-const caseArbitrary = fc.record({
-  batch: fc.integer({ min: 1, max: 9 }),
-  steps: fc.integer({ min: 1, max: 7 }),
-  features: fc.integer({ min: 1, max: 6 }),
-  units: fc.integer({ min: 1, max: 11 }),
-  activation: fc.constantFrom(
-    'tanh' as const,
-    'sigmoid' as const,
-    'relu' as const,
-    'linear' as const,
-  ),
-  goBackwards: fc.boolean(),
-  returnSequences: fc.boolean(),
-  useBias: fc.boolean(),
-  initialState: fc.boolean(),
-  masks: fc.boolean(),
-  seed: fc.integer({ min: 1, max: 100_000 }),
-});
+const caseArbitrary = simpleRnnCaseArbitrary(
+  { batch: 9, features: 6, units: 11, seed: 100_000 },
+  true,
+);
 
 const stock: Case = {
   batch: 64,
