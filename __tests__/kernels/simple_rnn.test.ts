@@ -5,7 +5,7 @@ import {
   simpleRnnGradients,
 } from '../helpers/simple_rnn_gradients';
 import fc from 'fast-check';
-import { simpleRnnSequence } from '../../src/kernels/simple_rnn';
+import { fusedSimpleRnnSequence, simpleRnnSequence } from '../../src/kernels/simple_rnn';
 import { simpleRnnSequenceReference } from '../../src/kernels/simple_rnn_reference';
 import { expectNoLeak, useTestBackend } from '../helpers/tensors';
 import { referenceSimpleRnn } from '../helpers/reference_rnn';
@@ -26,19 +26,24 @@ const caseArbitrary = simpleRnnCaseArbitrary(
   false,
 );
 
-describe('fused SimpleRNN kernel against the step-by-step autodiff reference', () => {
-  it('agrees on outputs, states and every gradient for random shapes and options', () => {
+describe('SimpleRNN kernels against the step-by-step autodiff reference', () => {
+  // simpleRnnSequence runs the WebAssembly kernels wherever they load; the fused tfjs-ops
+  // kernel is their fallback, and both must agree with the reference.
+  it.each([
+    ['the default kernel (simpleRnnSequence)', simpleRnnSequence],
+    ['the fused tfjs-ops kernel', fusedSimpleRnnSequence],
+  ])('%s agrees on outputs, states and every gradient for random shapes and options', (_, run) => {
     fc.assert(
       fc.property(caseArbitrary, (c) => {
-        const fused = gradientsOf(simpleRnnSequence, c);
+        const kernel = gradientsOf(run, c);
         const reference = gradientsOf(simpleRnnSequenceReference, c);
-        expect(fused.output).toBeAllClose(reference.output, 1e-5, 1e-5);
-        expect(fused.state).toBeAllClose(reference.state, 1e-5, 1e-5);
-        expect(fused.value).toBeAllClose(reference.value, 1e-4, 1e-5);
-        fused.grads.forEach((g, i) => {
+        expect(kernel.output).toBeAllClose(reference.output, 1e-5, 1e-5);
+        expect(kernel.state).toBeAllClose(reference.state, 1e-5, 1e-5);
+        expect(kernel.value).toBeAllClose(reference.value, 1e-4, 1e-5);
+        kernel.grads.forEach((g, i) => {
           expect(g).toBeAllClose(reference.grads[i], 1e-4, 1e-4);
         });
-        tf.dispose([fused, reference]);
+        tf.dispose([kernel, reference]);
       }),
       { numRuns: 60, seed: 20261126 },
     );

@@ -46,6 +46,22 @@ export function simpleRnnSequence(
   if (process.env[KERNEL_ENV_VAR] !== 'fused' && wasmKernelAvailable()) {
     return wasmSimpleRnnSequence(x, weights, options);
   }
+  return fusedSimpleRnnSequence(x, weights, options);
+}
+
+/**
+ * The layer in tfjs ops: one matMul projects every step, then the fused recurrence. For the
+ * activations `isFusedActivation` accepts.
+ */
+export function fusedSimpleRnnSequence(
+  x: tf.Tensor3D,
+  weights: SimpleRnnWeights,
+  options: SimpleRnnSequenceOptions,
+): SimpleRnnSequenceResult {
+  const activation = options.activation;
+  if (!isFusedActivation(activation)) {
+    throw new Error(`fusedSimpleRnnSequence: no fused kernel for ${JSON.stringify(activation)}`);
+  }
   return tf.tidy(() => {
     const [batch, steps, features] = x.shape;
     const units = weights.kernel.shape[1];
