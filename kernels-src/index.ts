@@ -14,6 +14,7 @@ export {
   simpleRnnInputKernelGrad,
 } from './simple_rnn';
 export { adamStep } from './adam';
+export { packBufferBytes, setPackBuffer } from './tiles';
 export {
   packRows,
   unpackRows,

@@ -1,11 +1,11 @@
 /**
  * Register-tiled f32x4 matrix products for the recurrent kernels, with a fused epilogue.
  *
- * Matrices are row-major with their own row strides (bytes). The main tile is 4 rows x 8
- * columns: eight f32x4 accumulators, two B vectors and one broadcast A scalar stay in registers
- * (a 6 x 8 tile spills on x64's 16 vector registers). Tails: 4 x 4, 1 x 8 and 1 x 4. Column
- * counts are multiples of 4 (buffers are padded); the inner dimension k is any size, since A is
- * read one scalar at a time.
+ * Matrices are row-major with their own row strides (bytes). Blocks of 4 rows of A are first
+ * interleaved into a per-thread buffer (see packRows4); the main tile is then 4 rows x 8
+ * columns: eight f32x4 accumulators, two B vectors and A's four values in registers. Tails:
+ * 4 x 4 over the same packed block, and 1 x 8 and 1 x 4 over A as it is for the last rows.
+ * Column counts are multiples of 4 (buffers are padded); the inner dimension k is any size.
  *
  * The epilogue runs over each block of rows once its tiles are done (the data still in L1),
  * and is chosen by the caller through the module state below (one instance per thread, so
@@ -94,6 +94,27 @@ function finishRows(r0: i32, rows: i32, n: i32): void {
 }
 
 /**
+ * Each thread's buffer for a block of 4 rows of A, interleaved ([k][4]: the 4 rows' values at
+ * k side by side), so that a tile reads them with one pointer and one load per k instead of
+ * four pointers and four loads: fewer instructions per multiply-add. Set once per instance by
+ * the JavaScript side.
+ */
+let packBuffer: usize = 0;
+
+/** How many values of k one packed block holds; longer products run in chunks of this. */
+const PACK_K: i32 = 512;
+
+/** The bytes each thread's pack buffer needs (see setPackBuffer). */
+export function packBufferBytes(): i32 {
+  return PACK_K << 4;
+}
+
+/** Gives this instance (one per thread) its pack buffer of packBufferBytes() bytes. */
+export function setPackBuffer(p: usize): void {
+  packBuffer = p;
+}
+
+/**
  * out[rows, n] = A[rows, 0..k) · B[0..k, n], then the epilogue (see setEpilogue, which also
  * names the output). A and B are byte pointers with row strides aStride and bStride.
  */
@@ -107,19 +128,30 @@ export function matmulEpilogue(
   n: i32,
 ): void {
   const outStride = epiOutStride;
+  const packed = packBuffer;
   let r = 0;
   for (; r + 4 <= rows; r += 4) {
     const aRow = a + <usize>r * aStride;
     const oRow = epiOut + <usize>r * outStride;
-    let j = 0;
-    for (; j + 8 <= n; j += 8) {
-      const jb = (<usize>j) << 2;
-      tile4x8(aRow, aStride, b + jb, bStride, k, oRow + jb, outStride);
-    }
-    if (j < n) {
-      const jb = (<usize>j) << 2;
-      tile4x4(aRow, aStride, b + jb, bStride, k, oRow + jb, outStride);
-    }
+    // A chunk of k at a time: later chunks continue from the sums the earlier ones stored, so
+    // every element is still summed over k in order.
+    let k0 = 0;
+    do {
+      const kc = min(PACK_K, k - k0);
+      const first = k0 == 0;
+      packRows4(aRow + ((<usize>k0) << 2), aStride, kc, packed);
+      const bChunk = b + <usize>k0 * bStride;
+      let j = 0;
+      for (; j + 8 <= n; j += 8) {
+        const jb = (<usize>j) << 2;
+        tile4x8(packed, bChunk + jb, bStride, kc, oRow + jb, outStride, first);
+      }
+      if (j < n) {
+        const jb = (<usize>j) << 2;
+        tile4x4(packed, bChunk + jb, bStride, kc, oRow + jb, outStride, first);
+      }
+      k0 += PACK_K;
+    } while (k0 < k);
     finishRows(r, 4, n);
   }
   for (; r < rows; r++) {
@@ -138,93 +170,133 @@ export function matmulEpilogue(
   }
 }
 
+/** dst[k][4] = the 4 rows a, a + aStride, ... at k, for k in [0, kc). */
+function packRows4(a: usize, aStride: usize, kc: i32, dst: usize): void {
+  const a1 = a + aStride;
+  const a2 = a1 + aStride;
+  const a3 = a2 + aStride;
+  let i = 0;
+  for (; i + 4 <= kc; i += 4) {
+    const o = (<usize>i) << 2;
+    const r0 = v128.load(a + o);
+    const r1 = v128.load(a1 + o);
+    const r2 = v128.load(a2 + o);
+    const r3 = v128.load(a3 + o);
+    // 4 x 4 transpose: lanes (r0[0], r1[0], r2[0], r3[0]) and so on.
+    const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+    const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+    const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+    const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+    const d = dst + (o << 2);
+    v128.store(d, i64x2.shuffle(t0, t1, 0, 2));
+    v128.store(d, i64x2.shuffle(t0, t1, 1, 3), 16);
+    v128.store(d, i64x2.shuffle(t2, t3, 0, 2), 32);
+    v128.store(d, i64x2.shuffle(t2, t3, 1, 3), 48);
+  }
+  for (; i < kc; i++) {
+    const o = (<usize>i) << 2;
+    const d = dst + (o << 2);
+    store<f32>(d, load<f32>(a + o));
+    store<f32>(d, load<f32>(a1 + o), 4);
+    store<f32>(d, load<f32>(a2 + o), 8);
+    store<f32>(d, load<f32>(a3 + o), 12);
+  }
+}
+
+class Sums {
+  /** One f32x4 of a tile's sums at p: zero at the first block of k, else the sum stored so far. */
+  @inline static start(first: bool, p: usize): v128 {
+    return first ? f32x4.splat(0.0) : v128.load(p);
+  }
+}
+
+/**
+ * The 4 x 8 tile over packed A (see packRows4): each k is one load of A, broadcast lane by
+ * lane with shuffles (another port than the loads and the multiply-adds), two loads of B and
+ * eight multiply-adds. A 4 x 12 tile would need 17 vector registers and spills on x64.
+ */
 function tile4x8(
-  a: usize,
-  aStride: usize,
+  pa: usize,
   b: usize,
   bStride: usize,
   k: i32,
   out: usize,
   outStride: usize,
+  first: bool,
 ): void {
-  let c00 = f32x4.splat(0.0);
-  let c01 = f32x4.splat(0.0);
-  let c10 = f32x4.splat(0.0);
-  let c11 = f32x4.splat(0.0);
-  let c20 = f32x4.splat(0.0);
-  let c21 = f32x4.splat(0.0);
-  let c30 = f32x4.splat(0.0);
-  let c31 = f32x4.splat(0.0);
-  let p0 = a;
-  let p1 = a + aStride;
-  let p2 = p1 + aStride;
-  let p3 = p2 + aStride;
+  const o1 = out + outStride;
+  const o2 = o1 + outStride;
+  const o3 = o2 + outStride;
+  let c00 = Sums.start(first, out);
+  let c01 = Sums.start(first, out + 16);
+  let c10 = Sums.start(first, o1);
+  let c11 = Sums.start(first, o1 + 16);
+  let c20 = Sums.start(first, o2);
+  let c21 = Sums.start(first, o2 + 16);
+  let c30 = Sums.start(first, o3);
+  let c31 = Sums.start(first, o3 + 16);
   let pb = b;
-  for (let i = 0; i < k; i++) {
+  const end = pa + ((<usize>k) << 4);
+  for (let p = pa; p < end; p += 16) {
+    const av = v128.load(p);
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
-    let x = v128.load32_splat(p0);
+    let x = i32x4.shuffle(av, av, 0, 0, 0, 0);
     c00 = Vec.madd(x, b0, c00);
     c01 = Vec.madd(x, b1, c01);
-    x = v128.load32_splat(p1);
+    x = i32x4.shuffle(av, av, 1, 1, 1, 1);
     c10 = Vec.madd(x, b0, c10);
     c11 = Vec.madd(x, b1, c11);
-    x = v128.load32_splat(p2);
+    x = i32x4.shuffle(av, av, 2, 2, 2, 2);
     c20 = Vec.madd(x, b0, c20);
     c21 = Vec.madd(x, b1, c21);
-    x = v128.load32_splat(p3);
+    x = i32x4.shuffle(av, av, 3, 3, 3, 3);
     c30 = Vec.madd(x, b0, c30);
     c31 = Vec.madd(x, b1, c31);
-    p0 += 4;
-    p1 += 4;
-    p2 += 4;
-    p3 += 4;
     pb += bStride;
   }
   v128.store(out, c00);
   v128.store(out, c01, 16);
-  v128.store(out + outStride, c10);
-  v128.store(out + outStride, c11, 16);
-  v128.store(out + 2 * outStride, c20);
-  v128.store(out + 2 * outStride, c21, 16);
-  v128.store(out + 3 * outStride, c30);
-  v128.store(out + 3 * outStride, c31, 16);
+  v128.store(o1, c10);
+  v128.store(o1, c11, 16);
+  v128.store(o2, c20);
+  v128.store(o2, c21, 16);
+  v128.store(o3, c30);
+  v128.store(o3, c31, 16);
 }
 
+/** The 4 x 4 tile over packed A (the last columns when n is not a multiple of 8). */
 function tile4x4(
-  a: usize,
-  aStride: usize,
+  pa: usize,
   b: usize,
   bStride: usize,
   k: i32,
   out: usize,
   outStride: usize,
+  first: bool,
 ): void {
-  let c0 = f32x4.splat(0.0);
-  let c1 = f32x4.splat(0.0);
-  let c2 = f32x4.splat(0.0);
-  let c3 = f32x4.splat(0.0);
-  let p0 = a;
-  let p1 = a + aStride;
-  let p2 = p1 + aStride;
-  let p3 = p2 + aStride;
+  const o1 = out + outStride;
+  const o2 = o1 + outStride;
+  const o3 = o2 + outStride;
+  let c0 = Sums.start(first, out);
+  let c1 = Sums.start(first, o1);
+  let c2 = Sums.start(first, o2);
+  let c3 = Sums.start(first, o3);
   let pb = b;
-  for (let i = 0; i < k; i++) {
+  const end = pa + ((<usize>k) << 4);
+  for (let p = pa; p < end; p += 16) {
+    const av = v128.load(p);
     const b0 = v128.load(pb);
-    c0 = Vec.madd(v128.load32_splat(p0), b0, c0);
-    c1 = Vec.madd(v128.load32_splat(p1), b0, c1);
-    c2 = Vec.madd(v128.load32_splat(p2), b0, c2);
-    c3 = Vec.madd(v128.load32_splat(p3), b0, c3);
-    p0 += 4;
-    p1 += 4;
-    p2 += 4;
-    p3 += 4;
+    c0 = Vec.madd(i32x4.shuffle(av, av, 0, 0, 0, 0), b0, c0);
+    c1 = Vec.madd(i32x4.shuffle(av, av, 1, 1, 1, 1), b0, c1);
+    c2 = Vec.madd(i32x4.shuffle(av, av, 2, 2, 2, 2), b0, c2);
+    c3 = Vec.madd(i32x4.shuffle(av, av, 3, 3, 3, 3), b0, c3);
     pb += bStride;
   }
   v128.store(out, c0);
-  v128.store(out + outStride, c1);
-  v128.store(out + 2 * outStride, c2);
-  v128.store(out + 3 * outStride, c3);
+  v128.store(o1, c1);
+  v128.store(o2, c2);
+  v128.store(o3, c3);
 }
 
 function tile1x8(a: usize, b: usize, bStride: usize, k: i32, out: usize): void {
@@ -294,20 +366,22 @@ export function accumulateXtD(
       let px = x + xi;
       let pd = d + ((<usize>j) << 2);
       if (m == 0) {
-        // Broadcast loads (load ports) rather than shuffles (one port on x86), no mask branch.
+        // One load of X's 4 values, then shuffles: V8 gives a broadcast load at an offset an
+        // address computation of its own, and four of them made this loop 8-10% slower.
         for (let r = 0; r < rows; r++) {
+          const xv = v128.load(px);
           const d0 = v128.load(pd);
           const d1 = v128.load(pd, 16);
-          let s = v128.load32_splat(px);
+          let s = i32x4.shuffle(xv, xv, 0, 0, 0, 0);
           c00 = Vec.madd(s, d0, c00);
           c01 = Vec.madd(s, d1, c01);
-          s = v128.load32_splat(px, 4);
+          s = i32x4.shuffle(xv, xv, 1, 1, 1, 1);
           c10 = Vec.madd(s, d0, c10);
           c11 = Vec.madd(s, d1, c11);
-          s = v128.load32_splat(px, 8);
+          s = i32x4.shuffle(xv, xv, 2, 2, 2, 2);
           c20 = Vec.madd(s, d0, c20);
           c21 = Vec.madd(s, d1, c21);
-          s = v128.load32_splat(px, 12);
+          s = i32x4.shuffle(xv, xv, 3, 3, 3, 3);
           c30 = Vec.madd(s, d0, c30);
           c31 = Vec.madd(s, d1, c31);
           px += xStride;

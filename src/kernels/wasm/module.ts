@@ -170,6 +170,8 @@ export interface KernelExports {
     epsilon: number,
   ) => void;
   readonly heapBase: () => number;
+  readonly packBufferBytes: () => number;
+  readonly setPackBuffer: (pointer: number) => void;
 }
 
 /** The exports that worker threads may be asked to call, by index (see pool.ts). */
@@ -204,6 +206,8 @@ const EXPORT_NAMES: readonly (keyof KernelExports)[] = [
   'activateArray',
   'adamStep',
   'heapBase',
+  'packBufferBytes',
+  'setPackBuffer',
 ];
 
 /** Where the plain SIMD module is looked for: $TFJS_KERAS_RNN_WASM, else beside this file. */

@@ -64,7 +64,7 @@ const START_TIMEOUT_MS = 30_000;
 const WORKER_SOURCE = `
 'use strict';
 const { workerData } = require('node:worker_threads');
-const { module, memory, control, index, names } = workerData;
+const { module, memory, control, packBuffer, index, names } = workerData;
 const GEN = ${GEN}, DONE = ${DONE}, READY = ${READY}, ERROR = ${ERROR}, STOP = ${STOP};
 const COUNT = ${COUNT}, CLAIM = ${CLAIM}, OFFSETS = ${OFFSETS};
 const ctrl = new Int32Array(memory.buffer, control, ${CONTROL_INTS});
@@ -73,6 +73,7 @@ try {
   const instance = new WebAssembly.Instance(module, {
     env: { memory, abort: () => { throw new Error('abort'); } },
   });
+  instance.exports.setPackBuffer(packBuffer);
   fns = names.map((n) => instance.exports[n]);
 } catch (err) {
   Atomics.store(ctrl, ERROR, index + 1);
@@ -132,8 +133,11 @@ export class WorkerPool {
   private started = false;
   private closed = false;
 
-  /** Starts `count` (>= 1) workers over `memory`; they instantiate `module` themselves. */
-  constructor(module: WasmModule, heap: WasmHeap, count: number) {
+  /**
+   * Starts `count` (>= 1) workers over `memory`; they instantiate `module` themselves, each
+   * with a pack buffer of `packBufferBytes` (see the kernels' tiles.ts).
+   */
+  constructor(module: WasmModule, heap: WasmHeap, count: number, packBufferBytes: number) {
     this.control = heap.alloc(CONTROL_INTS * 4);
     this.ctrl = new Int32Array(heap.memory.buffer, this.control, CONTROL_INTS);
     this.ctrl.fill(0);
@@ -144,6 +148,7 @@ export class WorkerPool {
           module,
           memory: heap.memory,
           control: this.control,
+          packBuffer: heap.alloc(packBufferBytes),
           index,
           names: [...THREADED_FUNCTIONS],
         },
@@ -232,8 +237,8 @@ export class WorkerPool {
   }
 
   /**
-   * Stops the workers. Their control block (33 KB, mostly the job list) stays allocated: a
-   * worker that is still starting may yet write to it.
+   * Stops the workers. Their control block (33 KB, mostly the job list) and pack buffers stay
+   * allocated: a worker that is still starting may yet write to them.
    */
   close(): void {
     if (this.closed) return;

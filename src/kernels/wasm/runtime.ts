@@ -79,6 +79,8 @@ function load(): KernelRuntime {
   const memory = createKernelMemory();
   const exports = instantiateKernels(module, memory);
   const heap = new WasmHeap(memory, Math.max(exports.heapBase(), 1024));
+  // Each instance (one per thread) packs blocks of rows into a buffer of its own.
+  exports.setPackBuffer(heap.alloc(exports.packBufferBytes()));
   return { module, variant, heap, exports };
 }
 
@@ -120,7 +122,7 @@ function workerPool(rt: KernelRuntime): WorkerPool | undefined {
   const workers = getThreads() - 1;
   if (workers < 1) return undefined;
   try {
-    pool = new WorkerPool(rt.module, rt.heap, workers);
+    pool = new WorkerPool(rt.module, rt.heap, workers, rt.exports.packBufferBytes());
   } catch (err) {
     poolError = err instanceof Error ? err.message : String(err);
     process.emitWarning(`${poolError}; the kernels run on the main thread only.`);
