@@ -9,6 +9,7 @@ import { fusedSimpleRnnSequence, simpleRnnSequence } from '../../src/kernels/sim
 import { simpleRnnSequenceReference } from '../../src/kernels/simple_rnn_reference';
 import { expectNoLeak, useTestBackend } from '../helpers/tensors';
 import { referenceSimpleRnn } from '../helpers/reference_rnn';
+import { normal } from '../helpers/random_tensors';
 
 beforeAll(async () => {
   await useTestBackend();
@@ -66,6 +67,41 @@ describe('SimpleRNN kernels against the step-by-step autodiff reference', () => 
     await expectNoLeak(() => {
       tf.dispose(gradientsOf(simpleRnnSequence, c));
     });
+  });
+});
+
+describe('the state of a layer that returns sequences', () => {
+  it.each([
+    ['the default kernel (simpleRnnSequence)', simpleRnnSequence],
+    ['the fused tfjs-ops kernel', fusedSimpleRnnSequence],
+  ])('%s makes it only when it is read, as the last step of the output', (_, run) => {
+    const x = normal([3, 5, 2], 1, 11);
+    const weights = {
+      kernel: normal([2, 4], 0.5, 12),
+      recurrentKernel: normal([4, 4], 0.5, 13),
+      bias: normal([4], 0.1, 14),
+    };
+    const before = tf.memory().numTensors;
+    const result = run(x, weights, {
+      activation: 'tanh',
+      goBackwards: false,
+      returnSequences: true,
+    });
+    expect(tf.memory().numTensors).toBe(before + 1);
+    const state = result.state;
+    expect(tf.memory().numTensors).toBe(before + 2);
+    expect(result.state).toBe(state);
+    const last = tf.tidy(() => tf.reshape(tf.slice(result.output, [0, 4, 0], [3, 1, 4]), [3, 4]));
+    expect(state).toBeAllClose(last, 0, 0);
+    tf.dispose([
+      x,
+      weights.kernel,
+      weights.recurrentKernel,
+      weights.bias,
+      result.output,
+      state,
+      last,
+    ]);
   });
 });
 

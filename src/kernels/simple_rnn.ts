@@ -17,6 +17,7 @@ import {
   type SimpleRnnSequenceOptions,
   type SimpleRnnSequenceResult,
   type SimpleRnnWeights,
+  resultWithLazyState,
   simpleRnnSequenceReference,
 } from './simple_rnn_reference';
 
@@ -62,7 +63,7 @@ export function fusedSimpleRnnSequence(
   if (!isFusedActivation(activation)) {
     throw new Error(`fusedSimpleRnnSequence: no fused kernel for ${JSON.stringify(activation)}`);
   }
-  return tf.tidy(() => {
+  const output = tf.tidy(() => {
     const [batch, steps, features] = x.shape;
     const units = weights.kernel.shape[1];
     const masked: tf.Tensor3D =
@@ -84,12 +85,13 @@ export function fusedSimpleRnnSequence(
         recurrentMask: options.recurrentMask,
       },
     );
-    if (!options.returnSequences) return { output: out, state: out as tf.Tensor2D };
-    const sequence = out as tf.Tensor3D;
-    const state: tf.Tensor2D = tf.reshape(
-      tf.slice(sequence, [steps - 1, 0, 0], [1, batch, units]),
-      [batch, units],
-    );
-    return { output: swapLeadingAxes(sequence), state };
+    return options.returnSequences ? swapLeadingAxes(out as tf.Tensor3D) : out;
   });
+  if (!options.returnSequences) return { output, state: output as tf.Tensor2D };
+  const [batch, steps, units] = output.shape as [number, number, number];
+  return resultWithLazyState(output, () =>
+    tf.tidy(() =>
+      tf.reshape(tf.slice(output, [0, steps - 1, 0], [batch, 1, units]), [batch, units]),
+    ),
+  );
 }

@@ -34,9 +34,31 @@ export interface SimpleRnnSequenceOptions {
 
 export interface SimpleRnnSequenceResult {
   /** [batch, timesteps, units] or [batch, units] (see `returnSequences`). */
-  output: tf.Tensor;
-  /** The state after the last processed step: [batch, units]. */
-  state: tf.Tensor2D;
+  readonly output: tf.Tensor;
+  /**
+   * The state after the last processed step: [batch, units]. With `returnSequences` the kernels
+   * make it when it is first read (see resultWithLazyState).
+   */
+  readonly state: tf.Tensor2D;
+}
+
+/**
+ * A result whose state `lastState` makes when it is first read, in the caller's tidy scope: a
+ * layer that does not return its state never pays for it (a custom op of ~0.5 ms a batch on
+ * the wasm backend for the stock model's first layer).
+ */
+export function resultWithLazyState(
+  output: tf.Tensor,
+  lastState: () => tf.Tensor2D,
+): SimpleRnnSequenceResult {
+  let state: tf.Tensor2D | undefined;
+  return {
+    output,
+    get state(): tf.Tensor2D {
+      state ??= lastState();
+      return state;
+    },
+  };
 }
 
 /** The input projection of every step at once: (x ⊙ mask) · W + b, [batch, timesteps, units]. */

@@ -8,10 +8,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError, formatShape } from '../../errors';
-import type {
-  SimpleRnnSequenceOptions,
-  SimpleRnnSequenceResult,
-  SimpleRnnWeights,
+import {
+  type SimpleRnnSequenceOptions,
+  type SimpleRnnSequenceResult,
+  type SimpleRnnWeights,
+  resultWithLazyState,
 } from '../simple_rnn_reference';
 import {
   RELEASED_MESSAGE,
@@ -382,12 +383,12 @@ export function wasmSimpleRnnSequence(
   });
   const output = run(...differentiable);
   if (!d.returnSequences) return { output, state: output as tf.Tensor2D };
-  return { output, state: lastStep(output as tf.Tensor3D) };
+  return resultWithLazyState(output, () => lastStep(output as tf.Tensor3D));
 }
 
 /**
  * x[:, T - 1, :] of a [B, T, U] tensor, copied row by row: tf.slice costs ~24 ms a batch on
- * the cpu backend for the stock model's first layer (its state, never used, is still made).
+ * the cpu backend for the stock model's first layer.
  */
 function lastStep(sequence: tf.Tensor3D): tf.Tensor2D {
   const [batch, steps, units] = sequence.shape;

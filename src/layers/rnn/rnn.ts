@@ -113,7 +113,8 @@ export abstract class RNN extends tf.layers.Layer {
           returnSequences: !isLast || this.returnSequences,
           training,
         });
-        states.push(result.state);
+        // Read only when returned: with returnSequences the state is made on first read.
+        if (this.returnState) states.push(result.state);
         output = result.output;
         sequence = result.output as tf.Tensor3D;
       });
