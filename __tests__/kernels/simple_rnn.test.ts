@@ -75,11 +75,11 @@ describe('the state of a layer that returns sequences', () => {
     ['the default kernel (simpleRnnSequence)', simpleRnnSequence],
     ['the fused tfjs-ops kernel', fusedSimpleRnnSequence],
   ])('%s makes it only when it is read, as the last step of the output', (_, run) => {
-    const x = normal([3, 5, 2], 1, 11);
+    const x = normal<tf.Rank.R3>([3, 5, 2], 1, 11);
     const weights = {
-      kernel: normal([2, 4], 0.5, 12),
-      recurrentKernel: normal([4, 4], 0.5, 13),
-      bias: normal([4], 0.1, 14),
+      kernel: normal<tf.Rank.R2>([2, 4], 0.5, 12),
+      recurrentKernel: normal<tf.Rank.R2>([4, 4], 0.5, 13),
+      bias: normal<tf.Rank.R1>([4], 0.1, 14),
     };
     const before = tf.memory().numTensors;
     const result = run(x, weights, {
