@@ -6,7 +6,8 @@
  *
  * Layouts (byte pointers; ld = units and ldf = features rounded up to a multiple of 4; the
  * padding lanes are zero on input):
- *   x      [B, T, F]   the layer's input, dense (batch-major, as tfjs has it), input mask applied
+ *   x      [T, B, F]   the layer's input, dense and time-major (each thread first swaps its rows
+ *                      of tfjs's batch-major copy: swapLeadingAxes), input mask applied
  *   dx     [B, T, ldf]
  *   P, dP  [T, B, ld]  the input projection and its gradient, in the caller's time order
  *   H      [T, B, ld]  every state, in processing order (goBackwards reverses the steps);
@@ -25,7 +26,7 @@ function timeIndex(s: i32, steps: i32, goBackwards: i32): i32 {
   return goBackwards != 0 ? steps - 1 - s : s;
 }
 
-/** P[t, b] = x[b, t] · Win + bias for the rows [b0, b0 + nb); bias 0 = none. */
+/** P[t, b] = x[t, b] · Win + bias for the rows [b0, b0 + nb); bias 0 = none. */
 export function simpleRnnProject(
   steps: i32,
   batch: i32,
@@ -41,7 +42,6 @@ export function simpleRnnProject(
   if (nb <= 0) return;
   const stride = (<usize>ld) << 2;
   const xRow = (<usize>features) << 2;
-  const xStride = <usize>steps * xRow;
   for (let t = 0; t < steps; t++) {
     setEpilogue(
       EPI_FORWARD,
@@ -58,8 +58,8 @@ export function simpleRnnProject(
       0,
     );
     matmulEpilogue(
-      x + <usize>b0 * xStride + <usize>t * xRow,
-      xStride,
+      x + (<usize>t * <usize>batch + <usize>b0) * xRow,
+      xRow,
       win,
       stride,
       nb,
@@ -267,7 +267,7 @@ export function simpleRnnKernelGrad(
 
 /**
  * The rows [i0, i0 + ni) of dWin[ldf, ld] = sum over steps and the whole batch of
- * x[b, t]^T · dP[t, b]; i0 and ni multiples of 4. x needs 12 readable bytes past its end.
+ * x[t, b]^T · dP[t, b]; i0 and ni multiples of 4. x needs 12 readable bytes past its end.
  */
 export function simpleRnnInputKernelGrad(
   steps: i32,
@@ -285,9 +285,11 @@ export function simpleRnnInputKernelGrad(
   const xRow = (<usize>features) << 2;
   memory.fill(dwin + <usize>i0 * stride, 0, <usize>ni * stride);
   for (let t = 0; t < steps; t++) {
+    // x time-major: the step's rows are contiguous (batch-major, each row was a page apart,
+    // and this ran 20% slower).
     accumulateXtD(
-      x + <usize>t * xRow,
-      <usize>steps * xRow,
+      x + <usize>t * <usize>batch * xRow,
+      xRow,
       0,
       0,
       dp + <usize>t * <usize>batch * stride,

@@ -54,7 +54,7 @@ interface Dims {
 
 /** Byte offsets of what a forward pass keeps for its gradient (0 = none). */
 interface Saved {
-  /** The input, input mask applied: [B, T, F] dense. */
+  /** The input, input mask applied: [T, B, F] dense. */
   x: number;
   win: number;
   w: number;
@@ -89,6 +89,7 @@ function forward(
   const buffers = allocate(rt, [
     // 16 bytes past the end: the input-kernel gradient reads x 4 floats at a time.
     batch * steps * features * 4 + 16,
+    batch * steps * features * 4,
     features * row,
     units * row,
     batch * row,
@@ -99,12 +100,12 @@ function forward(
     inputs.bias === undefined ? 0 : row,
     inputs.mask === undefined ? 0 : 2 * batch * row,
   ]);
-  const [x, win, w, h0, mask, maskIn, p, h, bias, hm] = buffers;
+  const [x, xBatchMajor, win, w, h0, mask, maskIn, p, h, bias, hm] = buffers;
   try {
-    rt.heap.f32.set(valuesOf(inputs.x), x >> 2);
+    rt.heap.f32.set(valuesOf(inputs.x), xBatchMajor >> 2);
     if (inputs.maskIn !== undefined) {
       writeRows(rt, maskIn, valuesOf(inputs.maskIn), batch, features, ldf);
-      rt.exports.maskInputs(x, batch, steps, features, maskIn, ldf);
+      rt.exports.maskInputs(xBatchMajor, batch, steps, features, maskIn, ldf);
     }
     writeRows(rt, win, valuesOf(inputs.kernel), features, units, ld);
     writeRows(rt, w, valuesOf(inputs.recurrentKernel), units, units, ld);
@@ -122,6 +123,23 @@ function forward(
         rt,
         slices.map(([b0, nb]): KernelCall[] => {
           const calls: KernelCall[] = [
+            {
+              // The kernels read x time-major: each step's rows contiguous.
+              fn: 'swapLeadingAxes',
+              args: [
+                xBatchMajor,
+                batch,
+                steps,
+                features,
+                features,
+                x,
+                features,
+                b0,
+                b0 + nb,
+                0,
+                steps,
+              ],
+            },
             {
               fn: 'simpleRnnProject',
               args: [steps, batch, features, ld, b0, nb, x, win, bias, p],
@@ -169,7 +187,7 @@ function forward(
     } finally {
       if (sequence !== 0) rt.heap.free(sequence);
     }
-    freeAll(rt, [bias, hm]);
+    freeAll(rt, [xBatchMajor, bias, hm]);
     const keptBuffers = [x, win, w, h0, mask, maskIn, p, h];
     if (!keep) {
       freeAll(rt, keptBuffers);
