@@ -20,7 +20,14 @@
  */
 import { ACT_LINEAR, Activation } from './activations';
 import { Vec } from './simd';
-import { EPI_BACKWARD, EPI_FORWARD, accumulateXtD, matmulEpilogue, setEpilogue } from './tiles';
+import {
+  EPI_BACKWARD,
+  EPI_FORWARD,
+  accumulateXtD,
+  matmulEpilogue,
+  setEpilogue,
+  setFusedProjection,
+} from './tiles';
 
 function timeIndex(s: i32, steps: i32, goBackwards: i32): i32 {
   return goBackwards != 0 ? steps - 1 - s : s;
@@ -69,6 +76,12 @@ export function simpleRnnProject(
   }
 }
 
+/**
+ * The recurrence over every step for the rows [b0, b0 + nb), from P. With features > 0 the
+ * projection is not in P but computed in the epilogue from x (time-major), Win and bias (see
+ * setFusedProjection): for inputs of fewer than 4 features, where writing and reading P costs
+ * more than the products.
+ */
 export function simpleRnnForward(
   act: i32,
   steps: i32,
@@ -85,6 +98,10 @@ export function simpleRnnForward(
   mask: usize,
   h: usize,
   hm: usize,
+  features: i32,
+  x: usize,
+  win: usize,
+  bias: usize,
 ): void {
   if (nb <= 0 || steps <= 0) return;
   const stride = (<usize>ld) << 2;
@@ -99,12 +116,13 @@ export function simpleRnnForward(
     if (mask != 0) prev = hm + <usize>((s - 1) & 1) * stepBytes + rowOff;
     else if (s == 0) prev = h0 + rowOff;
     else prev = h + <usize>(ring != 0 ? (s - 1) & 1 : s - 1) * stepBytes + rowOff;
+    const t = timeIndex(s, steps, goBackwards);
     setEpilogue(
       EPI_FORWARD,
       act,
       h + <usize>slot * stepBytes + rowOff,
       stride,
-      p + <usize>timeIndex(s, steps, goBackwards) * stepBytes + rowOff,
+      features > 0 ? 0 : p + <usize>t * stepBytes + rowOff,
       stride,
       m,
       stride,
@@ -113,6 +131,16 @@ export function simpleRnnForward(
       0,
       0,
     );
+    if (features > 0) {
+      const xRow = (<usize>features) << 2;
+      setFusedProjection(
+        x + (<usize>t * <usize>batch + <usize>b0) * xRow,
+        xRow,
+        win,
+        features,
+        bias,
+      );
+    }
     matmulEpilogue(prev, stride, w, stride, nb, units, ld);
   }
 }

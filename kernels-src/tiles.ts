@@ -32,6 +32,12 @@ let epiHm: usize = 0;
 let epiHmStride: usize = 0;
 let epiDeriv: usize = 0;
 let epiDerivStride: usize = 0;
+// The input projection computed in a forward epilogue (see setFusedProjection); k 0 = none.
+let projX: usize = 0;
+let projXStride: usize = 0;
+let projWin: usize = 0;
+let projK: i32 = 0;
+let projBias: usize = 0;
 
 /** Chooses the epilogue and the output of the next `matmulEpilogue`; pointers 0 = unused. */
 export function setEpilogue(
@@ -60,6 +66,28 @@ export function setEpilogue(
   epiHmStride = hmStride;
   epiDeriv = deriv;
   epiDerivStride = derivStride;
+  projK = 0;
+}
+
+/**
+ * After setEpilogue(EPI_FORWARD, ...): the forward epilogue also adds the input projection
+ * p = x[r] · Win + bias of each output row r, computed there instead of read from P: x rows of
+ * k (< 4) floats with stride xStride, Win [k, n] with the output's row stride, bias 0 = none.
+ * The same operations as simpleRnnProject's tiles and epilogue (sums over k in order, then
+ * the bias, then the denormal flush), so the same numbers, without writing and reading P.
+ */
+export function setFusedProjection(
+  x: usize,
+  xStride: usize,
+  win: usize,
+  k: i32,
+  bias: usize,
+): void {
+  projX = x;
+  projXStride = xStride;
+  projWin = win;
+  projK = k;
+  projBias = bias;
 }
 
 /** The epilogue over the output rows [r0, r0 + rows), n columns, where the tiles left sums. */
@@ -73,9 +101,19 @@ function finishRows(r0: i32, rows: i32, n: i32): void {
     const mask = epiMask != 0 ? epiMask + ri * epiMaskStride : 0;
     if (epiMode == EPI_FORWARD) {
       const hm = epiHm != 0 ? epiHm + ri * epiHmStride : 0;
+      const xr = projX + ri * projXStride;
       for (let o: usize = 0; o < bytes; o += 16) {
         let a = v128.load(out + o);
         if (add != 0) a = f32x4.add(a, v128.load(add + o));
+        if (projK != 0) {
+          let p = f32x4.splat(0.0);
+          for (let i = 0; i < projK; i++) {
+            const xi = v128.load32_splat(xr + ((<usize>i) << 2));
+            p = Vec.madd(xi, v128.load(projWin + <usize>i * epiOutStride + o), p);
+          }
+          if (projBias != 0) p = f32x4.add(p, v128.load(projBias + o));
+          a = f32x4.add(a, Vec.flushDenormals(p));
+        }
         const h = Vec.flushDenormals(Activation.apply(act, a));
         v128.store(out + o, h);
         if (hm != 0) v128.store(hm + o, f32x4.mul(h, v128.load(mask + o)));

@@ -70,6 +70,11 @@ export interface KernelExports {
     mask: number,
     h: number,
     hm: number,
+    /** > 0: the projection is computed in the epilogue from x, win and bias (no P). */
+    features: number,
+    x: number,
+    win: number,
+    bias: number,
   ) => void;
   readonly simpleRnnBackward: (
     act: number,

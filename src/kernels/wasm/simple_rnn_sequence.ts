@@ -36,6 +36,9 @@ import { tensorFrom, valuesOf } from './tensors';
 
 const SUBJECT = 'wasmSimpleRnnSequence';
 
+/** Inputs of fewer features than this get their projection in the forward epilogue. */
+const FUSED_PROJECTION_BELOW = 4;
+
 interface Dims {
   batch: number;
   steps: number;
@@ -117,6 +120,9 @@ function forward(
     // The batch-major copy of every state that tfjs gets back (returnSequences): each thread
     // writes its own rows once its steps are done.
     const sequence = d.returnSequences ? rt.heap.alloc(batch * steps * units * 4) : 0;
+    // With few features the forward pass computes the projection in its epilogue: writing P
+    // and reading it back cost more than the products (stock's first layer, one feature).
+    const fusedProjection = features < FUSED_PROJECTION_BELOW;
     let value: tf.Tensor;
     try {
       runJobs(
@@ -140,31 +146,37 @@ function forward(
                 steps,
               ],
             },
-            {
+          ];
+          if (!fusedProjection) {
+            calls.push({
               fn: 'simpleRnnProject',
               args: [steps, batch, features, ld, b0, nb, x, win, bias, p],
-            },
-            {
-              fn: 'simpleRnnForward',
-              args: [
-                d.act,
-                steps,
-                batch,
-                units,
-                ld,
-                b0,
-                nb,
-                gb,
-                ring ? 1 : 0,
-                p,
-                w,
-                h0,
-                mask,
-                h,
-                hm,
-              ],
-            },
-          ];
+            });
+          }
+          calls.push({
+            fn: 'simpleRnnForward',
+            args: [
+              d.act,
+              steps,
+              batch,
+              units,
+              ld,
+              b0,
+              nb,
+              gb,
+              ring ? 1 : 0,
+              p,
+              w,
+              h0,
+              mask,
+              h,
+              hm,
+              fusedProjection ? features : 0,
+              x,
+              win,
+              bias,
+            ],
+          });
           if (sequence !== 0) {
             calls.push({
               fn: 'swapLeadingAxes',
