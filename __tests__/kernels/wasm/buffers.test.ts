@@ -25,19 +25,34 @@ describe('wasm kernels: planSlices', () => {
     expect(planSlices(64, 1e9)).toEqual([[0, 64]]);
   });
 
-  it('cuts the stock batch into four shares per thread, for threads to claim', () => {
+  it('cuts the stock batch into shares that shrink towards the end, for threads to claim', () => {
     setThreads(2);
     const shares = planSlices(64, 60 * 64 * 100 * 180);
     expect(shares).toEqual([
-      [0, 8],
-      [8, 8],
-      [16, 8],
-      [24, 8],
-      [32, 8],
+      [0, 16],
+      [16, 12],
+      [28, 12],
       [40, 8],
-      [48, 8],
-      [56, 8],
+      [48, 4],
+      [52, 4],
+      [56, 4],
+      [60, 4],
     ]);
+  });
+
+  it('never makes a share smaller than the one after it', () => {
+    for (const [threads, batch] of [
+      [2, 64],
+      [2, 512],
+      [4, 1000],
+      [16, 333],
+    ]) {
+      setThreads(threads);
+      const rows = planSlices(batch, 1e12).map(([, n]) => n);
+      rows.slice(1).forEach((n, i) => {
+        expect(n).toBeLessThanOrEqual(rows[i] ?? 0);
+      });
+    }
   });
 
   it.each([
