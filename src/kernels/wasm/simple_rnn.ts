@@ -101,6 +101,11 @@ function forward(
             maskPtr,
             hPtr,
             hmPtr,
+            // The projection comes in P: none computed in the epilogue.
+            0,
+            0,
+            0,
+            0,
           ],
         },
       ]),
