@@ -94,6 +94,11 @@ export function setFusedProjection(
 function finishRows(r0: i32, rows: i32, n: i32): void {
   const act = epiAct;
   const bytes = (<usize>n) << 2;
+  // The fused projection's state in locals: read once, not for every vector of every row.
+  const k = projK;
+  const win = projWin;
+  const winStride = epiOutStride;
+  const bias = projBias;
   for (let r = r0; r < r0 + rows; r++) {
     const ri = <usize>r;
     const out = epiOut + ri * epiOutStride;
@@ -105,13 +110,13 @@ function finishRows(r0: i32, rows: i32, n: i32): void {
       for (let o: usize = 0; o < bytes; o += 16) {
         let a = v128.load(out + o);
         if (add != 0) a = f32x4.add(a, v128.load(add + o));
-        if (projK != 0) {
+        if (k != 0) {
           let p = f32x4.splat(0.0);
-          for (let i = 0; i < projK; i++) {
+          for (let i = 0; i < k; i++) {
             const xi = v128.load32_splat(xr + ((<usize>i) << 2));
-            p = Vec.madd(xi, v128.load(projWin + <usize>i * epiOutStride + o), p);
+            p = Vec.madd(xi, v128.load(win + <usize>i * winStride + o), p);
           }
-          if (projBias != 0) p = f32x4.add(p, v128.load(projBias + o));
+          if (bias != 0) p = f32x4.add(p, v128.load(bias + o));
           a = f32x4.add(a, Vec.flushDenormals(p));
         }
         const h = Vec.flushDenormals(Activation.apply(act, a));
