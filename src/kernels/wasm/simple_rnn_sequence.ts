@@ -102,8 +102,11 @@ function forward(
     (ring ? 2 : steps) * batch * row,
     inputs.bias === undefined ? 0 : row,
     inputs.mask === undefined ? 0 : 2 * batch * row,
+    // The batch-major copy of every state that tfjs gets back (returnSequences): each thread
+    // writes its own rows once its steps are done.
+    d.returnSequences ? batch * steps * units * 4 : 0,
   ]);
-  const [x, xBatchMajor, win, w, h0, mask, maskIn, p, h, bias, hm] = buffers;
+  const [x, xBatchMajor, win, w, h0, mask, maskIn, p, h, bias, hm, sequence] = buffers;
   try {
     rt.heap.f32.set(valuesOf(inputs.x), xBatchMajor >> 2);
     if (inputs.maskIn !== undefined) {
@@ -117,89 +120,79 @@ function forward(
     else rt.heap.f32.fill(0, h0 >> 2, (h0 >> 2) + batch * ld);
     if (inputs.mask !== undefined) writeRows(rt, mask, valuesOf(inputs.mask), batch, units, ld);
     const gb = d.goBackwards ? 1 : 0;
-    // The batch-major copy of every state that tfjs gets back (returnSequences): each thread
-    // writes its own rows once its steps are done.
-    const sequence = d.returnSequences ? rt.heap.alloc(batch * steps * units * 4) : 0;
     // With few features the forward pass computes the projection in its epilogue: writing P
     // and reading it back cost more than the products (stock's first layer, one feature).
     const fusedProjection = features < FUSED_PROJECTION_BELOW;
-    let value: tf.Tensor;
-    try {
-      runJobs(
-        rt,
-        slices.map(([b0, nb]): KernelCall[] => {
-          const calls: KernelCall[] = [
-            {
-              // The kernels read x time-major: each step's rows contiguous.
-              fn: 'swapLeadingAxes',
-              args: [
-                xBatchMajor,
-                batch,
-                steps,
-                features,
-                features,
-                x,
-                features,
-                b0,
-                b0 + nb,
-                0,
-                steps,
-              ],
-            },
-          ];
-          if (!fusedProjection) {
-            calls.push({
-              fn: 'simpleRnnProject',
-              args: [steps, batch, features, ld, b0, nb, x, win, bias, p],
-            });
-          }
-          calls.push({
-            fn: 'simpleRnnForward',
+    runJobs(
+      rt,
+      slices.map(([b0, nb]): KernelCall[] => {
+        const calls: KernelCall[] = [
+          {
+            // The kernels read x time-major: each step's rows contiguous.
+            fn: 'swapLeadingAxes',
             args: [
-              d.act,
-              steps,
+              xBatchMajor,
               batch,
-              units,
-              ld,
-              b0,
-              nb,
-              gb,
-              ring ? 1 : 0,
-              p,
-              w,
-              h0,
-              mask,
-              h,
-              hm,
-              fusedProjection ? features : 0,
+              steps,
+              features,
+              features,
               x,
-              win,
-              bias,
+              features,
+              b0,
+              b0 + nb,
+              0,
+              steps,
             ],
+          },
+        ];
+        if (!fusedProjection) {
+          calls.push({
+            fn: 'simpleRnnProject',
+            args: [steps, batch, features, ld, b0, nb, x, win, bias, p],
           });
-          if (sequence !== 0) {
-            calls.push({
-              fn: 'swapLeadingAxes',
-              args: [h, steps, batch, units, ld, sequence, units, 0, steps, b0, b0 + nb],
-            });
-          }
-          return calls;
-        }),
-      );
-      if (sequence !== 0) {
-        const view = rt.heap.f32.subarray(sequence >> 2, (sequence >> 2) + batch * steps * units);
-        value = tensorFrom<tf.Rank.R3>(view, [batch, steps, units]);
-      } else {
-        const last = ring ? (steps - 1) & 1 : steps - 1;
-        value = tensorFromRows<tf.Rank.R2>(rt, h + last * batch * row, batch, units, ld, [
-          batch,
-          units,
-        ]);
-      }
-    } finally {
-      if (sequence !== 0) rt.heap.free(sequence);
-    }
-    freeAll(rt, [xBatchMajor, bias, hm]);
+        }
+        calls.push({
+          fn: 'simpleRnnForward',
+          args: [
+            d.act,
+            steps,
+            batch,
+            units,
+            ld,
+            b0,
+            nb,
+            gb,
+            ring ? 1 : 0,
+            p,
+            w,
+            h0,
+            mask,
+            h,
+            hm,
+            fusedProjection ? features : 0,
+            x,
+            win,
+            bias,
+          ],
+        });
+        if (sequence !== 0) {
+          calls.push({
+            fn: 'swapLeadingAxes',
+            args: [h, steps, batch, units, ld, sequence, units, 0, steps, b0, b0 + nb],
+          });
+        }
+        return calls;
+      }),
+    );
+    const last = ring ? (steps - 1) & 1 : steps - 1;
+    const value: tf.Tensor =
+      sequence !== 0
+        ? tensorFrom<tf.Rank.R3>(
+            rt.heap.f32.subarray(sequence >> 2, (sequence >> 2) + batch * steps * units),
+            [batch, steps, units],
+          )
+        : tensorFromRows<tf.Rank.R2>(rt, h + last * batch * row, batch, units, ld, [batch, units]);
+    freeAll(rt, [xBatchMajor, bias, hm, sequence]);
     const keptBuffers = [x, win, w, h0, mask, maskIn, p, h];
     if (!keep) {
       freeAll(rt, keptBuffers);
