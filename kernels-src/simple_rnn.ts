@@ -6,9 +6,11 @@
  *
  * Layouts (byte pointers; ld = units and ldf = features rounded up to a multiple of 4; the
  * padding lanes are zero on input):
- *   x      [T, B, F]   the layer's input, dense and time-major (each thread first swaps its rows
- *                      of tfjs's batch-major copy: swapLeadingAxes), input mask applied
- *   dx     [B, T, ldf]
+ *   x      [T, B, F]   the layer's input, time-major, row stride xStride floats: a layer's own
+ *                      dense copy (each thread first swaps its rows of tfjs's batch-major copy:
+ *                      swapLeadingAxes), input mask applied; or, in a stack of layers, the H of
+ *                      the layer before (stride its ld)
+ *   dx     [B, T, ldf] or [T, B, ldf] (strides given): time-major is the dY of the layer before
  *   P, dP  [T, B, ld]  the input projection and its gradient, in the caller's time order
  *   H      [T, B, ld]  every state, in processing order (goBackwards reverses the steps);
  *                      [2, B, ld] when `ring` (inference of the last state only)
@@ -38,6 +40,7 @@ export function simpleRnnProject(
   steps: i32,
   batch: i32,
   features: i32,
+  xStride: i32,
   ld: i32,
   b0: i32,
   nb: i32,
@@ -48,7 +51,7 @@ export function simpleRnnProject(
 ): void {
   if (nb <= 0) return;
   const stride = (<usize>ld) << 2;
-  const xRow = (<usize>features) << 2;
+  const xRow = (<usize>xStride) << 2;
   for (let t = 0; t < steps; t++) {
     setEpilogue(
       EPI_FORWARD,
@@ -78,9 +81,9 @@ export function simpleRnnProject(
 
 /**
  * The recurrence over every step for the rows [b0, b0 + nb), from P. With features > 0 the
- * projection is not in P but computed in the epilogue from x (time-major), Win and bias (see
- * setFusedProjection): for inputs of fewer than 4 features, where writing and reading P costs
- * more than the products.
+ * projection is not in P but computed in the epilogue from x (time-major, row stride xStride
+ * floats), Win and bias (see setFusedProjection): for inputs of fewer than 4 features, where
+ * writing and reading P costs more than the products.
  */
 export function simpleRnnForward(
   act: i32,
@@ -99,6 +102,7 @@ export function simpleRnnForward(
   h: usize,
   hm: usize,
   features: i32,
+  xStride: i32,
   x: usize,
   win: usize,
   bias: usize,
@@ -132,7 +136,7 @@ export function simpleRnnForward(
       0,
     );
     if (features > 0) {
-      const xRow = (<usize>features) << 2;
+      const xRow = (<usize>xStride) << 2;
       setFusedProjection(
         x + (<usize>t * <usize>batch + <usize>b0) * xRow,
         xRow,
@@ -219,7 +223,11 @@ export function simpleRnnBackward(
   );
 }
 
-/** dx[b, t] = (dP[t, b] · WinT) ⊙ maskIn[b] for the rows [b0, b0 + nb); maskIn 0 = none. */
+/**
+ * dx[b, t] = (dP[t, b] · WinT) ⊙ maskIn[b] for the rows [b0, b0 + nb); maskIn 0 = none. dx's
+ * row (sample) and step strides are given in floats: batch-major [B, T, ldf] for the gradient
+ * tfjs gets, time-major [T, B, ldf] for the dY of the layer before in a stack.
+ */
 export function simpleRnnInputGrad(
   steps: i32,
   batch: i32,
@@ -232,17 +240,20 @@ export function simpleRnnInputGrad(
   wint: usize,
   maskIn: usize,
   dx: usize,
+  dxRowStride: i32,
+  dxStepStride: i32,
 ): void {
   if (nb <= 0) return;
   const stride = (<usize>ld) << 2;
   const fStride = (<usize>ldf) << 2;
-  const dxStride = <usize>steps * fStride;
+  const dxRow = (<usize>dxRowStride) << 2;
+  const dxStep = (<usize>dxStepStride) << 2;
   for (let t = 0; t < steps; t++) {
     setEpilogue(
       EPI_BACKWARD,
       ACT_LINEAR,
-      dx + <usize>b0 * dxStride + <usize>t * fStride,
-      dxStride,
+      dx + <usize>b0 * dxRow + <usize>t * dxStep,
+      dxRow,
       0,
       0,
       maskIn != 0 ? maskIn + <usize>b0 * fStride : 0,
@@ -295,12 +306,13 @@ export function simpleRnnKernelGrad(
 
 /**
  * The rows [i0, i0 + ni) of dWin[ldf, ld] = sum over steps and the whole batch of
- * x[t, b]^T · dP[t, b]; i0 and ni multiples of 4. x needs 12 readable bytes past its end.
+ * x[t, b]^T · dP[t, b] (x's rows xStride floats apart); i0 and ni multiples of 4. x needs 12
+ * readable bytes past its end.
  */
 export function simpleRnnInputKernelGrad(
   steps: i32,
   batch: i32,
-  features: i32,
+  xStride: i32,
   ld: i32,
   i0: i32,
   ni: i32,
@@ -310,7 +322,7 @@ export function simpleRnnInputKernelGrad(
 ): void {
   if (ni <= 0) return;
   const stride = (<usize>ld) << 2;
-  const xRow = (<usize>features) << 2;
+  const xRow = (<usize>xStride) << 2;
   memory.fill(dwin + <usize>i0 * stride, 0, <usize>ni * stride);
   for (let t = 0; t < steps; t++) {
     // x time-major: the step's rows are contiguous (batch-major, each row was a page apart,

@@ -12,7 +12,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { fusedSimpleRnnRecurrence, isFusedActivation } from './simple_rnn_fused';
-import { wasmKernelAvailable, wasmSimpleRnnSequence } from './wasm';
+import {
+  type SimpleRnnStackLayer,
+  wasmKernelAvailable,
+  wasmSimpleRnnSequence,
+  wasmSimpleRnnStack,
+} from './wasm';
+
 import {
   type SimpleRnnSequenceOptions,
   type SimpleRnnSequenceResult,
@@ -21,7 +27,12 @@ import {
   simpleRnnSequenceReference,
 } from './simple_rnn_reference';
 
-export type { SimpleRnnSequenceOptions, SimpleRnnSequenceResult, SimpleRnnWeights };
+export type {
+  SimpleRnnSequenceOptions,
+  SimpleRnnSequenceResult,
+  SimpleRnnStackLayer,
+  SimpleRnnWeights,
+};
 
 /** `fused` selects the tfjs-ops kernel instead of the WebAssembly one. */
 export const KERNEL_ENV_VAR = 'TFJS_KERAS_RNN_KERNEL';
@@ -44,10 +55,38 @@ export function simpleRnnSequence(
   // The whole layer in one WebAssembly call per pass (src/kernels/wasm/), on any tfjs backend;
   // TFJS_KERAS_RNN_KERNEL=fused keeps the tfjs-ops kernel below (the reference, and what the
   // benchmark compares against in the same process).
-  if (process.env[KERNEL_ENV_VAR] !== 'fused' && wasmKernelAvailable()) {
-    return wasmSimpleRnnSequence(x, weights, options);
-  }
+  if (useWasmKernel()) return wasmSimpleRnnSequence(x, weights, options);
   return fusedSimpleRnnSequence(x, weights, options);
+}
+
+function useWasmKernel(): boolean {
+  return process.env[KERNEL_ENV_VAR] !== 'fused' && wasmKernelAvailable();
+}
+
+/**
+ * Runs SimpleRNN layers one after another over every step of `x` [batch, timesteps,
+ * features], each reading every output step of the one before (so every layer but the last
+ * must return sequences): the output of the last. The same values and gradients as
+ * `simpleRnnSequence` layer by layer; on the WebAssembly kernels the sequences between the
+ * layers stay in the kernels' memory and each pass is one call for the whole stack (a layer
+ * with an input mask, from input dropout, starts a stack of its own).
+ */
+export function simpleRnnStack(x: tf.Tensor3D, layers: readonly SimpleRnnStackLayer[]): tf.Tensor {
+  let h: tf.Tensor = x;
+  if (!useWasmKernel() || !layers.every((l) => isFusedActivation(l.options.activation))) {
+    for (const { weights, options } of layers) {
+      h = simpleRnnSequence(h as tf.Tensor3D, weights, options).output;
+    }
+    return h;
+  }
+  let start = 0;
+  for (let i = 1; i <= layers.length; i++) {
+    if (i === layers.length || layers[i]?.options.inputMask !== undefined) {
+      h = wasmSimpleRnnStack(h as tf.Tensor3D, layers.slice(start, i));
+      start = i;
+    }
+  }
+  return h;
 }
 
 /**

@@ -67,4 +67,19 @@ describe('wasm kernels: planSlices', () => {
     expect(shares.length).toBeLessThanOrEqual(MAX_SHARES);
     expect(shares.length).toBeLessThanOrEqual(Math.ceil(batch / 4));
   });
+
+  it.each([
+    [64, 4096, 10],
+    [16, 100, 3],
+    [2, 64, 1],
+  ])(
+    'on %i threads covers a batch of %i in at most the %i shares a pass can fit',
+    (threads, batch, most) => {
+      setThreads(threads);
+      const shares = planSlices(batch, 1e12, most);
+      expectCover(shares, batch);
+      expect(shares.length).toBeLessThanOrEqual(most);
+      if (most > 1) expect(shares.length).toBeGreaterThan(1);
+    },
+  );
 });

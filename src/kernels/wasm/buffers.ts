@@ -44,16 +44,22 @@ export const MAX_SHARES = 64;
 /**
  * The batch's shares: one when `work` multiply-adds are not worth a second thread, else shares
  * of decreasing size (see SHARE_OF_REMAINING), each a multiple of 4 rows but the last, at most
- * MAX_SHARES of them.
+ * `maxShares` of them (a pass whose jobs are long lists of calls can fit fewer in the job list).
  */
-export function planSlices(batch: number, work: number): [number, number][] {
+export function planSlices(
+  batch: number,
+  work: number,
+  maxShares: number = MAX_SHARES,
+): [number, number][] {
+  const most = Math.max(1, Math.min(MAX_SHARES, Math.floor(maxShares)));
   const threads = Math.min(
     getThreads(),
     Math.floor(work / MIN_WORK_PER_THREAD),
     Math.ceil(batch / 4),
+    most,
   );
   if (threads <= 1) return [[0, batch]];
-  const smallest = padded(Math.ceil(batch / MAX_SHARES));
+  const smallest = padded(Math.ceil(batch / most));
   const shares: [number, number][] = [];
   for (let first = 0; first < batch;) {
     const guided = padded(Math.ceil(((batch - first) * SHARE_OF_REMAINING) / threads));

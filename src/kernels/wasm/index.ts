@@ -5,7 +5,8 @@
 import { pendingGradientCount } from './buffers';
 import { heapStats, type WasmKernelMemory } from './runtime';
 
-export { wasmSimpleRnnSequence } from './simple_rnn_sequence';
+export { wasmSimpleRnnSequence, wasmSimpleRnnStack } from './simple_rnn_sequence';
+export type { SimpleRnnStackLayer } from './simple_rnn_sequence';
 export { wasmSimpleRnnRecurrence } from './simple_rnn';
 export { wasmAdamStepValues } from './adam';
 export {

@@ -46,6 +46,8 @@ export interface KernelExports {
     steps: number,
     batch: number,
     features: number,
+    /** x's row stride in floats. */
+    xStride: number,
     ld: number,
     b0: number,
     nb: number,
@@ -72,6 +74,8 @@ export interface KernelExports {
     hm: number,
     /** > 0: the projection is computed in the epilogue from x, win and bias (no P). */
     features: number,
+    /** x's row stride in floats. */
+    xStride: number,
     x: number,
     win: number,
     bias: number,
@@ -118,11 +122,15 @@ export interface KernelExports {
     wint: number,
     maskIn: number,
     dx: number,
+    /** dx's strides in floats: from one sample to the next, and from one step to the next. */
+    dxRowStride: number,
+    dxStepStride: number,
   ) => void;
   readonly simpleRnnInputKernelGrad: (
     steps: number,
     batch: number,
-    features: number,
+    /** x's row stride in floats. */
+    xStride: number,
     ld: number,
     i0: number,
     ni: number,

@@ -43,7 +43,14 @@ const CLAIM = 6;
 const HEADER_INTS = 16;
 /** At most this many jobs per run, and this many Int32 slots for all their calls. */
 export const MAX_JOBS = 256;
-const CALL_INTS = 8192;
+export const CALL_INTS = 8192;
+
+/** The Int32 slots of the job list that one job of these calls takes (see publish). */
+export function jobSlots(calls: readonly KernelCall[]): number {
+  let ints = 1;
+  for (const call of calls) ints += 2 + call.args.length;
+  return ints;
+}
 const OFFSETS = HEADER_INTS;
 const CALLS = OFFSETS + MAX_JOBS;
 const CONTROL_INTS = CALLS + CALL_INTS;
@@ -211,11 +218,9 @@ export class WorkerPool {
       throw new Error(`wasm kernels: ${jobs.length} jobs in one run, at most ${MAX_JOBS}`);
     }
     let ints = 0;
-    for (const calls of jobs) for (const call of calls) ints += 2 + call.args.length;
-    if (jobs.length + ints > CALL_INTS) {
-      throw new Error(
-        `wasm kernels: the jobs take ${jobs.length + ints} Int32 slots, at most ${CALL_INTS}`,
-      );
+    for (const calls of jobs) ints += jobSlots(calls);
+    if (ints > CALL_INTS) {
+      throw new Error(`wasm kernels: the jobs take ${ints} Int32 slots, at most ${CALL_INTS}`);
     }
     const ctrl = this.ctrl;
     let p = CALLS;

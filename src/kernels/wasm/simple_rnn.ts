@@ -106,6 +106,7 @@ function forward(
             0,
             0,
             0,
+            0,
           ],
         },
       ]),

@@ -1,10 +1,17 @@
 /**
- * A whole SimpleRNN layer as one WebAssembly call per pass: the input projection x·W + b, the
- * recurrence over every step, and in the backward pass every gradient (x, W, U, b, h0). A
+ * SimpleRNN layers as one WebAssembly call per pass: the input projection x·W + b, the
+ * recurrence over every step, and in the backward pass every gradient (x, W, U, b, h0), for one
+ * layer or for a stack of layers that each read every output step of the layer before. A
  * drop-in for `simpleRnnSequence` (same arguments, values and gradients) for the activations
  * tanh, sigmoid, relu and linear, that runs under any tfjs backend: the input is copied into
  * the kernels' memory once, batch-major as tfjs has it, and the outputs come back as new
  * tensors. What the backward pass needs stays in that memory (see buffers.ts for its lifetime).
+ *
+ * In a stack, the sequence between two layers never leaves the kernels' memory: the next
+ * layer reads the states of the one before as its input, and its input gradient is written
+ * where the layer before reads the gradient of its states. Each thread takes a share of the
+ * batch through every layer in one job (rows are independent), so a stack costs one pass over
+ * the threads forward, one backward and one for the weights' gradients, however many layers.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError, formatShape } from '../../errors';
@@ -28,22 +35,31 @@ import {
   splitRows,
   tensorFromRows,
   writeRows,
+  type Blocks,
   type KeptBuffers,
 } from './buffers';
-import type { KernelCall } from './pool';
+import { CALL_INTS, MAX_JOBS, jobSlots, type KernelCall } from './pool';
 import { kernelRuntime, runJobs, type KernelRuntime } from './runtime';
 import { tensorFrom, valuesOf } from './tensors';
 
-const SUBJECT = 'wasmSimpleRnnSequence';
+/** What errors name: the function the caller called. */
+type Subject = 'wasmSimpleRnnStack' | 'wasmSimpleRnnSequence';
 
 /** Inputs of fewer features than this get their projection in the forward epilogue. */
 const FUSED_PROJECTION_BELOW = 4;
 
-interface Dims {
-  batch: number;
-  steps: number;
+/** One layer of a stack: its weights and its options. */
+export interface SimpleRnnStackLayer {
+  weights: SimpleRnnWeights;
+  options: SimpleRnnSequenceOptions;
+}
+
+/** One layer's sizes and options, as the kernels take them. */
+interface LayerDims {
   features: number;
   units: number;
+  /** x's row stride in floats: the first layer's dense copy, else the ld of the layer before. */
+  xStride: number;
   /** Row strides in floats: features and units rounded up to a multiple of 4. */
   ldf: number;
   ld: number;
@@ -51,13 +67,25 @@ interface Dims {
   goBackwards: boolean;
   returnSequences: boolean;
   hasBias: boolean;
-  /** [first row, rows] of each thread's share of the batch. */
+  hasInitialState: boolean;
+  hasMask: boolean;
+  hasInputMask: boolean;
+  /** Few features: the projection is computed in the forward epilogue. */
+  fusedProjection: boolean;
+}
+
+interface Dims {
+  subject: Subject;
+  batch: number;
+  steps: number;
+  layers: LayerDims[];
+  /** [first row, rows] of each share of the batch. */
   slices: [number, number][];
 }
 
-/** Byte offsets of what a forward pass keeps for its gradient (0 = none). */
-interface Saved {
-  /** The input, input mask applied: [T, B, F] dense. */
+/** Byte offsets of what one layer's forward pass keeps for its gradient (0 = none). */
+interface LayerSaved {
+  /** The input, time-major: the first layer's own copy (input mask applied), else the H before. */
   x: number;
   win: number;
   w: number;
@@ -67,11 +95,15 @@ interface Saved {
   /** P, then dP. */
   p: number;
   h: number;
+}
+
+interface Saved {
+  layers: LayerSaved[];
   kept: KeptBuffers;
 }
 
-interface ForwardInputs {
-  x: tf.Tensor;
+/** One layer's tensors in the forward pass. */
+interface LayerInputs {
   kernel: tf.Tensor;
   recurrentKernel: tf.Tensor;
   bias?: tf.Tensor;
@@ -80,260 +112,583 @@ interface ForwardInputs {
   maskIn?: tf.Tensor;
 }
 
+/** Allocates `sizes` (see allocate) and records the blocks in `owned`, for one cleanup. */
+function allocateOwned<const S extends readonly number[]>(
+  rt: KernelRuntime,
+  owned: number[],
+  sizes: S,
+): Blocks<S> {
+  const blocks = allocate(rt, sizes);
+  owned.push(...blocks);
+  return blocks;
+}
+
+/** The calls of one share of the forward pass: every layer, first to last. */
+function forwardCalls(
+  d: Dims,
+  s: readonly LayerSaved[],
+  layerBlocks: readonly { bias: number; hm: number; ring: boolean }[],
+  xBatchMajor: number,
+  sequence: number,
+  [b0, nb]: [number, number],
+): KernelCall[] {
+  const { batch, steps } = d;
+  const first = d.layers[0];
+  const firstSaved = s[0];
+  const calls: KernelCall[] = [
+    {
+      // The kernels read x time-major: each step's rows contiguous.
+      fn: 'swapLeadingAxes',
+      args: [
+        xBatchMajor,
+        batch,
+        steps,
+        first.features,
+        first.features,
+        firstSaved.x,
+        first.features,
+        b0,
+        b0 + nb,
+        0,
+        steps,
+      ],
+    },
+  ];
+  d.layers.forEach((l, i) => {
+    const saved = s[i];
+    const blocks = layerBlocks[i];
+    if (!l.fusedProjection) {
+      calls.push({
+        fn: 'simpleRnnProject',
+        args: [
+          steps,
+          batch,
+          l.features,
+          l.xStride,
+          l.ld,
+          b0,
+          nb,
+          saved.x,
+          saved.win,
+          blocks.bias,
+          saved.p,
+        ],
+      });
+    }
+    calls.push({
+      fn: 'simpleRnnForward',
+      args: [
+        l.act,
+        steps,
+        batch,
+        l.units,
+        l.ld,
+        b0,
+        nb,
+        l.goBackwards ? 1 : 0,
+        blocks.ring ? 1 : 0,
+        saved.p,
+        saved.w,
+        saved.h0,
+        saved.mask,
+        saved.h,
+        blocks.hm,
+        // With few features the forward pass computes the projection in its epilogue: writing
+        // P and reading it back cost more than the products (stock's first layer, one feature).
+        l.fusedProjection ? l.features : 0,
+        l.xStride,
+        saved.x,
+        saved.win,
+        blocks.bias,
+      ],
+    });
+  });
+  const last = d.layers.at(-1);
+  const lastSaved = s.at(-1);
+  if (sequence !== 0 && last !== undefined && lastSaved !== undefined) {
+    calls.push({
+      fn: 'swapLeadingAxes',
+      args: [
+        lastSaved.h,
+        steps,
+        batch,
+        last.units,
+        last.ld,
+        sequence,
+        last.units,
+        0,
+        steps,
+        b0,
+        b0 + nb,
+      ],
+    });
+  }
+  return calls;
+}
+
 function forward(
   rt: KernelRuntime,
   d: Dims,
-  inputs: ForwardInputs,
+  x: tf.Tensor,
+  inputs: readonly LayerInputs[],
   keep: boolean,
 ): { value: tf.Tensor; saved: Saved | undefined } {
-  const { batch, steps, features, units, ldf, ld, slices } = d;
-  const row = ld * 4;
-  const ring = !keep && !d.returnSequences;
-  const buffers = allocate(rt, [
-    // 16 bytes past the end: the input-kernel gradient reads x 4 floats at a time.
-    batch * steps * features * 4 + 16,
-    batch * steps * features * 4,
-    features * row,
-    units * row,
-    batch * row,
-    inputs.mask === undefined ? 0 : batch * row,
-    inputs.maskIn === undefined ? 0 : batch * ldf * 4,
-    steps * batch * row,
-    (ring ? 2 : steps) * batch * row,
-    inputs.bias === undefined ? 0 : row,
-    inputs.mask === undefined ? 0 : 2 * batch * row,
-    // The batch-major copy of every state that tfjs gets back (returnSequences): each thread
-    // writes its own rows once its steps are done.
-    d.returnSequences ? batch * steps * units * 4 : 0,
-  ]);
-  const [x, xBatchMajor, win, w, h0, mask, maskIn, p, h, bias, hm, sequence] = buffers;
+  const { batch, steps, layers } = d;
+  const first = layers[0];
+  const last = layers.at(-1);
+  if (last === undefined) throw new Error(`${d.subject}: no layers.`);
+  const owned: number[] = [];
   try {
-    rt.heap.f32.set(valuesOf(inputs.x), xBatchMajor >> 2);
-    if (inputs.maskIn !== undefined) {
-      writeRows(rt, maskIn, valuesOf(inputs.maskIn), batch, features, ldf);
-      rt.exports.maskInputs(xBatchMajor, batch, steps, features, maskIn, ldf);
-    }
-    writeRows(rt, win, valuesOf(inputs.kernel), features, units, ld);
-    writeRows(rt, w, valuesOf(inputs.recurrentKernel), units, units, ld);
-    if (inputs.bias !== undefined) writeRows(rt, bias, valuesOf(inputs.bias), 1, units, ld);
-    if (inputs.h0 !== undefined) writeRows(rt, h0, valuesOf(inputs.h0), batch, units, ld);
-    else rt.heap.f32.fill(0, h0 >> 2, (h0 >> 2) + batch * ld);
-    if (inputs.mask !== undefined) writeRows(rt, mask, valuesOf(inputs.mask), batch, units, ld);
-    const gb = d.goBackwards ? 1 : 0;
-    // With few features the forward pass computes the projection in its epilogue: writing P
-    // and reading it back cost more than the products (stock's first layer, one feature).
-    const fusedProjection = features < FUSED_PROJECTION_BELOW;
+    const [x0, xBatchMajor] = allocateOwned(rt, owned, [
+      // 16 bytes past the end: the input-kernel gradient reads x 4 floats at a time.
+      batch * steps * first.features * 4 + 16,
+      batch * steps * first.features * 4,
+    ]);
+    const saved: LayerSaved[] = [];
+    const layerBlocks: { bias: number; hm: number; ring: boolean }[] = [];
+    let sequence = 0;
+    layers.forEach((l, i) => {
+      const row = l.ld * 4;
+      const isLast = i === layers.length - 1;
+      // Only the last layer's states can live in a ring of two: the others feed the next.
+      const ring = isLast && !keep && !l.returnSequences;
+      const [win, w, h0, mask, maskIn, p, h, bias, hm] = allocateOwned(rt, owned, [
+        l.features * row,
+        l.units * row,
+        batch * row,
+        l.hasMask ? batch * row : 0,
+        l.hasInputMask ? batch * l.ldf * 4 : 0,
+        steps * batch * row,
+        (ring ? 2 : steps) * batch * row,
+        l.hasBias ? row : 0,
+        l.hasMask ? 2 * batch * row : 0,
+      ]);
+      const x = i === 0 ? x0 : saved[i - 1].h;
+      saved.push({ x, win, w, h0, mask, maskIn, p, h });
+      layerBlocks.push({ bias, hm, ring });
+      if (isLast && l.returnSequences) {
+        // The batch-major copy of every state that tfjs gets back: each thread writes its own
+        // rows once its steps are done.
+        [sequence] = allocateOwned(rt, owned, [batch * steps * l.units * 4]);
+      }
+    });
+    rt.heap.f32.set(valuesOf(x), xBatchMajor >> 2);
+    layers.forEach((l, i) => {
+      const s = saved[i];
+      const blocks = layerBlocks[i];
+      const t = inputs[i];
+      if (t.maskIn !== undefined) {
+        writeRows(rt, s.maskIn, valuesOf(t.maskIn), batch, l.features, l.ldf);
+        rt.exports.maskInputs(xBatchMajor, batch, steps, l.features, s.maskIn, l.ldf);
+      }
+      writeRows(rt, s.win, valuesOf(t.kernel), l.features, l.units, l.ld);
+      writeRows(rt, s.w, valuesOf(t.recurrentKernel), l.units, l.units, l.ld);
+      if (t.bias !== undefined) writeRows(rt, blocks.bias, valuesOf(t.bias), 1, l.units, l.ld);
+      if (t.h0 !== undefined) writeRows(rt, s.h0, valuesOf(t.h0), batch, l.units, l.ld);
+      else rt.heap.f32.fill(0, s.h0 >> 2, (s.h0 >> 2) + batch * l.ld);
+      if (t.mask !== undefined) writeRows(rt, s.mask, valuesOf(t.mask), batch, l.units, l.ld);
+    });
     runJobs(
       rt,
-      slices.map(([b0, nb]): KernelCall[] => {
-        const calls: KernelCall[] = [
-          {
-            // The kernels read x time-major: each step's rows contiguous.
-            fn: 'swapLeadingAxes',
-            args: [
-              xBatchMajor,
-              batch,
-              steps,
-              features,
-              features,
-              x,
-              features,
-              b0,
-              b0 + nb,
-              0,
-              steps,
-            ],
-          },
-        ];
-        if (!fusedProjection) {
-          calls.push({
-            fn: 'simpleRnnProject',
-            args: [steps, batch, features, ld, b0, nb, x, win, bias, p],
-          });
-        }
-        calls.push({
-          fn: 'simpleRnnForward',
-          args: [
-            d.act,
-            steps,
-            batch,
-            units,
-            ld,
-            b0,
-            nb,
-            gb,
-            ring ? 1 : 0,
-            p,
-            w,
-            h0,
-            mask,
-            h,
-            hm,
-            fusedProjection ? features : 0,
-            x,
-            win,
-            bias,
-          ],
-        });
-        if (sequence !== 0) {
-          calls.push({
-            fn: 'swapLeadingAxes',
-            args: [h, steps, batch, units, ld, sequence, units, 0, steps, b0, b0 + nb],
-          });
-        }
-        return calls;
-      }),
+      d.slices.map((slice) => forwardCalls(d, saved, layerBlocks, xBatchMajor, sequence, slice)),
     );
-    const last = ring ? (steps - 1) & 1 : steps - 1;
+    const lastBlocks = layerBlocks.at(-1);
+    const lastSaved = saved.at(-1);
+    if (lastBlocks === undefined || lastSaved === undefined)
+      throw new Error(`${d.subject}: no layers.`);
+    const row = last.ld * 4;
+    const lastStep = lastBlocks.ring ? (steps - 1) & 1 : steps - 1;
     const value: tf.Tensor =
       sequence !== 0
         ? tensorFrom<tf.Rank.R3>(
-            rt.heap.f32.subarray(sequence >> 2, (sequence >> 2) + batch * steps * units),
-            [batch, steps, units],
+            rt.heap.f32.subarray(sequence >> 2, (sequence >> 2) + batch * steps * last.units),
+            [batch, steps, last.units],
           )
-        : tensorFromRows<tf.Rank.R2>(rt, h + last * batch * row, batch, units, ld, [batch, units]);
-    freeAll(rt, [xBatchMajor, bias, hm, sequence]);
-    const keptBuffers = [x, win, w, h0, mask, maskIn, p, h];
+        : tensorFromRows<tf.Rank.R2>(
+            rt,
+            lastSaved.h + lastStep * batch * row,
+            batch,
+            last.units,
+            last.ld,
+            [batch, last.units],
+          );
+    const scratch = [xBatchMajor, sequence, ...layerBlocks.flatMap((b) => [b.bias, b.hm])];
+    freeAll(rt, scratch);
+    const keptBuffers = owned.filter((ptr) => !scratch.includes(ptr));
+    owned.length = 0;
     if (!keep) {
       freeAll(rt, keptBuffers);
       return { value, saved: undefined };
     }
-    const kept = keepForGradient(keptBuffers);
-    return { value, saved: { x, win, w, h0, mask, maskIn, p, h, kept } };
+    return { value, saved: { layers: saved, kept: keepForGradient(keptBuffers) } };
   } catch (err) {
-    freeAll(rt, buffers);
+    freeAll(rt, owned);
     throw err;
   }
 }
 
-/** The gradients by x, kernel, recurrent kernel, then bias and h0 when they are inputs. */
-function backward(
-  rt: KernelRuntime,
+/** One layer's buffers in the backward pass. */
+interface LayerGradBlocks {
+  /** The gradient of every state (or of the last), time-major: [T, B, ld] (or [B, ld]). */
+  dY: number;
+  wt: number;
+  wint: number;
+  dh0: number;
+  dw: number;
+  dwin: number;
+  db: number;
+}
+
+/** The calls of one share of the backward pass: every layer, last to first. */
+function backwardCalls(
   d: Dims,
-  s: Saved,
-  dyTensor: tf.Tensor,
-  hasInitialState: boolean,
-): tf.Tensor[] {
-  if (s.kept.released) throw new Error(`${SUBJECT}: ${RELEASED_MESSAGE}`);
-  const { batch, steps, features, units, ldf, ld, slices } = d;
-  const row = ld * 4;
-  const dyRows = d.returnSequences ? steps * batch : batch;
-  let temps: readonly number[] = [];
+  s: readonly LayerSaved[],
+  g: readonly LayerGradBlocks[],
+  dyDense: number,
+  dx: number,
+  [b0, nb]: [number, number],
+): KernelCall[] {
+  const { batch, steps } = d;
+  const calls: KernelCall[] = [];
+  const last = d.layers.at(-1);
+  const lastGrads = g.at(-1);
+  if (dyDense !== 0 && last !== undefined && lastGrads !== undefined) {
+    calls.push({
+      fn: 'swapLeadingAxes',
+      args: [
+        dyDense,
+        batch,
+        steps,
+        last.units,
+        last.units,
+        lastGrads.dY,
+        last.ld,
+        b0,
+        b0 + nb,
+        0,
+        steps,
+      ],
+    });
+  }
+  for (let i = d.layers.length - 1; i >= 0; i--) {
+    const l = d.layers[i];
+    const saved = s[i];
+    const grads = g[i];
+    // The input's gradient: tfjs's batch-major dx for the first layer, else the gradient of
+    // the layer before's states, time-major where its backward pass reads it.
+    const [dest, rowStride, stepStride] =
+      i === 0 ? [dx, steps * l.ldf, l.ldf] : [g[i - 1].dY, l.ldf, batch * l.ldf];
+    calls.push(
+      {
+        fn: 'simpleRnnBackward',
+        args: [
+          l.act,
+          steps,
+          batch,
+          l.units,
+          l.ld,
+          b0,
+          nb,
+          l.goBackwards ? 1 : 0,
+          l.returnSequences ? 1 : 0,
+          grads.dY,
+          grads.wt,
+          saved.mask,
+          saved.h,
+          saved.p,
+          grads.dh0,
+        ],
+      },
+      {
+        fn: 'simpleRnnInputGrad',
+        args: [
+          steps,
+          batch,
+          l.ldf,
+          l.units,
+          l.ld,
+          b0,
+          nb,
+          saved.p,
+          grads.wint,
+          saved.maskIn,
+          dest,
+          rowStride,
+          stepStride,
+        ],
+      },
+    );
+  }
+  return calls;
+}
+
+/** The weights' gradient jobs of every layer: each splits its rows over the threads. */
+function weightGradJobs(d: Dims, s: readonly LayerSaved[], g: readonly LayerGradBlocks[]) {
+  const { batch, steps } = d;
+  // As many parts as shares, but every layer's two matrices should fit one job list.
+  const parts = Math.max(
+    1,
+    Math.min(d.slices.length, Math.floor(MAX_JOBS / (2 * d.layers.length))),
+  );
+  return d.layers.flatMap((l, i): KernelCall[][] => {
+    const saved = s[i];
+    const grads = g[i];
+    const gb = l.goBackwards ? 1 : 0;
+    return [
+      ...splitRows(l.ld, parts).map(([i0, ni]): KernelCall[] => [
+        {
+          fn: 'simpleRnnKernelGrad',
+          args: [steps, batch, l.ld, i0, ni, gb, saved.h, saved.h0, saved.mask, saved.p, grads.dw],
+        },
+      ]),
+      ...splitRows(l.ldf, parts).map(([i0, ni]): KernelCall[] => [
+        {
+          fn: 'simpleRnnInputKernelGrad',
+          args: [steps, batch, l.xStride, l.ld, i0, ni, saved.x, saved.p, grads.dwin],
+        },
+      ]),
+    ];
+  });
+}
+
+/** The gradients by x, then each layer's kernel, recurrent kernel, bias and h0 (when inputs). */
+function backward(rt: KernelRuntime, d: Dims, s: Saved, dyTensor: tf.Tensor): tf.Tensor[] {
+  if (s.kept.released) throw new Error(`${d.subject}: ${RELEASED_MESSAGE}`);
+  const { batch, steps, layers } = d;
+  const first = layers[0];
+  const last = layers.at(-1);
+  const owned: number[] = [];
   try {
-    const blocks = allocate(rt, [
-      dyRows * row,
-      d.returnSequences ? dyRows * units * 4 : 0,
-      units * row,
-      units * ldf * 4,
-      batch * row,
-      ld * row,
-      batch * steps * ldf * 4,
-      ldf * row,
-      d.hasBias ? row : 0,
+    if (last === undefined) throw new Error(`${d.subject}: no layers.`);
+    const [dyDense, dx] = allocateOwned(rt, owned, [
+      last.returnSequences ? batch * steps * last.units * 4 : 0,
+      batch * steps * first.ldf * 4,
     ]);
-    temps = blocks;
-    const [dY, dyDense, wt, wint, dh0, dw, dx, dwin, db] = blocks;
+    const grads: LayerGradBlocks[] = layers.map((l, i) => {
+      const row = l.ld * 4;
+      // Every layer but the last gets the gradient of all of its states from the next one.
+      const dyRows = i < layers.length - 1 || l.returnSequences ? steps * batch : batch;
+      const [dY, wt, wint, dh0, dw, dwin, db] = allocateOwned(rt, owned, [
+        dyRows * row,
+        l.units * row,
+        l.units * l.ldf * 4,
+        batch * row,
+        l.ld * row,
+        l.ldf * row,
+        l.hasBias ? row : 0,
+      ]);
+      return { dY, wt, wint, dh0, dw, dwin, db };
+    });
+    const lastGrads = grads.at(-1);
+    if (lastGrads === undefined) throw new Error(`${d.subject}: no layers.`);
     const dy = valuesOf(dyTensor);
-    // With returnSequences each thread puts its rows of dy time-major first (below).
-    if (d.returnSequences) rt.heap.f32.set(dy, dyDense >> 2);
-    else writeRows(rt, dY, dy, batch, units, ld);
-    rt.exports.transposePacked(s.w, units, units, ld, wt, ld);
-    rt.exports.transposePacked(s.win, features, units, ld, wint, ldf);
-    const gb = d.goBackwards ? 1 : 0;
-    // BPTT and the input's gradient split the batch (rows are independent) ...
+    // With returnSequences each thread puts its rows of dy time-major first (backwardCalls).
+    if (last.returnSequences) rt.heap.f32.set(dy, dyDense >> 2);
+    else writeRows(rt, lastGrads.dY, dy, batch, last.units, last.ld);
+    layers.forEach((l, i) => {
+      const saved = s.layers[i];
+      const g = grads[i];
+      rt.exports.transposePacked(saved.w, l.units, l.units, l.ld, g.wt, l.ld);
+      rt.exports.transposePacked(saved.win, l.features, l.units, l.ld, g.wint, l.ldf);
+    });
+    // BPTT and the inputs' gradients split the batch (rows are independent) ...
     runJobs(
       rt,
-      slices.map(([b0, nb]): KernelCall[] => {
-        const calls: KernelCall[] = [];
-        if (d.returnSequences) {
-          calls.push({
-            fn: 'swapLeadingAxes',
-            args: [dyDense, batch, steps, units, units, dY, ld, b0, b0 + nb, 0, steps],
-          });
-        }
-        calls.push(
-          {
-            fn: 'simpleRnnBackward',
-            args: [
-              d.act,
-              steps,
-              batch,
-              units,
-              ld,
-              b0,
-              nb,
-              gb,
-              d.returnSequences ? 1 : 0,
-              dY,
-              wt,
-              s.mask,
-              s.h,
-              s.p,
-              dh0,
-            ],
-          },
-          {
-            fn: 'simpleRnnInputGrad',
-            args: [steps, batch, ldf, units, ld, b0, nb, s.p, wint, s.maskIn, dx],
-          },
-        );
-        return calls;
-      }),
+      d.slices.map((slice) => backwardCalls(d, s.layers, grads, dyDense, dx, slice)),
     );
     // ... then the weights' gradients split their rows, so that every sum runs in one order
     // whichever thread runs it.
-    const kernelJobs = splitRows(ld, slices.length).map(([i0, ni]): KernelCall[] => [
-      {
-        fn: 'simpleRnnKernelGrad',
-        args: [steps, batch, ld, i0, ni, gb, s.h, s.h0, s.mask, s.p, dw],
-      },
-    ]);
-    const inputKernelJobs = splitRows(ldf, slices.length).map(([i0, ni]): KernelCall[] => [
-      {
-        fn: 'simpleRnnInputKernelGrad',
-        args: [steps, batch, features, ld, i0, ni, s.x, s.p, dwin],
-      },
-    ]);
-    runJobs(rt, [...kernelJobs, ...inputKernelJobs]);
-    if (d.hasBias) rt.exports.sumRows(s.p, steps * batch, ld, ld, db);
-    const grads: tf.Tensor[] = [
-      tensorFromRows<tf.Rank.R3>(rt, dx, batch * steps, features, ldf, [batch, steps, features]),
-      tensorFromRows<tf.Rank.R2>(rt, dwin, features, units, ld, [features, units]),
-      tensorFromRows<tf.Rank.R2>(rt, dw, units, units, ld, [units, units]),
+    const jobs = weightGradJobs(d, s.layers, grads);
+    // Each job writes rows of its own: running them in several lists changes no sum.
+    for (let j = 0; j < jobs.length; j += MAX_JOBS) runJobs(rt, jobs.slice(j, j + MAX_JOBS));
+    const out: tf.Tensor[] = [
+      tensorFromRows<tf.Rank.R3>(rt, dx, batch * steps, first.features, first.ldf, [
+        batch,
+        steps,
+        first.features,
+      ]),
     ];
-    if (d.hasBias) grads.push(tensorFromRows<tf.Rank.R1>(rt, db, 1, units, ld, [units]));
-    if (hasInitialState) {
-      grads.push(tensorFromRows<tf.Rank.R2>(rt, dh0, batch, units, ld, [batch, units]));
-    }
-    return grads;
+    layers.forEach((l, i) => {
+      const saved = s.layers[i];
+      const g = grads[i];
+      out.push(
+        tensorFromRows<tf.Rank.R2>(rt, g.dwin, l.features, l.units, l.ld, [l.features, l.units]),
+        tensorFromRows<tf.Rank.R2>(rt, g.dw, l.units, l.units, l.ld, [l.units, l.units]),
+      );
+      if (l.hasBias) {
+        rt.exports.sumRows(saved.p, steps * batch, l.ld, l.ld, g.db);
+        out.push(tensorFromRows<tf.Rank.R1>(rt, g.db, 1, l.units, l.ld, [l.units]));
+      }
+      if (l.hasInitialState) {
+        out.push(tensorFromRows<tf.Rank.R2>(rt, g.dh0, batch, l.units, l.ld, [batch, l.units]));
+      }
+    });
+    return out;
   } finally {
-    freeAll(rt, temps);
+    freeAll(rt, owned);
     release(rt, s.kept);
   }
 }
 
-function validate(x: tf.Tensor3D, weights: SimpleRnnWeights, options: SimpleRnnSequenceOptions) {
+/** Checks every layer's tensors and options; returns each layer's units. */
+function validate(
+  subjectOfStack: Subject,
+  x: tf.Tensor3D,
+  layers: readonly SimpleRnnStackLayer[],
+): number[] {
   const rank = (x.shape as readonly number[]).length;
   if (rank !== 3 || x.shape.some((n) => n < 1)) {
     throw new ValueError(
-      `${SUBJECT}: expected x of shape [samples, timesteps, features], each at least 1, received ${formatShape(x.shape)}.`,
+      `${subjectOfStack}: expected x of shape [samples, timesteps, features], each at least 1, received ${formatShape(x.shape)}.`,
     );
   }
-  const [batch, , features] = x.shape;
-  const units = (weights.kernel.shape as readonly number[])[1] ?? 0;
-  checkShape(SUBJECT, 'kernel', weights.kernel, [features, units]);
-  checkShape(SUBJECT, 'recurrentKernel', weights.recurrentKernel, [units, units]);
-  if (weights.bias !== null) checkShape(SUBJECT, 'bias', weights.bias, [units]);
-  if (options.initialState !== undefined) {
-    checkShape(SUBJECT, 'initialState', options.initialState, [batch, units]);
+  if (layers.length === 0) {
+    throw new ValueError(`${subjectOfStack}: expected at least one layer.`);
   }
-  if (options.inputMask !== undefined) {
-    checkShape(SUBJECT, 'inputMask', options.inputMask, [batch, features]);
+  const [batch, , inputFeatures] = x.shape;
+  let features = inputFeatures;
+  return layers.map(({ weights, options }, i) => {
+    const subject = layers.length === 1 ? subjectOfStack : `${subjectOfStack} (layer ${i})`;
+    const units = (weights.kernel.shape as readonly number[])[1] ?? 0;
+    checkShape(subject, 'kernel', weights.kernel, [features, units]);
+    checkShape(subject, 'recurrentKernel', weights.recurrentKernel, [units, units]);
+    if (weights.bias !== null) checkShape(subject, 'bias', weights.bias, [units]);
+    if (options.initialState !== undefined) {
+      checkShape(subject, 'initialState', options.initialState, [batch, units]);
+    }
+    if (options.inputMask !== undefined) {
+      if (i > 0) {
+        throw new ValueError(
+          `${subject}: only the first layer of a stack takes an input mask (it reads the layer before's states in place).`,
+        );
+      }
+      checkShape(subject, 'inputMask', options.inputMask, [batch, features]);
+    }
+    if (options.recurrentMask !== undefined) {
+      checkShape(subject, 'recurrentMask', options.recurrentMask, [batch, units]);
+    }
+    if (i < layers.length - 1 && !options.returnSequences) {
+      throw new ValueError(
+        `${subject}: every layer of a stack but the last must return sequences (the next one reads every step).`,
+      );
+    }
+    features = units;
+    return units;
+  });
+}
+
+/** The sizes of every layer, and the batch's shares for jobs that fit the job list. */
+function planDims(
+  subject: Subject,
+  x: tf.Tensor3D,
+  layers: readonly SimpleRnnStackLayer[],
+  units: number[],
+): Dims {
+  const [batch, steps, inputFeatures] = x.shape;
+  let features = inputFeatures;
+  let xStride = inputFeatures;
+  let work = 0;
+  const dims = layers.map(({ weights, options }, i): LayerDims => {
+    const u = units[i] ?? 0;
+    const l: LayerDims = {
+      features,
+      units: u,
+      xStride,
+      ldf: padded(features),
+      ld: padded(u),
+      act: activationCode(subject, options.activation),
+      goBackwards: options.goBackwards,
+      returnSequences: options.returnSequences,
+      hasBias: weights.bias !== null,
+      hasInitialState: options.initialState !== undefined,
+      hasMask: options.recurrentMask !== undefined,
+      hasInputMask: options.inputMask !== undefined,
+      fusedProjection: features < FUSED_PROJECTION_BELOW,
+    };
+    work += steps * batch * u * (u + features);
+    features = u;
+    xStride = l.ld;
+    return l;
+  });
+  const d: Dims = { subject, batch, steps, layers: dims, slices: [[0, batch]] };
+  // A share's job is a call per layer and pass: a deep stack fits fewer shares in the job list.
+  const none: LayerSaved[] = dims.map(() => ({
+    x: 0,
+    win: 0,
+    w: 0,
+    h0: 0,
+    mask: 0,
+    maskIn: 0,
+    p: 0,
+    h: 0,
+  }));
+  const blocks = dims.map(() => ({ bias: 0, hm: 0, ring: false }));
+  const grads = dims.map(() => ({ dY: 0, wt: 0, wint: 0, dh0: 0, dw: 0, dwin: 0, db: 0 }));
+  const slots = Math.max(
+    jobSlots(forwardCalls(d, none, blocks, 0, 1, [0, batch])),
+    jobSlots(backwardCalls(d, none, grads, 1, 0, [0, batch])),
+  );
+  d.slices = planSlices(batch, work, Math.floor(CALL_INTS / slots));
+  return d;
+}
+
+/**
+ * Runs SimpleRNN layers one after another over every step of `x` [batch, timesteps,
+ * features]: each layer's h_t = act(x_t · W + h_{t-1} · U + b) with its own options (see
+ * `simpleRnnSequence`), the next layer reading every state of the one before. Every layer but
+ * the last must return sequences, and only the first may have an input mask. Returns the last
+ * layer's output. Differentiable with respect to x, every weight and every initial state; the
+ * masks are constants. Throws when the kernels cannot load (see `wasmKernelAvailable`) or for
+ * an activation other than tanh, sigmoid, relu and linear.
+ */
+export function wasmSimpleRnnStack(
+  x: tf.Tensor3D,
+  layers: readonly SimpleRnnStackLayer[],
+): tf.Tensor {
+  return runStack('wasmSimpleRnnStack', x, layers);
+}
+
+function runStack(
+  subject: Subject,
+  x: tf.Tensor3D,
+  layers: readonly SimpleRnnStackLayer[],
+): tf.Tensor {
+  const rt = kernelRuntime();
+  const units = validate(subject, x, layers);
+  const d = planDims(subject, x, layers, units);
+  releaseFinishedTapes(rt);
+  // Without a tape nothing will ask for the gradient: keep nothing.
+  const keep = tf.engine().isTapeOn();
+  const differentiable: tf.Tensor[] = [x];
+  for (const { weights, options } of layers) {
+    differentiable.push(weights.kernel, weights.recurrentKernel);
+    if (weights.bias !== null) differentiable.push(weights.bias);
+    if (options.initialState !== undefined) differentiable.push(options.initialState);
   }
-  if (options.recurrentMask !== undefined) {
-    checkShape(SUBJECT, 'recurrentMask', options.recurrentMask, [batch, units]);
-  }
-  return units;
+  const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const tensors = args.slice(0, differentiable.length) as tf.Tensor[];
+    const [xs, ...rest] = tensors;
+    const inputs = layers.map(({ weights, options }): LayerInputs => {
+      const [kernel, recurrentKernel] = rest.splice(0, 2) as [tf.Tensor, tf.Tensor];
+      return {
+        kernel,
+        recurrentKernel,
+        bias: weights.bias !== null ? rest.shift() : undefined,
+        h0: options.initialState !== undefined ? rest.shift() : undefined,
+        mask: options.recurrentMask,
+        maskIn: options.inputMask,
+      };
+    });
+    const { value, saved } = forward(rt, d, xs, inputs, keep);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor) => {
+        if (saved === undefined) throw new Error(`${subject}: ${RELEASED_MESSAGE}`);
+        return backward(rt, d, saved, dy);
+      },
+    };
+  });
+  return run(...differentiable);
 }
 
 /**
@@ -348,64 +703,8 @@ export function wasmSimpleRnnSequence(
   weights: SimpleRnnWeights,
   options: SimpleRnnSequenceOptions,
 ): SimpleRnnSequenceResult {
-  const rt = kernelRuntime();
-  const act = activationCode(SUBJECT, options.activation);
-  const units = validate(x, weights, options);
-  const [batch, steps, features] = x.shape;
-  releaseFinishedTapes(rt);
-  const d: Dims = {
-    batch,
-    steps,
-    features,
-    units,
-    ldf: padded(features),
-    ld: padded(units),
-    act,
-    goBackwards: options.goBackwards,
-    returnSequences: options.returnSequences,
-    hasBias: weights.bias !== null,
-    slices: planSlices(batch, steps * batch * units * (units + features)),
-  };
-  // Without a tape nothing will ask for the gradient: keep nothing.
-  const keep = tf.engine().isTapeOn();
-  const hasInitialState = options.initialState !== undefined;
-  const differentiable: tf.Tensor[] = [x, weights.kernel, weights.recurrentKernel];
-  if (weights.bias !== null) differentiable.push(weights.bias);
-  if (options.initialState !== undefined) differentiable.push(options.initialState);
-  const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const tensors = args.slice(0, differentiable.length) as tf.Tensor[];
-    const [xs, kernel, recurrentKernel, ...rest] = tensors as [
-      tf.Tensor,
-      tf.Tensor,
-      tf.Tensor,
-      ...tf.Tensor[],
-    ];
-    const bias = d.hasBias ? rest.shift() : undefined;
-    const h0 = rest.shift();
-    const { value, saved } = forward(
-      rt,
-      d,
-      {
-        x: xs,
-        kernel,
-        recurrentKernel,
-        bias,
-        h0,
-        mask: options.recurrentMask,
-        maskIn: options.inputMask,
-      },
-      keep,
-    );
-    return {
-      value,
-      gradFunc: (dy: tf.Tensor) => {
-        if (saved === undefined) throw new Error(`${SUBJECT}: ${RELEASED_MESSAGE}`);
-        return backward(rt, d, saved, dy, hasInitialState);
-      },
-    };
-  });
-  const output = run(...differentiable);
-  if (!d.returnSequences) return { output, state: output as tf.Tensor2D };
+  const output = runStack('wasmSimpleRnnSequence', x, [{ weights, options }]);
+  if (!options.returnSequences) return { output, state: output as tf.Tensor2D };
   return resultWithLazyState(output, () => lastStep(output as tf.Tensor3D));
 }
 
