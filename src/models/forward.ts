@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Dense } from '../layers/dense';
+import { recurrentRun, runRecurrentStack } from '../layers/rnn/rnn_stack';
 import type { ForwardResult } from './training';
 
 /** `SimpleRNN 'simple_rnn'`, for messages. */
@@ -27,9 +28,10 @@ export function denseLogits(dense: Dense, x: tf.Tensor): tf.Tensor {
 
 /**
  * Runs `layers` in order on `x`. `training` reaches every layer's `call` (Dropout, recurrent
- * dropout). With `withLogits`, a final Dense with a sigmoid or softmax activation also gives
- * its logits: Keras's TensorFlow backend computes the crossentropies from those (see
- * losses.ts), so the losses here can too.
+ * dropout). Consecutive recurrent layers run as one kernel stack (see rnn_stack.ts): the same
+ * values, without the sequences between them as tensors. With `withLogits`, a final Dense with
+ * a sigmoid or softmax activation also gives its logits: Keras's TensorFlow backend computes
+ * the crossentropies from those (see losses.ts), so the losses here can too.
  */
 export function runLayers(
   layers: readonly tf.layers.Layer[],
@@ -39,13 +41,21 @@ export function runLayers(
 ): ForwardResult {
   let h = x;
   let beforeLast = x;
-  for (const layer of layers) {
+  for (let i = 0; i < layers.length;) {
     beforeLast = h;
+    const run = recurrentRun(layers, i);
+    if (run.length > 1) {
+      h = runRecurrentStack(run, h, training);
+      i += run.length;
+      continue;
+    }
+    const layer = layers[i];
     const out = layer.apply(h, { training });
     if (!(out instanceof tf.Tensor)) {
       throw new Error(`${describeLayer(layer)}: expected one output tensor.`);
     }
     h = out;
+    i++;
   }
   const last = layers.at(-1);
   if (

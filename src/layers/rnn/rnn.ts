@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../../errors';
+import { type SimpleRnnStackLayer, simpleRnnStack } from '../../kernels/simple_rnn';
 import {
   type BaseLayerArgs,
   type Kwargs,
@@ -37,6 +38,11 @@ export interface RecurrentCell {
     x: tf.Tensor3D,
     options: SequenceRunOptions,
   ): { output: tf.Tensor; state: tf.Tensor2D };
+  /**
+   * The cell as one layer of a SimpleRNN kernel stack (see simpleRnnStack), for `batch`
+   * sequences of `features` features; absent for cells the stack cannot run.
+   */
+  stackLayer?(batch: number, features: number, options: SequenceRunOptions): SimpleRnnStackLayer;
   getConfig(): tf.serialization.ConfigDict;
   dispose(): { refCountAfterDispose: number; numDisposedVariables: number };
 }
@@ -96,10 +102,54 @@ export abstract class RNN extends tf.layers.Layer {
     return [output, ...this.cells.map((cell): tf.Shape => [samples ?? null, cell.units])];
   }
 
+  /**
+   * Whether the layer can run as part of a SimpleRNN kernel stack (see `stackLayers`): every
+   * cell can, and the layer returns no states.
+   */
+  get stackable(): boolean {
+    return !this.returnState && this.cells.every((cell) => cell.stackLayer !== undefined);
+  }
+
+  /**
+   * The layer's cells as layers of a SimpleRNN kernel stack, for `batch` sequences of
+   * `features` features: the first cell reads backwards with goBackwards, and the last returns
+   * every step when `returnSequences` (the layer's own, or true when another layer of the
+   * stack follows). Makes the dropout masks of a training run. Only for a `stackable` layer.
+   */
+  stackLayers(
+    batch: number,
+    features: number,
+    training: boolean,
+    returnSequences: boolean,
+  ): SimpleRnnStackLayer[] {
+    let width = features;
+    return this.cells.map((cell, i) => {
+      if (cell.stackLayer === undefined) {
+        throw new Error(`${this.subject}: cell '${cell.name}' cannot run in a kernel stack.`);
+      }
+      const layer = cell.stackLayer(batch, width, {
+        goBackwards: this.goBackwards && i === 0,
+        returnSequences: i < this.cells.length - 1 || returnSequences,
+        training,
+      });
+      width = cell.units;
+      return layer;
+    });
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
     const x = singleInput(this.subject, inputs);
     checkSequenceShape(this.subject, x.shape, this.cells.at(0)?.inputFeatures);
     const training = kwargs.training === true;
+    if (this.stackable) {
+      const [batch, , features] = x.shape as [number, number, number];
+      return tf.tidy(() =>
+        simpleRnnStack(
+          x as tf.Tensor3D,
+          this.stackLayers(batch, features, training, this.returnSequences),
+        ),
+      );
+    }
     return tf.tidy(() => {
       let sequence = x as tf.Tensor3D;
       let output: tf.Tensor = sequence;

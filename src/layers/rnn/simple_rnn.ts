@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkPositiveInteger, checkRate } from '../../errors';
-import { simpleRnnSequence } from '../../kernels/simple_rnn';
+import { type SimpleRnnStackLayer, simpleRnnSequence } from '../../kernels/simple_rnn';
 import { canonicalActivation } from '../activations';
 import {
   type Initializer,
@@ -147,19 +147,28 @@ export class SimpleRNNCell extends tf.layers.Layer implements RecurrentCell {
     x: tf.Tensor3D,
     options: SequenceRunOptions,
   ): { output: tf.Tensor; state: tf.Tensor2D } {
+    const [batch, , features] = x.shape;
+    const { weights, options: sequenceOptions } = this.stackLayer(batch, features, options);
+    return simpleRnnSequence(x, weights, sequenceOptions);
+  }
+
+  /**
+   * The cell's weights and options for a run over `batch` sequences of `features` features,
+   * as one layer of a kernel stack (see simpleRnnStack); makes the dropout masks of a
+   * training run.
+   */
+  stackLayer(batch: number, features: number, options: SequenceRunOptions): SimpleRnnStackLayer {
     if (this.kernel === null || this.recurrentKernel === null) {
       throw new Error(`SimpleRNNCell '${this.name}': used before it was built.`);
     }
-    const [batch, , features] = x.shape;
     const training = options.training;
-    return simpleRnnSequence(
-      x,
-      {
+    return {
+      weights: {
         kernel: this.kernel.read() as tf.Tensor2D,
         recurrentKernel: this.recurrentKernel.read() as tf.Tensor2D,
         bias: this.bias === null ? null : (this.bias.read() as tf.Tensor1D),
       },
-      {
+      options: {
         activation: this.activation,
         goBackwards: options.goBackwards,
         returnSequences: options.returnSequences,
@@ -170,7 +179,7 @@ export class SimpleRNNCell extends tf.layers.Layer implements RecurrentCell {
             ? dropoutMask(batch, this.units, this.recurrentDropout)
             : undefined,
       },
-    );
+    };
   }
 
   /** A cell is run by the layer that holds it, not called on its own. */
