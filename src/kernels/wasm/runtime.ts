@@ -53,8 +53,13 @@ export function getThreads(): number {
   if (fromEnv !== undefined && fromEnv !== '') {
     return parseThreads(fromEnv, `the environment variable ${THREADS_ENV_VAR}`);
   }
-  return Math.max(1, os.availableParallelism());
+  // Asked once: each call is a system call (~3 us), and planning a pass reads this.
+  cores ??= Math.max(1, os.availableParallelism());
+  return cores;
 }
+
+/** os.availableParallelism(), read on first use. */
+let cores: number | undefined;
 
 /**
  * Sets the number of threads (the main thread included) for the kernels; `undefined` returns

@@ -577,6 +577,36 @@ function validate(
   });
 }
 
+/** Job-list slots of one share's job, by the stack's shape (the calls' arguments are fixed). */
+const slotsByShape = new Map<string, number>();
+
+/** The most job-list slots one share's job takes in either pass over the batch. */
+function shareSlots(d: Dims): number {
+  const last = d.layers.at(-1);
+  const shape = `${d.layers.map((l) => (l.fusedProjection ? 'f' : 'p')).join('')}${last?.returnSequences === true ? 's' : ''}`;
+  const known = slotsByShape.get(shape);
+  if (known !== undefined) return known;
+  const none: LayerSaved[] = d.layers.map(() => ({
+    x: 0,
+    win: 0,
+    w: 0,
+    h0: 0,
+    mask: 0,
+    maskIn: 0,
+    p: 0,
+    h: 0,
+  }));
+  const blocks = d.layers.map(() => ({ bias: 0, hm: 0, ring: false }));
+  const grads = d.layers.map(() => ({ dY: 0, wt: 0, wint: 0, dh0: 0, dw: 0, dwin: 0, db: 0 }));
+  const whole: [number, number] = [0, d.batch];
+  const slots = Math.max(
+    jobSlots(forwardCalls(d, none, blocks, 0, 1, whole)),
+    jobSlots(backwardCalls(d, none, grads, 1, 0, whole)),
+  );
+  slotsByShape.set(shape, slots);
+  return slots;
+}
+
 /** The sizes of every layer, and the batch's shares for jobs that fit the job list. */
 function planDims(
   subject: Subject,
@@ -612,22 +642,7 @@ function planDims(
   });
   const d: Dims = { subject, batch, steps, layers: dims, slices: [[0, batch]] };
   // A share's job is a call per layer and pass: a deep stack fits fewer shares in the job list.
-  const none: LayerSaved[] = dims.map(() => ({
-    x: 0,
-    win: 0,
-    w: 0,
-    h0: 0,
-    mask: 0,
-    maskIn: 0,
-    p: 0,
-    h: 0,
-  }));
-  const blocks = dims.map(() => ({ bias: 0, hm: 0, ring: false }));
-  const grads = dims.map(() => ({ dY: 0, wt: 0, wint: 0, dh0: 0, dw: 0, dwin: 0, db: 0 }));
-  const slots = Math.max(
-    jobSlots(forwardCalls(d, none, blocks, 0, 1, [0, batch])),
-    jobSlots(backwardCalls(d, none, grads, 1, 0, [0, batch])),
-  );
+  const slots = shareSlots(d);
   d.slices = planSlices(batch, work, Math.floor(CALL_INTS / slots));
   return d;
 }
