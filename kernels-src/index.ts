@@ -22,6 +22,7 @@ export {
   swapLeadingAxes,
   sumRows,
   maskInputs,
+  multiplySequenceMask,
   activateArray,
   heapBase,
 } from './util';

@@ -131,3 +131,40 @@ export function maskInputs(
     }
   }
 }
+
+/**
+ * out[t, b, j] = a[t, b, j] * m[b, t, j] for the rows b in [b0, b1) of every step t: a and out
+ * time-major [steps, batch, ld] (out may be a; its padding lanes past n are zeroed), m dense and
+ * batch-major [batch, steps, n], as tfjs has a dropout mask of a layer's output sequence.
+ */
+export function multiplySequenceMask(
+  a: usize,
+  out: usize,
+  m: usize,
+  steps: i32,
+  batch: i32,
+  n: i32,
+  ld: i32,
+  b0: i32,
+  b1: i32,
+): void {
+  const full = n & ~3;
+  for (let t = 0; t < steps; t++) {
+    for (let b = b0; b < b1; b++) {
+      const row = (<usize>(t * batch + b) * <usize>ld) << 2;
+      const src = a + row;
+      const dst = out + row;
+      const mRow = m + ((<usize>(b * steps + t) * <usize>n) << 2);
+      let j = 0;
+      for (; j < full; j += 4) {
+        const o = (<usize>j) << 2;
+        v128.store(dst + o, f32x4.mul(v128.load(src + o), v128.load(mRow + o)));
+      }
+      for (; j < n; j++) {
+        const o = (<usize>j) << 2;
+        store<f32>(dst + o, load<f32>(src + o) * load<f32>(mRow + o));
+      }
+      for (; j < ld; j++) store<f32>(dst + ((<usize>j) << 2), 0.0);
+    }
+  }
+}

@@ -66,23 +66,28 @@ function useWasmKernel(): boolean {
 /**
  * Runs SimpleRNN layers one after another over every step of `x` [batch, timesteps,
  * features], each reading every output step of the one before (so every layer but the last
- * must return sequences): the output of the last. The same values and gradients as
- * `simpleRnnSequence` layer by layer; on the WebAssembly kernels the sequences between the
- * layers stay in the kernels' memory and each pass is one call for the whole stack (a layer
- * with an input mask, from input dropout, starts a stack of its own).
+ * must return sequences), times its `outputMask` when it has one: the output of the last. The
+ * same values and gradients as `simpleRnnSequence` layer by layer and tf.mul for the masks; on
+ * the WebAssembly kernels the sequences between the layers stay in the kernels' memory and each
+ * pass is one call for the whole stack (a layer with an input mask, from input dropout, starts
+ * a stack of its own).
  */
 export function simpleRnnStack(x: tf.Tensor3D, layers: readonly SimpleRnnStackLayer[]): tf.Tensor {
   let h: tf.Tensor = x;
   if (!useWasmKernel() || !layers.every((l) => isFusedActivation(l.options.activation))) {
-    for (const { weights, options } of layers) {
+    for (const { weights, options, outputMask } of layers) {
       h = simpleRnnSequence(h as tf.Tensor3D, weights, options).output;
+      if (outputMask !== undefined) h = tf.mul(h, outputMask);
     }
     return h;
   }
   let start = 0;
   for (let i = 1; i <= layers.length; i++) {
-    if (i === layers.length || layers[i]?.options.inputMask !== undefined) {
-      h = wasmSimpleRnnStack(h as tf.Tensor3D, layers.slice(start, i));
+    if (i === layers.length || layers[i].options.inputMask !== undefined) {
+      // A stack's last layer masks its output as a tensor.
+      const { outputMask, ...last } = layers[i - 1];
+      h = wasmSimpleRnnStack(h as tf.Tensor3D, [...layers.slice(start, i - 1), last]);
+      if (outputMask !== undefined) h = tf.mul(h, outputMask);
       start = i;
     }
   }

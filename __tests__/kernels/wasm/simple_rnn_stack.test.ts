@@ -33,17 +33,20 @@ interface StackCase {
   masks: boolean;
   /** Input masks on these layers (besides the first's with `masks`). */
   inputMasksOn?: number[];
+  /** Output masks (a Dropout layer after them) on these layers. */
+  outputMasksOn?: number[];
   initialStates: boolean;
   seed: number;
 }
 
 type Run = (x: tf.Tensor3D, layers: SimpleRnnStackLayer[]) => tf.Tensor;
 
-/** The layers one by one through the one-layer kernel: what a stack must equal. */
+/** The layers one by one through the one-layer kernel, masks by tf.mul: what a stack must equal. */
 const layerByLayer: Run = (x, layers) => {
   let h: tf.Tensor = x;
-  for (const { weights, options } of layers) {
+  for (const { weights, options, outputMask } of layers) {
     h = wasmSimpleRnnSequence(h as tf.Tensor3D, weights, options).output;
+    if (outputMask !== undefined) h = tf.mul(h, outputMask);
   }
   return h;
 };
@@ -67,7 +70,15 @@ function gradientsOf(run: Run, c: StackCase) {
           ? dropoutMask([c.batch, features], 0.7, seed + 4)
           : undefined;
       const recurrentMask = c.masks ? dropoutMask([c.batch, units], 0.6, seed + 5) : undefined;
-      const shape = { features, units, inputMask, recurrentMask };
+      // A Dropout layer's mask: one value per sample, step and unit.
+      const outputMask = (c.outputMasksOn ?? []).includes(i)
+        ? tf.reshape(dropoutMask([c.batch * c.steps, units], 0.8, seed + 6), [
+            c.batch,
+            c.steps,
+            units,
+          ])
+        : undefined;
+      const shape = { features, units, inputMask, recurrentMask, outputMask };
       features = units;
       return shape;
     });
@@ -93,6 +104,7 @@ function gradientsOf(run: Run, c: StackCase) {
             recurrentMask: shape.recurrentMask,
             initialState: initialState as tf.Tensor2D | undefined,
           },
+          outputMask: shape.outputMask,
         };
       });
       return run(xs as tf.Tensor3D, layers);
@@ -159,6 +171,26 @@ describe('wasm SimpleRNN stack kernel (several layers in one call per pass)', ()
       },
     ],
     ['one step, batch 1', { ...stock, batch: 1, steps: 1, features: 3, units: [4, 9] }],
+    [
+      // The course's model: SimpleRNN -> Dropout -> SimpleRNN, masked element by element.
+      'the stock model with a Dropout between the layers',
+      { ...stock, outputMasksOn: [0] },
+    ],
+    [
+      'output masks on layers of 3 and 6 units, backwards, returning sequences',
+      {
+        ...stock,
+        batch: 7,
+        steps: 5,
+        features: 2,
+        units: [3, 6, 5],
+        backwards: [true, false, true],
+        returnSequences: true,
+        masks: true,
+        initialStates: true,
+        outputMasksOn: [0, 1],
+      },
+    ],
   ])('equals the layers run one by one, bit for bit: %s', (_, c) => {
     const stack = gradientsOf(wasmSimpleRnnStack, c);
     const separate = gradientsOf(layerByLayer, c);
@@ -176,6 +208,7 @@ describe('wasm SimpleRNN stack kernel (several layers in one call per pass)', ()
       units: [45, 40],
       backwards: [true, false],
       masks: true,
+      outputMasksOn: [0],
     };
     try {
       setThreads(2);
@@ -220,6 +253,7 @@ describe('wasm SimpleRNN stack kernel (several layers in one call per pass)', ()
       units: [5, 6, 4],
       masks: true,
       inputMasksOn: [2],
+      outputMasksOn: [0, 1],
     };
     const ours = gradientsOf(simpleRnnStack, c);
     const separate = gradientsOf(layerByLayer, c);
@@ -228,7 +262,15 @@ describe('wasm SimpleRNN stack kernel (several layers in one call per pass)', ()
   });
 
   it('simpleRnnStack on the fused tfjs-ops kernel agrees with the WebAssembly stack', () => {
-    const c: StackCase = { ...stock, batch: 5, steps: 6, features: 2, units: [7, 5], masks: true };
+    const c: StackCase = {
+      ...stock,
+      batch: 5,
+      steps: 6,
+      features: 2,
+      units: [7, 5],
+      masks: true,
+      outputMasksOn: [0],
+    };
     const wasm = gradientsOf(simpleRnnStack, c);
     const saved = process.env.TFJS_KERAS_RNN_KERNEL;
     process.env.TFJS_KERAS_RNN_KERNEL = 'fused';
@@ -244,7 +286,15 @@ describe('wasm SimpleRNN stack kernel (several layers in one call per pass)', ()
   });
 
   it('leaks no tensors and no kernel memory, trained or not', async () => {
-    const c: StackCase = { ...stock, batch: 5, steps: 4, features: 3, units: [6, 5], masks: true };
+    const c: StackCase = {
+      ...stock,
+      batch: 5,
+      steps: 4,
+      features: 3,
+      units: [6, 5],
+      masks: true,
+      outputMasksOn: [0],
+    };
     tf.dispose(gradientsOf(wasmSimpleRnnStack, c));
     const before = wasmKernelMemory();
     await expectNoLeak(() => {
@@ -284,6 +334,16 @@ describe('wasm SimpleRNN stack kernel (several layers in one call per pass)', ()
         'an input mask past the first layer',
         () => [layer(3, 4), layer(4, 2, { inputMask: tf.ones([2, 4]) })],
         /wasmSimpleRnnStack \(layer 1\): only the first layer of a stack takes an input mask/,
+      ],
+      [
+        'an output mask on the last layer',
+        () => [layer(3, 4), { ...layer(4, 2), outputMask: tf.ones([2, 5, 2]) }],
+        /wasmSimpleRnnStack \(layer 1\): the last layer of a stack takes no output mask/,
+      ],
+      [
+        'an output mask of another shape',
+        () => [{ ...layer(3, 4), outputMask: tf.ones([2, 4, 4]) }, layer(4, 2)],
+        /wasmSimpleRnnStack \(layer 0\): expected outputMask of shape \[2, 5, 4\], received \[2, 4, 4\]/,
       ],
       [
         'an unknown activation',

@@ -138,6 +138,17 @@ export interface KernelExports {
     dp: number,
     dwin: number,
   ) => void;
+  readonly multiplySequenceMask: (
+    a: number,
+    out: number,
+    m: number,
+    steps: number,
+    batch: number,
+    n: number,
+    ld: number,
+    b0: number,
+    b1: number,
+  ) => void;
   readonly swapLeadingAxes: (
     src: number,
     outer: number,
@@ -196,6 +207,7 @@ export const THREADED_FUNCTIONS = [
   'simpleRnnKernelGrad',
   'simpleRnnInputKernelGrad',
   'swapLeadingAxes',
+  'multiplySequenceMask',
 ] as const satisfies readonly (keyof KernelExports)[];
 export type ThreadedFunction = (typeof THREADED_FUNCTIONS)[number];
 

@@ -52,6 +52,12 @@ const FUSED_PROJECTION_BELOW = 4;
 export interface SimpleRnnStackLayer {
   weights: SimpleRnnWeights;
   options: SimpleRnnSequenceOptions;
+  /**
+   * Multiplies this layer's output sequence element by element before the next layer reads it
+   * (a Dropout layer between the two, already scaled): [batch, timesteps, units]. Not on the
+   * last layer.
+   */
+  outputMask?: tf.Tensor;
 }
 
 /** One layer's sizes and options, as the kernels take them. */
@@ -70,6 +76,7 @@ interface LayerDims {
   hasInitialState: boolean;
   hasMask: boolean;
   hasInputMask: boolean;
+  hasOutputMask: boolean;
   /** Few features: the projection is computed in the forward epilogue. */
   fusedProjection: boolean;
 }
@@ -85,8 +92,15 @@ interface Dims {
 
 /** Byte offsets of what one layer's forward pass keeps for its gradient (0 = none). */
 interface LayerSaved {
-  /** The input, time-major: the first layer's own copy (input mask applied), else the H before. */
+  /**
+   * The input, time-major: the first layer's own copy (input mask applied), else the H before
+   * (times the output mask of the layer before, in a copy, when it has one).
+   */
   x: number;
+  /** The output mask, batch-major and dense, as tfjs has it. */
+  maskOut: number;
+  /** The next layer's input when this layer has an output mask: H times the mask. */
+  xNext: number;
   win: number;
   w: number;
   h0: number;
@@ -104,6 +118,7 @@ interface Saved {
 
 /** One layer's tensors in the forward pass. */
 interface LayerInputs {
+  maskOut?: tf.Tensor;
   kernel: tf.Tensor;
   recurrentKernel: tf.Tensor;
   bias?: tf.Tensor;
@@ -202,6 +217,12 @@ function forwardCalls(
         blocks.bias,
       ],
     });
+    if (l.hasOutputMask) {
+      calls.push({
+        fn: 'multiplySequenceMask',
+        args: [saved.h, saved.xNext, saved.maskOut, steps, batch, l.units, l.ld, b0, b0 + nb],
+      });
+    }
   });
   const last = d.layers.at(-1);
   const lastSaved = s.at(-1);
@@ -252,7 +273,7 @@ function forward(
       const isLast = i === layers.length - 1;
       // Only the last layer's states can live in a ring of two: the others feed the next.
       const ring = isLast && !keep && !l.returnSequences;
-      const [win, w, h0, mask, maskIn, p, h, bias, hm] = allocateOwned(rt, owned, [
+      const [win, w, h0, mask, maskIn, p, h, bias, hm, maskOut, xNext] = allocateOwned(rt, owned, [
         l.features * row,
         l.units * row,
         batch * row,
@@ -262,9 +283,12 @@ function forward(
         (ring ? 2 : steps) * batch * row,
         l.hasBias ? row : 0,
         l.hasMask ? 2 * batch * row : 0,
+        l.hasOutputMask ? batch * steps * l.units * 4 : 0,
+        l.hasOutputMask ? steps * batch * row : 0,
       ]);
-      const x = i === 0 ? x0 : saved[i - 1].h;
-      saved.push({ x, win, w, h0, mask, maskIn, p, h });
+      const before = saved.at(-1);
+      const x = before === undefined ? x0 : before.xNext !== 0 ? before.xNext : before.h;
+      saved.push({ x, maskOut, xNext, win, w, h0, mask, maskIn, p, h });
       layerBlocks.push({ bias, hm, ring });
       if (isLast && l.returnSequences) {
         // The batch-major copy of every state that tfjs gets back: each thread writes its own
@@ -287,6 +311,7 @@ function forward(
       if (t.h0 !== undefined) writeRows(rt, s.h0, valuesOf(t.h0), batch, l.units, l.ld);
       else rt.heap.f32.fill(0, s.h0 >> 2, (s.h0 >> 2) + batch * l.ld);
       if (t.mask !== undefined) writeRows(rt, s.mask, valuesOf(t.mask), batch, l.units, l.ld);
+      if (t.maskOut !== undefined) rt.heap.f32.set(valuesOf(t.maskOut), s.maskOut >> 2);
     });
     runJobs(
       rt,
@@ -418,6 +443,25 @@ function backwardCalls(
         ],
       },
     );
+    const previous = d.layers[i - 1] as LayerDims | undefined;
+    if (previous?.hasOutputMask === true) {
+      // The layer before's output went through its mask: so does the gradient of its states.
+      const prev = g[i - 1];
+      calls.push({
+        fn: 'multiplySequenceMask',
+        args: [
+          prev.dY,
+          prev.dY,
+          s[i - 1].maskOut,
+          steps,
+          batch,
+          previous.units,
+          previous.ld,
+          b0,
+          b0 + nb,
+        ],
+      });
+    }
   }
   return calls;
 }
@@ -545,7 +589,7 @@ function validate(
   if (layers.length === 0) {
     throw new ValueError(`${subjectOfStack}: expected at least one layer.`);
   }
-  const [batch, , inputFeatures] = x.shape;
+  const [batch, steps, inputFeatures] = x.shape;
   let features = inputFeatures;
   return layers.map(({ weights, options }, i) => {
     const subject = layers.length === 1 ? subjectOfStack : `${subjectOfStack} (layer ${i})`;
@@ -567,6 +611,15 @@ function validate(
     if (options.recurrentMask !== undefined) {
       checkShape(subject, 'recurrentMask', options.recurrentMask, [batch, units]);
     }
+    const { outputMask } = layers[i];
+    if (outputMask !== undefined) {
+      if (i === layers.length - 1) {
+        throw new ValueError(
+          `${subject}: the last layer of a stack takes no output mask (mask its output as a tensor).`,
+        );
+      }
+      checkShape(subject, 'outputMask', outputMask, [batch, steps, units]);
+    }
     if (i < layers.length - 1 && !options.returnSequences) {
       throw new ValueError(
         `${subject}: every layer of a stack but the last must return sequences (the next one reads every step).`,
@@ -577,17 +630,25 @@ function validate(
   });
 }
 
-/** Job-list slots of one share's job, by the stack's shape (the calls' arguments are fixed). */
+/**
+ * Job-list slots of one share's job, by the stack's shape: which layers fuse their projection or
+ * mask their output, and whether the last returns sequences (the calls' arguments are fixed).
+ */
 const slotsByShape = new Map<string, number>();
 
 /** The most job-list slots one share's job takes in either pass over the batch. */
 function shareSlots(d: Dims): number {
   const last = d.layers.at(-1);
-  const shape = `${d.layers.map((l) => (l.fusedProjection ? 'f' : 'p')).join('')}${last?.returnSequences === true ? 's' : ''}`;
+  const perLayer = d.layers.map(
+    (l) => `${l.fusedProjection ? 'f' : 'p'}${l.hasOutputMask ? 'm' : ''}`,
+  );
+  const shape = `${perLayer.join('')}${last?.returnSequences === true ? 's' : ''}`;
   const known = slotsByShape.get(shape);
   if (known !== undefined) return known;
   const none: LayerSaved[] = d.layers.map(() => ({
     x: 0,
+    maskOut: 0,
+    xNext: 0,
     win: 0,
     w: 0,
     h0: 0,
@@ -633,6 +694,7 @@ function planDims(
       hasInitialState: options.initialState !== undefined,
       hasMask: options.recurrentMask !== undefined,
       hasInputMask: options.inputMask !== undefined,
+      hasOutputMask: layers[i].outputMask !== undefined,
       fusedProjection: features < FUSED_PROJECTION_BELOW,
     };
     work += steps * batch * u * (u + features);
@@ -683,7 +745,7 @@ function runStack(
   const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const tensors = args.slice(0, differentiable.length) as tf.Tensor[];
     const [xs, ...rest] = tensors;
-    const inputs = layers.map(({ weights, options }): LayerInputs => {
+    const inputs = layers.map(({ weights, options, outputMask }): LayerInputs => {
       const [kernel, recurrentKernel] = rest.splice(0, 2) as [tf.Tensor, tf.Tensor];
       return {
         kernel,
@@ -692,6 +754,7 @@ function runStack(
         h0: options.initialState !== undefined ? rest.shift() : undefined,
         mask: options.recurrentMask,
         maskIn: options.inputMask,
+        maskOut: outputMask,
       };
     });
     const { value, saved } = forward(rt, d, xs, inputs, keep);
