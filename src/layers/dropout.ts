@@ -42,6 +42,16 @@ export class Dropout extends tf.layers.Layer {
     return singleShape(inputShape);
   }
 
+  /**
+   * What a training call multiplies an input of `shape` by: 0 or 1 / (1 - rate) per element
+   * (broadcast from `noiseShape`), drawn as that call draws it, so that x times this mask is
+   * that call's output bit for bit. undefined when nothing is dropped (rate 0).
+   */
+  trainingMask(shape: number[]): tf.Tensor | undefined {
+    if (this.rate === 0) return undefined;
+    return tf.tidy(() => tf.dropout(tf.ones(shape), this.rate, this.noiseShape, this.seed));
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     const x = singleInput(`Dropout '${this.name}'`, inputs);
     if (kwargs.training !== true || this.rate === 0) return x;

@@ -48,14 +48,36 @@ describe('recurrentRun: which layers run as one kernel stack', () => {
     expect(recurrentRun(layers, 0)).toHaveLength(3);
   });
 
-  it('does not join across another layer, a layer that returns states, or an unbuilt one', () => {
-    const withDropout = built(
+  it('joins a Dropout between two recurrent layers, but not one after the last', () => {
+    const layers = built(
       2,
       new SimpleRNN({ units: 3, returnSequences: true }),
       new Dropout({ rate: 0.2 }),
+      new SimpleRNN({ units: 3, returnSequences: true }),
+      new Dropout({ rate: 0.2 }),
+      new SimpleRNN({ units: 4 }),
+      new Dropout({ rate: 0.2 }),
+      new Dense({ units: 1 }),
+    );
+    expect(recurrentRun(layers, 0)).toEqual(layers.slice(0, 5));
+  });
+
+  it('does not join across other layers, a layer that returns states, or an unbuilt one', () => {
+    const withDense = built(
+      2,
+      new SimpleRNN({ units: 3, returnSequences: true }),
+      new Dense({ units: 3 }),
       new SimpleRNN({ units: 3 }),
     );
-    expect(recurrentRun(withDropout, 0)).toHaveLength(1);
+    expect(recurrentRun(withDense, 0)).toHaveLength(1);
+    const twoDropouts = built(
+      2,
+      new SimpleRNN({ units: 3, returnSequences: true }),
+      new Dropout({ rate: 0.2 }),
+      new Dropout({ rate: 0.1 }),
+      new SimpleRNN({ units: 3 }),
+    );
+    expect(recurrentRun(twoDropouts, 0)).toHaveLength(1);
     const [states] = built(
       2,
       new SimpleRNN({ units: 3, returnSequences: true, returnState: true }),
@@ -96,6 +118,50 @@ describe('runRecurrentStack', () => {
     tf.dispose([x, stacked.value, separate.value]);
     tf.dispose(Object.values(stacked.grads));
     tf.dispose(Object.values(separate.grads));
+  });
+
+  it('with seeded Dropout layers between, trains with the values and gradients of the layers one by one', () => {
+    // The course's stock model: SimpleRNN -> Dropout -> SimpleRNN -> Dropout -> Dense.
+    const layers = built(
+      1,
+      new SimpleRNN({ units: 8, returnSequences: true }),
+      new Dropout({ rate: 0.3, seed: 5 }),
+      new SimpleRNN({ units: 6, returnSequences: true }),
+      new Dropout({ rate: 0.2, seed: 6 }),
+      new SimpleRNN({ units: 5 }),
+      new Dropout({ rate: 0.2, seed: 7 }),
+      new Dense({ units: 1 }),
+    );
+    const x = tf.tensor3d(pseudoRandom(4 * 6, 8), [4, 6, 1]);
+    const weights = layers.flatMap((l) => l.trainableWeights.map(registeredVariable));
+    const spy = jest.spyOn(rnnStack, 'runRecurrentStack');
+    const run = (stacked: boolean) => () =>
+      tf.sum<tf.Scalar>(
+        tf.square(
+          stacked
+            ? runLayers(layers, x, true, false).output
+            : layers.reduce<tf.Tensor>((h, l) => l.apply(h, { training: true }) as tf.Tensor, x),
+        ),
+      );
+    try {
+      const stacked = tf.variableGrads(run(true), weights);
+      expect(spy).toHaveBeenCalledTimes(1);
+      expect(spy.mock.calls[0]?.[0]).toHaveLength(5);
+      const separate = tf.variableGrads(run(false), weights);
+      expect(stacked.value).toBeAllClose(separate.value, 0, 0);
+      for (const w of weights) {
+        expect(stacked.grads[w.name]).toBeAllClose(separate.grads[w.name], 0, 0);
+      }
+      // The masks dropped something: the loss is not the one of inference.
+      const inference = tf.tidy(() => tf.sum(tf.square(runLayers(layers, x, false, false).output)));
+      expect(inference).not.toBeAllClose(stacked.value, 1e-6, 0);
+      tf.dispose([stacked.value, separate.value, inference]);
+      tf.dispose(Object.values(stacked.grads));
+      tf.dispose(Object.values(separate.grads));
+    } finally {
+      spy.mockRestore();
+      x.dispose();
+    }
   });
 
   it('rejects an input of other features, naming the first layer, before any work', () => {

@@ -1,13 +1,18 @@
 /**
  * Consecutive recurrent layers of a model run as one SimpleRNN kernel stack: the stock
  * model's SimpleRNN(80, returnSequences) -> SimpleRNN(100) is one op forward and one backward,
- * and the sequence between the two layers never becomes a tensor (see simpleRnnStack). The
- * values and gradients are those of the layers run one by one.
+ * and the sequence between the two layers never becomes a tensor (see simpleRnnStack). A
+ * Dropout between two of them joins the stack as a mask of the sequence. The values and
+ * gradients are those of the layers run one by one.
  */
 import * as tf from '@tensorflow/tfjs';
-import { simpleRnnStack } from '../../kernels/simple_rnn';
+import { type SimpleRnnStackLayer, simpleRnnStack } from '../../kernels/simple_rnn';
+import { Dropout } from '../dropout';
 import { RNN } from './rnn';
 import { checkSequenceShape } from './sequence_shape';
+
+/** A layer of a run: a recurrent layer, or a Dropout between two. */
+export type RecurrentRunLayer = RNN | Dropout;
 
 /** A built recurrent layer that can run in a kernel stack. */
 function stackableLayer(layer: tf.layers.Layer | undefined): layer is RNN {
@@ -15,15 +20,28 @@ function stackableLayer(layer: tf.layers.Layer | undefined): layer is RNN {
 }
 
 /**
- * The layers from `start` on that run as one stack: a run of stackable recurrent layers, each
- * but the last returning sequences. Empty when layers[start] is not such a layer.
+ * The layers from `start` on that run as one stack: stackable recurrent layers, each but the
+ * last returning sequences, with at most one Dropout between two of them. Empty when
+ * layers[start] is not such a layer.
  */
-export function recurrentRun(layers: readonly tf.layers.Layer[], start: number): RNN[] {
-  const run: RNN[] = [];
-  for (const layer of layers.slice(start)) {
-    if (!stackableLayer(layer)) break;
-    run.push(layer);
-    if (!layer.returnSequences) break;
+export function recurrentRun(
+  layers: readonly tf.layers.Layer[],
+  start: number,
+): RecurrentRunLayer[] {
+  const first = layers[start];
+  if (!stackableLayer(first)) return [];
+  const run: RecurrentRunLayer[] = [first];
+  let last = first;
+  let next = start + 1;
+  while (last.returnSequences) {
+    const between = layers[next];
+    const dropout = between instanceof Dropout ? between : undefined;
+    const after = layers[dropout === undefined ? next : next + 1];
+    if (!stackableLayer(after)) break;
+    if (dropout !== undefined) run.push(dropout);
+    run.push(after);
+    last = after;
+    next += dropout === undefined ? 1 : 2;
   }
   return run;
 }
@@ -33,31 +51,41 @@ function subjectOf(layer: RNN): string {
 }
 
 /**
- * Runs `layers` (a run that `recurrentRun` found) on x [samples, timesteps, features]
- * as one kernel stack; the output of the last. `training` makes the layers' dropout masks.
+ * Runs `layers` (a run that `recurrentRun` found) on x [samples, timesteps, features] as one
+ * kernel stack; the output of the last. `training` makes the layers' dropout masks, the
+ * Dropout layers' included.
  */
 export function runRecurrentStack(
-  layers: readonly RNN[],
+  layers: readonly RecurrentRunLayer[],
   x: tf.Tensor,
   training: boolean,
 ): tf.Tensor {
-  if (layers.length === 0) throw new Error('runRecurrentStack: no layers.');
-  const first = layers[0];
+  const recurrent = layers.filter((layer): layer is RNN => layer instanceof RNN);
+  if (recurrent.length === 0) throw new Error('runRecurrentStack: no recurrent layers.');
+  const first = recurrent[0];
   checkSequenceShape(subjectOf(first), x.shape, first.cells.at(0)?.inputFeatures);
   const [batch, steps, features] = x.shape as [number, number, number];
   let width = features;
-  for (const layer of layers) {
+  for (const layer of recurrent) {
     checkSequenceShape(subjectOf(layer), [batch, steps, width], layer.cells.at(0)?.inputFeatures);
     width = layer.cells.at(-1)?.units ?? width;
   }
+  const lastLayer = recurrent[recurrent.length - 1];
   return tf.tidy(() => {
     let inputWidth = features;
-    const stack = layers.flatMap((layer, i) => {
-      const returnSequences = i < layers.length - 1 || layer.returnSequences;
-      const cells = layer.stackLayers(batch, inputWidth, training, returnSequences);
+    const stack: SimpleRnnStackLayer[] = [];
+    for (const layer of layers) {
+      if (layer instanceof Dropout) {
+        // Between two recurrent layers: a mask of the sequence the one before returns.
+        const before = stack.at(-1);
+        const mask = training ? layer.trainingMask([batch, steps, inputWidth]) : undefined;
+        if (before !== undefined && mask !== undefined) before.outputMask = mask;
+        continue;
+      }
+      const returnSequences = layer !== lastLayer || layer.returnSequences;
+      stack.push(...layer.stackLayers(batch, inputWidth, training, returnSequences));
       inputWidth = layer.cells.at(-1)?.units ?? inputWidth;
-      return cells;
-    });
+    }
     return simpleRnnStack(x as tf.Tensor3D, stack);
   });
 }
