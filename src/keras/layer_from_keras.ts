@@ -123,9 +123,8 @@ function dropoutSpec(object: KerasObject): Mapped<SpecOf<'Dropout'>> {
   const args: DropoutArgs = { ...base, rate };
   const noiseShape = reader.get('noise_shape');
   if (noiseShape !== undefined && noiseShape !== null) {
-    // Porting note: Keras's noise_shape holds None for "the input's size"; tf.dropout reads null
-    // entries the same way, though DropoutArgs types the field number[].
-    args.noiseShape = readShape(`${reader.subject}: \`noise_shape\``, noiseShape) as number[];
+    // Keras's noise_shape holds None for "the input's size"; DropoutArgs reads null the same way.
+    args.noiseShape = readShape(`${reader.subject}: \`noise_shape\``, noiseShape);
   }
   reader.ignore('seed');
   reader.finish();

@@ -1,9 +1,12 @@
 /**
  * Dropout: while training, zeroes a fraction `rate` of the inputs and scales the rest by
- * 1 / (1 - rate); at inference it passes its input through unchanged.
+ * 1 / (1 - rate); at inference it passes its input through unchanged. The masks come from the
+ * layer's own generator (dropout_mask.ts): with a seed, the layer draws the same sequence of
+ * masks from run to run, a new one at every call, as Keras's seeded Dropout does.
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkRate } from '../errors';
+import { MaskRandom } from './dropout_mask';
 import {
   type BaseLayerArgs,
   type Kwargs,
@@ -17,9 +20,9 @@ import { defaultLayerName } from './naming';
 export interface DropoutArgs extends BaseLayerArgs {
   /** Fraction of the inputs to drop while training, in [0, 1). */
   rate: number;
-  /** Shape of the binary mask, broadcast over the input (Keras's `noise_shape`). Default: the input's shape. */
-  noiseShape?: number[];
-  /** Seed of the random mask. Default: none. */
+  /** Shape of the binary mask, broadcast over the input (Keras's `noise_shape`; null: the input's size on that axis). Default: the input's shape. */
+  noiseShape?: (number | null)[];
+  /** Seed of the random masks: the same sequence of masks from run to run. Default: none. */
   seed?: number;
 }
 
@@ -27,8 +30,9 @@ export interface DropoutArgs extends BaseLayerArgs {
 export class Dropout extends tf.layers.Layer {
   static className = 'Dropout';
   readonly rate: number;
-  readonly noiseShape: number[] | undefined;
+  readonly noiseShape: (number | null)[] | undefined;
   readonly seed: number | undefined;
+  private readonly random: MaskRandom;
 
   constructor(args: DropoutArgs) {
     const rate = checkRate('Dropout', 'rate', args.rate);
@@ -36,6 +40,7 @@ export class Dropout extends tf.layers.Layer {
     this.rate = rate;
     this.noiseShape = args.noiseShape === undefined ? undefined : [...args.noiseShape];
     this.seed = args.seed;
+    this.random = this.seed === undefined ? MaskRandom.unseeded() : new MaskRandom(this.seed);
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
@@ -43,19 +48,25 @@ export class Dropout extends tf.layers.Layer {
   }
 
   /**
-   * What a training call multiplies an input of `shape` by: 0 or 1 / (1 - rate) per element
-   * (broadcast from `noiseShape`), drawn as that call draws it, so that x times this mask is
-   * that call's output bit for bit. undefined when nothing is dropped (rate 0).
+   * The next training mask for an input of `shape`: 0 or 1 / (1 - rate) per element, of
+   * `noiseShape` when given (broadcast over the input's other axes), else of `shape`. A
+   * training call multiplies its input by it; the recurrent kernel stack takes it as a mask
+   * of a layer's output sequence. undefined when nothing is dropped (rate 0).
    */
-  trainingMask(shape: number[]): tf.Tensor | undefined {
+  trainingMask(shape: readonly number[]): tf.Tensor | undefined {
     if (this.rate === 0) return undefined;
-    return tf.tidy(() => tf.dropout(tf.ones(shape), this.rate, this.noiseShape, this.seed));
+    const maskShape = this.noiseShape?.map((d, i) => d ?? shape[i]) ?? [...shape];
+    const size = maskShape.reduce((a, b) => a * b, 1);
+    return tf.tensor(this.random.fillMask(new Float32Array(size), this.rate), maskShape);
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     const x = singleInput(`Dropout '${this.name}'`, inputs);
-    if (kwargs.training !== true || this.rate === 0) return x;
-    return tf.dropout(x, this.rate, this.noiseShape, this.seed);
+    if (kwargs.training !== true) return x;
+    return tf.tidy(() => {
+      const mask = this.trainingMask(x.shape);
+      return mask === undefined ? x : tf.mul(x, mask);
+    });
   }
 
   override getConfig(): tf.serialization.ConfigDict {

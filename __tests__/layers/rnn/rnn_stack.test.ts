@@ -121,17 +121,23 @@ describe('runRecurrentStack', () => {
   });
 
   it('with seeded Dropout layers between, trains with the values and gradients of the layers one by one', () => {
-    // The course's stock model: SimpleRNN -> Dropout -> SimpleRNN -> Dropout -> Dense.
-    const layers = built(
+    // The course's stock model: SimpleRNN -> Dropout -> SimpleRNN -> Dropout -> Dense. Each
+    // run gets Dropout layers of its own with the same seeds: the same sequence of masks.
+    const dropouts = () => [5, 6, 7].map((seed, i) => new Dropout({ rate: 0.3 - 0.05 * i, seed }));
+    const [a1, a2, a3] = dropouts();
+    const [b1, b2, b3] = dropouts();
+    const [rnn1, , rnn2, , rnn3, , dense] = built(
       1,
       new SimpleRNN({ units: 8, returnSequences: true }),
-      new Dropout({ rate: 0.3, seed: 5 }),
+      a1,
       new SimpleRNN({ units: 6, returnSequences: true }),
-      new Dropout({ rate: 0.2, seed: 6 }),
+      a2,
       new SimpleRNN({ units: 5 }),
-      new Dropout({ rate: 0.2, seed: 7 }),
+      a3,
       new Dense({ units: 1 }),
     );
+    const layers = [rnn1, a1, rnn2, a2, rnn3, a3, dense];
+    const oneByOne = [rnn1, b1, rnn2, b2, rnn3, b3, dense];
     const x = tf.tensor3d(pseudoRandom(4 * 6, 8), [4, 6, 1]);
     const weights = layers.flatMap((l) => l.trainableWeights.map(registeredVariable));
     const spy = jest.spyOn(rnnStack, 'runRecurrentStack');
@@ -140,7 +146,7 @@ describe('runRecurrentStack', () => {
         tf.square(
           stacked
             ? runLayers(layers, x, true, false).output
-            : layers.reduce<tf.Tensor>((h, l) => l.apply(h, { training: true }) as tf.Tensor, x),
+            : oneByOne.reduce<tf.Tensor>((h, l) => l.apply(h, { training: true }) as tf.Tensor, x),
         ),
       );
     try {

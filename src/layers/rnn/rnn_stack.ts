@@ -78,8 +78,11 @@ export function runRecurrentStack(
       if (layer instanceof Dropout) {
         // Between two recurrent layers: a mask of the sequence the one before returns.
         const before = stack.at(-1);
-        const mask = training ? layer.trainingMask([batch, steps, inputWidth]) : undefined;
-        if (before !== undefined && mask !== undefined) before.outputMask = mask;
+        const shape = [batch, steps, inputWidth];
+        const mask = training ? layer.trainingMask(shape) : undefined;
+        // A mask of a noise shape covers the whole sequence, as a training call broadcasts it.
+        if (before !== undefined && mask !== undefined)
+          before.outputMask = tf.broadcastTo(mask, shape);
         continue;
       }
       const returnSequences = layer !== lastLayer || layer.returnSequences;
