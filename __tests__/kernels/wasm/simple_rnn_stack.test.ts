@@ -127,6 +127,20 @@ function expectSame(ours: Result, theirs: Result, tolerance: number): void {
   });
 }
 
+/** The stack on `threads` threads equals the layers one by one on one thread, bit for bit. */
+function expectSameOnThreads(c: StackCase, threads: number): void {
+  try {
+    setThreads(threads);
+    const stack = gradientsOf(wasmSimpleRnnStack, c);
+    setThreads(1);
+    const separate = gradientsOf(layerByLayer, c);
+    expectSame(stack, separate, 0);
+    tf.dispose([stack, separate]);
+  } finally {
+    setThreads(1);
+  }
+}
+
 const stock: StackCase = {
   batch: 64,
   steps: 12,
@@ -210,16 +224,7 @@ describe('wasm SimpleRNN stack kernel (several layers in one call per pass)', ()
       masks: true,
       outputMasksOn: [0],
     };
-    try {
-      setThreads(2);
-      const stack = gradientsOf(wasmSimpleRnnStack, c);
-      setThreads(1);
-      const separate = gradientsOf(layerByLayer, c);
-      expectSame(stack, separate, 0);
-      tf.dispose([stack, separate]);
-    } finally {
-      setThreads(1);
-    }
+    expectSameOnThreads(c, 2);
   });
 
   it('runs a stack deeper and wider than one job list holds per layer (20 x 96 units, 8 threads)', () => {
@@ -232,16 +237,7 @@ describe('wasm SimpleRNN stack kernel (several layers in one call per pass)', ()
       features: 3,
       units: Array.from({ length: 20 }, () => 96),
     };
-    try {
-      setThreads(8);
-      const stack = gradientsOf(wasmSimpleRnnStack, c);
-      setThreads(1);
-      const separate = gradientsOf(layerByLayer, c);
-      expectSame(stack, separate, 0);
-      tf.dispose([stack, separate]);
-    } finally {
-      setThreads(1);
-    }
+    expectSameOnThreads(c, 8);
   });
 
   it('simpleRnnStack starts a new stack at a layer with an input mask, with the same numbers', () => {
