@@ -18,7 +18,6 @@ import {
   wasmSimpleRnnSequence,
   wasmSimpleRnnStack,
 } from './wasm';
-
 import {
   type SimpleRnnSequenceOptions,
   type SimpleRnnSequenceResult,
