@@ -127,15 +127,15 @@ function expectSame(ours: Result, theirs: Result, tolerance: number): void {
   });
 }
 
-/** The stack on `threads` threads equals the layers one by one on one thread, bit for bit. */
-function expectSameOnThreads(c: StackCase, threads: number): void {
+/** `run` (on `threads` threads) equals the layers one by one on one thread, bit for bit. */
+function expectSameAsLayerByLayer(run: Run, c: StackCase, threads = 1): void {
   try {
     setThreads(threads);
-    const stack = gradientsOf(wasmSimpleRnnStack, c);
+    const ours = gradientsOf(run, c);
     setThreads(1);
     const separate = gradientsOf(layerByLayer, c);
-    expectSame(stack, separate, 0);
-    tf.dispose([stack, separate]);
+    expectSame(ours, separate, 0);
+    tf.dispose([ours, separate]);
   } finally {
     setThreads(1);
   }
@@ -206,10 +206,7 @@ describe('wasm SimpleRNN stack kernel (several layers in one call per pass)', ()
       },
     ],
   ])('equals the layers run one by one, bit for bit: %s', (_, c) => {
-    const stack = gradientsOf(wasmSimpleRnnStack, c);
-    const separate = gradientsOf(layerByLayer, c);
-    expectSame(stack, separate, 0);
-    tf.dispose([stack, separate]);
+    expectSameAsLayerByLayer(wasmSimpleRnnStack, c);
   });
 
   it('equals the layers run one by one on 2 threads, a batch of 37 in shares', () => {
@@ -224,7 +221,7 @@ describe('wasm SimpleRNN stack kernel (several layers in one call per pass)', ()
       masks: true,
       outputMasksOn: [0],
     };
-    expectSameOnThreads(c, 2);
+    expectSameAsLayerByLayer(wasmSimpleRnnStack, c, 2);
   });
 
   it('runs a stack deeper and wider than one job list holds per layer (20 x 96 units, 8 threads)', () => {
@@ -237,7 +234,7 @@ describe('wasm SimpleRNN stack kernel (several layers in one call per pass)', ()
       features: 3,
       units: Array.from({ length: 20 }, () => 96),
     };
-    expectSameOnThreads(c, 8);
+    expectSameAsLayerByLayer(wasmSimpleRnnStack, c, 8);
   });
 
   it('simpleRnnStack starts a new stack at a layer with an input mask, with the same numbers', () => {
@@ -251,10 +248,7 @@ describe('wasm SimpleRNN stack kernel (several layers in one call per pass)', ()
       inputMasksOn: [2],
       outputMasksOn: [0, 1],
     };
-    const ours = gradientsOf(simpleRnnStack, c);
-    const separate = gradientsOf(layerByLayer, c);
-    expectSame(ours, separate, 0);
-    tf.dispose([ours, separate]);
+    expectSameAsLayerByLayer(simpleRnnStack, c);
   });
 
   it('simpleRnnStack on the fused tfjs-ops kernel agrees with the WebAssembly stack', () => {

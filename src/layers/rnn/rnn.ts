@@ -74,8 +74,8 @@ export abstract class RNN extends tf.layers.Layer {
   /** The cells, from the input toward the output. */
   abstract get cells(): readonly RecurrentCell[];
 
-  /** The class name used in messages, e.g. `SimpleRNN`. */
-  protected get subject(): string {
+  /** How messages name the layer, e.g. `SimpleRNN 'simple_rnn'`. */
+  get subject(): string {
     return `${this.getClassName()} '${this.name}'`;
   }
 

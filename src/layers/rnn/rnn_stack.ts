@@ -46,10 +46,6 @@ export function recurrentRun(
   return run;
 }
 
-function subjectOf(layer: RNN): string {
-  return `${layer.getClassName()} '${layer.name}'`;
-}
-
 /**
  * Runs `layers` (a run that `recurrentRun` found) on x [samples, timesteps, features] as one
  * kernel stack; the output of the last. `training` makes the layers' dropout masks, the
@@ -63,11 +59,12 @@ export function runRecurrentStack(
   const recurrent = layers.filter((layer): layer is RNN => layer instanceof RNN);
   if (recurrent.length === 0) throw new Error('runRecurrentStack: no recurrent layers.');
   const first = recurrent[0];
-  checkSequenceShape(subjectOf(first), x.shape, first.cells.at(0)?.inputFeatures);
+  checkSequenceShape(first.subject, x.shape, first.cells.at(0)?.inputFeatures);
   const [batch, steps, features] = x.shape as [number, number, number];
+  // Every layer's input checked before any work (a Dropout's mask would advance its generator).
   let width = features;
   for (const layer of recurrent) {
-    checkSequenceShape(subjectOf(layer), [batch, steps, width], layer.cells.at(0)?.inputFeatures);
+    checkSequenceShape(layer.subject, [batch, steps, width], layer.cells.at(0)?.inputFeatures);
     width = layer.cells.at(-1)?.units ?? width;
   }
   const lastLayer = recurrent[recurrent.length - 1];
