@@ -20,7 +20,6 @@ export {
   unpackRows,
   transposePacked,
   swapLeadingAxes,
-  sumRows,
   maskInputs,
   multiplySequenceMask,
   activateArray,

@@ -137,6 +137,8 @@ export interface KernelExports {
     x: number,
     dp: number,
     dwin: number,
+    /** The bias gradient, written here when not 0 (the job of rows from 0). */
+    db: number,
   ) => void;
   readonly multiplySequenceMask: (
     a: number,
@@ -162,7 +164,6 @@ export interface KernelExports {
     j0: number,
     j1: number,
   ) => void;
-  readonly sumRows: (src: number, rows: number, n: number, ld: number, dst: number) => void;
   readonly maskInputs: (
     x: number,
     batch: number,
@@ -226,7 +227,6 @@ const EXPORT_NAMES: readonly (keyof KernelExports)[] = [
   'packRows',
   'unpackRows',
   'transposePacked',
-  'sumRows',
   'maskInputs',
   'activateArray',
   'adamStep',
