@@ -1,10 +1,12 @@
 /**
  * Activations on f32x4 vectors, and their derivatives written with the output h = act(a).
  *
- * tanh is a rational approximation (Eigen's and XLA's: odd degree-13 numerator over an even
- * degree-6 denominator, the input clamped to [-9, 9], tiny inputs passed through); its error
- * against float64 tanh is below 4e-7 everywhere (tested; 3.95e-7 near |x| = 5.77). sigmoid is
- * 0.5 + 0.5 * tanh(a / 2) (absolute error below 2.5e-7).
+ * tanh is TensorFlow's own CPU tanh, bit for bit: the [9/8] rational approximation of the Eigen
+ * that TensorFlow 2.21's x86 wheels build (an odd numerator over an even denominator, minimax
+ * coefficients), the input clamped to +-7.90738964 (where it reaches exactly 1), every multiply
+ * and add rounded on its own (those wheels do not fuse them). Its error against float64 tanh is
+ * below 3.3e-7 (tested); a test checks it against tanh computed by TensorFlow itself (a Keras
+ * fixture). sigmoid is 0.5 + 0.5 * tanh(a / 2) (absolute error below 2.5e-7).
  * NaN propagates through every activation (wasm's f32x4.min and max return NaN for a NaN lane).
  *
  * Static methods of a class only so that `@inline` is valid TypeScript syntax (for tools that
@@ -20,43 +22,42 @@ export const ACT_RELU: i32 = 3;
 
 // The constants live in (per-instance) globals: V8 re-materializes a v128 constant at every
 // use inside a loop, and loading it from a global is faster.
-let MINUS_NINE: v128 = f32x4.splat(-9.0);
-let NINE: v128 = f32x4.splat(9.0);
-let A13: v128 = f32x4.splat(-2.76076847742355e-16);
-let A11: v128 = f32x4.splat(2.00018790482477e-13);
-let A9: v128 = f32x4.splat(-8.60467152213735e-11);
-let A7: v128 = f32x4.splat(5.12229709037114e-8);
-let A5: v128 = f32x4.splat(1.48572235717979e-5);
-let A3: v128 = f32x4.splat(6.37261928875436e-4);
-let A1: v128 = f32x4.splat(4.89352455891786e-3);
-let B6: v128 = f32x4.splat(1.19825839466702e-6);
-let B4: v128 = f32x4.splat(1.18534705686654e-4);
-let B2: v128 = f32x4.splat(2.268434632439e-3);
-let B0: v128 = f32x4.splat(4.89352518554385e-3);
-let TINY: v128 = f32x4.splat(0.0004);
+let TANH_CLAMP: v128 = f32x4.splat(7.90738964080810547);
+let MINUS_TANH_CLAMP: v128 = f32x4.splat(-7.90738964080810547);
+// Numerator: x + x^3 * (P3 + x^2 (P2 + x^2 (P1 + x^2 P0))).
+let P0: v128 = f32x4.splat(1.394553628e-8);
+let P1: v128 = f32x4.splat(2.10273356e-5);
+let P2: v128 = f32x4.splat(3.520756727e-3);
+let P3: v128 = f32x4.splat(1.3402161e-1);
+// Denominator: 1 + x^2 (Q3 + x^2 (Q2 + x^2 (Q1 + x^2 Q0))).
+let Q0: v128 = f32x4.splat(8.015776984e-7);
+let Q1: v128 = f32x4.splat(3.326951409e-4);
+let Q2: v128 = f32x4.splat(2.597254514e-2);
+let Q3: v128 = f32x4.splat(4.67354834e-1);
 let HALF: v128 = f32x4.splat(0.5);
 let ONE: v128 = f32x4.splat(1.0);
 
 export class Activation {
+  /** a * b + c, rounded twice (as TensorFlow's tanh computes it: never fused). */
+  @inline static mulAdd(a: v128, b: v128, c: v128): v128 {
+    return f32x4.add(f32x4.mul(a, b), c);
+  }
+
   @inline static tanh(a: v128): v128 {
     // pmin/pmax are one instruction each on x86 (min/max need ~8 for their -0 and NaN rules);
-    // a NaN lane still comes through both: (9 < NaN) and (NaN < -9) are false.
-    const x = f32x4.pmax(f32x4.pmin(a, NINE), MINUS_NINE);
+    // a NaN lane still comes through both: (c < NaN) and (NaN < -c) are false.
+    const x = f32x4.pmax(f32x4.pmin(a, TANH_CLAMP), MINUS_TANH_CLAMP);
     const x2 = f32x4.mul(x, x);
-    let p = Vec.madd(x2, A13, A11);
-    p = Vec.madd(p, x2, A9);
-    p = Vec.madd(p, x2, A7);
-    p = Vec.madd(p, x2, A5);
-    p = Vec.madd(p, x2, A3);
-    p = Vec.madd(p, x2, A1);
-    p = f32x4.mul(p, x);
-    let q = Vec.madd(x2, B6, B4);
-    q = Vec.madd(q, x2, B2);
-    q = Vec.madd(q, x2, B0);
-    const r = f32x4.div(p, q);
-    // Below 4e-4 in magnitude tanh(x) is x to float32 precision (this also keeps -0).
-    const tiny = f32x4.lt(f32x4.abs(x), TINY);
-    return v128.bitselect(x, r, tiny);
+    const x3 = f32x4.mul(x2, x);
+    let p = Activation.mulAdd(P0, x2, P1);
+    p = Activation.mulAdd(p, x2, P2);
+    p = Activation.mulAdd(p, x2, P3);
+    let q = Activation.mulAdd(Q0, x2, Q1);
+    q = Activation.mulAdd(q, x2, Q2);
+    q = Activation.mulAdd(q, x2, Q3);
+    q = Activation.mulAdd(q, x2, ONE);
+    // x (1 + x^2 p) as x^3 p + x: x itself for tiny x (-0 included).
+    return f32x4.div(Activation.mulAdd(x3, p, x), q);
   }
 
   @inline static apply(act: i32, a: v128): v128 {
