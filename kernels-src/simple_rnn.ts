@@ -151,8 +151,9 @@ export function simpleRnnForward(
 }
 
 /**
- * BPTT for the rows [b0, b0 + nb): writes dP (caller's time order) and dh0, given H from the
- * forward pass. dP may be P's own buffer (P is not read here).
+ * BPTT for the rows [b0, b0 + nb): writes dP (caller's time order) and dh0 (unless dh0 is 0:
+ * a state that was not an input needs no gradient), given H from the forward pass. dP may be
+ * P's own buffer (P is not read here).
  */
 export function simpleRnnBackward(
   act: i32,
@@ -212,6 +213,7 @@ export function simpleRnnBackward(
       ld,
     );
   }
+  if (dh0 == 0) return;
   setEpilogue(EPI_BACKWARD, act, dh0 + rowOff, stride, 0, 0, m, stride, 0, 0, 0, 0);
   matmulEpilogue(
     dp + <usize>timeIndex(0, steps, goBackwards) * stepBytes + rowOff,

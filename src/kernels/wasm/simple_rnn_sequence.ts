@@ -548,7 +548,8 @@ function backward(rt: KernelRuntime, d: Dims, s: Saved, dyTensor: tf.Tensor): tf
         dyRows * row,
         l.units * row,
         l.units * l.ldf * 4,
-        batch * row,
+        // The initial state's gradient only where the layer was given one (0: not computed).
+        l.hasInitialState ? batch * row : 0,
         l.ld * row,
         l.ldf * row,
         l.hasBias ? row : 0,
