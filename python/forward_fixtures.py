@@ -216,35 +216,46 @@ def simple_rnn_activation_linear(rng):
     return _activation(rng, "linear")
 
 
-def tanh_grid() -> np.ndarray:
-    """[N, 1, 1]: a fine grid over [-9, 9] (tanh's whole curved range and past its clamp), then
-    tiny, huge and boundary values."""
-    grid = np.linspace(-9.0, 9.0, 4001, dtype=np.float32)
-    extra = np.float32([0.0, 1e-30, -1e-30, 3e-4, -5e-4, 1.25, -1.25, 7.9, 7.9073896, 7.95,
-                        -8.02, 30.0, -30.0, 1e30, -1e30])
-    return np.concatenate([grid, extra]).reshape(-1, 1, 1)
+def activation_grid(low: float, high: float, extra: list[float]) -> np.ndarray:
+    """[N, 1, 1]: a fine grid over [low, high], then tiny, huge and boundary values."""
+    grid = np.linspace(low, high, 4001, dtype=np.float32)
+    return np.concatenate([grid, np.float32(extra)]).reshape(-1, 1, 1)
 
 
-@fixture
-def simple_rnn_tanh_grid(rng):
-    # kernel 1, recurrent kernel 0 and bias 0: the layer's output is TensorFlow's tanh of its
-    # input, exactly (x * 1 + 0 + 0 * 0 is x).
-    model = keras.Sequential([keras.Input(shape=(1, 1)), layers.SimpleRNN(1)])
+def _activation_grid(activation: str, x: np.ndarray, keras_fn, what: str) -> dict:
+    # kernel 1, recurrent kernel 0 and bias 0: the layer's output is TensorFlow's activation of
+    # its input, exactly (x * 1 + 0 + 0 * 0 is x).
+    model = keras.Sequential([keras.Input(shape=(1, 1)), layers.SimpleRNN(1, activation=activation)])
     cell = model.layers[0].cell
     cell.kernel.assign(np.ones((1, 1), np.float32))
     cell.recurrent_kernel.assign(np.zeros((1, 1), np.float32))
     cell.bias.assign(np.zeros((1,), np.float32))
-    x = tanh_grid()
-    case = forward_case(model, "tanh_grid", x, atol=4e-7)
+    case = forward_case(model, f"{activation}_grid", x, atol=4e-7)
     got = np.asarray(case["outputs"][0]["data"], np.float32)
-    want = fl.to_numpy(keras.ops.tanh(x.reshape(-1, 1)))
+    want = fl.to_numpy(keras_fn(x.reshape(-1, 1)))
     if not np.array_equal(got.reshape(-1), want.reshape(-1)):
-        raise AssertionError("simple_rnn_tanh_grid: the layer's output is not exactly tanh(x)")
-    return model_fixture(model, "SimpleRNN(1) with kernel 1, recurrent kernel 0 and bias 0 on "
-                         "[4016, 1, 1]: its output is TensorFlow's own float32 tanh of each "
-                         "input, on a grid over [-9, 9] plus tiny, huge and boundary values. "
-                         "atol 4e-7 (tanh's approximation error); the kernels' tests compare "
-                         "with 0 tolerance", [case])
+        raise AssertionError(f"simple_rnn_{activation}_grid: the output is not exactly {activation}(x)")
+    return model_fixture(model, f"SimpleRNN(1, activation='{activation}') with kernel 1, recurrent "
+                         f"kernel 0 and bias 0 on [{x.shape[0]}, 1, 1]: its output is "
+                         f"TensorFlow's own float32 {activation} of each input, on {what}. atol "
+                         f"4e-7 (the approximation's error); the kernels' tests compare with 0 "
+                         f"tolerance", [case])
+
+
+@fixture
+def simple_rnn_tanh_grid(rng):
+    x = activation_grid(-9.0, 9.0, [0.0, 1e-30, -1e-30, 3e-4, -5e-4, 1.25, -1.25, 7.9, 7.9073896,
+                                    7.95, -8.02, 30.0, -30.0, 1e30, -1e30])
+    return _activation_grid("tanh", x, keras.ops.tanh, "a grid over [-9, 9] plus tiny, huge and "
+                            "boundary values")
+
+
+@fixture
+def simple_rnn_sigmoid_grid(rng):
+    x = activation_grid(-110.0, 20.0, [0.0, 1e-30, -1e-30, 16.6355324, 16.64, -87.0, -104.0,
+                                       -104.01, 40.0, 1e30, -1e30])
+    return _activation_grid("sigmoid", x, keras.ops.sigmoid, "a grid over [-110, 20] (down to "
+                            "where it is 0) plus tiny, huge and boundary values")
 
 
 @fixture

@@ -1,7 +1,7 @@
 /**
  * Recurrent models whose outputs equal Keras's bit for bit: their kernels compute what
  * TensorFlow's CPU kernels compute, in the same order (sums over k in order with fused
- * multiply-adds, TensorFlow's tanh). Each fixture's case is compared with tolerance 0, on every
+ * multiply-adds, TensorFlow's tanh and sigmoid). Each fixture's case is compared with tolerance 0, on every
  * fixture backend. The SIMD128 build (TFJS_KERAS_RNN_SIMD=plain) rounds each multiply and add
  * apart, so there the fixture's own atol applies.
  */
@@ -21,6 +21,7 @@ const EXACT = [
   'layer_simple_rnn_return_state_seq',
   'simple_rnn_activation_linear',
   'simple_rnn_activation_relu',
+  'simple_rnn_activation_sigmoid',
   'simple_rnn_activation_tanh',
   'simple_rnn_b1_t1',
   'simple_rnn_b1_t4_f2_last',
@@ -31,6 +32,7 @@ const EXACT = [
   'simple_rnn_go_backwards_seq',
   'simple_rnn_long_50_steps',
   'simple_rnn_no_bias',
+  'simple_rnn_sigmoid_grid',
   'simple_rnn_stacked3_dense1',
   'simple_rnn_tanh_grid',
   'stacked_cells_rnn_last',
