@@ -52,7 +52,7 @@ let EXP_P5: v128 = f32x4.splat(8.33471305668354034423828125e-3);
 let EXPONENT_BIAS: v128 = i32x4.splat(127);
 
 export class Activation {
-  /** a * b + c, rounded twice (as TensorFlow's tanh computes it: never fused). */
+  /** a * b + c, rounded twice (as TensorFlow's tanh and sigmoid compute it: never fused). */
   @inline static mulAdd(a: v128, b: v128, c: v128): v128 {
     return f32x4.add(f32x4.mul(a, b), c);
   }

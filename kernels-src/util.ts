@@ -96,7 +96,7 @@ export function swapLeadingAxes(
   }
 }
 
-/** dst[j] += src[r, j] for each row r in order (rows `stride` bytes apart), j < n (a multiple of 4). */
+/** dst[j] += src[r, j] for each row r in order (rows `stride` bytes apart); n a multiple of 4. */
 export function addRows(src: usize, stride: usize, rows: i32, n: i32, dst: usize): void {
   const bytes = (<usize>n) << 2;
   let p = src;

@@ -225,7 +225,8 @@ def activation_grid(low: float, high: float, extra: list[float]) -> np.ndarray:
 def _activation_grid(activation: str, x: np.ndarray, keras_fn, what: str) -> dict:
     # kernel 1, recurrent kernel 0 and bias 0: the layer's output is TensorFlow's activation of
     # its input, exactly (x * 1 + 0 + 0 * 0 is x).
-    model = keras.Sequential([keras.Input(shape=(1, 1)), layers.SimpleRNN(1, activation=activation)])
+    model = keras.Sequential([keras.Input(shape=(1, 1)),
+                              layers.SimpleRNN(1, activation=activation)])
     cell = model.layers[0].cell
     cell.kernel.assign(np.ones((1, 1), np.float32))
     cell.recurrent_kernel.assign(np.zeros((1, 1), np.float32))
@@ -234,7 +235,8 @@ def _activation_grid(activation: str, x: np.ndarray, keras_fn, what: str) -> dic
     got = np.asarray(case["outputs"][0]["data"], np.float32)
     want = fl.to_numpy(keras_fn(x.reshape(-1, 1)))
     if not np.array_equal(got.reshape(-1), want.reshape(-1)):
-        raise AssertionError(f"simple_rnn_{activation}_grid: the output is not exactly {activation}(x)")
+        raise AssertionError(f"simple_rnn_{activation}_grid: the output is not exactly "
+                             f"{activation}(x)")
     return model_fixture(model, f"SimpleRNN(1, activation='{activation}') with kernel 1, recurrent "
                          f"kernel 0 and bias 0 on [{x.shape[0]}, 1, 1]: its output is "
                          f"TensorFlow's own float32 {activation} of each input, on {what}. atol "

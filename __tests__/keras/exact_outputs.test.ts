@@ -1,9 +1,9 @@
 /**
  * Recurrent models whose outputs equal Keras's bit for bit: their kernels compute what
  * TensorFlow's CPU kernels compute, in the same order (sums over k in order with fused
- * multiply-adds, TensorFlow's tanh and sigmoid). Each fixture's case is compared with tolerance 0, on every
- * fixture backend. The SIMD128 build (TFJS_KERAS_RNN_SIMD=plain) rounds each multiply and add
- * apart, so there the fixture's own atol applies.
+ * multiply-adds, TensorFlow's tanh and sigmoid). Each fixture's case is compared with
+ * tolerance 0, on every fixture backend. The SIMD128 build (TFJS_KERAS_RNN_SIMD=plain) rounds
+ * each multiply and add apart, so there the fixture's own atol applies.
  */
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';

@@ -5,7 +5,10 @@ import { type KerasFixture, readFixtureFile } from '../../../src/keras/fixture';
 import { kernelRuntime } from '../../../src/kernels/wasm/runtime';
 import { useTestBackend } from '../../helpers/tensors';
 
-/** TensorFlow's activation of a grid of inputs, as a Keras SimpleRNN(1) computed it (see its description). */
+/**
+ * TensorFlow's `activation` of a grid of inputs, as a Keras SimpleRNN(1) computed it (see the
+ * fixture's description).
+ */
 function gridFixture(activation: string): KerasFixture {
   return readFixtureFile(
     join(__dirname, '..', '..', 'fixtures', 'keras', `simple_rnn_${activation}_grid.json`),
