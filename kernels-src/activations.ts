@@ -95,20 +95,70 @@ export class Activation {
   }
 
   @inline static apply(act: i32, a: v128): v128 {
-    if (act == ACT_TANH) return Activation.tanh(a);
-    if (act == ACT_SIGMOID) return Activation.sigmoid(a);
-    if (act == ACT_RELU) return f32x4.max(a, f32x4.splat(0.0));
-    return a;
+    if (act == ACT_TANH) return changetype<Tanh>(0).apply(a);
+    if (act == ACT_SIGMOID) return changetype<Sigmoid>(0).apply(a);
+    if (act == ACT_RELU) return changetype<Relu>(0).apply(a);
+    return changetype<Linear>(0).apply(a);
   }
 
   /** act'(a) from h = act(a); NaN where h is NaN. */
   @inline static derivative(act: i32, h: v128): v128 {
-    if (act == ACT_TANH) return f32x4.sub(ONE, f32x4.mul(h, h));
-    if (act == ACT_SIGMOID) return f32x4.mul(h, f32x4.sub(ONE, h));
-    if (act == ACT_RELU) {
-      const step = v128.and(f32x4.gt(h, f32x4.splat(0.0)), ONE);
-      return v128.bitselect(h, step, f32x4.ne(h, h));
-    }
+    if (act == ACT_TANH) return changetype<Tanh>(0).derivative(h);
+    if (act == ACT_SIGMOID) return changetype<Sigmoid>(0).derivative(h);
+    if (act == ACT_RELU) return changetype<Relu>(0).derivative(h);
+    return changetype<Linear>(0).derivative(h);
+  }
+}
+
+/*
+ * Each activation as a type: a loop written once as a generic function over one of these is
+ * compiled once per activation, with no test of which one inside the loop (see tiles.ts's
+ * epilogue). Calling a choice of inlined bodies with a constant does not do that: the
+ * optimizer folds the copies, which differ only in that constant, back into one loop that tests
+ * it at every element. Use as `changetype<Tanh>(0)` (no fields: nothing is read from memory).
+ */
+
+@final
+export class Tanh {
+  @inline apply(a: v128): v128 {
+    return Activation.tanh(a);
+  }
+
+  @inline derivative(h: v128): v128 {
+    return f32x4.sub(ONE, f32x4.mul(h, h));
+  }
+}
+
+@final
+export class Sigmoid {
+  @inline apply(a: v128): v128 {
+    return Activation.sigmoid(a);
+  }
+
+  @inline derivative(h: v128): v128 {
+    return f32x4.mul(h, f32x4.sub(ONE, h));
+  }
+}
+
+@final
+export class Relu {
+  @inline apply(a: v128): v128 {
+    return f32x4.max(a, f32x4.splat(0.0));
+  }
+
+  @inline derivative(h: v128): v128 {
+    const step = v128.and(f32x4.gt(h, f32x4.splat(0.0)), ONE);
+    return v128.bitselect(h, step, f32x4.ne(h, h));
+  }
+}
+
+@final
+export class Linear {
+  @inline apply(a: v128): v128 {
+    return a;
+  }
+
+  @inline derivative(h: v128): v128 {
     return ONE;
   }
 }

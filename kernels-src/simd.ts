@@ -4,7 +4,7 @@
  * else a multiply and an add.
  */
 // @ts-ignore: RELAXED_SIMD is a compile-time constant that only the relaxed build defines.
-const FMA: bool = isDefined(RELAXED_SIMD);
+export const FMA: bool = isDefined(RELAXED_SIMD);
 
 /** The smallest normal float32: below it, floats are denormal (x86 computes those ~100x slower). */
 let FLT_MIN: v128 = f32x4.splat(1.17549435e-38);

@@ -12,8 +12,17 @@
  * these globals are per thread). Its arrays are indexed by the output's row and column, each
  * with its own row stride (0: one row for all, as for a bias).
  */
-import { Activation } from './activations';
-import { Vec } from './simd';
+import {
+  ACT_LINEAR,
+  ACT_RELU,
+  ACT_SIGMOID,
+  ACT_TANH,
+  Linear,
+  Relu,
+  Sigmoid,
+  Tanh,
+} from './activations';
+import { FMA, Vec } from './simd';
 
 /** Forward: h = act(acc + add); out = h; hm = h * mask when hm != 0. */
 export const EPI_FORWARD: i32 = 0;
@@ -90,49 +99,139 @@ export function setFusedProjection(
   projBias = bias;
 }
 
-/** The epilogue over the output rows [r0, r0 + rows), n columns, where the tiles left sums. */
+/**
+ * The epilogue over the output rows [r0, r0 + rows), n columns, where the tiles left sums.
+ * Each row goes through passes of one branch-free loop each, chosen outside the loop by what
+ * the epilogue has (an add, a mask, the activation): with the choices inside, the loop ran
+ * ~6 tests and jumps per vector, several of them on 32-byte boundaries (see LOOP_PAD). The
+ * operations and their order per element are those of one pass.
+ */
 function finishRows(r0: i32, rows: i32, n: i32): void {
   const act = epiAct;
   const bytes = (<usize>n) << 2;
-  // The fused projection's state in locals: read once, not for every vector of every row.
+  for (let r = r0; r < r0 + rows; r++) {
+    const ri = <usize>r;
+    const out = epiOut + ri * epiOutStride;
+    let add = epiAdd != 0 ? epiAdd + ri * epiAddStride : 0;
+    const mask = epiMask != 0 ? epiMask + ri * epiMaskStride : 0;
+    if (epiMode == EPI_FORWARD) {
+      if (projK != 0) {
+        addProjection(out, add, projX + ri * projXStride, bytes);
+        add = 0;
+      }
+      if (act == ACT_TANH) activateRow<Tanh>(out, add, bytes);
+      else if (act == ACT_SIGMOID) activateRow<Sigmoid>(out, add, bytes);
+      else if (act == ACT_RELU) activateRow<Relu>(out, add, bytes);
+      else activateRow<Linear>(out, add, bytes);
+      if (epiHm != 0) multiplyRow(out, mask, epiHm + ri * epiHmStride, bytes);
+    } else {
+      if (mask != 0) {
+        maskRow(out, mask, add, bytes);
+        add = 0;
+      }
+      const deriv = epiDeriv != 0 ? epiDeriv + ri * epiDerivStride : 0;
+      // act' of a linear activation is 1: g * 1 is g.
+      if (deriv == 0 || act == ACT_LINEAR) flushGradientRow(out, add, bytes);
+      else if (act == ACT_TANH) scaleRow<Tanh>(out, add, deriv, bytes);
+      else if (act == ACT_SIGMOID) scaleRow<Sigmoid>(out, add, deriv, bytes);
+      else scaleRow<Relu>(out, add, deriv, bytes);
+    }
+  }
+}
+
+/**
+ * out = out (+ add) + p, p = x · Win + bias (see setFusedProjection), over one row: p summed
+ * over k in order, then the bias, then flushed, as simpleRnnProject's tiles and epilogue.
+ */
+function addProjection(out: usize, add: usize, x: usize, bytes: usize): void {
   const k = projK;
   const win = projWin;
   const winStride = epiOutStride;
   const bias = projBias;
-  for (let r = r0; r < r0 + rows; r++) {
-    const ri = <usize>r;
-    const out = epiOut + ri * epiOutStride;
-    const add = epiAdd != 0 ? epiAdd + ri * epiAddStride : 0;
-    const mask = epiMask != 0 ? epiMask + ri * epiMaskStride : 0;
-    if (epiMode == EPI_FORWARD) {
-      const hm = epiHm != 0 ? epiHm + ri * epiHmStride : 0;
-      const xr = projX + ri * projXStride;
-      for (let o: usize = 0; o < bytes; o += 16) {
-        let a = v128.load(out + o);
-        if (add != 0) a = f32x4.add(a, v128.load(add + o));
-        if (k != 0) {
-          let p = f32x4.splat(0.0);
-          for (let i = 0; i < k; i++) {
-            const xi = v128.load32_splat(xr + ((<usize>i) << 2));
-            p = Vec.madd(xi, v128.load(win + <usize>i * winStride + o), p);
-          }
-          if (bias != 0) p = f32x4.add(p, v128.load(bias + o));
-          a = f32x4.add(a, Vec.flushDenormals(p));
-        }
-        const h = Vec.flushDenormals(Activation.apply(act, a));
-        v128.store(out + o, h);
-        if (hm != 0) v128.store(hm + o, f32x4.mul(h, v128.load(mask + o)));
-      }
-    } else {
-      const deriv = epiDeriv != 0 ? epiDeriv + ri * epiDerivStride : 0;
-      for (let o: usize = 0; o < bytes; o += 16) {
-        let g = v128.load(out + o);
-        if (mask != 0) g = f32x4.mul(g, v128.load(mask + o));
-        if (add != 0) g = f32x4.add(g, v128.load(add + o));
-        if (deriv != 0) g = f32x4.mul(g, Activation.derivative(act, v128.load(deriv + o)));
-        v128.store(out + o, Vec.flushTinyGradients(g));
-      }
+  for (let o: usize = 0; o < bytes; o += 16) {
+    let a = v128.load(out + o);
+    if (add != 0) a = f32x4.add(a, v128.load(add + o));
+    let p = f32x4.splat(0.0);
+    for (let i = 0; i < k; i++) {
+      const xi = v128.load32_splat(x + ((<usize>i) << 2));
+      p = Vec.madd(xi, v128.load(win + <usize>i * winStride + o), p);
     }
+    if (bias != 0) p = f32x4.add(p, v128.load(bias + o));
+    v128.store(out + o, f32x4.add(a, Vec.flushDenormals(p)));
+  }
+}
+
+/** out = A(out (+ add)), flushed (denormals), over one row; A one of activations.ts's types. */
+function activateRow<A>(out: usize, add: usize, bytes: usize): void {
+  const act = changetype<A>(0);
+  if (add != 0) {
+    // Every access at an offset, only to move this loop's jumps off boundaries (see LOOP_PAD).
+    const outBehind = out - ACTIVATE_ADD_PAD;
+    const addBehind = add - ACTIVATE_ADD_PAD;
+    const storeBehind = out - ACTIVATE_ADD_PAD;
+    for (let o: usize = 0; o < bytes; o += 16) {
+      const a = f32x4.add(
+        v128.load(outBehind + o, ACTIVATE_ADD_PAD),
+        v128.load(addBehind + o, ACTIVATE_ADD_PAD),
+      );
+      v128.store(storeBehind + o, Vec.flushDenormals(act.apply(a)), ACTIVATE_ADD_PAD);
+    }
+  } else {
+    for (let o: usize = 0; o < bytes; o += 16) {
+      v128.store(out + o, Vec.flushDenormals(act.apply(v128.load(out + o))));
+    }
+  }
+}
+
+/** out = (out (+ add)) * A'(deriv), flushed (tiny gradients), over one row. */
+function scaleRow<A>(out: usize, add: usize, deriv: usize, bytes: usize): void {
+  const act = changetype<A>(0);
+  if (add != 0) {
+    for (let o: usize = 0; o < bytes; o += 16) {
+      const g = f32x4.add(v128.load(out + o), v128.load(add + o));
+      const d = act.derivative(v128.load(deriv + o));
+      v128.store(out + o, Vec.flushTinyGradients(f32x4.mul(g, d)));
+    }
+  } else {
+    for (let o: usize = 0; o < bytes; o += 16) {
+      const d = act.derivative(v128.load(deriv + o));
+      v128.store(out + o, Vec.flushTinyGradients(f32x4.mul(v128.load(out + o), d)));
+    }
+  }
+}
+
+/** out = out (+ add), flushed (tiny gradients), over one row. */
+function flushGradientRow(out: usize, add: usize, bytes: usize): void {
+  if (add != 0) {
+    for (let o: usize = 0; o < bytes; o += 16) {
+      const g = f32x4.add(v128.load(out + o), v128.load(add + o));
+      v128.store(out + o, Vec.flushTinyGradients(g));
+    }
+  } else {
+    for (let o: usize = 0; o < bytes; o += 16) {
+      v128.store(out + o, Vec.flushTinyGradients(v128.load(out + o)));
+    }
+  }
+}
+
+/** out = out ⊙ mask (+ add) over one row. */
+function maskRow(out: usize, mask: usize, add: usize, bytes: usize): void {
+  if (add != 0) {
+    for (let o: usize = 0; o < bytes; o += 16) {
+      const g = f32x4.mul(v128.load(out + o), v128.load(mask + o));
+      v128.store(out + o, f32x4.add(g, v128.load(add + o)));
+    }
+  } else {
+    for (let o: usize = 0; o < bytes; o += 16) {
+      v128.store(out + o, f32x4.mul(v128.load(out + o), v128.load(mask + o)));
+    }
+  }
+}
+
+/** hm = out ⊙ mask over one row. */
+function multiplyRow(out: usize, mask: usize, hm: usize, bytes: usize): void {
+  for (let o: usize = 0; o < bytes; o += 16) {
+    v128.store(hm + o, f32x4.mul(v128.load(out + o), v128.load(mask + o)));
   }
 }
 
@@ -246,6 +345,29 @@ function packRows4(a: usize, aStride: usize, kc: i32, dst: usize): void {
   }
 }
 
+/**
+ * A load offset that only lengthens an instruction. Skylake-derived Intel cores (this machine's
+ * Cascade Lake among them) keep no decoded micro-ops for a 32-byte block of code that a jump
+ * crosses or ends at (their fix for the "JCC erratum"): a loop with such a jump is decoded
+ * again on every pass, and ran the forward and backward products 14-18% slower here. V8 aligns
+ * loop headers to 64 bytes, so where a loop's jumps fall depends only on its own instructions:
+ * reading the tiles' A at an offset of 128 (a 4-byte displacement instead of none) moves the
+ * jump of V8's stack check in the loop off a boundary. `npm run check:jumps` lists the hot
+ * loops' jumps that sit on one (V8 11.3, Node 20).
+ */
+const LOOP_PAD: usize = 128;
+// Which accesses of which loop read at that offset (0: none), per build, found with
+// `npm run check:jumps`: the two builds' loops differ, and so does where their jumps fall.
+/** The 4 x 8 tile: A in the relaxed-SIMD build, B in the other one. */
+const TILE4X8_A_PAD: usize = FMA ? LOOP_PAD : 0;
+const TILE4X8_B_PAD: usize = FMA ? 0 : LOOP_PAD;
+/** The 4 x 4 tile's A. */
+const TILE4X4_A_PAD: usize = FMA ? LOOP_PAD : 0;
+/** Every access of the forward epilogue's loop with an add (the projection P). */
+const ACTIVATE_ADD_PAD: usize = FMA ? LOOP_PAD : 0;
+/** Every access of the weight gradients' loop with a mask (recurrent dropout). */
+const XTD_MASK_PAD: usize = FMA ? LOOP_PAD : 0;
+
 class Sums {
   /** One f32x4 of a tile's sums at p: zero at the first block of k, else the sum stored so far. */
   @inline static start(first: bool, p: usize): v128 {
@@ -278,12 +400,13 @@ function tile4x8(
   let c21 = Sums.start(first, o2 + 16);
   let c30 = Sums.start(first, o3);
   let c31 = Sums.start(first, o3 + 16);
-  let pb = b;
-  const end = pa + ((<usize>k) << 4);
-  for (let p = pa; p < end; p += 16) {
-    const av = v128.load(p);
-    const b0 = v128.load(pb);
-    const b1 = v128.load(pb, 16);
+  // A and B read at offsets from pointers that run that far behind them: see LOOP_PAD.
+  let pb = b - TILE4X8_B_PAD;
+  const end = pa + ((<usize>k) << 4) - TILE4X8_A_PAD;
+  for (let p = pa - TILE4X8_A_PAD; p < end; p += 16) {
+    const av = v128.load(p, TILE4X8_A_PAD);
+    const b0 = v128.load(pb, TILE4X8_B_PAD);
+    const b1 = v128.load(pb, TILE4X8_B_PAD + 16);
     let x = i32x4.shuffle(av, av, 0, 0, 0, 0);
     c00 = Vec.madd(x, b0, c00);
     c01 = Vec.madd(x, b1, c01);
@@ -326,9 +449,9 @@ function tile4x4(
   let c2 = Sums.start(first, o2);
   let c3 = Sums.start(first, o3);
   let pb = b;
-  const end = pa + ((<usize>k) << 4);
-  for (let p = pa; p < end; p += 16) {
-    const av = v128.load(p);
+  const end = pa + ((<usize>k) << 4) - TILE4X4_A_PAD;
+  for (let p = pa - TILE4X4_A_PAD; p < end; p += 16) {
+    const av = v128.load(p, TILE4X4_A_PAD);
     const b0 = v128.load(pb);
     c0 = Vec.madd(i32x4.shuffle(av, av, 0, 0, 0, 0), b0, c0);
     c1 = Vec.madd(i32x4.shuffle(av, av, 1, 1, 1, 1), b0, c1);
@@ -434,11 +557,14 @@ export function accumulateXtD(
           pd += dStride;
         }
       } else {
-        let pm = m + xi;
+        // Every access at an offset: see LOOP_PAD.
+        let pm = m + xi - XTD_MASK_PAD;
+        px -= XTD_MASK_PAD;
+        pd -= XTD_MASK_PAD;
         for (let r = 0; r < rows; r++) {
-          const xv = f32x4.mul(v128.load(px), v128.load(pm));
-          const d0 = v128.load(pd);
-          const d1 = v128.load(pd, 16);
+          const xv = f32x4.mul(v128.load(px, XTD_MASK_PAD), v128.load(pm, XTD_MASK_PAD));
+          const d0 = v128.load(pd, XTD_MASK_PAD);
+          const d1 = v128.load(pd, XTD_MASK_PAD + 16);
           let s = i32x4.shuffle(xv, xv, 0, 0, 0, 0);
           c00 = Vec.madd(s, d0, c00);
           c01 = Vec.madd(s, d1, c01);
