@@ -349,11 +349,12 @@ function packRows4(a: usize, aStride: usize, kc: i32, dst: usize): void {
  * A load offset that only lengthens an instruction. Skylake-derived Intel cores (this machine's
  * Cascade Lake among them) keep no decoded micro-ops for a 32-byte block of code that a jump
  * crosses or ends at (their fix for the "JCC erratum"): a loop with such a jump is decoded
- * again on every pass, and ran the forward and backward products 14-18% slower here. V8 aligns
- * loop headers to 64 bytes, so where a loop's jumps fall depends only on its own instructions:
- * reading the tiles' A at an offset of 128 (a 4-byte displacement instead of none) moves the
- * jump of V8's stack check in the loop off a boundary. `npm run check:jumps` lists the hot
- * loops' jumps that sit on one (V8 11.3, Node 20).
+ * again on every pass, and ran the forward and backward products 12-18% slower here. V8 aligns
+ * loop headers to 64 bytes, so where a loop's jumps fall depends on its own instructions (and
+ * on the registers of its function): reading an access at an offset of 128 from a pointer that
+ * far behind (a 4-byte displacement instead of none) moves the jumps that follow it, such as
+ * V8's stack check in the tiles' loops. `npm run check:jumps` lists the hot loops' jumps that
+ * sit on a boundary (V8 11.3, Node 20).
  */
 const LOOP_PAD: usize = 128;
 // Which accesses of which loop read at that offset (0: none), per build, found with
