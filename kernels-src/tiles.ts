@@ -101,10 +101,12 @@ export function setFusedProjection(
 
 /**
  * The epilogue over the output rows [r0, r0 + rows), n columns, where the tiles left sums.
- * Each row goes through passes of one branch-free loop each, chosen outside the loop by what
- * the epilogue has (an add, a mask, the activation): with the choices inside, the loop ran
- * ~6 tests and jumps per vector, several of them on 32-byte boundaries (see LOOP_PAD). The
- * operations and their order per element are those of one pass.
+ * Each row goes through passes of one loop each, chosen outside the loop by what the epilogue
+ * has (an add, a mask, the activation), with no test inside; only the fused projection's pass
+ * (inputs of fewer than 4 features) keeps its loop over them and its tests of an add and a
+ * bias. With the choices inside, the loop ran ~6 tests and jumps per vector, several of them on
+ * 32-byte boundaries (see LOOP_PAD). The operations and their order per element are those of
+ * one pass.
  */
 function finishRows(r0: i32, rows: i32, n: i32): void {
   const act = epiAct;
