@@ -121,7 +121,7 @@ export function stalenessReason(): string | undefined {
   return undefined;
 }
 
-function ascScript(): string {
+export function ascScript(): string {
   const fromEnv = process.env.ASC;
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
   return path.join(PROJECT_DIR, 'node_modules', 'assemblyscript', 'bin', 'asc.js');

@@ -20,10 +20,10 @@ export interface WasmMemory {
   readonly buffer: ArrayBufferLike;
   readonly grow: (pages: number) => number;
 }
-interface WasmInstance {
+export interface WasmInstance {
   readonly exports: Record<string, unknown>;
 }
-interface WebAssemblyApi {
+export interface WebAssemblyApi {
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (
     module: WasmModule,
@@ -32,7 +32,8 @@ interface WebAssemblyApi {
   Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   validate: (bytes: Uint8Array) => boolean;
 }
-const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+/** The runtime's `WebAssembly` object, typed with the declarations above. */
+export const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 
 export const WASM_FILE_NAME = 'rnn_kernels.wasm';
 export const RELAXED_WASM_FILE_NAME = 'rnn_kernels_relaxed.wasm';
