@@ -22,7 +22,7 @@ import * as v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { wasm, type WasmModule } from '../src/kernels/wasm/module';
+import { webAssembly as wasm, type WasmModule } from '../src/kernels/wasm/module';
 import { ascScript } from '../scripts/build-wasm';
 import { describeKernel } from './kernel';
 import { stockStackPass, STOCK_STACK_MACS } from './stock_stack';

@@ -32,8 +32,13 @@ export interface WebAssemblyApi {
   Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   validate: (bytes: Uint8Array) => boolean;
 }
-/** The runtime's `WebAssembly` object, typed with the declarations above. */
-export const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+/**
+ * The runtime's `WebAssembly` object, typed with the declarations above (for bench/ceiling.ts).
+ * Exported under another name than the one used here: TypeScript's CommonJS output reads an
+ * exported const through `exports`, which instantiateKernels' local of that name shadows.
+ */
+export const webAssembly: WebAssemblyApi = wasm;
 
 export const WASM_FILE_NAME = 'rnn_kernels.wasm';
 export const RELAXED_WASM_FILE_NAME = 'rnn_kernels_relaxed.wasm';
