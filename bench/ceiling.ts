@@ -26,6 +26,7 @@ import { webAssembly as wasm, type WasmModule } from '../src/kernels/wasm/module
 import { ascScript } from '../scripts/build-wasm';
 import { describeKernel } from './kernel';
 import { stockStackPass, STOCK_STACK_MACS } from './stock_stack';
+import { runMain } from './main';
 
 /** Each pass of the loop: 8 multiply-adds of 4 lanes. */
 const MACS_PER_ITERATION = 32;
@@ -219,14 +220,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(
-      `bench:ceiling: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    process.exitCode = 1;
-  },
-);
+runMain('bench:ceiling', main);

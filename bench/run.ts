@@ -45,6 +45,7 @@ import {
 } from './report';
 import { commandLine, gitState, machine } from './provenance';
 import { BenchChild, type KerasSetup, KerasWorker, ROOT } from './workers';
+import { runMain } from './main';
 
 const began = performance.now();
 const log = (line: string): void => {
@@ -392,14 +393,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(
-      `bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    process.exitCode = 1;
-  },
-);
+runMain('bench', main);

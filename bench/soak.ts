@@ -30,6 +30,7 @@ import {
   verdictOf,
 } from './soak_report';
 import { ROOT } from './workers';
+import { runMain } from './main';
 
 const USAGE = `Usage: npm run bench:soak -- [options]
 
@@ -297,14 +298,4 @@ async function main(): Promise<number> {
   return results.runs.every((r) => r.verdict.flat) ? 0 : 1;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(
-      `bench:soak: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    process.exitCode = 1;
-  },
-);
+runMain('bench:soak', main);
