@@ -11,8 +11,8 @@ const STEPS = 60;
 const UNITS = [80, 100] as const;
 
 /**
- * Multiply-adds of one pass: for each layer, the input projection, the recurrence, and in the
- * backward pass the same two again for the gradients by the inputs and by the weights.
+ * Multiply-adds of one pass: for each layer, the input projection and the recurrence forward,
+ * and as many again twice backward (the gradients by the inputs and states, and by the weights).
  */
 export const STOCK_STACK_MACS = (() => {
   let macs = 0;

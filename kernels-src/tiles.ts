@@ -543,7 +543,7 @@ export function accumulateXtD(
         // One load of X's 4 values, then shuffles: V8 gives a broadcast load at an offset an
         // address computation of its own, and four of them made this loop 8-10% slower. The
         // loop runs on X's pointer up to its end (a row counter beside the two pointers was one
-        // more add and a compare with memory each row, 3-6% slower), and reads X at an offset
+        // more add and a compare with memory each row, 4-7% slower), and reads X at an offset
         // (see LOOP_PAD).
         px -= XTD_X_PAD;
         const pxEnd = px + <usize>rows * xStride;
