@@ -168,6 +168,8 @@ function activateRow<A>(out: usize, add: usize, bytes: usize): void {
   const act = changetype<A>(0);
   if (add != 0) {
     // Every access at an offset, only to move this loop's jumps off boundaries (see LOOP_PAD).
+    // The store's pointer equals the load's but is its own local: merged into one, V8's code
+    // put a jump of this loop on a boundary again (relaxed build, checked with check:jumps).
     const outBehind = out - ACTIVATE_ADD_PAD;
     const addBehind = add - ACTIVATE_ADD_PAD;
     const storeBehind = out - ACTIVATE_ADD_PAD;
