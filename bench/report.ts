@@ -4,6 +4,7 @@
  */
 import type { ModelPlan } from './options';
 import type { GitState, Machine } from './provenance';
+import type { QuietResult } from './quiet';
 import {
   CONTENDERS,
   type Contender,
@@ -15,6 +16,8 @@ import {
 
 /** One timed round of one contender. */
 export interface Round {
+  /** The waits until every benchmark process was idle, before the train and the predict. */
+  idleWaits: QuietResult[];
   /** Samples per second over the round's epochs (epoch wall times, without fit's setup). */
   trainSamplesPerSecond: number;
   predictSamplesPerSecond: number;
@@ -205,6 +208,18 @@ function padTable(rows: string[][], rightAligned: ReadonlySet<number>): string[]
   );
 }
 
+/** How long the timed calls of a model waited for idle processes, or null when none waited. */
+function idleLine(m: ModelResult): string | null {
+  const waits = Object.values(m.contenders).flatMap((c) => c.rounds.flatMap((r) => r.idleWaits));
+  const measured = waits.filter((w) => w.state !== 'unmeasured');
+  if (measured.length === 0) return null;
+  const seconds = measured.map((w) => w.waitedSeconds).sort((a, b) => a - b);
+  const median = seconds[Math.floor(seconds.length / 2)] ?? 0;
+  const longest = seconds.at(-1) ?? 0;
+  const busy = measured.filter((w) => w.state === 'busy').length;
+  return `  before each timed call, waited for every process to be idle: median ${median.toFixed(1)} s, longest ${longest.toFixed(1)} s${busy > 0 ? `; ${busy} still busy at the time limit` : ''}`;
+}
+
 function modelLines(backend: string, m: ModelResult): string[] {
   const { plan } = m;
   const head = `${backend} · ${m.model}: ${plan.samples} samples, batch ${plan.batchSize}, ${plan.rounds} rounds x ${plan.epochsPerRound} epoch(s); load ${m.load.start.map((v) => v.toFixed(1)).join(' ')} -> ${m.load.end.map((v) => v.toFixed(1)).join(' ')}`;
@@ -249,6 +264,7 @@ function modelLines(backend: string, m: ModelResult): string[] {
     const k = m.kernels[n];
     return k === undefined ? [] : [`${n} on ${k}`];
   });
+  const idle = idleLine(m);
   return [
     head,
     ...padTable(rows, new Set([1, 2, 3, 4, 5, 6, 7])).map((l) => `  ${l}`),
@@ -258,6 +274,7 @@ function modelLines(backend: string, m: ModelResult): string[] {
       const c = m.contenders[n];
       return c === undefined ? [] : (timeLine(n, c, plan.batchSize) ?? []);
     }),
+    ...(idle === null ? [] : [idle]),
     ...errors,
   ];
 }

@@ -8,7 +8,9 @@
  * and the Keras worker once, then for each model: a warm-up epoch and predict for
  * each contender (timed and reported on their own), then rounds that alternate the contenders
  * (the order rotates every round), so that the load of a busy machine falls on all of them.
- * Nothing runs concurrently: while one contender is timed, the others wait idle.
+ * Nothing runs concurrently: while one contender is timed, the others wait idle, and before
+ * every timed train and predict the parent waits until all of them are idle (bench/quiet.ts:
+ * Keras goes on using the CPU for a while after `fit` returns).
  */
 import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -44,6 +46,7 @@ import {
   summarizeContender,
 } from './report';
 import { commandLine, gitState, machine } from './provenance';
+import { type QuietResult, waitUntilQuiet } from './quiet';
 import { BenchChild, type KerasSetup, KerasWorker, ROOT } from './workers';
 import { runMain } from './main';
 
@@ -77,7 +80,20 @@ class Bench {
   /** Each backend's child, or why it did not start: all start at once, then wait their turn. */
   private readonly children = new Map<Backend, Promise<BenchChild | string>>();
 
+  /** The process ids of every child and of the Keras worker, as they start. */
+  private readonly pids = new Set<number>();
+
   constructor(private readonly options: BenchOptions) {}
+
+  /** Records a started process, whose CPU use untilIdle() watches. */
+  watch(pid: number | undefined): void {
+    if (pid !== undefined) this.pids.add(pid);
+  }
+
+  /** Waits until no benchmark process is using the CPU (before each timed call). */
+  untilIdle(): Promise<QuietResult> {
+    return waitUntilQuiet([...this.pids]);
+  }
 
   /**
    * Starts every backend's child now, while Keras imports (nothing is timed yet), instead of
@@ -88,7 +104,10 @@ class Bench {
       this.children.set(
         backend,
         BenchChild.start(backend, 2 * 60 * 1000).then(
-          (child) => child,
+          (child) => {
+            this.watch(child.pid);
+            return child;
+          },
           (err: unknown) => errorMessage(err),
         ),
       );
@@ -129,7 +148,9 @@ class Bench {
     try {
       state.setup = await keras.setup(key, model, plan.samples, plan.batchSize, this.timeout);
       this.kerasInfo ??= state.setup;
+      await this.untilIdle();
       state.firstEpochSeconds = (await keras.train(key, 1, this.timeout)).seconds;
+      await this.untilIdle();
       state.firstPredictSeconds = (await keras.predict(key, this.timeout)).seconds;
     } catch (err) {
       state.error = errorMessage(err);
@@ -142,12 +163,15 @@ class Bench {
     contender: JsContender,
     plan: ModelPlan,
   ): Promise<Round> {
+    const beforeTrain = await this.untilIdle();
     const train: TrainResult = await child.call(
       { cmd: 'train', contender, epochs: plan.epochsPerRound },
       this.timeout,
     );
+    const beforePredict = await this.untilIdle();
     const predict = await child.call({ cmd: 'predict', contender }, this.timeout);
     return {
+      idleWaits: [beforeTrain, beforePredict],
       trainSamplesPerSecond: rate(
         plan.samples * train.epochSeconds.length,
         sum(train.epochSeconds),
@@ -164,9 +188,12 @@ class Bench {
     const keras = this.keras;
     if (keras === null) throw new Error('not run');
     const key = kerasKey(model, plan);
+    const beforeTrain = await this.untilIdle();
     const train = await keras.train(key, plan.epochsPerRound, this.timeout);
+    const beforePredict = await this.untilIdle();
     const predict = await keras.predict(key, this.timeout);
     return {
+      idleWaits: [beforeTrain, beforePredict],
       trainSamplesPerSecond: rate(
         plan.samples * train.epoch_seconds.length,
         sum(train.epoch_seconds),
@@ -226,9 +253,11 @@ class Bench {
       const c = of(name);
       if (c.error !== null) continue;
       try {
+        await this.untilIdle();
         const first = await child.call({ cmd: 'train', contender: name, epochs: 1 }, this.timeout);
         c.firstEpochSeconds = first.seconds;
         c.tensorsAfterFirstEpoch = first.tensorsAfterEpoch;
+        await this.untilIdle();
         c.firstPredictSeconds = (
           await child.call({ cmd: 'predict', contender: name }, this.timeout)
         ).seconds;
@@ -253,7 +282,13 @@ class Bench {
               ? await this.kerasRound(model, plan)
               : await this.jsRound(child, name, plan);
           c.rounds.push(round);
-          line.push(`${name} ${Math.round(round.trainSamplesPerSecond)}/s`);
+          const wait = round.idleWaits.at(0);
+          // A long wait for idle processes before the round is worth seeing as it happens.
+          const waited =
+            wait !== undefined && (wait.state === 'busy' || wait.waitedSeconds >= 0.3)
+              ? ` (${wait.state === 'busy' ? 'not idle after' : 'idle after'} ${wait.waitedSeconds.toFixed(1)} s)`
+              : '';
+          line.push(`${name} ${Math.round(round.trainSamplesPerSecond)}/s${waited}`);
         } catch (err) {
           c.error = `round ${r + 1}: ${errorMessage(err)}`;
           line.push(`${name} failed`);
@@ -333,6 +368,7 @@ async function main(): Promise<number> {
     bench.kerasReady = KerasWorker.start(3 * 60 * 1000).then(
       (worker) => {
         bench.keras = worker;
+        bench.watch(worker.pid);
       },
       (err: unknown) => {
         kerasNote = `Keras did not start: ${errorMessage(err)}`;

@@ -101,6 +101,11 @@ export class BenchChild {
     readonly tfjs: string,
   ) {}
 
+  /** The child's process id (undefined once it could not be started). */
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
   /** Starts the child and waits until its backend is ready; throws why it could not start. */
   static async start(backend: Backend, timeoutMs: number): Promise<BenchChild> {
     const proc = spawn(
@@ -227,6 +232,11 @@ export class KerasWorker {
     private readonly proc: ChildProcess,
     readonly python: string,
   ) {}
+
+  /** The worker's process id (undefined once it could not be started). */
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
 
   /** Starts the first interpreter that imports Keras; throws with every interpreter's reason. */
   static async start(timeoutMs: number): Promise<KerasWorker> {
