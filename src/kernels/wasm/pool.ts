@@ -60,6 +60,11 @@ const CONTROL_INTS = CALLS + CALL_INTS;
  * batch; the gaps between a batch's kernel calls are shorter than this.
  */
 const SPIN_MS = 5;
+/**
+ * A polling thread reads the clock once every this many polls (a power of 2): each reading
+ * allocates, and reading it on every poll made a worker collect garbage every 50-100 ms.
+ */
+const CLOCK_EVERY = 256;
 /** How long the first job waits for the workers to start before giving up on them. */
 const START_TIMEOUT_MS = 30_000;
 
@@ -104,7 +109,8 @@ while (fns !== null) {
   let gen = Atomics.load(ctrl, GEN);
   if (gen === seen) {
     const until = performance.now() + ${SPIN_MS};
-    while ((gen = Atomics.load(ctrl, GEN)) === seen && performance.now() < until);
+    let polls = 0;
+    while ((gen = Atomics.load(ctrl, GEN)) === seen && ((++polls & ${CLOCK_EVERY - 1}) !== 0 || performance.now() < until));
   }
   if (gen === seen) {
     Atomics.wait(ctrl, GEN, seen);
@@ -194,7 +200,11 @@ export class WorkerPool {
       Atomics.add(ctrl, DONE, 1);
     }
     const until = performance.now() + SPIN_MS;
-    while (Atomics.load(ctrl, DONE) < jobs.length && performance.now() < until);
+    let polls = 0;
+    while (
+      Atomics.load(ctrl, DONE) < jobs.length &&
+      ((++polls & (CLOCK_EVERY - 1)) !== 0 || performance.now() < until)
+    );
     for (;;) {
       const done = Atomics.load(ctrl, DONE);
       if (done >= jobs.length) break;
