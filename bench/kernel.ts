@@ -3,7 +3,7 @@
  * default, or the older fused tfjs-ops kernel while TFJS_KERAS_RNN_KERNEL=fused. The layer reads
  * the variable on every call, so one process can time both, switching around each call.
  */
-import { KERNEL_ENV_VAR } from '../src/kernels/simple_rnn';
+import { KERNEL_ENV_VAR } from '../src/kernels/kernel_choice';
 import { wasmKernelInfo, wasmKernelUnavailableReason } from '../src/kernels/wasm';
 
 export type KernelChoice = 'wasm' | 'fused';

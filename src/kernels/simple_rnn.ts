@@ -11,13 +11,9 @@
  * options in, tensors out.
  */
 import * as tf from '@tensorflow/tfjs';
+import { useWasmKernel } from './kernel_choice';
 import { fusedSimpleRnnRecurrence, isFusedActivation } from './simple_rnn_fused';
-import {
-  type SimpleRnnStackLayer,
-  wasmKernelAvailable,
-  wasmSimpleRnnSequence,
-  wasmSimpleRnnStack,
-} from './wasm';
+import { type SimpleRnnStackLayer, wasmSimpleRnnSequence, wasmSimpleRnnStack } from './wasm';
 import {
   type SimpleRnnSequenceOptions,
   type SimpleRnnSequenceResult,
@@ -32,9 +28,6 @@ export type {
   SimpleRnnStackLayer,
   SimpleRnnWeights,
 };
-
-/** `fused` selects the tfjs-ops kernel instead of the WebAssembly one. */
-export const KERNEL_ENV_VAR = 'TFJS_KERAS_RNN_KERNEL';
 
 /** [a, b, c] -> [b, a, c]; a reshape when either of the first two axes has size 1. */
 function swapLeadingAxes(t: tf.Tensor3D): tf.Tensor3D {
@@ -56,10 +49,6 @@ export function simpleRnnSequence(
   // benchmark compares against in the same process).
   if (useWasmKernel()) return wasmSimpleRnnSequence(x, weights, options);
   return fusedSimpleRnnSequence(x, weights, options);
-}
-
-function useWasmKernel(): boolean {
-  return process.env[KERNEL_ENV_VAR] !== 'fused' && wasmKernelAvailable();
 }
 
 /**

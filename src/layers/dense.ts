@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError, checkPositiveInteger, formatShape } from '../errors';
+import { denseProduct } from '../kernels/dense';
 import { activationFn, canonicalActivation } from './activations';
 import {
   type Initializer,
@@ -112,15 +113,25 @@ export class Dense extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
     const x = singleInput(`Dense '${this.name}'`, inputs);
     this.checkInputShape(x.shape);
+    return tf.tidy(() => activationFn(this.activation)(this.logits(x)));
+  }
+
+  /**
+   * x · kernel + bias on the last axis of x: the output before the activation (what Keras's
+   * crossentropies take from a final sigmoid or softmax Dense). x as `call` checks it.
+   */
+  logits(x: tf.Tensor): tf.Tensor {
     const kernel = this.kernel;
     if (kernel === null) throw new Error(`Dense '${this.name}': called before it was built.`);
     return tf.tidy(() => {
       const features = x.shape[x.shape.length - 1];
       const flat = x.rank === 2 ? x : tf.reshape(x, [-1, features]);
-      let y: tf.Tensor = tf.matMul(flat, kernel.read());
-      if (this.bias !== null) y = tf.add(y, this.bias.read());
-      if (x.rank !== 2) y = tf.reshape(y, [...x.shape.slice(0, -1), this.units]);
-      return activationFn(this.activation)(y);
+      const z = denseProduct(
+        flat as tf.Tensor2D,
+        kernel.read() as tf.Tensor2D,
+        this.bias === null ? null : (this.bias.read() as tf.Tensor1D),
+      );
+      return x.rank === 2 ? z : tf.reshape(z, [...x.shape.slice(0, -1), this.units]);
     });
   }
 

@@ -12,20 +12,6 @@ export function describeLayer(layer: tf.layers.Layer): string {
   return `${layer.getClassName()} '${layer.name}'`;
 }
 
-/** The pre-activation of a Dense layer on `x`: x · kernel + bias, on the last axis. */
-export function denseLogits(dense: Dense, x: tf.Tensor): tf.Tensor {
-  const find = (suffix: string): tf.LayerVariable | undefined =>
-    dense.weights.find((w) => w.originalName.endsWith(suffix));
-  const kernel = find('kernel');
-  if (kernel === undefined) throw new Error(`${describeLayer(dense)}: has no kernel.`);
-  const bias = dense.useBias ? find('bias') : undefined;
-  const features = x.shape.at(-1) ?? 0;
-  const flat = x.rank === 2 ? x : tf.reshape(x, [-1, features]);
-  let z: tf.Tensor = tf.matMul(flat, kernel.read());
-  if (bias !== undefined) z = tf.add(z, bias.read());
-  return x.rank === 2 ? z : tf.reshape(z, [...x.shape.slice(0, -1), dense.units]);
-}
-
 /**
  * Runs `layers` in order on `x`. `training` reaches every layer's `call` (Dropout, recurrent
  * dropout). Consecutive recurrent layers run as one kernel stack (see rnn_stack.ts): the same
@@ -63,7 +49,7 @@ export function runLayers(
     last instanceof Dense &&
     (last.activation === 'softmax' || last.activation === 'sigmoid')
   ) {
-    return { output: h, logits: denseLogits(last, beforeLast) };
+    return { output: h, logits: last.logits(beforeLast) };
   }
   return { output: h };
 }

@@ -9,6 +9,7 @@ export { wasmSimpleRnnSequence, wasmSimpleRnnStack } from './simple_rnn_sequence
 export type { SimpleRnnStackLayer } from './simple_rnn_sequence';
 export { wasmSimpleRnnRecurrence } from './simple_rnn';
 export { wasmAdamStepValues } from './adam';
+export { wasmDense } from './dense';
 export {
   THREADS_ENV_VAR,
   getThreads,
