@@ -50,7 +50,8 @@ Times training and prediction of the "letters" and "stock" models with this pack
 (on its default WebAssembly kernels: "ours"), with the same layers on the older fused tfjs-ops
 kernel ("ours-fused", TFJS_KERAS_RNN_KERNEL=fused around its calls only), with tf.layers (all
 three from the same starting weights) and with Python Keras, in alternating rounds, one child
-process per tfjs backend. Prints a table and writes bench/results.json.
+process per tfjs backend. Before each timed train and predict it waits until every one of those
+processes is idle (Linux). Prints a table and writes bench/results.json.
 
 Options:
   --backend LIST   tensorflow,wasm,cpu (comma-separated or repeated). Default: all three;
