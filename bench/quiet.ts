@@ -1,9 +1,10 @@
 /**
  * Waiting until the benchmark's processes are idle, so that no contender is timed while another
- * still uses the CPU. Python Keras goes on working after `fit` returns: on this repository's
- * machine (2 vCPUs), after a 2048-sample epoch its threads used ~1.3 s of CPU over the next
- * 1.2-1.5 s when another process was busy (0.5 s after a 512-sample epoch), so a round timed
- * right after a Keras round ran on about one core instead of two.
+ * still uses the CPU. Python Keras can go on working after `fit` returns: on this repository's
+ * machine (2 vCPUs), with another process busy right after a 2048-sample epoch, its threads used
+ * ~1.3 s of CPU over the next 1.2-1.5 s (0.5 s after a 512-sample epoch; not after every fit),
+ * and a stock epoch timed in that window ran at 33 ms a batch instead of 17-18. Left alone, it
+ * was idle again within 0.1-0.2 s.
  *
  * A process's CPU time is read from /proc/PID/stat (utime + stime, all of its threads). Where
  * there is no /proc (not Linux), nothing is measured and nothing waits.
