@@ -15,12 +15,18 @@ import { wasmDense } from './wasm';
  * On the wasm backend the kernels were faster at every size tried (up to 6.7x).
  */
 const TENSORFLOW_MAX_VALUES = 1 << 14;
+/**
+ * Elsewhere at most this many (16 MB of float32, about twice that in the backward pass): the
+ * kernels' memory grows to hold a call's copies and never shrinks, so a one-off call on a whole
+ * data set goes to tfjs's ops instead.
+ */
+const MAX_VALUES = 1 << 22;
 
-function kernelsAreFaster(x: tf.Tensor2D, kernel: tf.Tensor2D): boolean {
+function runsOnKernels(x: tf.Tensor2D, kernel: tf.Tensor2D): boolean {
   const [rows, features] = x.shape;
   if (rows === 0 || x.dtype !== 'float32' || kernel.dtype !== 'float32') return false;
-  if (tf.getBackend() !== 'tensorflow') return true;
-  return rows * (features + kernel.shape[1]) <= TENSORFLOW_MAX_VALUES;
+  const values = rows * (features + kernel.shape[1]);
+  return values <= (tf.getBackend() === 'tensorflow' ? TENSORFLOW_MAX_VALUES : MAX_VALUES);
 }
 
 /** x [rows, features] · kernel [features, units] (+ bias [units]; null: none). */
@@ -29,7 +35,7 @@ export function denseProduct(
   kernel: tf.Tensor2D,
   bias: tf.Tensor1D | null,
 ): tf.Tensor2D {
-  if (useWasmKernel() && kernelsAreFaster(x, kernel)) return wasmDense(x, kernel, bias);
+  if (useWasmKernel() && runsOnKernels(x, kernel)) return wasmDense(x, kernel, bias);
   const product = tf.matMul<tf.Tensor2D>(x, kernel);
   return bias === null ? product : tf.add<tf.Tensor2D>(product, bias);
 }

@@ -121,10 +121,10 @@ onKernels('wasmDense', () => {
 
 describe('denseProduct', () => {
   /** The names of the tfjs kernels one forward and backward pass of denseProduct runs. */
-  function kernelNames(rows: number): Promise<string[]> {
-    const x = normal<tf.Rank.R2>([rows, 4], 1, 5);
-    const w = tf.variable(normal<tf.Rank.R2>([4, 3], 1, 6));
-    const b = tf.variable(tf.zeros<tf.Rank.R1>([3]));
+  function kernelNames(rows: number, features = 4, units = 3): Promise<string[]> {
+    const x = normal<tf.Rank.R2>([rows, features], 1, 5);
+    const w = tf.variable(normal<tf.Rank.R2>([features, units], 1, 6));
+    const b = tf.variable(tf.zeros<tf.Rank.R1>([units]));
     return tf
       .profile(() => {
         const { value, grads } = tf.variableGrads(
@@ -152,6 +152,11 @@ describe('denseProduct', () => {
 
   (wasmKernelAvailable() ? it : it.skip)('runs the kernels for a small layer', async () => {
     expect(await kernelNames(8)).not.toContain('BatchMatMul');
+  });
+
+  it("runs tfjs ops for a layer too large for the kernels' memory", async () => {
+    // 2^21 rows x (1 feature + 1 unit): more than 2^22 values.
+    expect(await kernelNames(2 ** 21 + 1, 1, 1)).toContain('BatchMatMul');
   });
 
   it('gives what tfjs ops give, with and without bias', () => {
