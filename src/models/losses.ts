@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError, formatNames } from '../errors';
+import { meanSquaredErrorLoss } from './mean_squared_error';
 
 /** Keras's `backend.epsilon()`: the clipping bound of the crossentropies. */
 export const EPSILON = 1e-7;
@@ -358,12 +359,19 @@ export function getLoss(spec: LossSpec, subject = 'compile'): Loss {
     const [yt, yp] = sameRank(t.dtype === pred.dtype ? t : tf.cast(t, pred.dtype), pred);
     return fn(yt, yp);
   };
+  const compute = (t: tf.Tensor, p: tf.Tensor, logits?: tf.Tensor): tf.Scalar => {
+    if (canonical === 'mean_squared_error' && p.dtype === 'float32') {
+      const [yt, yp] = sameRank(t.dtype === p.dtype ? t : tf.cast(t, p.dtype), p);
+      if (tf.util.arraysEqual(yt.shape, yp.shape)) return meanSquaredErrorLoss(yt, yp);
+    }
+    return reduce(values(t, p, logits));
+  };
   return {
     name: config.name,
     kerasName: canonical,
     targetKind: def.targetKind,
     fromLogits,
     values,
-    compute: (t, p, logits) => tf.tidy(() => reduce(values(t, p, logits))),
+    compute: (t, p, logits) => tf.tidy(() => compute(t, p, logits)),
   };
 }
