@@ -5,7 +5,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Adam } from '../../src/optimizers';
-import { type AdamStepConstants, adamStepValuesInJs } from '../../src/optimizers/adam_step_values';
+import {
+  type AdamStepConstants,
+  type AdamStepInputs,
+  type AdamStepValues,
+  adamStepValuesInJs,
+} from '../../src/optimizers/adam_step_values';
 import { wasmAdamStepValues } from '../../src/kernels/wasm';
 import { expectNoLeak, useTestBackend } from '../helpers/tensors';
 
@@ -55,8 +60,22 @@ function values(n: number, seed: number, special: boolean): Float32Array {
   return out;
 }
 
+/** The kernels' step, its values copied out of the views it hands over. */
+function wasmStepCopied(inputs: AdamStepInputs, c: AdamStepConstants): AdamStepValues {
+  let copied: AdamStepValues | undefined;
+  wasmAdamStepValues(inputs, c, (next) => {
+    copied = {
+      variable: next.variable.slice(),
+      momentum: next.momentum.slice(),
+      velocity: next.velocity.slice(),
+    };
+  });
+  if (copied === undefined) throw new Error('wasmAdamStepValues did not call back');
+  return copied;
+}
+
 describe.each([
-  ['in the WebAssembly module', wasmAdamStepValues],
+  ['in the WebAssembly module', wasmStepCopied],
   ['in JavaScript', adamStepValuesInJs],
 ])('Adam step values %s', (_where, adamStepValues) => {
   it.each([
@@ -118,6 +137,49 @@ describe('adamStepValues', () => {
         [w, m, v] = adamWithOps(w, g, m, v, 0.9, 0.999, alpha, 1e-7);
       });
       expect(variable.dataSync()).toEqual(w);
+    } finally {
+      variable.dispose();
+      adam.dispose();
+    }
+  });
+});
+
+describe("Adam's slots", () => {
+  it('are updated in place on the wasm backend, never under a tensor that shares their memory', async () => {
+    const variable = tf.variable(tf.tensor1d(values(300, 8, false)));
+    const adam = new Adam({ learningRate: 0.01 });
+    const step = (seed: number): void => {
+      tf.tidy(() => {
+        adam.applyGradients({ [variable.name]: tf.tensor1d(values(300, seed, false)) });
+      });
+    };
+    const momentum = async (): Promise<tf.Tensor> => {
+      const weights = await adam.getWeights();
+      tf.dispose(weights[0]?.tensor);
+      const slot = weights.find((w) => w.name === `${variable.name}/momentum`)?.tensor;
+      if (slot === undefined) throw new Error('no momentum slot');
+      return slot;
+    };
+    try {
+      step(9);
+      const slot = await momentum();
+      const dataBefore = slot.dataId;
+      const valuesBefore = slot.dataSync().slice();
+      step(10);
+      // In place where the wasm backend's memory can be written; a new tensor elsewhere.
+      expect(slot.dataId === dataBefore).toBe(tf.getBackend() === 'wasm');
+      expect(slot.dataSync()).not.toEqual(valuesBefore);
+
+      // A reshape shares the slot's memory: the next step must leave it as it was.
+      const held = tf.reshape(slot, [3, 100]);
+      const heldValues = held.dataSync().slice();
+      await expectNoLeak(() => {
+        step(11);
+      });
+      expect(held.dataSync()).toEqual(heldValues);
+      expect(slot.dataSync()).not.toEqual(heldValues);
+      expect(slot.dataId === held.dataId).toBe(false);
+      held.dispose();
     } finally {
       variable.dispose();
       adam.dispose();

@@ -8,7 +8,7 @@
  * For an embedding table, g² is the sum of the squared per-lookup rows (Keras's IndexedSlices).
  */
 import * as tf from '@tensorflow/tfjs';
-import { valuesOf } from '../kernels/wasm/tensors';
+import { overwriteInWasmBackend, tensorFrom, valuesOf } from '../kernels/wasm/tensors';
 import { ADAM_OUTSIDE_TFJS_MAX_SIZE, adamStepValues } from './adam_step_values';
 import type { Gradient } from './gradient';
 import { type KerasOptimizerArgs, KerasOptimizer, f32 } from './optimizer';
@@ -66,7 +66,7 @@ export class Adam extends KerasOptimizer {
     if (!this.amsgrad && gradient.slices === null && variable.size <= ADAM_OUTSIDE_TFJS_MAX_SIZE) {
       // The same float32 operations outside tfjs: far fewer tfjs calls for small variables.
       // The inputs are read in place where the backend allows (no tfjs call runs meanwhile).
-      const next = adamStepValues(
+      adamStepValues(
         {
           variable: valuesOf(variable),
           gradient: valuesOf(gradient.value),
@@ -79,10 +79,18 @@ export class Adam extends KerasOptimizer {
           alpha,
           epsilon: f32(this.epsilon),
         },
+        (next) => {
+          // The slots in place where the backend allows (only this optimizer reads them); the
+          // variable by a new tensor (see overwriteInWasmBackend).
+          if (!overwriteInWasmBackend(m, next.momentum)) {
+            m.assign(tensorFrom(next.momentum, m.shape));
+          }
+          if (!overwriteInWasmBackend(v, next.velocity)) {
+            v.assign(tensorFrom(next.velocity, v.shape));
+          }
+          variable.assign(tensorFrom(next.variable, variable.shape));
+        },
       );
-      m.assign(tf.tensor(next.momentum, m.shape, 'float32'));
-      v.assign(tf.tensor(next.velocity, v.shape, 'float32'));
-      variable.assign(tf.tensor(next.variable, variable.shape, 'float32'));
       return;
     }
     m.assign(tf.add(m, tf.mul(tf.sub(gradient.value, m), 1 - this.beta1)));

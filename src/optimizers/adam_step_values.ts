@@ -41,13 +41,21 @@ export interface AdamStepValues {
 }
 
 /**
- * The new variable, momentum and velocity (new arrays; the inputs are not written):
+ * The new variable, momentum and velocity, given to `use` (the inputs are not written):
  * m += (g - m) * (1 - beta1); v += (g² - v) * (1 - beta2); w -= m * alpha / (sqrt(v) + eps).
+ * The arrays may be views of the kernels' memory: valid only until `use` returns.
  */
-export function adamStepValues(inputs: AdamStepInputs, c: AdamStepConstants): AdamStepValues {
+export function adamStepValues(
+  inputs: AdamStepInputs,
+  c: AdamStepConstants,
+  use: (next: AdamStepValues) => void,
+): void {
   // The SIMD loop takes microseconds a variable; the JavaScript one ~40 ns an element here.
-  if (wasmKernelAvailable()) return wasmAdamStepValues(inputs, c);
-  return adamStepValuesInJs(inputs, c);
+  if (wasmKernelAvailable()) {
+    wasmAdamStepValues(inputs, c, use);
+    return;
+  }
+  use(adamStepValuesInJs(inputs, c));
 }
 
 /** adamStepValues in JavaScript: where the kernels' module does not load. */

@@ -14,6 +14,7 @@ interface WasmBackendLike {
     get(dataId: object): { memoryOffset?: number | null } | undefined;
   };
   wasm: { HEAPU8: Uint8Array };
+  refCount(dataId: object): number;
 }
 
 function wasmBackendView(t: tf.Tensor): Float32Array | undefined {
@@ -33,6 +34,23 @@ function wasmBackendView(t: tf.Tensor): Float32Array | undefined {
  */
 export function valuesOf(t: tf.Tensor): ArrayLike<number> {
   return wasmBackendView(t) ?? t.dataSync();
+}
+
+/**
+ * Writes `values` over the values of `t` in the tfjs wasm backend's memory, when `t` is a
+ * float32 tensor there that nothing else shares (the backend's reference count of its data is
+ * 1: no other tensor, clone or reshape holds it); returns whether it did. Cheaper than making
+ * a tensor and assigning it to a variable. Only for values no tfjs kernel keeps a derived copy
+ * of: the backend's matMul caches packed weights by tensor, so never a layer's weights.
+ */
+export function overwriteInWasmBackend(t: tf.Tensor, values: Float32Array): boolean {
+  if (values.length !== t.size) return false;
+  const view = wasmBackendView(t);
+  if (view === undefined) return false;
+  const backend = tf.backend() as unknown as WasmBackendLike;
+  if (backend.refCount(t.dataId) !== 1) return false;
+  view.set(values);
+  return true;
 }
 
 /** A new float32 tensor of `values`, a view into the kernels' memory (copied here or by tfjs). */
