@@ -22,11 +22,15 @@ const TENSORFLOW_MAX_VALUES = 1 << 14;
  */
 const MAX_VALUES = 1 << 22;
 
-function runsOnKernels(x: tf.Tensor2D, kernel: tf.Tensor2D): boolean {
-  const [rows, features] = x.shape;
-  if (rows === 0 || x.dtype !== 'float32' || kernel.dtype !== 'float32') return false;
-  const values = rows * (features + kernel.shape[1]);
+/** Whether the kernels run the product of `rows` rows of `features` float32 inputs by `kernel`. */
+export function denseRunsOnKernels(rows: number, features: number, kernel: tf.Tensor): boolean {
+  if (rows === 0 || kernel.dtype !== 'float32') return false;
+  const values = rows * (features + ((kernel.shape as readonly number[])[1] ?? 0));
   return values <= (tf.getBackend() === 'tensorflow' ? TENSORFLOW_MAX_VALUES : MAX_VALUES);
+}
+
+function runsOnKernels(x: tf.Tensor2D, kernel: tf.Tensor2D): boolean {
+  return x.dtype === 'float32' && denseRunsOnKernels(x.shape[0], x.shape[1], kernel);
 }
 
 /** x [rows, features] · kernel [features, units] (+ bias [units]; null: none). */

@@ -13,7 +13,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { useWasmKernel } from './kernel_choice';
 import { fusedSimpleRnnRecurrence, isFusedActivation } from './simple_rnn_fused';
-import { type SimpleRnnStackLayer, wasmSimpleRnnSequence, wasmSimpleRnnStack } from './wasm';
+import { denseProduct, denseRunsOnKernels } from './dense';
+import {
+  type SimpleRnnStackHead,
+  type SimpleRnnStackLayer,
+  wasmSimpleRnnSequence,
+  wasmSimpleRnnStack,
+} from './wasm';
 import {
   type SimpleRnnSequenceOptions,
   type SimpleRnnSequenceResult,
@@ -25,6 +31,7 @@ import {
 export type {
   SimpleRnnSequenceOptions,
   SimpleRnnSequenceResult,
+  SimpleRnnStackHead,
   SimpleRnnStackLayer,
   SimpleRnnWeights,
 };
@@ -59,27 +66,53 @@ export function simpleRnnSequence(
  * the WebAssembly kernels the sequences between the layers stay in the kernels' memory and each
  * pass is one call for the whole stack (a layer with an input mask, from input dropout, starts
  * a stack of its own).
+ *
+ * With `head`, a Dense layer's x · kernel + bias on the last layer's output follows (that
+ * layer must not return sequences): in the same kernel call where it can (stack_head.ts),
+ * else as `denseProduct`. The same values and gradients either way.
  */
-export function simpleRnnStack(x: tf.Tensor3D, layers: readonly SimpleRnnStackLayer[]): tf.Tensor {
+export function simpleRnnStack(
+  x: tf.Tensor3D,
+  layers: readonly SimpleRnnStackLayer[],
+  head?: SimpleRnnStackHead,
+): tf.Tensor {
   let h: tf.Tensor = x;
+  const withHead = (out: tf.Tensor): tf.Tensor =>
+    head === undefined
+      ? out
+      : denseProduct(
+          out as tf.Tensor2D,
+          head.kernel as tf.Tensor2D,
+          head.bias as tf.Tensor1D | null,
+        );
   if (!useWasmKernel() || !layers.every((l) => isFusedActivation(l.options.activation))) {
     for (const { weights, options, outputMask } of layers) {
       h = simpleRnnSequence(h as tf.Tensor3D, weights, options).output;
       if (outputMask !== undefined) h = tf.mul(h, outputMask);
     }
-    return h;
+    return withHead(h);
   }
   let start = 0;
   for (let i = 1; i <= layers.length; i++) {
     if (i === layers.length || layers[i].options.inputMask !== undefined) {
       // A stack's last layer masks its output as a tensor.
       const { outputMask, ...last } = layers[i - 1];
-      h = wasmSimpleRnnStack(h as tf.Tensor3D, [...layers.slice(start, i - 1), last]);
+      const segment = [...layers.slice(start, i - 1), last];
+      const fuseHead = i === layers.length && outputMask === undefined && headFits(h, head);
+      h = wasmSimpleRnnStack(h as tf.Tensor3D, segment, fuseHead ? head : undefined);
       if (outputMask !== undefined) h = tf.mul(h, outputMask);
+      if (fuseHead) return h;
       start = i;
     }
   }
-  return h;
+  return withHead(h);
+}
+
+/** Whether the kernels would run `head`'s product on the stack's output (see denseProduct). */
+function headFits(x: tf.Tensor, head: SimpleRnnStackHead | undefined): head is SimpleRnnStackHead {
+  if (head === undefined) return false;
+  const features = (head.kernel.shape as readonly number[])[0] ?? 0;
+  return denseRunsOnKernels(x.shape[0], features, head.kernel);
 }
 
 /**

@@ -113,7 +113,24 @@ export class Dense extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
     const x = singleInput(`Dense '${this.name}'`, inputs);
     this.checkInputShape(x.shape);
-    return tf.tidy(() => activationFn(this.activation)(this.logits(x)));
+    return tf.tidy(() => this.activate(this.logits(x)));
+  }
+
+  /** The activation on the output before it (see `logits`). */
+  activate(logits: tf.Tensor): tf.Tensor {
+    return activationFn(this.activation)(logits);
+  }
+
+  /**
+   * The kernel [features, units] and bias [units] (null without one) as tensors, for a product
+   * computed elsewhere: a recurrent stack's Dense head (see runLayers). null before build.
+   */
+  productWeights(): { kernel: tf.Tensor2D; bias: tf.Tensor1D | null } | null {
+    if (this.kernel === null) return null;
+    return {
+      kernel: this.kernel.read() as tf.Tensor2D,
+      bias: this.bias === null ? null : (this.bias.read() as tf.Tensor1D),
+    };
   }
 
   /**

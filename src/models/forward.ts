@@ -4,7 +4,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Dense } from '../layers/dense';
-import { recurrentRun, runRecurrentStack } from '../layers/rnn/rnn_stack';
+import type { SimpleRnnStackHead } from '../kernels/simple_rnn';
+import { RNN } from '../layers/rnn/rnn';
+import { type RecurrentRunLayer, recurrentRun, runRecurrentStack } from '../layers/rnn/rnn_stack';
 import type { ForwardResult } from './training';
 
 /** `SimpleRNN 'simple_rnn'`, for messages. */
@@ -27,9 +29,21 @@ export function runLayers(
 ): ForwardResult {
   let h = x;
   let beforeLast = x;
+  // The last layer's logits when a stack's Dense head computed them.
+  let lastLogits: tf.Tensor | undefined;
   for (let i = 0; i < layers.length;) {
     beforeLast = h;
     const run = recurrentRun(layers, i);
+    const next = layers[i + run.length];
+    const head = run.length > 0 ? denseHead(run, next) : undefined;
+    if (head !== undefined && next instanceof Dense) {
+      // The Dense layer's product runs inside the stack's op: its input never becomes a tensor.
+      const z = runRecurrentStack(run, h, training, head);
+      h = next.activate(z);
+      i += run.length + 1;
+      if (i === layers.length) lastLogits = z;
+      continue;
+    }
     if (run.length > 1) {
       h = runRecurrentStack(run, h, training);
       i += run.length;
@@ -49,9 +63,26 @@ export function runLayers(
     last instanceof Dense &&
     (last.activation === 'softmax' || last.activation === 'sigmoid')
   ) {
-    return { output: h, logits: last.logits(beforeLast) };
+    return { output: h, logits: lastLogits ?? last.logits(beforeLast) };
   }
   return { output: h };
+}
+
+/**
+ * The weights of the Dense layer `next` when it can run as the head of the recurrent run
+ * before it: built, reading the last layer's last state (not a sequence) with as many
+ * features as that layer has units. Otherwise undefined: it runs as a layer of its own.
+ */
+function denseHead(
+  run: readonly RecurrentRunLayer[],
+  next: tf.layers.Layer | undefined,
+): SimpleRnnStackHead | undefined {
+  const last = run.at(-1);
+  if (!(next instanceof Dense) || !(last instanceof RNN) || last.returnSequences) return undefined;
+  const weights = next.productWeights();
+  const units = last.cells.at(-1)?.units;
+  if (weights === null || weights.kernel.shape[0] !== units) return undefined;
+  return weights;
 }
 
 /** The tfjs variable behind a layer weight (registered under the weight's unique name). */

@@ -241,3 +241,87 @@ describe('a Sequential model runs its consecutive recurrent layers as one stack'
     tf.dispose([x, output, logits, probabilities]);
   });
 });
+
+describe('a Dense layer right after the recurrent layers runs in the stack op, as its head', () => {
+  it.each<[string, () => tf.layers.Layer[], number]>([
+    [
+      'the stock model: two SimpleRNNs and Dense(1)',
+      () =>
+        built(
+          1,
+          new SimpleRNN({ units: 8, returnSequences: true }),
+          new SimpleRNN({ units: 6, goBackwards: true }),
+          new Dense({ units: 1 }),
+        ),
+      1,
+    ],
+    [
+      'the letters model: one SimpleRNN and Dense(5, softmax), then another Dense',
+      () =>
+        built(
+          1,
+          new SimpleRNN({ units: 3 }),
+          new Dense({ units: 5, activation: 'softmax' }),
+          new Dense({ units: 2, activation: 'tanh', useBias: false }),
+        ),
+      1,
+    ],
+    [
+      'a Dropout between the last SimpleRNN and the Dense: no head',
+      () =>
+        built(
+          1,
+          new SimpleRNN({ units: 4, returnSequences: true }),
+          new SimpleRNN({ units: 4 }),
+          new Dropout({ rate: 0.5 }),
+          new Dense({ units: 2 }),
+        ),
+      0,
+    ],
+  ])('%s: the values and gradients of the layers one by one, bit for bit', (_name, make, heads) => {
+    const layers = make();
+    const x = tf.tensor3d(pseudoRandom(4 * 6, 11), [4, 6, 1]);
+    const weights = layers.flatMap((l) => l.trainableWeights.map(registeredVariable));
+    const spy = jest.spyOn(rnnStack, 'runRecurrentStack');
+    // Inference: no dropout masks, so the two runs see the same inputs.
+    const run = (inStack: boolean) => () =>
+      tf.sum<tf.Scalar>(
+        tf.square(
+          inStack
+            ? runLayers(layers, x, false, false).output
+            : layers.reduce<tf.Tensor>((h, l) => l.apply(h) as tf.Tensor, x),
+        ),
+      );
+    try {
+      const inStack = tf.variableGrads(run(true), weights);
+      expect(spy.mock.calls.filter((call) => call[3] !== undefined)).toHaveLength(heads);
+      const separate = tf.variableGrads(run(false), weights);
+      expect(inStack.value).toBeAllClose(separate.value, 0, 0);
+      for (const w of weights) {
+        expect(inStack.grads[w.name]).toBeAllClose(separate.grads[w.name], 0, 0);
+      }
+      tf.dispose([inStack.value, separate.value]);
+      tf.dispose(Object.values(inStack.grads));
+      tf.dispose(Object.values(separate.grads));
+    } finally {
+      spy.mockRestore();
+      x.dispose();
+    }
+  });
+
+  it("gives a final softmax Dense head's logits", () => {
+    const layers = built(
+      2,
+      new SimpleRNN({ units: 3 }),
+      new Dense({ units: 4, activation: 'softmax' }),
+    );
+    const x = tf.tensor3d(pseudoRandom(2 * 6 * 2, 5), [2, 6, 2]);
+    const { output, logits } = runLayers(layers, x, false, true);
+    if (logits === undefined) throw new Error('expected logits');
+    const dense = layers[1];
+    const separate = tf.tidy(() => dense.logits(layers[0].apply(x) as tf.Tensor));
+    expect(logits).toBeAllClose(separate, 0, 0);
+    expect(tf.softmax(logits)).toBeAllClose(output, 0, 0);
+    tf.dispose([x, output, logits, separate]);
+  });
+});

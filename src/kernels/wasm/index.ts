@@ -7,6 +7,7 @@ import { heapStats, type WasmKernelMemory } from './runtime';
 
 export { wasmSimpleRnnSequence, wasmSimpleRnnStack } from './simple_rnn_sequence';
 export type { SimpleRnnStackLayer } from './simple_rnn_sequence';
+export type { SimpleRnnStackHead } from './stack_head';
 export { wasmSimpleRnnRecurrence } from './simple_rnn';
 export { wasmAdamStepValues } from './adam';
 export { wasmDense } from './dense';

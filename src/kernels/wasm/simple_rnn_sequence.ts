@@ -40,6 +40,16 @@ import {
 } from './buffers';
 import { CALL_INTS, MAX_JOBS, jobSlots, type KernelCall } from './pool';
 import { getThreads, kernelRuntime, runJobs, type KernelRuntime } from './runtime';
+import {
+  type HeadDims,
+  type HeadGradBlocks,
+  type HeadSaved,
+  type SimpleRnnStackHead,
+  headBackward,
+  headDims,
+  headForward,
+  headGradTensors,
+} from './stack_head';
 import { tensorFrom, valuesOf } from './tensors';
 
 /** What errors name: the function the caller called. */
@@ -88,6 +98,8 @@ interface Dims {
   layers: LayerDims[];
   /** [first row, rows] of each share of the batch. */
   slices: [number, number][];
+  /** A Dense layer on the last state, in the same op (see stack_head.ts). */
+  head?: HeadDims;
 }
 
 /** Byte offsets of what one layer's forward pass keeps for its gradient (0 = none). */
@@ -113,6 +125,7 @@ interface LayerSaved {
 
 interface Saved {
   layers: LayerSaved[];
+  head?: HeadSaved;
   kept: KeptBuffers;
 }
 
@@ -252,6 +265,7 @@ function forward(
   d: Dims,
   x: tf.Tensor,
   inputs: readonly LayerInputs[],
+  headInputs: { kernel: tf.Tensor; bias?: tf.Tensor } | undefined,
   keep: boolean,
 ): { value: tf.Tensor; saved: Saved | undefined } {
   const { batch, steps, layers } = d;
@@ -323,20 +337,23 @@ function forward(
       throw new Error(`${d.subject}: no layers.`);
     const row = last.ld * 4;
     const lastStep = lastBlocks.ring ? (steps - 1) & 1 : steps - 1;
+    const lastStates = lastSaved.h + lastStep * batch * row;
+    const head =
+      d.head !== undefined && headInputs !== undefined
+        ? headForward(rt, d.head, batch, lastStates, headInputs.kernel, headInputs.bias, owned)
+        : undefined;
     const value: tf.Tensor =
-      sequence !== 0
-        ? tensorFrom<tf.Rank.R3>(
-            rt.heap.f32.subarray(sequence >> 2, (sequence >> 2) + batch * steps * last.units),
-            [batch, steps, last.units],
-          )
-        : tensorFromRows<tf.Rank.R2>(
-            rt,
-            lastSaved.h + lastStep * batch * row,
-            batch,
-            last.units,
-            last.ld,
-            [batch, last.units],
-          );
+      head !== undefined
+        ? head.value
+        : sequence !== 0
+          ? tensorFrom<tf.Rank.R3>(
+              rt.heap.f32.subarray(sequence >> 2, (sequence >> 2) + batch * steps * last.units),
+              [batch, steps, last.units],
+            )
+          : tensorFromRows<tf.Rank.R2>(rt, lastStates, batch, last.units, last.ld, [
+              batch,
+              last.units,
+            ]);
     const scratch = [xBatchMajor, sequence, ...layerBlocks.flatMap((b) => [b.bias, b.hm])];
     freeAll(rt, scratch);
     const keptBuffers = owned.filter((ptr) => !scratch.includes(ptr));
@@ -345,7 +362,10 @@ function forward(
       freeAll(rt, keptBuffers);
       return { value, saved: undefined };
     }
-    return { value, saved: { layers: saved, kept: keepForGradient(keptBuffers) } };
+    return {
+      value,
+      saved: { layers: saved, head: head?.saved, kept: keepForGradient(keptBuffers) },
+    };
   } catch (err) {
     freeAll(rt, owned);
     throw err;
@@ -558,10 +578,16 @@ function backward(rt: KernelRuntime, d: Dims, s: Saved, dyTensor: tf.Tensor): tf
     });
     const lastGrads = grads.at(-1);
     if (lastGrads === undefined) throw new Error(`${d.subject}: no layers.`);
-    const dy = valuesOf(dyTensor);
-    // With returnSequences each thread puts its rows of dy time-major first (backwardCalls).
-    if (last.returnSequences) rt.heap.f32.set(dy, dyDense >> 2);
-    else writeRows(rt, lastGrads.dY, dy, batch, last.units, last.ld);
+    let headGrads: HeadGradBlocks | undefined;
+    if (d.head !== undefined && s.head !== undefined) {
+      // dy is the head's: it writes the last states' gradient.
+      headGrads = headBackward(rt, d.head, batch, s.head, dyTensor, lastGrads.dY, owned);
+    } else if (last.returnSequences) {
+      // With returnSequences each thread puts its rows of dy time-major first (backwardCalls).
+      rt.heap.f32.set(valuesOf(dyTensor), dyDense >> 2);
+    } else {
+      writeRows(rt, lastGrads.dY, valuesOf(dyTensor), batch, last.units, last.ld);
+    }
     layers.forEach((l, i) => {
       const saved = s.layers[i];
       const g = grads[i];
@@ -598,6 +624,9 @@ function backward(rt: KernelRuntime, d: Dims, s: Saved, dyTensor: tf.Tensor): tf
         out.push(tensorFromRows<tf.Rank.R2>(rt, g.dh0, batch, l.units, l.ld, [batch, l.units]));
       }
     });
+    if (d.head !== undefined && headGrads !== undefined) {
+      out.push(...headGradTensors(rt, d.head, headGrads));
+    }
     return out;
   } finally {
     freeAll(rt, owned);
@@ -752,18 +781,28 @@ function planDims(
 export function wasmSimpleRnnStack(
   x: tf.Tensor3D,
   layers: readonly SimpleRnnStackLayer[],
+  head?: SimpleRnnStackHead,
 ): tf.Tensor {
-  return runStack('wasmSimpleRnnStack', x, layers);
+  return runStack('wasmSimpleRnnStack', x, layers, head);
 }
 
 function runStack(
   subject: Subject,
   x: tf.Tensor3D,
   layers: readonly SimpleRnnStackLayer[],
+  head?: SimpleRnnStackHead,
 ): tf.Tensor {
   const rt = kernelRuntime();
   const units = validate(subject, x, layers);
   const d = planDims(subject, x, layers, units);
+  if (head !== undefined) {
+    d.head = headDims(
+      subject,
+      head,
+      units.at(-1) ?? 0,
+      layers.at(-1)?.options.returnSequences ?? false,
+    );
+  }
   releaseFinishedTapes(rt);
   // Without a tape nothing will ask for the gradient: keep nothing.
   const keep = tf.engine().isTapeOn();
@@ -772,6 +811,10 @@ function runStack(
     differentiable.push(weights.kernel, weights.recurrentKernel);
     if (weights.bias !== null) differentiable.push(weights.bias);
     if (options.initialState !== undefined) differentiable.push(options.initialState);
+  }
+  if (head !== undefined) {
+    differentiable.push(head.kernel);
+    if (head.bias !== null) differentiable.push(head.bias);
   }
   const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const tensors = args.slice(0, differentiable.length) as tf.Tensor[];
@@ -788,7 +831,14 @@ function runStack(
         maskOut: outputMask,
       };
     });
-    const { value, saved } = forward(rt, d, xs, inputs, keep);
+    const headInputs =
+      head === undefined
+        ? undefined
+        : {
+            kernel: rest.shift() as tf.Tensor,
+            bias: head.bias !== null ? rest.shift() : undefined,
+          };
+    const { value, saved } = forward(rt, d, xs, inputs, headInputs, keep);
     return {
       value,
       gradFunc: (dy: tf.Tensor) => {

@@ -6,7 +6,11 @@
  * gradients are those of the layers run one by one.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type SimpleRnnStackLayer, simpleRnnStack } from '../../kernels/simple_rnn';
+import {
+  type SimpleRnnStackHead,
+  type SimpleRnnStackLayer,
+  simpleRnnStack,
+} from '../../kernels/simple_rnn';
 import { Dropout } from '../dropout';
 import { RNN } from './rnn';
 import { checkSequenceShape } from './sequence_shape';
@@ -49,12 +53,14 @@ export function recurrentRun(
 /**
  * Runs `layers` (a run that `recurrentRun` found) on x [samples, timesteps, features] as one
  * kernel stack; the output of the last. `training` makes the layers' dropout masks, the
- * Dropout layers' included.
+ * Dropout layers' included. With `head` (a Dense layer's weights; the last layer returns its
+ * last state), the output is that Dense layer's x · kernel + bias, before its activation.
  */
 export function runRecurrentStack(
   layers: readonly RecurrentRunLayer[],
   x: tf.Tensor,
   training: boolean,
+  head?: SimpleRnnStackHead,
 ): tf.Tensor {
   const recurrent = layers.filter((layer): layer is RNN => layer instanceof RNN);
   if (recurrent.length === 0) throw new Error('runRecurrentStack: no recurrent layers.');
@@ -86,6 +92,6 @@ export function runRecurrentStack(
       stack.push(...layer.stackLayers(batch, inputWidth, training, returnSequences));
       inputWidth = layer.cells.at(-1)?.units ?? inputWidth;
     }
-    return simpleRnnStack(x as tf.Tensor3D, stack);
+    return simpleRnnStack(x as tf.Tensor3D, stack, head);
   });
 }
