@@ -774,9 +774,11 @@ function planDims(
  * features]: each layer's h_t = act(x_t · W + h_{t-1} · U + b) with its own options (see
  * `simpleRnnSequence`), the next layer reading every state of the one before. Every layer but
  * the last must return sequences, and only the first may have an input mask. Returns the last
- * layer's output. Differentiable with respect to x, every weight and every initial state; the
- * masks are constants. Throws when the kernels cannot load (see `wasmKernelAvailable`) or for
- * an activation other than tanh, sigmoid, relu and linear.
+ * layer's output; with `head` (a Dense layer's kernel and bias, the last layer not returning
+ * sequences), that Dense layer's x · kernel + bias of it instead (see stack_head.ts).
+ * Differentiable with respect to x, every weight and every initial state; the masks are
+ * constants. Throws when the kernels cannot load (see `wasmKernelAvailable`) or for an
+ * activation other than tanh, sigmoid, relu and linear.
  */
 export function wasmSimpleRnnStack(
   x: tf.Tensor3D,
