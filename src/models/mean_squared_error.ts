@@ -5,8 +5,9 @@
  *
  * As tfjs ops it takes about a dozen calls forward and backward (sub, square, two means, and
  * their gradients), ~10-40 us each on the wasm and tensorflow backends for a stock batch's 64
- * values; here it is one tensor each way. The sum runs in float64 and is rounded once; the
- * gradient's float32 operations follow TensorFlow's gradients of Keras's ops, in their order.
+ * values; here it is one tensor each way. The differences and squares are float32 operations
+ * as TensorFlow's; the gradient's float32 operations follow TensorFlow's gradients of Keras's
+ * ops, in their order.
  */
 import * as tf from '@tensorflow/tfjs';
 import { valuesOf } from '../kernels/wasm/tensors';
@@ -42,6 +43,9 @@ export function meanSquaredErrorLoss(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Sca
       diff[i] = d;
       sum += f32(d * d);
     }
+    // Porting note: Keras sums the squares in float32 (in TensorFlow's reduction order); here
+    // the sum is float64 and the mean rounded once to float32, which can differ from Keras's in
+    // the last bits.
     const value = tf.scalar(sum / p.length, 'float32');
     return {
       value,

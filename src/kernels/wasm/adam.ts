@@ -1,7 +1,8 @@
 /**
  * Keras's Adam step for one variable in the kernels' module (SIMD, in place on copies of the
- * four arrays in its memory), handing the new values to `use` as views of that memory. Same float32 operations in the same order as the tfjs ops of
- * src/optimizers/adam.ts: equal to them bit for bit.
+ * four arrays in its memory), handing the new values to `use` as views of that memory. Same
+ * float32 operations in the same order as the tfjs ops of src/optimizers/adam.ts: equal to them
+ * bit for bit.
  */
 import type {
   AdamStepConstants,

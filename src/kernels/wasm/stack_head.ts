@@ -4,7 +4,7 @@
  * writes the last states' gradient where the backward pass reads it. The same kernel calls as
  * the Dense op (dense.ts) on the same values, so the same numbers bit for bit; what it saves
  * is the tensors between the two ops (the stack's output, the Dense's input gradient) and a
- * second op's copies and bookkeeping, ~0.5 ms of a stock batch on the wasm backend.
+ * second op's copies and bookkeeping, ~0.3 ms of a stock batch on the wasm backend.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../../errors';
