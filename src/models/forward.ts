@@ -34,12 +34,11 @@ export function runLayers(
   for (let i = 0; i < layers.length;) {
     beforeLast = h;
     const run = recurrentRun(layers, i);
-    const next = layers[i + run.length];
-    const head = run.length > 0 ? denseHead(run, next) : undefined;
-    if (head !== undefined && next instanceof Dense) {
+    const head = run.length > 0 ? denseHead(run, layers[i + run.length]) : undefined;
+    if (head !== undefined) {
       // The Dense layer's product runs inside the stack's op: its input never becomes a tensor.
-      const z = runRecurrentStack(run, h, training, head);
-      h = next.activate(z);
+      const z = runRecurrentStack(run, h, training, head.weights);
+      h = head.dense.activate(z);
       i += run.length + 1;
       if (i === layers.length) lastLogits = z;
       continue;
@@ -69,20 +68,20 @@ export function runLayers(
 }
 
 /**
- * The weights of the Dense layer `next` when it can run as the head of the recurrent run
+ * The Dense layer `next` and its weights when it can run as the head of the recurrent run
  * before it: built, reading the last layer's last state (not a sequence) with as many
  * features as that layer has units. Otherwise undefined: it runs as a layer of its own.
  */
 function denseHead(
   run: readonly RecurrentRunLayer[],
   next: tf.layers.Layer | undefined,
-): SimpleRnnStackHead | undefined {
+): { dense: Dense; weights: SimpleRnnStackHead } | undefined {
   const last = run.at(-1);
   if (!(next instanceof Dense) || !(last instanceof RNN) || last.returnSequences) return undefined;
   const weights = next.productWeights();
   const units = last.cells.at(-1)?.units;
   if (weights === null || weights.kernel.shape[0] !== units) return undefined;
-  return weights;
+  return { dense: next, weights };
 }
 
 /** The tfjs variable behind a layer weight (registered under the weight's unique name). */

@@ -12,29 +12,121 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { allocate, freeAll, padded, tensorFromRows, writeRows } from './buffers';
-import { kernelRuntime } from './runtime';
+import { kernelRuntime, type KernelRuntime } from './runtime';
 import { valuesOf } from './tensors';
+
+/**
+ * A Dense product's sizes in the kernels' memory: `rows` rows of `features` inputs (row stride
+ * `ldf`) times a kernel of `units` columns (row stride `ld`).
+ */
+export interface DenseRows {
+  rows: number;
+  features: number;
+  ldf: number;
+  units: number;
+  ld: number;
+}
+
+function denseRows(rows: number, features: number, units: number): DenseRows {
+  return { rows, features, ldf: padded(features), units, ld: padded(units) };
+}
+
+/** Copies the kernel [features, units] to `w` (row stride ld) and, when given, the bias to `b`. */
+export function writeDenseWeights(
+  rt: KernelRuntime,
+  d: DenseRows,
+  kernel: tf.Tensor,
+  bias: tf.Tensor | undefined,
+  w: number,
+  b: number,
+): void {
+  writeRows(rt, w, valuesOf(kernel), d.features, d.units, d.ld);
+  if (bias !== undefined) writeRows(rt, b, valuesOf(bias), 1, d.units, d.ld);
+}
+
+/** out = x · w + b (b = 0: no bias), on the calling thread. */
+export function denseProductRows(
+  rt: KernelRuntime,
+  d: DenseRows,
+  x: number,
+  w: number,
+  b: number,
+  out: number,
+): void {
+  rt.exports.simpleRnnProject(1, d.rows, d.features, d.ldf, d.ld, 0, d.rows, x, w, b, out);
+}
+
+/**
+ * From dy (row stride ld): dx = dy · wᵀ (row stride ldf), dw = xᵀ · dy ([ldf, ld]) and
+ * db = the sum of dy's rows (db = 0: none), on the calling thread. x is read 4 floats at a
+ * time: 16 bytes past its end must be readable.
+ */
+export function denseGradientRows(
+  rt: KernelRuntime,
+  d: DenseRows,
+  x: number,
+  w: number,
+  dy: number,
+  dx: number,
+  dw: number,
+  db: number,
+): void {
+  const [wt] = allocate(rt, [d.units * d.ldf * 4]);
+  try {
+    rt.exports.transposePacked(w, d.features, d.units, d.ld, wt, d.ldf);
+    // Porting note: as in the recurrent layers, dx values below 2^-100 in magnitude become 0
+    // (their products would be denormal; see kernels-src/simd.ts).
+    rt.exports.simpleRnnInputGrad(
+      1,
+      d.rows,
+      d.ldf,
+      d.units,
+      d.ld,
+      0,
+      d.rows,
+      dy,
+      wt,
+      0,
+      dx,
+      d.ldf,
+      d.ldf,
+    );
+    rt.exports.simpleRnnInputKernelGrad(1, d.rows, d.ldf, d.ld, 0, d.ldf, x, dy, dw, db);
+  } finally {
+    freeAll(rt, [wt]);
+  }
+}
+
+/** The kernel's gradient [features, units] and, when db is not 0, the bias's, as tensors. */
+export function denseWeightGradTensors(
+  rt: KernelRuntime,
+  d: DenseRows,
+  dw: number,
+  db: number,
+): tf.Tensor[] {
+  const out: tf.Tensor[] = [
+    tensorFromRows<tf.Rank.R2>(rt, dw, d.features, d.units, d.ld, [d.features, d.units]),
+  ];
+  if (db !== 0) out.push(tensorFromRows<tf.Rank.R1>(rt, db, 1, d.units, d.ld, [d.units]));
+  return out;
+}
 
 /** x [rows, features] · kernel [features, units] (+ bias [units]) as a new tensor. */
 function product(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D | null): tf.Tensor2D {
   const rt = kernelRuntime();
-  const [rows, features] = x.shape;
-  const units = kernel.shape[1];
-  const ldf = padded(features);
-  const ld = padded(units);
+  const d = denseRows(x.shape[0], x.shape[1], kernel.shape[1]);
   const [xp, wp, bp, out] = allocate(rt, [
     // 16 bytes past the end, as the kernels' x everywhere (read 4 floats at a time).
-    rows * ldf * 4 + 16,
-    features * ld * 4,
-    bias === null ? 0 : ld * 4,
-    rows * ld * 4,
+    d.rows * d.ldf * 4 + 16,
+    d.features * d.ld * 4,
+    bias === null ? 0 : d.ld * 4,
+    d.rows * d.ld * 4,
   ]);
   try {
-    writeRows(rt, xp, valuesOf(x), rows, features, ldf);
-    writeRows(rt, wp, valuesOf(kernel), features, units, ld);
-    if (bias !== null) writeRows(rt, bp, valuesOf(bias), 1, units, ld);
-    rt.exports.simpleRnnProject(1, rows, features, ldf, ld, 0, rows, xp, wp, bp, out);
-    return tensorFromRows<tf.Rank.R2>(rt, out, rows, units, ld, [rows, units]);
+    writeRows(rt, xp, valuesOf(x), d.rows, d.features, d.ldf);
+    writeDenseWeights(rt, d, kernel, bias ?? undefined, wp, bp);
+    denseProductRows(rt, d, xp, wp, bp, out);
+    return tensorFromRows<tf.Rank.R2>(rt, out, d.rows, d.units, d.ld, [d.rows, d.units]);
   } finally {
     freeAll(rt, [xp, wp, bp, out]);
   }
@@ -48,36 +140,26 @@ function gradients(
   withBias: boolean,
 ): tf.Tensor[] {
   const rt = kernelRuntime();
-  const [rows, features] = x.shape;
-  const units = kernel.shape[1];
-  const ldf = padded(features);
-  const ld = padded(units);
-  const [xp, wp, wt, dyp, dx, dw, db] = allocate(rt, [
-    rows * ldf * 4 + 16,
-    features * ld * 4,
-    units * ldf * 4,
-    rows * ld * 4,
-    rows * ldf * 4,
-    ldf * ld * 4,
-    withBias ? ld * 4 : 0,
+  const d = denseRows(x.shape[0], x.shape[1], kernel.shape[1]);
+  const [xp, wp, dyp, dx, dw, db] = allocate(rt, [
+    d.rows * d.ldf * 4 + 16,
+    d.features * d.ld * 4,
+    d.rows * d.ld * 4,
+    d.rows * d.ldf * 4,
+    d.ldf * d.ld * 4,
+    withBias ? d.ld * 4 : 0,
   ]);
   try {
-    writeRows(rt, xp, valuesOf(x), rows, features, ldf);
-    writeRows(rt, wp, valuesOf(kernel), features, units, ld);
-    writeRows(rt, dyp, valuesOf(dy), rows, units, ld);
-    rt.exports.transposePacked(wp, features, units, ld, wt, ldf);
-    // Porting note: as in the recurrent layers, dx values below 2^-100 in magnitude become 0
-    // (their products would be denormal; see kernels-src/simd.ts).
-    rt.exports.simpleRnnInputGrad(1, rows, ldf, units, ld, 0, rows, dyp, wt, 0, dx, ldf, ldf);
-    rt.exports.simpleRnnInputKernelGrad(1, rows, ldf, ld, 0, ldf, xp, dyp, dw, db);
-    const out: tf.Tensor[] = [
-      tensorFromRows<tf.Rank.R2>(rt, dx, rows, features, ldf, [rows, features]),
-      tensorFromRows<tf.Rank.R2>(rt, dw, features, units, ld, [features, units]),
+    writeRows(rt, xp, valuesOf(x), d.rows, d.features, d.ldf);
+    writeDenseWeights(rt, d, kernel, undefined, wp, 0);
+    writeRows(rt, dyp, valuesOf(dy), d.rows, d.units, d.ld);
+    denseGradientRows(rt, d, xp, wp, dyp, dx, dw, db);
+    return [
+      tensorFromRows<tf.Rank.R2>(rt, dx, d.rows, d.features, d.ldf, [d.rows, d.features]),
+      ...denseWeightGradTensors(rt, d, dw, db),
     ];
-    if (withBias) out.push(tensorFromRows<tf.Rank.R1>(rt, db, 1, units, ld, [units]));
-    return out;
   } finally {
-    freeAll(rt, [xp, wp, wt, dyp, dx, dw, db]);
+    freeAll(rt, [xp, wp, dyp, dx, dw, db]);
   }
 }
 

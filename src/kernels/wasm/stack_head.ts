@@ -9,6 +9,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../../errors';
 import { allocate, checkShape, freeAll, padded, tensorFromRows, writeRows } from './buffers';
+import {
+  type DenseRows,
+  denseGradientRows,
+  denseProductRows,
+  denseWeightGradTensors,
+  writeDenseWeights,
+} from './dense';
 import type { KernelRuntime } from './runtime';
 import { valuesOf } from './tensors';
 
@@ -88,9 +95,9 @@ export function headForward(
       f32.fill(0, (x >> 2) + r * h.ldf + h.features, (x >> 2) + (r + 1) * h.ldf);
     }
     f32.fill(0, (x >> 2) + batch * h.ldf, (x >> 2) + batch * h.ldf + 4);
-    writeRows(rt, w, valuesOf(kernel), h.features, h.units, h.ld);
-    if (bias !== undefined) writeRows(rt, b, valuesOf(bias), 1, h.units, h.ld);
-    rt.exports.simpleRnnProject(1, batch, h.features, h.ldf, h.ld, 0, batch, x, w, b, out);
+    const d: DenseRows = { rows: batch, ...h };
+    writeDenseWeights(rt, d, kernel, bias, w, b);
+    denseProductRows(rt, d, x, w, b, out);
     const value = tensorFromRows<tf.Rank.R2>(rt, out, batch, h.units, h.ld, [batch, h.units]);
     return { value, saved: { x, w } };
   } finally {
@@ -119,38 +126,17 @@ export function headBackward(
 ): HeadGradBlocks {
   const [dw, db] = allocate(rt, [h.ldf * h.ld * 4, h.hasBias ? h.ld * 4 : 0]);
   owned.push(dw, db);
-  const [wt, dyp] = allocate(rt, [h.units * h.ldf * 4, batch * h.ld * 4]);
+  const [dyp] = allocate(rt, [batch * h.ld * 4]);
   try {
     writeRows(rt, dyp, valuesOf(dy), batch, h.units, h.ld);
-    rt.exports.transposePacked(saved.w, h.features, h.units, h.ld, wt, h.ldf);
-    // Porting note: as in the Dense op, values below 2^-100 in magnitude become 0.
-    rt.exports.simpleRnnInputGrad(
-      1,
-      batch,
-      h.ldf,
-      h.units,
-      h.ld,
-      0,
-      batch,
-      dyp,
-      wt,
-      0,
-      dStates,
-      h.ldf,
-      h.ldf,
-    );
-    rt.exports.simpleRnnInputKernelGrad(1, batch, h.ldf, h.ld, 0, h.ldf, saved.x, dyp, dw, db);
+    denseGradientRows(rt, { rows: batch, ...h }, saved.x, saved.w, dyp, dStates, dw, db);
     return { dw, db };
   } finally {
-    freeAll(rt, [wt, dyp]);
+    freeAll(rt, [dyp]);
   }
 }
 
 /** The head's kernel and (with a bias) bias gradients as tensors. */
 export function headGradTensors(rt: KernelRuntime, h: HeadDims, g: HeadGradBlocks): tf.Tensor[] {
-  const out: tf.Tensor[] = [
-    tensorFromRows<tf.Rank.R2>(rt, g.dw, h.features, h.units, h.ld, [h.features, h.units]),
-  ];
-  if (h.hasBias) out.push(tensorFromRows<tf.Rank.R1>(rt, g.db, 1, h.units, h.ld, [h.units]));
-  return out;
+  return denseWeightGradTensors(rt, { rows: 0, ...h }, g.dw, g.db);
 }
