@@ -52,10 +52,17 @@ export interface ContenderResult {
   profile: ProfileResult | null;
 }
 
-/** ours ÷ another contender, of the medians (above 1: ours is faster). */
+/** ours ÷ another contender (above 1: ours is faster). */
 export interface Ratio {
+  /** Of the medians of the rounds. */
   train: number | null;
   predict: number | null;
+  /**
+   * Of each round's training rates, paired by round: within a round the contenders run one
+   * after the other, so each pair shares the machine's conditions of that moment, which drift
+   * between rounds (up to 2x here) more than the contenders differ. Median, min and max.
+   */
+  trainByRound: Spread | null;
 }
 
 export interface ModelResult {
@@ -143,6 +150,16 @@ function ratio(a: Spread | null, b: Spread | null): number | null {
   return a === null || b === null || b.median === 0 ? null : a.median / b.median;
 }
 
+/** ours ÷ other, round by round (round i of each; a contender that failed has fewer rounds). */
+function ratiosByRound(ours: readonly Round[], other: readonly Round[]): Spread | null {
+  const n = Math.min(ours.length, other.length);
+  const each = Array.from(
+    { length: n },
+    (_, i) => (ours[i]?.trainSamplesPerSecond ?? NaN) / (other[i]?.trainSamplesPerSecond ?? NaN),
+  );
+  return spread(each);
+}
+
 export function ratios(
   contenders: Partial<Record<Contender, ContenderResult>>,
 ): Partial<Record<Contender, Ratio>> {
@@ -154,6 +171,7 @@ export function ratios(
     result[name] = {
       train: ratio(ours?.train ?? null, other.train),
       predict: ratio(ours?.predict ?? null, other.predict),
+      trainByRound: ratiosByRound(ours?.rounds ?? [], other.rounds),
     };
   }
   return result;
@@ -168,6 +186,8 @@ const fmtRate = (s: Spread | null): string => {
 };
 const fmtSeconds = (v: number | null): string => (v === null ? '-' : `${v.toFixed(2)} s`);
 const fmtRatio = (v: number | null): string => (v === null ? '-' : `${v.toFixed(2)}x`);
+const fmtRatioSpread = (s: Spread | null): string =>
+  s === null ? '-' : `${s.median.toFixed(2)}x (${s.min.toFixed(2)}-${s.max.toFixed(2)})`;
 export const fmtMB = (bytes: number | null | undefined): string => {
   if (bytes == null) return '-';
   return bytes < 2 ** 20
@@ -229,6 +249,7 @@ function modelLines(backend: string, m: ModelResult): string[] {
       'train/s',
       'predict/s',
       'train vs',
+      'by round',
       'predict vs',
       '1st epoch',
       'peak tensors',
@@ -246,6 +267,7 @@ function modelLines(backend: string, m: ModelResult): string[] {
       fmtRate(c.train),
       fmtRate(c.predict),
       vsOurs === undefined ? '' : fmtRatio(vsOurs.train),
+      vsOurs === undefined ? '' : fmtRatioSpread(vsOurs.trainByRound),
       vsOurs === undefined ? '' : fmtRatio(vsOurs.predict),
       fmtSeconds(c.firstEpochSeconds),
       name === 'keras' ? '-' : fmtMB(c.profile?.peakBytes),
@@ -267,8 +289,8 @@ function modelLines(backend: string, m: ModelResult): string[] {
   const idle = idleLine(m);
   return [
     head,
-    ...padTable(rows, new Set([1, 2, 3, 4, 5, 6, 7])).map((l) => `  ${l}`),
-    `  (ratio columns: ours ÷ that contender${differences.length > 0 ? `; same start weights: ${differences.join(', ')}` : ''})`,
+    ...padTable(rows, new Set([1, 2, 3, 4, 5, 6, 7, 8])).map((l) => `  ${l}`),
+    `  (ratio columns: ours ÷ that contender; by round: median (min-max) of each round's training ratio${differences.length > 0 ? `; same start weights: ${differences.join(', ')}` : ''})`,
     ...(kernels.length > 0 ? [`  SimpleRNN kernels: ${kernels.join('; ')}`] : []),
     ...JS_CONTENDERS.flatMap((n) => {
       const c = m.contenders[n];
