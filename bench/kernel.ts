@@ -3,8 +3,7 @@
  * default, or the older fused tfjs-ops kernel while TFJS_KERAS_RNN_KERNEL=fused. The layer reads
  * the variable on every call, so one process can time both, switching around each call.
  */
-import { KERNEL_ENV_VAR } from '../src/kernels/kernel_choice';
-import { wasmKernelInfo, wasmKernelUnavailableReason } from '../src/kernels/wasm';
+import { KERNEL_ENV_VAR, kernelInfo } from '../src/kernels/kernel_choice';
 
 export type KernelChoice = 'wasm' | 'fused';
 
@@ -27,11 +26,7 @@ export async function withKernel<T>(kernel: KernelChoice, fn: () => Promise<T>):
  */
 export function describeKernel(kernel: KernelChoice): string {
   if (kernel === 'fused') return 'fused tfjs ops';
-  if (process.env[KERNEL_ENV_VAR] === 'fused') {
-    return `fused tfjs ops (${KERNEL_ENV_VAR}=fused is set for the whole process)`;
-  }
-  const unavailable = wasmKernelUnavailableReason();
-  if (unavailable !== undefined) return `fused tfjs ops (wasm kernels unavailable: ${unavailable})`;
-  const { variant, threads } = wasmKernelInfo();
-  return `wasm ${variant}, ${threads} thread${threads === 1 ? '' : 's'}`;
+  const info = kernelInfo();
+  if (info.kernel === 'fused') return `fused tfjs ops (${info.reason})`;
+  return `wasm ${info.variant}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`;
 }

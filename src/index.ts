@@ -1,6 +1,16 @@
 export { useBackend, backendName, BACKEND_NAMES, BACKEND_ENV_VAR } from './backend';
 export type { BackendName, BackendChoice } from './backend';
 export { ValueError } from './errors';
+export { KERNEL_ENV_VAR, kernelInfo } from './kernels/kernel_choice';
+export type { KernelInfo } from './kernels/kernel_choice';
+export {
+  SIMD_ENV_VAR,
+  THREADS_ENV_VAR,
+  getThreads,
+  setThreads,
+  wasmKernelMemory,
+} from './kernels/wasm';
+export type { KernelVariant, WasmKernelMemory } from './kernels/wasm';
 export { ACTIVATION_NAMES } from './layers/activations';
 export { INITIALIZER_NAMES } from './layers/initializers';
 export { orthogonalInitializer } from './layers/orthogonal';

@@ -3,11 +3,50 @@
  * or tfjs ops (the fused tfjs-ops SimpleRNN kernel, tfjs's matMul): the kernels whenever they
  * load, unless TFJS_KERAS_RNN_KERNEL=fused.
  */
-import { wasmKernelAvailable } from './wasm';
+import {
+  type KernelVariant,
+  getThreads,
+  wasmKernelAvailable,
+  wasmKernelInfo,
+  wasmKernelUnavailableReason,
+} from './wasm';
 
 /** `fused` selects tfjs ops instead of the WebAssembly kernels. */
 export const KERNEL_ENV_VAR = 'TFJS_KERAS_RNN_KERNEL';
 
 export function useWasmKernel(): boolean {
   return process.env[KERNEL_ENV_VAR] !== 'fused' && wasmKernelAvailable();
+}
+
+/** What the recurrent layers run, as `kernelInfo()` reports it. */
+export type KernelInfo =
+  | {
+      /** This package's WebAssembly SIMD kernels. */
+      kernel: 'wasm';
+      /** The build: `relaxed-simd` (fused multiply-adds), `simd`, or `file` (TFJS_KERAS_RNN_WASM). */
+      variant: KernelVariant;
+      /** The threads a batch is split over, the main thread included (see `setThreads`). */
+      threads: number;
+    }
+  | {
+      /** tfjs ops on the active backend. */
+      kernel: 'fused';
+      /** TFJS_KERAS_RNN_KERNEL=fused, or why the WebAssembly kernels do not load here. */
+      reason: string;
+    };
+
+/**
+ * Which kernel the SimpleRNN layers (and the Dense products that fit) run now: the WebAssembly
+ * kernels, with their build and thread count, or tfjs ops and why. Loads the kernels the first
+ * time, as the first layer call would; never throws.
+ */
+export function kernelInfo(): KernelInfo {
+  if (process.env[KERNEL_ENV_VAR] === 'fused') {
+    return { kernel: 'fused', reason: `${KERNEL_ENV_VAR}=fused is set` };
+  }
+  const unavailable = wasmKernelUnavailableReason();
+  if (unavailable !== undefined) {
+    return { kernel: 'fused', reason: `the WebAssembly kernels do not load: ${unavailable}` };
+  }
+  return { kernel: 'wasm', variant: wasmKernelInfo().variant, threads: getThreads() };
 }
