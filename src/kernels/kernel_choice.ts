@@ -5,7 +5,6 @@
  */
 import {
   type KernelVariant,
-  getThreads,
   wasmKernelAvailable,
   wasmKernelInfo,
   wasmKernelUnavailableReason,
@@ -38,7 +37,8 @@ export type KernelInfo =
 /**
  * Which kernel the SimpleRNN layers (and the Dense products that fit) run now: the WebAssembly
  * kernels, with their build and thread count, or tfjs ops and why. Loads the kernels the first
- * time, as the first layer call would; never throws.
+ * time, as the first layer call would. Throws only when TFJS_KERAS_RNN_THREADS is not a positive
+ * integer (see `getThreads`).
  */
 export function kernelInfo(): KernelInfo {
   if (process.env[KERNEL_ENV_VAR] === 'fused') {
@@ -48,5 +48,6 @@ export function kernelInfo(): KernelInfo {
   if (unavailable !== undefined) {
     return { kernel: 'fused', reason: `the WebAssembly kernels do not load: ${unavailable}` };
   }
-  return { kernel: 'wasm', variant: wasmKernelInfo().variant, threads: getThreads() };
+  const { variant, threads } = wasmKernelInfo();
+  return { kernel: 'wasm', variant, threads };
 }
