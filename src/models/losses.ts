@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ValueError, formatNames } from '../errors';
 import { meanSquaredErrorLoss } from './mean_squared_error';
+import { sparseSoftmaxCrossEntropyLoss } from './sparse_softmax_cross_entropy';
 
 /** Keras's `backend.epsilon()`: the clipping bound of the crossentropies. */
 export const EPSILON = 1e-7;
@@ -363,6 +364,14 @@ export function getLoss(spec: LossSpec, subject = 'compile'): Loss {
     if (canonical === 'mean_squared_error' && p.dtype === 'float32') {
       const [yt, yp] = sameRank(t.dtype === p.dtype ? t : tf.cast(t, p.dtype), p);
       if (tf.util.arraysEqual(yt.shape, yp.shape)) return meanSquaredErrorLoss(yt, yp);
+    }
+    if (def.crossentropy === 'sparse' && p.dtype === 'float32' && p.rank >= 2) {
+      // The logits the tfjs ops would take (see `values`), through one op.
+      const x = logits ?? (fromLogits ? p : tf.log(clipProbs(p)));
+      const labels = sparseLabels(t, x);
+      if (tf.util.arraysEqual(labels.shape, x.shape.slice(0, -1))) {
+        return sparseSoftmaxCrossEntropyLoss(labels, x);
+      }
     }
     return reduce(values(t, p, logits));
   };
