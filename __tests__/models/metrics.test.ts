@@ -57,6 +57,37 @@ describe('metrics', () => {
     );
   });
 
+  it('sparse accuracy: the first of equal maxima, labels truncated, per step, as the tfjs ops give', async () => {
+    const probs = tf.tensor2d([
+      [0.4, 0.4, 0.2],
+      [0.1, 0.3, 0.3],
+      [0.2, 0.3, 0.5],
+      [0.5, 0.2, 0.3],
+    ]);
+    // Ties go to the first maximum (0, then 1); 2.9 is label 2.
+    expect(meanOf('sparse_categorical_accuracy', tf.tensor1d([0, 1, 2.9, 1]), probs)).toBe(0.75);
+    const values = (t: tf.Tensor, p: tf.Tensor): Float32Array =>
+      tf.tidy(
+        () => getMetric('accuracy', t.shape, p.shape).values(t, p).dataSync() as Float32Array,
+      );
+    const formula = (t: tf.Tensor, p: tf.Tensor): Float32Array =>
+      tf.tidy(
+        () =>
+          tf
+            .cast(tf.equal(tf.cast(t, 'int32'), tf.argMax(p, -1)), 'float32')
+            .dataSync() as Float32Array,
+      );
+    // [batch, steps, classes] against [batch, steps]: every step's values.
+    const seq = tf.randomUniform([6, 4, 5], 0, 1, 'float32', 3);
+    const labels = tf.randomUniform([6, 4], 0, 5, 'int32', 4);
+    expect(Array.from(values(labels, seq))).toEqual(Array.from(formula(labels, seq)));
+    const info = await tf.profile(() =>
+      getMetric('accuracy', labels.shape, seq.shape).values(labels, seq),
+    );
+    expect(info.kernels.map((k) => k.name)).not.toContain('ArgMax');
+    tf.dispose([probs, seq, labels, info.result]);
+  });
+
   it('computes RMSE as the square root of the mean squared error, and loss names as metrics', () => {
     const t = tf.tensor2d([[1], [2], [3], [4]]);
     const p = tf.tensor2d([[1], [2], [3], [6]]);
