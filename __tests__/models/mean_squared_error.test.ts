@@ -1,5 +1,6 @@
 import { expect } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
+import { expectSameLossAndGradient, expectScaledLossAndGradient } from '../helpers/loss_ops';
 import { expectNoLeak, useTestBackend } from '../helpers/tensors';
 import { getLoss } from '../../src/models/losses';
 import { meanSquaredErrorLoss } from '../../src/models/mean_squared_error';
@@ -38,17 +39,8 @@ describe('meanSquaredErrorLoss: one op for Keras MSE reduced over the batch', ()
     await expectNoLeak(() => {
       const yt = tf.tensor(t, shape);
       const yp = tf.tensor(p, shape);
-      // 3 * loss: the gradient flowing in is 3, not 1.
-      const { value, grad } = tf.valueAndGrad((x: tf.Tensor) =>
-        tf.mul(3, meanSquaredErrorLoss(yt, x)),
-      )(yp);
-      expect(value.dataSync()[0]).toBeCloseTo(3 * want, 5);
-      const got = grad.dataSync();
-      wantGrad.forEach((g, i) => {
-        expect(got[i]).toBeCloseTo(g, 6);
-      });
-      expect(grad.shape).toEqual(shape);
-      tf.dispose([yt, yp, value, grad]);
+      expectScaledLossAndGradient((x) => meanSquaredErrorLoss(yt, x), yp, want, wantGrad);
+      tf.dispose([yt, yp]);
     });
   });
 
@@ -58,16 +50,12 @@ describe('meanSquaredErrorLoss: one op for Keras MSE reduced over the batch', ()
     await expectNoLeak(() => {
       const yt = tf.tensor2d(t, [8, 5]);
       const yp = tf.tensor2d(p, [8, 5]);
-      const ops = tf.valueAndGrad((x: tf.Tensor) => tf.mean(tf.mean(tf.square(tf.sub(yt, x)), -1)))(
+      expectSameLossAndGradient(
+        (x) => meanSquaredErrorLoss(yt, x),
+        (x) => tf.mean(tf.mean(tf.square(tf.sub(yt, x)), -1)),
         yp,
       );
-      const op = tf.valueAndGrad((x: tf.Tensor) => meanSquaredErrorLoss(yt, x))(yp);
-      expect(op.value.dataSync()[0]).toBeCloseTo(ops.value.dataSync()[0], 6);
-      const want = ops.grad.dataSync();
-      op.grad.dataSync().forEach((g, i) => {
-        expect(g).toBeCloseTo(want[i], 7);
-      });
-      tf.dispose([yt, yp, ops.value, ops.grad, op.value, op.grad]);
+      tf.dispose([yt, yp]);
     });
   });
 

@@ -1,5 +1,6 @@
 import { expect } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
+import { expectSameLossAndGradient, expectScaledLossAndGradient } from '../helpers/loss_ops';
 import { expectNoLeak, useTestBackend } from '../helpers/tensors';
 import {
   getLoss,
@@ -67,17 +68,13 @@ describe('sparseSoftmaxCrossEntropyLoss: Keras sparse crossentropy on logits as 
     await expectNoLeak(() => {
       const logits = tf.tensor(x, shape);
       const y = tf.tensor(t, shape.slice(0, -1), 'int32');
-      // 3 * loss: the gradient flowing in is 3, not 1.
-      const { value, grad } = tf.valueAndGrad((l: tf.Tensor) =>
-        tf.mul(3, sparseSoftmaxCrossEntropyLoss(y, l)),
-      )(logits);
-      expect(value.dataSync()[0]).toBeCloseTo(3 * want, 5);
-      const got = grad.dataSync();
-      wantGrad.forEach((g, i) => {
-        expect(got[i]).toBeCloseTo(g, 6);
-      });
-      expect(grad.shape).toEqual(shape);
-      tf.dispose([logits, y, value, grad]);
+      expectScaledLossAndGradient(
+        (l) => sparseSoftmaxCrossEntropyLoss(y, l),
+        logits,
+        want,
+        wantGrad,
+      );
+      tf.dispose([logits, y]);
     });
   });
 
@@ -87,16 +84,12 @@ describe('sparseSoftmaxCrossEntropyLoss: Keras sparse crossentropy on logits as 
     await expectNoLeak(() => {
       const logits = tf.tensor2d(x, [8, 5]);
       const y = tf.tensor1d(t, 'int32');
-      const ops = tf.valueAndGrad((l: tf.Tensor) =>
-        tf.mean(sparseCategoricalCrossentropyFromLogits(y, l)),
-      )(logits);
-      const op = tf.valueAndGrad((l: tf.Tensor) => sparseSoftmaxCrossEntropyLoss(y, l))(logits);
-      expect(op.value.dataSync()[0]).toBeCloseTo(ops.value.dataSync()[0], 6);
-      const want = ops.grad.dataSync();
-      op.grad.dataSync().forEach((g, i) => {
-        expect(g).toBeCloseTo(want[i], 7);
-      });
-      tf.dispose([logits, y, ops.value, ops.grad, op.value, op.grad]);
+      expectSameLossAndGradient(
+        (l) => sparseSoftmaxCrossEntropyLoss(y, l),
+        (l) => tf.mean(sparseCategoricalCrossentropyFromLogits(y, l)),
+        logits,
+      );
+      tf.dispose([logits, y]);
     });
   });
 
