@@ -60,6 +60,18 @@ export class Dropout extends tf.layers.Layer {
     return tf.tensor(this.random.fillMask(new Float32Array(size), this.rate), maskShape);
   }
 
+  /**
+   * Fills `out` with the next training mask of an input of `out.length` elements, without a
+   * noise shape: the values `trainingMask` would give, drawn from the same generator.
+   */
+  fillTrainingMask(out: Float32Array): void {
+    if (this.noiseShape !== undefined) {
+      throw new Error(`Dropout '${this.name}': fillTrainingMask draws no noise-shaped masks.`);
+    }
+    if (this.rate === 0) out.fill(1);
+    else this.random.fillMask(out, this.rate);
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     const x = singleInput(`Dropout '${this.name}'`, inputs);
     if (kwargs.training !== true) return x;

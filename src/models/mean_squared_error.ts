@@ -30,34 +30,57 @@ export function meanSquaredErrorLoss(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Sca
     );
   }
   const perSample = yPred.shape.at(-1) ?? 1;
-  const samples = yPred.size / perSample;
   const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [pred] = args as [tf.Tensor];
-    const t = valuesOf(yTrue);
-    const p = valuesOf(pred);
     // t - p, kept for the gradient (yTrue may be disposed by then).
-    const diff = new Float32Array(p.length);
-    let sum = 0;
-    for (let i = 0; i < p.length; i++) {
-      const d = f32(t[i] - p[i]);
-      diff[i] = d;
-      sum += f32(d * d);
-    }
-    // Porting note: Keras sums the squares in float32 (in TensorFlow's reduction order); here
-    // the sum is float64 and the mean rounded once to float32, which can differ from Keras's in
-    // the last bits.
-    const value = tf.scalar(sum / p.length, 'float32');
+    const diff = new Float32Array(pred.size);
+    const value = tf.scalar(squaredErrorMean(valuesOf(yTrue), valuesOf(pred), diff), 'float32');
     return {
       value,
       gradFunc: (dy: tf.Tensor): tf.Tensor => {
-        // Keras: sum(mean(square(t - p), -1)) / samples. TensorFlow's gradients: dy / samples,
-        // then / the last axis, then times 2 (t - p) (Square's gradient), negated (Sub's).
-        const perElement = f32(f32(valuesOf(dy)[0] / samples) / perSample);
         const grad = new Float32Array(diff.length);
-        for (let i = 0; i < diff.length; i++) grad[i] = -f32(perElement * f32(2 * diff[i]));
+        squaredErrorGradient(diff, valuesOf(dy)[0], perSample, grad);
         return tf.tensor(grad, pred.shape, 'float32');
       },
     };
   });
   return run(yPred) as tf.Scalar;
+}
+
+/**
+ * The mean of (t - p)² over every element, as a float32 value; writes each float32 t - p into
+ * `diff`, for `squaredErrorGradient`.
+ */
+export function squaredErrorMean(
+  t: ArrayLike<number>,
+  p: ArrayLike<number>,
+  diff: Float32Array,
+): number {
+  let sum = 0;
+  for (let i = 0; i < p.length; i++) {
+    const d = f32(t[i] - p[i]);
+    diff[i] = d;
+    sum += f32(d * d);
+  }
+  // Porting note: Keras sums the squares in float32 (in TensorFlow's reduction order); here
+  // the sum is float64 and the mean rounded once to float32, which can differ from Keras's in
+  // the last bits.
+  return f32(sum / p.length);
+}
+
+/**
+ * The gradient of that mean by p, times `dy`, into `grad`, from `diff` of samples of
+ * `perSample` values (the last axis).
+ */
+export function squaredErrorGradient(
+  diff: Float32Array,
+  dy: number,
+  perSample: number,
+  grad: Float32Array,
+): void {
+  // Keras: sum(mean(square(t - p), -1)) / samples. TensorFlow's gradients: dy / samples,
+  // then / the last axis, then times 2 (t - p) (Square's gradient), negated (Sub's).
+  const samples = diff.length / perSample;
+  const perElement = f32(f32(dy / samples) / perSample);
+  for (let i = 0; i < diff.length; i++) grad[i] = -f32(perElement * f32(2 * diff[i]));
 }

@@ -9,7 +9,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { overwriteInWasmBackend, tensorFrom, valuesOf } from '../kernels/wasm/tensors';
-import { ADAM_OUTSIDE_TFJS_MAX_SIZE, adamStepValues } from './adam_step_values';
+import {
+  ADAM_OUTSIDE_TFJS_MAX_SIZE,
+  type AdamStepConstants,
+  adamStepValues,
+} from './adam_step_values';
 import type { Gradient } from './gradient';
 import { type KerasOptimizerArgs, KerasOptimizer, f32 } from './optimizer';
 import { type OptionBag, booleanOption, numberOption } from './options';
@@ -58,9 +62,7 @@ export class Adam extends KerasOptimizer {
     lr: number,
     step: number,
   ): void {
-    const beta1Power = f32(f32(this.beta1) ** step);
-    const beta2Power = f32(f32(this.beta2) ** step);
-    const alpha = f32(f32(lr * f32(Math.sqrt(f32(1 - beta2Power)))) / f32(1 - beta1Power));
+    const factors = this.stepFactors(lr, step);
     const m = this.slot(variable, 'momentum');
     const v = this.slot(variable, 'velocity');
     if (!this.amsgrad && gradient.slices === null && variable.size <= ADAM_OUTSIDE_TFJS_MAX_SIZE) {
@@ -73,12 +75,7 @@ export class Adam extends KerasOptimizer {
           momentum: valuesOf(m),
           velocity: valuesOf(v),
         },
-        {
-          oneMinusBeta1: f32(1 - this.beta1),
-          oneMinusBeta2: f32(1 - this.beta2),
-          alpha,
-          epsilon: f32(this.epsilon),
-        },
+        factors,
         (next) => {
           // The slots in place where the backend allows (only this optimizer reads them); the
           // variable by a new tensor (see overwriteInWasmBackend).
@@ -102,8 +99,26 @@ export class Adam extends KerasOptimizer {
       denominatorV = vHat;
     }
     variable.assign(
-      tf.sub(variable, tf.div(tf.mul(m, alpha), tf.add(tf.sqrt(denominatorV), this.epsilon))),
+      tf.sub(
+        variable,
+        tf.div(tf.mul(m, factors.alpha), tf.add(tf.sqrt(denominatorV), this.epsilon)),
+      ),
     );
+  }
+
+  /**
+   * The float32 factors of update number `step` (1-based) at learning rate `lr`: 1 - beta1,
+   * 1 - beta2, the bias-corrected step size alpha, and epsilon, as Keras computes them.
+   */
+  stepFactors(lr: number, step: number): AdamStepConstants {
+    const beta1Power = f32(f32(this.beta1) ** step);
+    const beta2Power = f32(f32(this.beta2) ** step);
+    return {
+      oneMinusBeta1: f32(1 - this.beta1),
+      oneMinusBeta2: f32(1 - this.beta2),
+      alpha: f32(f32(lr * f32(Math.sqrt(f32(1 - beta2Power)))) / f32(1 - beta1Power)),
+      epsilon: f32(this.epsilon),
+    };
   }
 
   protected override specificConfig(): tf.serialization.ConfigDict {

@@ -154,6 +154,27 @@ export abstract class KerasOptimizer extends tf.Optimizer {
   }
 
   /**
+   * The slot `slot` of `variable` (one of `slotNames()`), created as a step would create it:
+   * for code that updates the variables outside `applyGradients` (see
+   * src/models/resident_training.ts).
+   */
+  slotOf(variable: tf.Variable, slot: string): tf.Variable {
+    if (!this.slotNames().includes(slot)) {
+      throw new ValueError(
+        `${this.getClassName()}: no slot '${slot}'; its slots are ${this.slotNames()
+          .map((s) => `'${s}'`)
+          .join(', ')}.`,
+      );
+    }
+    return this.slot(variable, slot);
+  }
+
+  /** Counts one step taken outside `applyGradients` (`iterations + 1`, as a step does). */
+  countStep(): void {
+    this.incrementIterations();
+  }
+
+  /**
    * Computes the gradients as tfjs does, recording the per-lookup rows of embedding tables
    * read by `gatherRows` for the next `applyGradients` (Keras's IndexedSlices). `minimize`
    * goes through here.
