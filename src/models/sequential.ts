@@ -42,6 +42,7 @@ import { describeLayer, registeredVariable, runLayers } from './forward';
 import { loadSequentialModel, saveModel } from './io';
 import { type SummaryOptions, layerRows, summaryLines } from './summary';
 import { countValues, writeWeights } from './weights';
+import { residentTraining } from './resident_training';
 import { type History, type LoopModel, evaluateLoop, fitLoop, predictLoop } from './training';
 
 export type { EvaluateArgs, FitArgs, PredictArgs } from './fit_setup';
@@ -221,6 +222,17 @@ export class Sequential {
       forward: (x, training, withLogits) => runLayers(this.stack, x, training, withLogits),
       trainableVariables: () => this.trainableWeights.map((w) => registeredVariable(w)),
       shouldStop: () => this.stopTraining,
+      residentTraining: (optimizer, loss, metrics, plan) =>
+        residentTraining(
+          this.stack,
+          this.trainableWeights.map((w) => registeredVariable(w)),
+          optimizer,
+          loss,
+          metrics,
+          plan.x,
+          plan.y,
+          plan.batchSize,
+        ),
     };
   }
 

@@ -8,6 +8,7 @@ import { copyRowsFromWasmBackend } from '../kernels/wasm/tensors';
 import type { Loss } from './losses';
 import type { Metric } from './metrics';
 import { Progbar, type ProgressStream, writeLine } from './progbar';
+import type { ResidentTraining } from './resident_training';
 
 /** Values by name, as Keras's `logs`: `{ loss: 0.12, mae: 0.3, val_loss: 0.2 }`. */
 export type Logs = Record<string, number>;
@@ -53,6 +54,16 @@ export interface LoopModel {
   trainableVariables(): tf.Variable[];
   /** Whether a callback asked training to stop (checked after every batch and epoch). */
   shouldStop(): boolean;
+  /**
+   * Training steps outside tfjs for this fit, where the model, loss, metrics and optimizer
+   * allow them (see resident_training.ts); undefined: tfjs steps. Default: none.
+   */
+  residentTraining?(
+    optimizer: tf.Optimizer,
+    loss: Loss,
+    metrics: readonly Metric[],
+    plan: FitPlan,
+  ): ResidentTraining | undefined;
 }
 
 /** A running mean: Keras's `Mean` metric state. */
@@ -287,7 +298,32 @@ export async function fitLoop(
     params: { verbose: plan.verbose, epochs: plan.epochs, steps },
   };
   const stream = plan.stream ?? process.stdout;
+  const resident = model.residentTraining?.(optimizer, loss, metrics, plan);
+  try {
+    return await epochs(model, optimizer, loss, metrics, plan, resident, history, stream);
+  } finally {
+    resident?.finish();
+  }
+}
+
+/** fitLoop's epochs, each batch a tfjs step or `resident`'s. */
+async function epochs(
+  model: LoopModel,
+  optimizer: tf.Optimizer,
+  loss: Loss,
+  metrics: readonly Metric[],
+  plan: FitPlan,
+  resident: ResidentTraining | undefined,
+  history: History,
+  stream: ProgressStream,
+): Promise<History> {
+  const n = plan.x.shape[0] ?? 0;
+  const steps = history.params.steps;
   const call = async (hook: (cb: Callback) => void | Promise<void>): Promise<void> => {
+    if (plan.callbacks.length === 0) return;
+    // Callbacks see the weights and slots of every step so far, and may change them.
+    resident?.publish();
+    resident?.invalidate();
     for (const cb of plan.callbacks) await hook(cb);
   };
   await call((cb) => cb.onTrainBegin?.({}));
@@ -301,18 +337,22 @@ export async function fitLoop(
     const trackers = new Trackers(metrics);
     for (const [b, rows] of batches(epochOrder(n, plan.shuffle), plan.batchSize).entries()) {
       await call((cb) => cb.onBatchBegin?.(b, {}));
-      const xb = take(plan.x, rows);
-      const yb = take(plan.y, rows);
-      let step: { stats: tf.Tensor1D; counts: number[] };
-      try {
-        step = trainStep(model, optimizer, loss, metrics, xb, yb);
-      } finally {
-        xb.dispose();
-        yb.dispose();
+      if (resident !== undefined) {
+        trackers.add(rows.length, [resident.step(rows)], []);
+      } else {
+        const xb = take(plan.x, rows);
+        const yb = take(plan.y, rows);
+        let step: { stats: tf.Tensor1D; counts: number[] };
+        try {
+          step = trainStep(model, optimizer, loss, metrics, xb, yb);
+        } finally {
+          xb.dispose();
+          yb.dispose();
+        }
+        const stats = await step.stats.data();
+        step.stats.dispose();
+        trackers.add(rows.length, stats, step.counts);
       }
-      const stats = await step.stats.data();
-      step.stats.dispose();
-      trackers.add(rows.length, stats, step.counts);
       const logs = trackers.logs();
       await call((cb) => cb.onBatchEnd?.(b, { ...logs }));
       bar?.update(b + 1, logs, false);
@@ -321,6 +361,7 @@ export async function fitLoop(
     }
     let epochLogs = trackers.logs();
     if (plan.validation !== null) {
+      resident?.publish();
       const val = await evaluateLoop(model, loss, metrics, plan.validation.x, plan.validation.y, {
         batchSize: plan.batchSize,
         verbose: 0,

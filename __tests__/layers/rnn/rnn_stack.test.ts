@@ -6,6 +6,7 @@ import { SimpleRNN } from '../../../src/layers/rnn/simple_rnn';
 import { StackedRNN } from '../../../src/layers/rnn/stacked_rnn';
 import { registeredVariable, runLayers } from '../../../src/models/forward';
 import { Sequential } from '../../../src/models/sequential';
+import { RESIDENT_ENV_VAR } from '../../../src/models/resident_training';
 import { pseudoRandom } from '../../helpers/reference_rnn';
 import { expectNoLeak, useTestBackend } from '../../helpers/tensors';
 
@@ -216,10 +217,13 @@ describe('a Sequential model runs its consecutive recurrent layers as one stack'
       });
       expect(predicted).toBeAllClose(oneByOne, 0, 0);
       spy.mockClear();
+      // fit's tfjs steps: its resident steps run no op (see resident_training.test.ts).
+      process.env[RESIDENT_ENV_VAR] = 'off';
       await model.fit(x, y, { epochs: 1, batchSize: 4, verbose: 0 });
       expect(spy).toHaveBeenCalledTimes(2);
       tf.dispose([predicted, oneByOne]);
     } finally {
+      delete process.env.TFJS_KERAS_RNN_RESIDENT;
       spy.mockRestore();
       tf.dispose([x, y]);
     }
