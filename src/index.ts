@@ -38,6 +38,7 @@ export type { MinMaxScalerArgs, MinMaxScalerState } from './data/scaler';
 export { COURSE_LETTERS, encodeLetters, decodeLetters, nextLetterSamples } from './data/letters';
 export type { NextLetterSamples } from './data/letters';
 export { Sequential } from './models/sequential';
+export { RESIDENT_ENV_VAR } from './models/resident_training';
 export type { SequentialArgs, FitArgs, EvaluateArgs, PredictArgs } from './models/sequential';
 export { OPTIMIZER_NAMES, makeOptimizer } from './models/compile';
 export type { CompileArgs, OptimizerSpec, OptimizerConfig, OptimizerName } from './models/compile';

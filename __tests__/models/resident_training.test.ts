@@ -9,6 +9,7 @@ import { expectNoLeak, useTestBackend } from '../helpers/tensors';
 import {
   Dense,
   Dropout,
+  RESIDENT_ENV_VAR,
   SimpleRNN,
   SimpleRNNCell,
   StackedRNN,
@@ -17,7 +18,6 @@ import {
 import { WasmStackTrainer } from '../../src/kernels/wasm/stack_trainer';
 import type { CompileArgs } from '../../src/models/compile';
 import type { FitArgs } from '../../src/models/fit_setup';
-import { RESIDENT_ENV_VAR } from '../../src/models/resident_training';
 import { Sequential } from '../../src/models/sequential';
 import type { History } from '../../src/models/training';
 
