@@ -135,41 +135,48 @@ export class WasmStackTrainer {
     const first = d.layers[0];
     const h = this.head;
     try {
-      // Zeroed: the initial states, and the padding lanes, which the kernels keep zero.
-      const alloc = <const S extends readonly number[]>(sizes: S): Blocks<S> => {
+      // Zeroed (the initial states, the padding lanes, which the kernels keep zero) unless
+      // every step writes all of it first (zeroing the stock model's ~7 MB of those took ~1 ms).
+      const alloc = <const S extends readonly number[]>(sizes: S, zero = true): Blocks<S> => {
         const blocks = allocate(this.rt, sizes);
         this.owned.push(...blocks);
-        blocks.forEach((ptr, i) => {
-          if (ptr !== 0) this.rt.heap.f32.fill(0, ptr >> 2, (ptr >> 2) + (sizes[i] >> 2));
-        });
+        if (zero) {
+          blocks.forEach((ptr, i) => {
+            if (ptr !== 0) this.rt.heap.f32.fill(0, ptr >> 2, (ptr >> 2) + (sizes[i] >> 2));
+          });
+        }
         return blocks;
       };
+      const xBytes = maxBatch * steps * first.features * 4;
       // 16 bytes past x's end: the input-kernel gradient reads x 4 floats at a time.
-      const [x0, xBatchMajor] = alloc([
-        maxBatch * steps * first.features * 4 + 16,
-        maxBatch * steps * first.features * 4,
-      ]);
+      const [x0, xBatchMajor] = alloc([xBytes + 16, xBytes], false);
+      this.rt.heap.f32.fill(0, (x0 + xBytes) >> 2, (x0 + xBytes + 16) >> 2);
       this.xBatchMajor = xBatchMajor;
       d.layers.forEach((l, i) => {
         const row = l.ld * 4;
         const isLast = i === d.layers.length - 1;
-        const [win, w, bias, h0, p, states, dY, wt, wint, dw, dwin, db, maskOut, xNext] = alloc([
+        const [win, w, bias, h0, wt, wint, dw, dwin, db] = alloc([
           l.features * row,
           l.units * row,
           l.hasBias ? row : 0,
           maxBatch * row,
-          steps * maxBatch * row,
-          steps * maxBatch * row,
-          (isLast ? 1 : steps) * maxBatch * row,
           l.units * row,
           l.units * l.ldf * 4,
           l.ld * row,
           l.ldf * row,
           l.hasBias ? row : 0,
-          // The mask as tfjs would have it, and the states times the mask that the next reads.
-          l.hasOutputMask ? maxBatch * steps * l.units * 4 : 0,
-          l.hasOutputMask ? steps * maxBatch * row : 0,
         ]);
+        const [p, states, dY, maskOut, xNext] = alloc(
+          [
+            steps * maxBatch * row,
+            steps * maxBatch * row,
+            (isLast ? 1 : steps) * maxBatch * row,
+            // The mask as tfjs would have it, and the states times it, which the next reads.
+            l.hasOutputMask ? maxBatch * steps * l.units * 4 : 0,
+            l.hasOutputMask ? steps * maxBatch * row : 0,
+          ],
+          false,
+        );
         const before = this.saved.at(-1);
         this.saved.push({
           x: before === undefined ? x0 : before.xNext !== 0 ? before.xNext : before.h,
@@ -228,6 +235,7 @@ export class WasmStackTrainer {
     const v = this.variable(i);
     const f32 = this.rt.heap.f32;
     const from = this.partOf(v, part) >> 2;
+    if (v.n === v.ld) return f32.slice(from, from + v.rows * v.n);
     const out = new Float32Array(v.rows * v.n);
     for (let r = 0; r < v.rows; r++) {
       out.set(f32.subarray(from + r * v.ld, from + r * v.ld + v.n), r * v.n);
