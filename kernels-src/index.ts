@@ -3,7 +3,7 @@
  * memory: every buffer is allocated by the JavaScript side (src/kernels/wasm/heap.ts) in one
  * imported, shared memory; nothing here allocates. LSTM and GRU kernels go beside
  * simple_rnn.ts and reuse tiles.ts and activations.ts. adam.ts is the optimizer's update for
- * small variables.
+ * small variables; dropout.ts draws Dropout masks.
  */
 export {
   simpleRnnProject,
@@ -14,6 +14,7 @@ export {
   simpleRnnInputKernelGrad,
 } from './simple_rnn';
 export { adamStep } from './adam';
+export { fillDropoutMask } from './dropout';
 export { packBufferBytes, setPackBuffer } from './tiles';
 export {
   packRows,

@@ -200,6 +200,13 @@ export interface KernelExports {
     alpha: number,
     epsilon: number,
   ) => void;
+  readonly fillDropoutMask: (
+    out: number,
+    n: number,
+    state: number,
+    threshold: number,
+    scale: number,
+  ) => number;
   readonly heapBase: () => number;
   readonly packBufferBytes: () => number;
   readonly setPackBuffer: (pointer: number) => void;
@@ -236,6 +243,7 @@ const EXPORT_NAMES: readonly (keyof KernelExports)[] = [
   'maskInputs',
   'activateArray',
   'adamStep',
+  'fillDropoutMask',
   'heapBase',
   'packBufferBytes',
   'setPackBuffer',
