@@ -212,7 +212,11 @@ function timeLine(name: string, c: ContenderResult, batchSize: number): string |
     .slice(0, 5)
     .map(([k, ms]) => `${k} ${ms}`)
     .join(', ');
-  return `  ${name}: ${wall.toFixed(1)} ms/batch; profiled ${p.wallMsPerBatch} ms/batch of which ${p.kernelMsPerBatch} in ${p.kernelsPerBatch} kernels (${top})`;
+  const kernels =
+    p.kernelsPerBatch === 0
+      ? 'no tfjs kernel'
+      : `${p.kernelMsPerBatch} in ${p.kernelsPerBatch} tfjs kernels (${top})`;
+  return `  ${name}: ${wall.toFixed(1)} ms/batch; profiled ${p.wallMsPerBatch} ms/batch, of which ${kernels}`;
 }
 
 function padTable(rows: string[][], rightAligned: ReadonlySet<number>): string[] {
