@@ -329,6 +329,28 @@ describe('resident training: the same numbers as the tfjs steps', () => {
     }
   });
 
+  it('publishes the weights only before the callbacks that are defined', async () => {
+    const { x, y } = data(11, 7, 3, 2);
+    const model = stockLike();
+    model.compile({ optimizer: 'adam', loss: 'mse' });
+    const read = jest.spyOn(WasmStackTrainer.prototype, 'read');
+    const losses: number[] = [];
+    try {
+      await model.fit(x, y, {
+        epochs: 3,
+        batchSize: 4,
+        verbose: 0,
+        callbacks: { onEpochEnd: (_epoch, logs) => void losses.push(logs.loss) },
+      });
+      expect(losses).toHaveLength(3);
+      // Once an epoch, before onEpochEnd: 8 variables, 3 arrays each (not at every batch).
+      expect(read).toHaveBeenCalledTimes(3 * 8 * 3);
+    } finally {
+      model.dispose();
+      tf.dispose([x, y]);
+    }
+  });
+
   it('a callback that throws leaves the weights of the steps taken', async () => {
     const { x, y } = data(11, 7, 3, 2);
     const fit: FitArgs = {

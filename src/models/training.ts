@@ -319,24 +319,28 @@ async function epochs(
 ): Promise<History> {
   const n = plan.x.shape[0] ?? 0;
   const steps = history.params.steps;
-  const call = async (hook: (cb: Callback) => void | Promise<void>): Promise<void> => {
-    if (plan.callbacks.length === 0) return;
+  const call = async (
+    name: keyof Callback,
+    hook: (cb: Callback) => void | Promise<void>,
+  ): Promise<void> => {
+    const called = plan.callbacks.filter((cb) => cb[name] !== undefined);
+    if (called.length === 0) return;
     // Callbacks see the weights and slots of every step so far, and may change them.
     resident?.publish();
     resident?.invalidate();
-    for (const cb of plan.callbacks) await hook(cb);
+    for (const cb of called) await hook(cb);
   };
-  await call((cb) => cb.onTrainBegin?.({}));
+  await call('onTrainBegin', (cb) => cb.onTrainBegin?.({}));
   let lastLogs: Logs = {};
   for (let epoch = plan.initialEpoch; epoch < plan.epochs; epoch++) {
-    await call((cb) => cb.onEpochBegin?.(epoch, {}));
+    await call('onEpochBegin', (cb) => cb.onEpochBegin?.(epoch, {}));
     if (plan.verbose !== 0 && plan.epochs > 1)
       writeLine(stream, `Epoch ${epoch + 1}/${plan.epochs}`);
     const bar =
       plan.verbose === 0 ? null : new Progbar({ target: steps, verbose: plan.verbose, stream });
     const trackers = new Trackers(metrics);
     for (const [b, rows] of batches(epochOrder(n, plan.shuffle), plan.batchSize).entries()) {
-      await call((cb) => cb.onBatchBegin?.(b, {}));
+      await call('onBatchBegin', (cb) => cb.onBatchBegin?.(b, {}));
       if (resident !== undefined) {
         trackers.add(rows.length, [resident.step(rows)], []);
       } else {
@@ -354,7 +358,7 @@ async function epochs(
         trackers.add(rows.length, stats, step.counts);
       }
       const logs = trackers.logs();
-      await call((cb) => cb.onBatchEnd?.(b, { ...logs }));
+      await call('onBatchEnd', (cb) => cb.onBatchEnd?.(b, { ...logs }));
       bar?.update(b + 1, logs, false);
       // As in Keras, a stop requested mid-epoch ends the epoch after this batch.
       if (model.shouldStop()) break;
@@ -370,12 +374,12 @@ async function epochs(
     }
     history.epoch.push(epoch);
     for (const [k, v] of Object.entries(epochLogs)) (history.history[k] ??= []).push(v);
-    await call((cb) => cb.onEpochEnd?.(epoch, { ...epochLogs }));
+    await call('onEpochEnd', (cb) => cb.onEpochEnd?.(epoch, { ...epochLogs }));
     bar?.update(steps, epochLogs, true);
     lastLogs = epochLogs;
     if (model.shouldStop()) break;
   }
-  await call((cb) => cb.onTrainEnd?.({ ...lastLogs }));
+  await call('onTrainEnd', (cb) => cb.onTrainEnd?.({ ...lastLogs }));
   return history;
 }
 
