@@ -5,6 +5,7 @@
  * date wherever code outside the step can read them.
  */
 import * as tf from '@tensorflow/tfjs';
+import { pseudoRandom } from '../helpers/reference_rnn';
 import { expectNoLeak, useTestBackend } from '../helpers/tensors';
 import {
   Dense,
@@ -30,18 +31,6 @@ afterEach(() => {
   jest.restoreAllMocks();
 });
 
-/** Deterministic numbers in [0, 1) (mulberry32). */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** x [samples, steps, features] and y [samples, units] of deterministic values. */
 function data(
   samples: number,
@@ -50,9 +39,8 @@ function data(
   units: number,
   seed = 7,
 ): { x: tf.Tensor3D; y: tf.Tensor2D } {
-  const next = uniform(seed);
-  const x = Float32Array.from({ length: samples * steps * features }, () => 2 * next() - 1);
-  const y = Float32Array.from({ length: samples * units }, next);
+  const x = pseudoRandom(samples * steps * features, seed);
+  const y = pseudoRandom(samples * units, seed + 1).map((v) => (v + 1) / 2);
   return {
     x: tf.tensor3d(x, [samples, steps, features]),
     y: tf.tensor2d(y, [samples, units]),
@@ -88,7 +76,9 @@ async function train(
   else process.env[RESIDENT_ENV_VAR] = 'off';
   const step = jest.spyOn(WasmStackTrainer.prototype, 'step');
   // fit shuffles with Math.random: the same order in both runs.
-  jest.spyOn(Math, 'random').mockImplementation(uniform(99));
+  const draws = pseudoRandom(4096, 99);
+  let drawn = 0;
+  jest.spyOn(Math, 'random').mockImplementation(() => ((draws[drawn++ % 4096] ?? 0) + 1) / 2);
   const model = build();
   model.setWeights(init);
   model.compile(compile);
