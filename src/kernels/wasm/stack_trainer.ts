@@ -28,7 +28,7 @@ import {
   planDims,
   weightGradJobs,
 } from './stack_plan';
-import { MAX_JOBS } from './pool';
+import { MAX_JOBS, type KernelCall } from './pool';
 
 const SUBJECT = 'WasmStackTrainer';
 
@@ -68,6 +68,14 @@ interface ResidentVariable {
   ld: number;
 }
 
+/** A batch size's sizes and job lists. */
+interface Plan {
+  dims: Dims;
+  forward: KernelCall[][];
+  backward: KernelCall[][];
+  weightGrads: KernelCall[][][];
+}
+
 /** Which array of a variable `read` and `write` mean. */
 export type ResidentPart = 'variable' | 'momentum' | 'velocity';
 
@@ -82,7 +90,8 @@ export class WasmStackTrainer {
   private readonly grads: LayerGradBlocks[] = [];
   /** Every trained variable: each layer's kernel, recurrent kernel and bias, then the head's. */
   private readonly variables: ResidentVariable[] = [];
-  private readonly dimsByBatch = new Map<string, Dims>();
+  /** By batch size and thread count: the sizes, and the job lists of the three passes. */
+  private readonly plans = new Map<string, Plan>();
   private readonly head: HeadDims;
   private readonly xBatchMajor: number;
   private readonly headX: number;
@@ -131,7 +140,7 @@ export class WasmStackTrainer {
     }
     this.layers = layers.map((l, i) => ({ ...l, outputMask: masks.outputs[i] ?? undefined }));
     this.head = headDims(SUBJECT, headWeights, units.at(-1) ?? 0, false);
-    const d = this.dims(maxBatch);
+    const d = this.dimsOf(maxBatch);
     const first = d.layers[0];
     const h = this.head;
     try {
@@ -255,7 +264,7 @@ export class WasmStackTrainer {
       throw new ValueError(`${SUBJECT}: expected 1 to ${this.maxBatch} rows, received ${batch}.`);
     }
     const rt = this.rt;
-    const d = this.dims(batch);
+    const { dims: d, forward, backward, weightGrads } = this.plan(batch);
     const first = d.layers[0];
     const last = d.layers[d.layers.length - 1];
     const h = this.head;
@@ -276,10 +285,7 @@ export class WasmStackTrainer {
       headMask = this.headMask.subarray(0, batch * h.features);
       this.masks.head(headMask);
     }
-    runJobs(
-      rt,
-      d.slices.map((slice) => forwardCalls(d, this.saved, this.blocks, this.xBatchMajor, 0, slice)),
-    );
+    runJobs(rt, forward);
     // The head on the last states, as headForward: a copy with zero padding, then x · w + b.
     const lastStates =
       (this.saved[this.saved.length - 1].h + (this.steps - 1) * batch * last.ld * 4) >> 2;
@@ -324,12 +330,8 @@ export class WasmStackTrainer {
       rt.exports.transposePacked(s.win, l.features, l.units, l.ld, g.wint, l.ldf);
     });
     // dx 0: the data needs no gradient.
-    runJobs(
-      rt,
-      d.slices.map((slice) => backwardCalls(d, this.saved, this.grads, 0, 0, slice)),
-    );
-    const jobs = weightGradJobs(d, this.saved, this.grads);
-    for (let j = 0; j < jobs.length; j += MAX_JOBS) runJobs(rt, jobs.slice(j, j + MAX_JOBS));
+    runJobs(rt, backward);
+    for (const jobs of weightGrads) runJobs(rt, jobs);
     for (const v of this.variables) this.adamStep(v, adam);
     return loss;
   }
@@ -387,19 +389,40 @@ export class WasmStackTrainer {
     return part === 'variable' ? v.w : part === 'momentum' ? v.m : v.v;
   }
 
-  /** The stack's sizes and shares for a batch of `batch`, at the current thread count. */
-  private dims(batch: number): Dims {
+  /**
+   * The stack's sizes and shares for a batch of `batch` at the current thread count, and the
+   * passes' job lists: the same every step of that size (the buffers do not move).
+   */
+  private plan(batch: number): Plan {
     const key = `${batch}:${getThreads()}`;
-    const known = this.dimsByBatch.get(key);
+    const known = this.plans.get(key);
     if (known !== undefined) return known;
+    const d = this.dimsOf(batch);
+    const jobs = weightGradJobs(d, this.saved, this.grads);
+    const weightGrads: KernelCall[][][] = [];
+    // Each job writes rows of its own: running them in several lists changes no sum.
+    for (let j = 0; j < jobs.length; j += MAX_JOBS) weightGrads.push(jobs.slice(j, j + MAX_JOBS));
+    const plan: Plan = {
+      dims: d,
+      forward: d.slices.map((slice) =>
+        forwardCalls(d, this.saved, this.blocks, this.xBatchMajor, 0, slice),
+      ),
+      // dx 0: the data needs no gradient.
+      backward: d.slices.map((slice) => backwardCalls(d, this.saved, this.grads, 0, 0, slice)),
+      weightGrads,
+    };
+    this.plans.set(key, plan);
+    return plan;
+  }
+
+  /** The stack's sizes and shares for a batch of `batch`, at the current thread count. */
+  private dimsOf(batch: number): Dims {
     const units = this.layers.map(
       ({ weights }) => (weights.kernel.shape as readonly number[])[1] ?? 0,
     );
     const features =
       (this.layers[0]?.weights.kernel.shape as readonly number[] | undefined)?.[0] ?? 0;
-    const d = planDims('wasmSimpleRnnStack', [batch, this.steps, features], this.layers, units);
-    this.dimsByBatch.set(key, d);
-    return d;
+    return planDims('wasmSimpleRnnStack', [batch, this.steps, features], this.layers, units);
   }
 }
 
