@@ -341,6 +341,40 @@ describe('resident training: the same numbers as the tfjs steps', () => {
     }
   });
 
+  it('reads x again where a callback grew the wasm backend’s memory', async () => {
+    const { x, y } = data(11, 7, 3, 2);
+    const grown: number[] = [];
+    const heapBytes = (): number =>
+      (tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } }).wasm?.HEAPU8.length ?? 0;
+    const fit: FitArgs = {
+      epochs: 2,
+      batchSize: 4,
+      callbacks: {
+        onBatchEnd: (batch) => {
+          if (batch !== 0) return;
+          // A tensor as large as the backend's memory makes it grow: views of it go stale.
+          const before = heapBytes();
+          tf.dispose(tf.zeros([Math.max(1, before / 4)]));
+          grown.push(heapBytes() - before);
+        },
+      },
+    };
+    try {
+      const { tfjs, resident } = await trainBoth(
+        stockLike,
+        { optimizer: 'adam', loss: 'mse' },
+        fit,
+        x,
+        y,
+      );
+      if (tf.getBackend() === 'wasm') expect(grown.every((g) => g > 0)).toBe(true);
+      expect(resident.steps).toBe(6);
+      expectSameTraining(tfjs, resident);
+    } finally {
+      tf.dispose([x, y]);
+    }
+  });
+
   it('a callback that throws leaves the weights of the steps taken', async () => {
     const { x, y } = data(11, 7, 3, 2);
     const fit: FitArgs = {

@@ -186,11 +186,17 @@ function maskFill(layer: Dropout): MaskFill | null | undefined {
   };
 }
 
-/** The values of `t` for a step: a view on the wasm backend (it may move), else one copy. */
+/**
+ * The values of `t` for a step: on the wasm backend a view of its memory, taken again when that
+ * memory has grown (a view of the old buffer is then empty); elsewhere one copy.
+ */
 function valuesSource(t: tf.Tensor): () => ArrayLike<number> {
-  if (tf.getBackend() === 'wasm') return () => valuesOf(t);
-  const values = t.dataSync();
-  return () => values;
+  let values = valuesOf(t);
+  if (tf.getBackend() !== 'wasm') return () => values;
+  return () => {
+    if (values.length !== t.size) values = valuesOf(t);
+    return values;
+  };
 }
 
 class Resident implements ResidentTraining {
