@@ -329,7 +329,6 @@ export class WasmStackTrainer {
       rt.exports.transposePacked(s.w, l.units, l.units, l.ld, g.wt, l.ld);
       rt.exports.transposePacked(s.win, l.features, l.units, l.ld, g.wint, l.ldf);
     });
-    // dx 0: the data needs no gradient.
     runJobs(rt, backward);
     for (const jobs of weightGrads) runJobs(rt, jobs);
     for (const v of this.variables) this.adamStep(v, adam);
