@@ -203,7 +203,6 @@ class Resident implements ResidentTraining {
   private readonly trainer: WasmStackTrainer;
   private readonly xValues: () => ArrayLike<number>;
   private readonly yValues: () => ArrayLike<number>;
-  private readonly diff: Float32Array;
   /** The tfjs variables may differ from the trainer's: read them before the next step. */
   private stale = true;
   /** The trainer has steps the tfjs variables do not. */
@@ -219,9 +218,9 @@ class Resident implements ResidentTraining {
     const units = (plan.head.kernel.shape as readonly number[])[1] ?? 0;
     this.xValues = valuesSource(x);
     this.yValues = valuesSource(y);
-    this.diff = new Float32Array(maxBatch * units);
     // The loss and its gradient as meanSquaredErrorLoss computes them on [rows, units].
     const labels = new Float32Array(maxBatch * units);
+    const differences = new Float32Array(maxBatch * units);
     const lossGradient = (
       output: Float32Array,
       rows: Int32Array,
@@ -232,7 +231,7 @@ class Resident implements ResidentTraining {
       rows.forEach((r, b) => {
         for (let j = 0; j < units; j++) t[b * units + j] = yv[r * units + j];
       });
-      const diff = this.diff.subarray(0, rows.length * units);
+      const diff = differences.subarray(0, rows.length * units);
       const value = squaredErrorMean(t, output, diff);
       // The tape's seed: d loss / d loss = 1.
       squaredErrorGradient(diff, 1, units, gradient);
