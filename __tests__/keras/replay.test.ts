@@ -164,7 +164,7 @@ describe('replayTraining', () => {
           },
         };
       },
-      /^training: training\.compile\.optimizer: SGD: `useEma: true` is not supported/,
+      /^training: training\.compile\.optimizer: SGD: `useEma` is not supported yet \(received true\)/,
     ],
     [
       'data the model cannot take',

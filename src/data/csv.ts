@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ValueError, formatNames } from '../errors';
+import { optionKeys } from '../option_keys';
 
 /** The type a column is read as: `'number'` (every value must parse as a finite number) or `'string'`. */
 export type CsvColumnType = 'number' | 'string';
@@ -28,6 +29,9 @@ export interface CsvOptions {
   delimiter?: string;
 }
 
+/** The keys of CsvOptions. */
+const CSV_OPTIONS = optionKeys<CsvOptions>({ delimiter: true });
+
 /**
  * Reads the CSV file at `path` (header row first) and returns the columns named in `schema`.
  *
@@ -41,6 +45,7 @@ export function readCsv<S extends CsvSchema>(
   schema: S,
   options: CsvOptions = {},
 ): CsvColumns<S> {
+  CSV_OPTIONS.check('readCsv', options);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -70,12 +75,16 @@ export interface ParseCsvOptions extends CsvOptions {
   source?: string;
 }
 
+/** The keys of ParseCsvOptions. */
+const PARSE_CSV_OPTIONS = CSV_OPTIONS.extend<ParseCsvOptions>({ source: true });
+
 /** Parses CSV text (header row first) into the columns named in `schema`; see `readCsv`. */
 export function parseCsv<S extends CsvSchema>(
   text: string,
   schema: S,
   options: ParseCsvOptions = {},
 ): CsvColumns<S> {
+  PARSE_CSV_OPTIONS.check('parseCsv', options);
   const source = options.source ?? 'the CSV text';
   const delimiter = options.delimiter ?? ',';
   if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {

@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../errors';
+import { optionKeys } from '../option_keys';
 import { type Series, checkSeries } from './windows';
 
 /** Options of `MinMaxScaler`. */
@@ -17,6 +18,9 @@ export interface MinMaxScalerArgs {
   /** The range `[min, max]` the fitted data is mapped to; `min < max`, both finite. Default: [0, 1]. */
   featureRange?: readonly [number, number];
 }
+
+/** The keys of MinMaxScalerArgs. */
+const MIN_MAX_SCALER_OPTIONS = optionKeys<MinMaxScalerArgs>({ featureRange: true });
 
 /** The numbers a fitted scaler holds (scikit-learn's `data_min_`, `data_max_`, `scale_`, `min_`). */
 export interface MinMaxScalerState {
@@ -32,6 +36,7 @@ export class MinMaxScaler {
   private state: MinMaxScalerState | undefined;
 
   constructor(args: MinMaxScalerArgs = {}) {
+    MIN_MAX_SCALER_OPTIONS.check('MinMaxScaler', args);
     const range: unknown = args.featureRange ?? [0, 1];
     if (
       !Array.isArray(range) ||

@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { formatShape } from '../errors';
+import { optionKeys } from '../option_keys';
 import {
   type FixtureCase,
   type FixtureTensor,
@@ -34,6 +35,9 @@ export interface CompareOptions {
   /** An absolute tolerance stricter than the fixtures' own; a looser one is not applied. Default: each case's `atol`. */
   atol?: number;
 }
+
+/** The keys of CompareOptions. */
+const COMPARE_OPTIONS = optionKeys<CompareOptions>({ atol: true });
 
 /** The outcome of one forward case. */
 export interface CaseResult {
@@ -170,6 +174,7 @@ export function runCase(
   testCase: FixtureCase,
   options: CompareOptions = {},
 ): CaseResult {
+  COMPARE_OPTIONS.check('runCase', options);
   const atol = options.atol === undefined ? testCase.atol : Math.min(options.atol, testCase.atol);
   const failed = (reason: string, maxAbsDiff = Infinity): CaseResult => ({
     name: testCase.name,
@@ -238,13 +243,15 @@ function formatShare(worst: number): string {
 
 /**
  * Rebuilds a parsed fixture's model, runs every case, replays its `gradients` and `training`
- * sections, and disposes what it built. Never throws (resolves to a failure with its reason).
+ * sections, and disposes what it built. Never rejects for a bad fixture (resolves to a failure
+ * with its reason); bad options are an error.
  */
 export async function compareFixture(
   fixture: KerasFixture,
   options: CompareOptions = {},
   source: string = fixture.name,
 ): Promise<FixtureResult> {
+  COMPARE_OPTIONS.check('compareFixture', options);
   let built: KerasModel;
   try {
     built = modelFromFixture(fixture);
@@ -301,11 +308,15 @@ export async function compareFixture(
   };
 }
 
-/** Reads a fixture file and compares it. An unreadable or invalid file is a failure. Never throws. */
+/**
+ * Reads a fixture file and compares it. An unreadable or invalid file is a failure; never
+ * rejects but for bad options.
+ */
 export async function compareFixtureFile(
   path: string,
   options: CompareOptions = {},
 ): Promise<FixtureResult> {
+  COMPARE_OPTIONS.check('compareFixtureFile', options);
   let fixture: KerasFixture;
   try {
     fixture = readFixtureFile(path);
@@ -363,16 +374,21 @@ export interface CompareFilesOptions extends CompareOptions {
   onResult?: (result: FixtureResult, lines: string[]) => void;
 }
 
-/** Compares every file in turn. Never rejects for a bad fixture. */
+/** The keys of CompareFilesOptions. */
+const COMPARE_FILES_OPTIONS = COMPARE_OPTIONS.extend<CompareFilesOptions>({ onResult: true });
+
+/** Compares every file in turn. Never rejects for a bad fixture (bad options are an error). */
 export async function compareFiles(
   paths: readonly string[],
   options: CompareFilesOptions = {},
 ): Promise<CompareSummary> {
+  COMPARE_FILES_OPTIONS.check('compareFiles', options);
+  const { onResult, ...compareOptions } = options;
   const results: FixtureResult[] = [];
   for (const path of paths) {
-    const result = await compareFixtureFile(path, options);
+    const result = await compareFixtureFile(path, compareOptions);
     results.push(result);
-    options.onResult?.(result, formatResult(result));
+    onResult?.(result, formatResult(result));
   }
   return summarize(results);
 }

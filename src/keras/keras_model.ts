@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { SimpleRNNCell } from '../layers/rnn/simple_rnn';
+import { optionKeys } from '../option_keys';
 import { type JsonObject, KerasJsonError, errorMessage } from './keras_json';
 import type { KerasDialect } from './keras_values';
 import { type KerasLayerInfo, type KerasLayerSpec, buildLayer } from './layer_from_keras';
@@ -40,6 +41,12 @@ export interface KerasModelOptions {
    */
   initializeWeights?: boolean;
 }
+
+/** The keys of KerasModelOptions. */
+export const KERAS_MODEL_OPTIONS = optionKeys<KerasModelOptions>({
+  dialect: true,
+  initializeWeights: true,
+});
 
 const ZEROS = 'zeros';
 

@@ -40,6 +40,7 @@ import {
   type KerasInputSpec,
   type KerasLayerInfo,
   type KerasLayerSpec,
+  KERAS_READ_OPTIONS,
   type KerasReadOptions,
   type Mapped,
   SUPPORTED_HELP,
@@ -169,6 +170,7 @@ export function kerasLayerSpec(
   json: unknown,
   options: KerasReadOptions = {},
 ): { spec: KerasLayerSpec; info: KerasLayerInfo } {
+  KERAS_READ_OPTIONS.check('kerasLayerSpec', options);
   const dialect = options.dialect ?? KERAS_3;
   const where = options.where ?? 'Keras JSON';
   const object = kerasObject(where, json);
@@ -261,6 +263,7 @@ export function layerFromKeras(json: unknown, options: KerasReadOptions = {}): t
  * with `batch_size`; and its dtype (integers -> int32, floats -> float32).
  */
 export function inputFromKeras(json: unknown, options: KerasReadOptions = {}): KerasInputSpec {
+  KERAS_READ_OPTIONS.check('inputFromKeras', options);
   const where = options.where ?? 'Keras JSON';
   const object = kerasObject(where, json);
   if (object.className !== 'InputLayer') {

@@ -9,6 +9,7 @@ import type { EmbeddingArgs } from '../layers/embedding';
 import type { BaseLayerArgs } from '../layers/layer_args';
 import type { SimpleRNNArgs } from '../layers/rnn/simple_rnn';
 import type { StackedRNNArgs } from '../layers/rnn/stacked_rnn';
+import { optionKeys } from '../option_keys';
 import type { ConfigReader, JsonValue } from './keras_json';
 import type { KerasDialect } from './keras_values';
 import { checkFloat32Policy, readShape, refuseRegularizers } from './keras_values';
@@ -64,6 +65,9 @@ export interface KerasReadOptions {
   /** Where the object sits in the document, for messages: `layers[2]`. Default: 'Keras JSON'. */
   where?: string;
 }
+
+/** The keys of KerasReadOptions. */
+export const KERAS_READ_OPTIONS = optionKeys<KerasReadOptions>({ dialect: true, where: true });
 
 export function subjectOf(className: string, config: { readonly name?: JsonValue }): string {
   return typeof config.name === 'string'

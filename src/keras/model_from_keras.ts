@@ -7,7 +7,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { functionalFromKeras } from './functional_from_keras';
 import { KerasJsonError, errorMessage, isJsonArray, isJsonObject, kerasObject } from './keras_json';
-import { type KerasModel, type KerasModelOptions, buildMapped, buildOrClean } from './keras_model';
+import {
+  KERAS_MODEL_OPTIONS,
+  type KerasModel,
+  type KerasModelOptions,
+  buildMapped,
+  buildOrClean,
+} from './keras_model';
 import { dialectOf } from './keras_values';
 import { kerasLayerSpec } from './layer_from_keras';
 import { sequentialFromKeras } from './sequential_from_keras';
@@ -46,6 +52,7 @@ function unwrapModel(json: unknown): { model: unknown; kerasVersion: string | un
  * cannot map. The weights are initialized; load Keras's with `loadKerasWeights`.
  */
 export function modelFromKeras(json: unknown, options: KerasModelOptions = {}): KerasModel {
+  KERAS_MODEL_OPTIONS.check('modelFromKeras', options);
   const { model, kerasVersion } = unwrapModel(json);
   const dialect = options.dialect ?? dialectOf(kerasVersion);
   // Keras 2.2 wrote a Sequential's config as the bare list of its layers.
@@ -83,6 +90,11 @@ export interface KerasLayerModelOptions extends KerasModelOptions {
   inputDtype?: 'float32' | 'int32';
 }
 
+/** The keys of KerasLayerModelOptions. */
+const KERAS_LAYER_MODEL_OPTIONS = KERAS_MODEL_OPTIONS.extend<KerasLayerModelOptions>({
+  inputDtype: true,
+});
+
 /**
  * A model of one Keras layer (`{"class_name": ..., "config": layer.get_config()}`) applied to an
  * input of `batchShape` (`[null, 5, 3]`); all of the layer's outputs (with `return_state`, the
@@ -93,6 +105,7 @@ export function modelFromKerasLayer(
   batchShape: readonly (number | null)[],
   options: KerasLayerModelOptions = {},
 ): KerasModel {
+  KERAS_LAYER_MODEL_OPTIONS.check('modelFromKerasLayer', options);
   const dialect = options.dialect ?? dialectOf(undefined);
   const { spec, info } = kerasLayerSpec(json, { dialect, where: 'Keras layer' });
   const dtype = options.inputDtype ?? (spec.className === 'Embedding' ? 'int32' : 'float32');

@@ -13,10 +13,14 @@ import {
   makeInitializer,
   serializeInitializer,
 } from './initializers';
+import { KerasLayer } from './keras_layer';
 import {
+  BASE_LAYER_OPTIONS,
   type BaseLayerArgs,
   type Kwargs,
+  NOT_YET_LORA_OPTIONS,
   baseLayerArgs,
+  notYetWeightOptions,
   singleInput,
   singleShape,
 } from './layer_args';
@@ -36,8 +40,14 @@ export interface DenseArgs extends BaseLayerArgs {
   biasInitializer?: InitializerSpec;
 }
 
+/** The keys of DenseArgs, and Keras's Dense options not implemented yet. */
+export const DENSE_OPTIONS = BASE_LAYER_OPTIONS.extend<DenseArgs>(
+  { units: true, activation: true, useBias: true, kernelInitializer: true, biasInitializer: true },
+  { ...notYetWeightOptions('kernel', 'bias'), ...NOT_YET_LORA_OPTIONS },
+);
+
 /** A fully-connected layer, Keras's `Dense`. */
-export class Dense extends tf.layers.Layer {
+export class Dense extends KerasLayer {
   static className = 'Dense';
   readonly units: number;
   readonly activation: string;
@@ -48,6 +58,7 @@ export class Dense extends tf.layers.Layer {
   private bias: tf.LayerVariable | null = null;
 
   constructor(args: DenseArgs) {
+    DENSE_OPTIONS.check('Dense', args);
     const units = checkPositiveInteger('Dense', 'units', args.units);
     const activation = canonicalActivation('Dense', args.activation);
     const kernelInitializer = canonicalInitializer(

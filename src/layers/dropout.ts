@@ -7,7 +7,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkRate } from '../errors';
 import { MaskRandom } from './dropout_mask';
+import { KerasLayer } from './keras_layer';
 import {
+  BASE_LAYER_OPTIONS,
   type BaseLayerArgs,
   type Kwargs,
   baseLayerArgs,
@@ -26,8 +28,15 @@ export interface DropoutArgs extends BaseLayerArgs {
   seed?: number;
 }
 
+/** The keys of DropoutArgs. */
+export const DROPOUT_OPTIONS = BASE_LAYER_OPTIONS.extend<DropoutArgs>({
+  rate: true,
+  noiseShape: true,
+  seed: true,
+});
+
 /** Keras's `Dropout`. */
-export class Dropout extends tf.layers.Layer {
+export class Dropout extends KerasLayer {
   static className = 'Dropout';
   readonly rate: number;
   readonly noiseShape: (number | null)[] | undefined;
@@ -35,6 +44,7 @@ export class Dropout extends tf.layers.Layer {
   private readonly random: MaskRandom;
 
   constructor(args: DropoutArgs) {
+    DROPOUT_OPTIONS.check('Dropout', args);
     const rate = checkRate('Dropout', 'rate', args.rate);
     super(baseLayerArgs({ ...args, name: args.name ?? defaultLayerName(Dropout.className) }));
     this.rate = rate;

@@ -13,10 +13,14 @@ import {
   makeInitializer,
   serializeInitializer,
 } from './initializers';
+import { KerasLayer } from './keras_layer';
 import {
+  BASE_LAYER_OPTIONS,
   type BaseLayerArgs,
   type Kwargs,
+  NOT_YET_LORA_OPTIONS,
   baseLayerArgs,
+  notYetWeightOptions,
   singleInput,
   singleShape,
 } from './layer_args';
@@ -36,8 +40,24 @@ export interface EmbeddingArgs extends BaseLayerArgs {
   maskZero?: boolean;
 }
 
+/** The keys of EmbeddingArgs, and Keras's Embedding options not implemented yet. */
+export const EMBEDDING_OPTIONS = BASE_LAYER_OPTIONS.extend<EmbeddingArgs>(
+  {
+    inputDim: true,
+    outputDim: true,
+    embeddingsInitializer: true,
+    inputLength: true,
+    maskZero: true,
+  },
+  {
+    ...notYetWeightOptions('embeddings'),
+    ...NOT_YET_LORA_OPTIONS,
+    weights: { hint: 'set them with setWeights once the model is built' },
+  },
+);
+
 /** A lookup table from integer indices to dense vectors, Keras's `Embedding`. */
-export class Embedding extends tf.layers.Layer {
+export class Embedding extends KerasLayer {
   static className = 'Embedding';
   readonly inputDim: number;
   readonly outputDim: number;
@@ -45,6 +65,7 @@ export class Embedding extends tf.layers.Layer {
   private embeddings: tf.LayerVariable | null = null;
 
   constructor(args: EmbeddingArgs) {
+    EMBEDDING_OPTIONS.check('Embedding', args);
     const inputDim = checkPositiveInteger('Embedding', 'inputDim', args.inputDim);
     const outputDim = checkPositiveInteger('Embedding', 'outputDim', args.outputDim);
     const embeddingsInitializer = canonicalInitializer(

@@ -3,6 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { unknownNameError } from '../errors';
+import { optionKeys } from '../option_keys';
 import { KerasOrthogonal } from './orthogonal';
 
 /** A tfjs weight initializer. */
@@ -14,6 +15,12 @@ export interface SerializedInitializer {
   config: tf.serialization.ConfigDict;
 }
 
+/** The keys of SerializedInitializer (the config's own belong to the initializer's class). */
+const SERIALIZED_INITIALIZER_KEYS = optionKeys<SerializedInitializer>({
+  className: true,
+  config: true,
+});
+
 /** An initializer given by Keras name (`'glorot_uniform'`), tfjs name, instance, or tfjs JSON. */
 export type InitializerSpec = string | Initializer | SerializedInitializer;
 
@@ -23,6 +30,7 @@ function isInitializer(spec: Initializer | SerializedInitializer): spec is Initi
 
 /** Rebuilds a tfjs initializer from its JSON form, through tfjs's class registry. */
 function deserializeInitializer(subject: string, spec: SerializedInitializer): Initializer {
+  SERIALIZED_INITIALIZER_KEYS.check(`${subject} (initializer)`, spec, 'key');
   const registry: Partial<
     Record<
       string,

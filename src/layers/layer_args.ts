@@ -2,6 +2,7 @@
  * Options every layer of this package takes, as Keras's base `Layer` does.
  */
 import * as tf from '@tensorflow/tfjs';
+import { type NotYetOptions, optionKeys } from '../option_keys';
 
 /** tfjs's own layer options (name, inputShape, batchInputShape, batchSize, dtype, trainable). */
 export type TfLayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
@@ -24,6 +25,56 @@ export interface BaseLayerArgs {
   /** Data type of the layer's weights and outputs. Default: 'float32'. */
   dtype?: tf.DataType;
 }
+
+/** The keys of BaseLayerArgs, and the options of Keras's base Layer not implemented yet. */
+export const BASE_LAYER_OPTIONS = optionKeys<BaseLayerArgs>(
+  {
+    name: true,
+    inputShape: true,
+    batchInputShape: true,
+    batchSize: true,
+    trainable: true,
+    dtype: true,
+  },
+  {
+    activityRegularizer: {},
+    inputDim: { hint: 'give `inputShape: [inputDim]` instead' },
+    autocast: { default: true, hint: 'there is no mixed precision here; leave it out' },
+  },
+);
+
+/**
+ * Keras's regularizer and constraint options of the named weights (`'kernel'` ->
+ * `kernelRegularizer`, `kernelConstraint`), none implemented yet.
+ */
+export function notYetWeightOptions(...weights: string[]): NotYetOptions {
+  const entries = weights.flatMap((w) => [
+    [`${w}Regularizer`, {}],
+    [`${w}Constraint`, {}],
+  ]);
+  return Object.fromEntries(entries) as NotYetOptions;
+}
+
+/** Keras's LoRA and quantization options of Dense and Embedding, not implemented yet. */
+export const NOT_YET_LORA_OPTIONS: NotYetOptions = {
+  loraRank: {},
+  loraAlpha: {},
+  quantizationConfig: {},
+};
+
+/** The keyword arguments of a layer's `apply` (tfjs's kwargs). */
+export interface LayerCallArgs {
+  /** Training mode: Dropout and recurrent dropout drop values only then. Default: false. */
+  training?: boolean;
+}
+
+/** The keys of LayerCallArgs; a mask (from tfjs's masking layers or given) is refused until masks are implemented. */
+export const LAYER_CALL_ARGS = optionKeys<LayerCallArgs>(
+  { training: true },
+  {
+    mask: { hint: 'give sequences of equal length, without a masking layer' },
+  },
+);
 
 /** The base-layer options of `args`, for `super(...)`, without the caller's other keys. */
 export function baseLayerArgs(args: BaseLayerArgs): TfLayerArgs {

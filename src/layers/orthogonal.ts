@@ -8,6 +8,7 @@
  * orthogonalizes in float64 JavaScript in milliseconds and prints nothing.
  */
 import * as tf from '@tensorflow/tfjs';
+import { optionKeys } from '../option_keys';
 import type { Initializer } from './initializers';
 
 /** Orthonormalizes the columns of `a` (rows x cols, rows >= cols, column-major) in place. */
@@ -92,10 +93,14 @@ export interface OrthogonalArgs {
   seed?: number;
 }
 
+/** The keys of OrthogonalArgs. */
+const ORTHOGONAL_OPTIONS = optionKeys<OrthogonalArgs>({ gain: true, seed: true });
+
 /**
  * Keras's `keras.initializers.Orthogonal(gain, seed)`, e.g. a seeded
  * `recurrentInitializer: orthogonalInitializer({ seed: 42 })`.
  */
 export function orthogonalInitializer(args: OrthogonalArgs = {}): Initializer {
+  ORTHOGONAL_OPTIONS.check('orthogonalInitializer', args);
   return new KerasOrthogonal(args.gain ?? 1, args.seed);
 }

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError, formatNames } from '../errors';
+import { optionKeys } from '../option_keys';
 import { KerasOptimizer } from '../optimizers/optimizer';
 import { kerasOptimizer, kerasOptimizerClass } from '../optimizers/factory';
 import type { AdadeltaArgs } from '../optimizers/adadelta';
@@ -46,6 +47,21 @@ export interface CompileArgs {
   metrics?: MetricSpec[];
 }
 
+const NO_EFFECT = 'it has no counterpart here; leave it out';
+
+/** The keys of CompileArgs, and Keras's `compile` arguments not implemented yet. */
+export const COMPILE_OPTIONS = optionKeys<CompileArgs>(
+  { optimizer: true, loss: true, metrics: true },
+  {
+    lossWeights: { hint: 'a Sequential model has one output and one loss; leave it out' },
+    weightedMetrics: { hint: 'every sample weighs the same here; give them as `metrics`' },
+    runEagerly: { default: false, hint: NO_EFFECT },
+    stepsPerExecution: { default: 1, hint: NO_EFFECT },
+    jitCompile: { default: 'auto', hint: NO_EFFECT },
+    autoScaleLoss: { default: true, hint: NO_EFFECT },
+  },
+);
+
 /** `compile`'s arguments, resolved. */
 export interface CompiledState {
   optimizer: tf.Optimizer;
@@ -87,6 +103,7 @@ export function resolveCompile(args: CompileArgs, subject = 'compile'): Compiled
       `${subject}: expected an options object { optimizer, loss, metrics }, received ${JSON.stringify(args)}.`,
     );
   }
+  COMPILE_OPTIONS.check(subject, args);
   if ((args.loss as LossSpec | undefined) === undefined) {
     throw new ValueError(
       `${subject}: expected a \`loss\` (for example 'mse' or 'sparse_categorical_crossentropy'), received none.`,

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError, checkPositiveInteger, checkRate } from '../errors';
+import { optionKeys } from '../option_keys';
 import type { CompiledState } from './compile';
 import {
   type DataInput,
@@ -19,7 +20,7 @@ import {
 } from './data';
 import { type Metric, getMetric } from './metrics';
 import type { ProgressStream } from './progbar';
-import type { Callback, FitPlan } from './training';
+import { CALLBACK_HOOKS, type Callback, type FitPlan } from './training';
 
 /** Options of `fit`. */
 export interface FitArgs {
@@ -63,6 +64,52 @@ export interface PredictArgs {
   stream?: ProgressStream;
 }
 
+const NO_SAMPLE_WEIGHTS = 'every sample weighs the same here; leave it out';
+const NO_STEPS = 'every batch of the data is used; leave it out';
+
+/** The keys of FitArgs, and Keras's `fit` arguments not implemented yet. */
+export const FIT_OPTIONS = optionKeys<FitArgs>(
+  {
+    epochs: true,
+    batchSize: true,
+    validationSplit: true,
+    validationData: true,
+    shuffle: true,
+    callbacks: true,
+    verbose: true,
+    initialEpoch: true,
+    stream: true,
+  },
+  {
+    sampleWeight: { hint: NO_SAMPLE_WEIGHTS },
+    classWeight: { hint: NO_SAMPLE_WEIGHTS },
+    stepsPerEpoch: { hint: NO_STEPS },
+    validationSteps: { hint: NO_STEPS },
+    validationBatchSize: { hint: 'validation runs in batches of `batchSize`; leave it out' },
+    validationFreq: { default: 1, hint: 'validation runs after every epoch; leave it out' },
+  },
+);
+
+/** The keys of EvaluateArgs, and Keras's `evaluate` arguments not implemented yet. */
+export const EVALUATE_OPTIONS = optionKeys<EvaluateArgs>(
+  { batchSize: true, verbose: true, stream: true },
+  {
+    sampleWeight: { hint: NO_SAMPLE_WEIGHTS },
+    steps: { hint: NO_STEPS },
+    callbacks: { hint: 'evaluate takes no callbacks yet; leave it out' },
+    returnDict: { default: false, hint: 'the result is a number or [loss, ...metrics]' },
+  },
+);
+
+/** The keys of PredictArgs, and Keras's `predict` arguments not implemented yet. */
+export const PREDICT_OPTIONS = optionKeys<PredictArgs>(
+  { batchSize: true, verbose: true, stream: true },
+  {
+    steps: { hint: NO_STEPS },
+    callbacks: { hint: 'predict takes no callbacks yet; leave it out' },
+  },
+);
+
 /** What the checks need from the model. */
 export interface DataModel {
   /** Checks x against the model's input; builds the model from x when it is not built yet. */
@@ -74,16 +121,35 @@ export interface DataModel {
 /** `fit`'s options with defaults applied, all checked. */
 export type FitOptions = Omit<FitPlan, 'x' | 'y' | 'validation'> & { validationSplit: number };
 
+/**
+ * A callback's members that look like hooks (`onEpochEnd`, `on_epoch_end`), its own and those
+ * of its class: other members are its own business.
+ */
+function hookEntries(callback: object): [string, unknown][] {
+  const entries = new Map<string, unknown>();
+  for (let o: object | null = callback; o !== null && o !== Object.prototype;) {
+    for (const key of Object.getOwnPropertyNames(o)) {
+      if (/^on[A-Z_]/.test(key) && !entries.has(key)) {
+        entries.set(key, (callback as Record<string, unknown>)[key]);
+      }
+    }
+    o = Object.getPrototypeOf(o) as object | null;
+  }
+  return [...entries];
+}
+
 /** Checks every option of `fit` and applies Keras's defaults. */
 export function fitOptions(subject: string, args: FitArgs): FitOptions {
+  FIT_OPTIONS.check(subject, args);
   const callbacks = args.callbacks === undefined ? [] : [args.callbacks].flat();
-  for (const cb of callbacks as unknown[]) {
+  callbacks.forEach((cb: unknown, i) => {
     if (typeof cb !== 'object' || cb === null) {
       throw new ValueError(
         `${subject}: expected \`callbacks\` to be an object with onEpochEnd, onBatchEnd, ... methods, or a list of them, received ${JSON.stringify(cb)}.`,
       );
     }
-  }
+    CALLBACK_HOOKS.checkEntries(`${subject}: callbacks[${i}]`, hookEntries(cb), 'hook');
+  });
   return {
     epochs: checkPositiveInteger(subject, 'epochs', args.epochs ?? 1),
     batchSize: checkBatchSize(subject, args.batchSize ?? 32),

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError, formatNames } from '../errors';
+import { optionKeys } from '../option_keys';
 import { meanSquaredErrorLoss } from './mean_squared_error';
 import { sparseSoftmaxCrossEntropyLoss } from './sparse_softmax_cross_entropy';
 
@@ -28,6 +29,20 @@ export interface LossConfig {
   /** For `huber`: where the loss turns from quadratic to linear. Default: 1. */
   delta?: number;
 }
+
+/** The keys of LossConfig, and the options of Keras's loss classes not implemented yet. */
+export const LOSS_CONFIG_OPTIONS = optionKeys<LossConfig>(
+  { name: true, fromLogits: true, labelSmoothing: true, delta: true },
+  {
+    reduction: {
+      default: 'sum_over_batch_size',
+      hint: 'the loss is the mean over the batch and every other axis; leave it out',
+    },
+    axis: { default: -1, hint: 'the classes are on the last axis; leave it out' },
+    ignoreClass: { hint: 'leave it out' },
+    dtype: { default: 'float32', hint: 'losses are computed in float32; leave it out' },
+  },
+);
 
 /** What `compile({ loss })` accepts: a Keras name, a name with options, or a function. */
 export type LossSpec = string | LossConfig | LossFunction;
@@ -341,6 +356,7 @@ export function getLoss(spec: LossSpec, subject = 'compile'): Loss {
   const config: LossConfig = typeof spec === 'string' ? { name: spec } : spec;
   if (typeof config !== 'object' || typeof config.name !== 'string')
     throw unknownLoss(subject, spec);
+  LOSS_CONFIG_OPTIONS.check(`${subject} (loss)`, config);
   const canonical = canonicalLossName(config.name);
   const definition = canonical === undefined ? undefined : DEFINITIONS[canonical];
   if (canonical === undefined || definition === undefined) throw unknownLoss(subject, config.name);

@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError, formatShape } from '../errors';
+import { optionKeys } from '../option_keys';
 import { Embedding } from '../layers/embedding';
 import { defaultLayerName } from '../layers/naming';
 import { RNN } from '../layers/rnn/rnn';
@@ -30,7 +31,9 @@ import {
 } from './data';
 import {
   type DataModel,
+  EVALUATE_OPTIONS,
   type EvaluateArgs,
+  PREDICT_OPTIONS,
   type FitArgs,
   type PredictArgs,
   fitOptions,
@@ -40,7 +43,7 @@ import {
 import { checkAddable } from './add_checks';
 import { describeLayer, registeredVariable, runLayers } from './forward';
 import { loadSequentialModel, saveModel } from './io';
-import { type SummaryOptions, layerRows, summaryLines } from './summary';
+import { SUMMARY_OPTIONS, type SummaryOptions, layerRows, summaryLines } from './summary';
 import { countValues, writeWeights } from './weights';
 import { residentTraining } from './resident_training';
 import { type History, type LoopModel, evaluateLoop, fitLoop, predictLoop } from './training';
@@ -52,6 +55,12 @@ export interface SequentialArgs {
   /** The model's name. Default: 'sequential', then 'sequential_1', ... */
   name?: string;
 }
+
+/** The keys of SequentialArgs, and Keras's Sequential options not implemented yet. */
+export const SEQUENTIAL_OPTIONS = optionKeys<SequentialArgs>(
+  { name: true },
+  { trainable: { default: true, hint: 'set `trainable` on the layers instead' } },
+);
 
 /** A linear stack of layers, Keras's `Sequential`. */
 export class Sequential {
@@ -76,6 +85,7 @@ export class Sequential {
         `Sequential: expected a list of layers, received ${typeof layers}. Write new Sequential([layer1, layer2]).`,
       );
     }
+    SEQUENTIAL_OPTIONS.check('Sequential', args);
     this.name = args.name ?? defaultLayerName('Sequential');
     for (const layer of layers) this.add(layer);
   }
@@ -291,6 +301,7 @@ export class Sequential {
     const subject = 'Sequential.evaluate';
     this.assertUsable(subject);
     const compiled = this.requireCompiled(subject);
+    EVALUATE_OPTIONS.check(subject, args);
     const batchSize = checkBatchSize(subject, args.batchSize ?? 32);
     const verbose = checkVerbose(subject, args.verbose ?? 1);
     const data = prepareData(subject, this.dataModel(), compiled, x, y);
@@ -316,6 +327,7 @@ export class Sequential {
   predict(x: DataInput, args: PredictArgs = {}): tf.Tensor {
     const subject = 'Sequential.predict';
     this.assertUsable(subject);
+    PREDICT_OPTIONS.check(subject, args);
     const batchSize = checkBatchSize(subject, args.batchSize ?? 32);
     const verbose = checkVerbose(subject, args.verbose ?? 1);
     const xs = toTensor(subject, 'x', x);
@@ -335,6 +347,7 @@ export class Sequential {
   /** The summary's lines, in Keras 3's layout. */
   summaryText(options: SummaryOptions = {}): string {
     this.assertUsable('Sequential.summary');
+    SUMMARY_OPTIONS.check('Sequential.summary', options);
     const trainableParams = countValues(this.trainableWeights);
     let optimizer: { count: number; bytes: number } | undefined;
     if (this.compiled !== null && this.optimizerStepped) {

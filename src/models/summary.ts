@@ -13,6 +13,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../errors';
+import { optionKeys } from '../option_keys';
 import { pyFixed } from './progbar';
 
 /** One row of the table. */
@@ -42,6 +43,18 @@ export interface SummaryOptions {
   /** Total width of the table. Default: Keras's min(88, terminal columns - 4), 76 when not on a terminal. */
   lineLength?: number;
 }
+
+/** The keys of SummaryOptions, and Keras's `summary` arguments not implemented yet. */
+export const SUMMARY_OPTIONS = optionKeys<SummaryOptions>(
+  { lineLength: true },
+  {
+    positions: { hint: "the columns are at Keras's default positions; leave it out" },
+    printFn: { hint: 'pass it as the first argument: summary(printFn, options)' },
+    expandNested: { default: false },
+    showTrainable: { default: false },
+    layerRange: {},
+  },
+);
 
 /** Keras's default line length: min(88, columns - 4), columns from the terminal or $COLUMNS, else 80. */
 export function defaultLineLength(): number {

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { copyRowsFromWasmBackend } from '../kernels/wasm/tensors';
+import { optionKeys } from '../option_keys';
 import type { Loss } from './losses';
 import type { Metric } from './metrics';
 import { Progbar, type ProgressStream, writeLine } from './progbar';
@@ -31,6 +32,35 @@ export interface Callback {
   /** After each batch, with the epoch's running means so far, as Keras. Default: none. */
   onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
 }
+
+const NOT_IN_FIT = 'fit calls no such hook yet';
+
+/**
+ * The hooks of Callback, and Keras's other hooks, which `fit` does not call: a callback that
+ * defines one is refused rather than never called.
+ */
+export const CALLBACK_HOOKS = optionKeys<Callback>(
+  {
+    onTrainBegin: true,
+    onTrainEnd: true,
+    onEpochBegin: true,
+    onEpochEnd: true,
+    onBatchBegin: true,
+    onBatchEnd: true,
+  },
+  {
+    onTrainBatchBegin: { hint: 'write `onBatchBegin`, which fit calls before each batch' },
+    onTrainBatchEnd: { hint: 'write `onBatchEnd`, which fit calls after each batch' },
+    onTestBegin: { hint: NOT_IN_FIT },
+    onTestEnd: { hint: NOT_IN_FIT },
+    onTestBatchBegin: { hint: NOT_IN_FIT },
+    onTestBatchEnd: { hint: NOT_IN_FIT },
+    onPredictBegin: { hint: NOT_IN_FIT },
+    onPredictEnd: { hint: NOT_IN_FIT },
+    onPredictBatchBegin: { hint: NOT_IN_FIT },
+    onPredictBatchEnd: { hint: NOT_IN_FIT },
+  },
+);
 
 /** What `fit` returns, as Keras's `History`. */
 export interface History {

@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Gradient } from './gradient';
-import { type KerasOptimizerArgs, KerasOptimizer } from './optimizer';
+import { KERAS_OPTIMIZER_OPTIONS, type KerasOptimizerArgs, KerasOptimizer } from './optimizer';
 import { type OptionBag, numberOption } from './options';
 
 /** Options of Adadelta. */
@@ -22,6 +22,12 @@ export interface AdadeltaArgs extends KerasOptimizerArgs {
   epsilon?: number;
 }
 
+/** The keys of AdadeltaArgs. */
+export const ADADELTA_OPTIONS = KERAS_OPTIMIZER_OPTIONS.extend<AdadeltaArgs>({
+  rho: true,
+  epsilon: true,
+});
+
 /** Keras's `Adadelta`. Default learning rate 0.001 (tfjs: 1.0). */
 export class Adadelta extends KerasOptimizer {
   static className = 'Adadelta';
@@ -29,7 +35,7 @@ export class Adadelta extends KerasOptimizer {
   readonly epsilon: number;
 
   constructor(args: AdadeltaArgs = {}) {
-    super(args as OptionBag, ['rho', 'epsilon'], { name: 'adadelta', learningRate: 0.001 });
+    super(args as OptionBag, ADADELTA_OPTIONS, { name: 'adadelta', learningRate: 0.001 });
     const bag = args as OptionBag;
     this.rho = numberOption('Adadelta', bag, 'rho', 0.95, 'a number in [0, 1]', (v) => {
       return v >= 0 && v <= 1;

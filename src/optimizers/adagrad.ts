@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Gradient } from './gradient';
-import { type KerasOptimizerArgs, KerasOptimizer } from './optimizer';
+import { KERAS_OPTIMIZER_OPTIONS, type KerasOptimizerArgs, KerasOptimizer } from './optimizer';
 import { type OptionBag, numberOption } from './options';
 
 /** Options of Adagrad. */
@@ -18,6 +18,12 @@ export interface AdagradArgs extends KerasOptimizerArgs {
   epsilon?: number;
 }
 
+/** The keys of AdagradArgs. */
+export const ADAGRAD_OPTIONS = KERAS_OPTIMIZER_OPTIONS.extend<AdagradArgs>({
+  initialAccumulatorValue: true,
+  epsilon: true,
+});
+
 /** Keras's `Adagrad`. Default learning rate 0.001 (tfjs: 0.01). */
 export class Adagrad extends KerasOptimizer {
   static className = 'Adagrad';
@@ -25,7 +31,7 @@ export class Adagrad extends KerasOptimizer {
   readonly epsilon: number;
 
   constructor(args: AdagradArgs = {}) {
-    super(args as OptionBag, ['initialAccumulatorValue', 'epsilon'], {
+    super(args as OptionBag, ADAGRAD_OPTIONS, {
       name: 'adagrad',
       learningRate: 0.001,
     });

@@ -15,7 +15,7 @@ import {
   adamStepValues,
 } from './adam_step_values';
 import type { Gradient } from './gradient';
-import { type KerasOptimizerArgs, KerasOptimizer, f32 } from './optimizer';
+import { KERAS_OPTIMIZER_OPTIONS, type KerasOptimizerArgs, KerasOptimizer, f32 } from './optimizer';
 import { type OptionBag, booleanOption, numberOption } from './options';
 
 /** Options of Adam. */
@@ -32,6 +32,14 @@ export interface AdamArgs extends KerasOptimizerArgs {
 
 const unit = (v: number): boolean => v >= 0 && v < 1;
 
+/** The keys of AdamArgs. */
+export const ADAM_OPTIONS = KERAS_OPTIMIZER_OPTIONS.extend<AdamArgs>({
+  beta1: true,
+  beta2: true,
+  epsilon: true,
+  amsgrad: true,
+});
+
 /** Keras's `Adam`. Default learning rate 0.001. */
 export class Adam extends KerasOptimizer {
   static className = 'Adam';
@@ -41,7 +49,7 @@ export class Adam extends KerasOptimizer {
   readonly amsgrad: boolean;
 
   constructor(args: AdamArgs = {}) {
-    super(args as OptionBag, ['beta1', 'beta2', 'epsilon', 'amsgrad'], {
+    super(args as OptionBag, ADAM_OPTIONS, {
       name: 'adam',
       learningRate: 0.001,
     });

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Gradient } from './gradient';
-import { type KerasOptimizerArgs, KerasOptimizer, f32 } from './optimizer';
+import { KERAS_OPTIMIZER_OPTIONS, type KerasOptimizerArgs, KerasOptimizer, f32 } from './optimizer';
 import { type OptionBag, numberOption } from './options';
 
 /** Options of Adamax. */
@@ -24,6 +24,13 @@ export interface AdamaxArgs extends KerasOptimizerArgs {
 
 const unit = (v: number): boolean => v >= 0 && v < 1;
 
+/** The keys of AdamaxArgs. */
+export const ADAMAX_OPTIONS = KERAS_OPTIMIZER_OPTIONS.extend<AdamaxArgs>({
+  beta1: true,
+  beta2: true,
+  epsilon: true,
+});
+
 /** Keras's `Adamax`. Default learning rate 0.001 (tfjs: 0.002). */
 export class Adamax extends KerasOptimizer {
   static className = 'Adamax';
@@ -32,7 +39,7 @@ export class Adamax extends KerasOptimizer {
   readonly epsilon: number;
 
   constructor(args: AdamaxArgs = {}) {
-    super(args as OptionBag, ['beta1', 'beta2', 'epsilon'], {
+    super(args as OptionBag, ADAMAX_OPTIONS, {
       name: 'adamax',
       learningRate: 0.001,
     });

@@ -8,15 +8,15 @@
  * needs src/keras/'s layer mapping.
  */
 import { ValueError, formatNames } from '../errors';
-import { Adadelta } from './adadelta';
-import { Adagrad } from './adagrad';
-import { Adam } from './adam';
-import { Adamax } from './adamax';
-import type { KerasOptimizer } from './optimizer';
-import { kerasKey } from './optimizer';
-import { BASE_KERAS_KEYS, INERT_KEYS, type OptionBag } from './options';
-import { RMSprop } from './rmsprop';
-import { SGD } from './sgd';
+import { type OptionKeys, camelCase } from '../option_keys';
+import { ADADELTA_OPTIONS, Adadelta } from './adadelta';
+import { ADAGRAD_OPTIONS, Adagrad } from './adagrad';
+import { ADAM_OPTIONS, Adam } from './adam';
+import { ADAMAX_OPTIONS, Adamax } from './adamax';
+import type { KerasOptimizer, KerasOptimizerArgs } from './optimizer';
+import type { OptionBag } from './options';
+import { RMSPROP_OPTIONS, RMSprop } from './rmsprop';
+import { SGD, SGD_OPTIONS } from './sgd';
 
 /** The Keras optimizer classes `kerasOptimizer` builds. */
 export const KERAS_OPTIMIZER_CLASSES = [
@@ -29,16 +29,19 @@ export const KERAS_OPTIMIZER_CLASSES = [
 ] as const;
 export type KerasOptimizerClass = (typeof KERAS_OPTIMIZER_CLASSES)[number];
 
-/** Each class, its constructor and its own options (camelCase). */
+/** Each class, its constructor and its options table. */
 const CLASSES: Readonly<
-  Record<KerasOptimizerClass, { make: (args: OptionBag) => KerasOptimizer; keys: string[] }>
+  Record<
+    KerasOptimizerClass,
+    { make: (args: OptionBag) => KerasOptimizer; keys: OptionKeys<KerasOptimizerArgs> }
+  >
 > = {
-  SGD: { make: (a) => new SGD(a), keys: ['momentum', 'nesterov'] },
-  Adam: { make: (a) => new Adam(a), keys: ['beta1', 'beta2', 'epsilon', 'amsgrad'] },
-  RMSprop: { make: (a) => new RMSprop(a), keys: ['rho', 'momentum', 'epsilon', 'centered'] },
-  Adagrad: { make: (a) => new Adagrad(a), keys: ['initialAccumulatorValue', 'epsilon'] },
-  Adadelta: { make: (a) => new Adadelta(a), keys: ['rho', 'epsilon'] },
-  Adamax: { make: (a) => new Adamax(a), keys: ['beta1', 'beta2', 'epsilon'] },
+  SGD: { make: (a) => new SGD(a), keys: SGD_OPTIONS },
+  Adam: { make: (a) => new Adam(a), keys: ADAM_OPTIONS },
+  RMSprop: { make: (a) => new RMSprop(a), keys: RMSPROP_OPTIONS },
+  Adagrad: { make: (a) => new Adagrad(a), keys: ADAGRAD_OPTIONS },
+  Adadelta: { make: (a) => new Adadelta(a), keys: ADADELTA_OPTIONS },
+  Adamax: { make: (a) => new Adamax(a), keys: ADAMAX_OPTIONS },
 };
 
 /** `rm_sprop`, `RMSProp`, `rmsprop` -> `rmsprop`. */
@@ -76,19 +79,13 @@ export function kerasOptimizer(
     );
   }
   const { make, keys } = CLASSES[className];
-  const camelKeys = [...Object.keys(BASE_KERAS_KEYS), ...keys, 'decay'];
-  const bySnake = new Map(camelKeys.map((k) => [kerasKey(k), k]));
+  const isOption = (key: string): boolean => keys.known.includes(key) || key in keys.notYet;
   const args: Record<string, unknown> = {};
   const given = new Map<string, string>();
   for (const [key, value] of Object.entries(config)) {
-    const camel = camelKeys.includes(key) ? key : bySnake.get(key);
-    if (camel === undefined) {
-      const snake = key.includes('_');
-      const listed = camelKeys.filter((k) => !INERT_KEYS.includes(k));
-      throw new ValueError(
-        `${subject}: ${className} has no option ${JSON.stringify(key)}. Known options: ${formatNames(snake ? listed.map(kerasKey) : listed)}.`,
-      );
-    }
+    // Keras's snake_case names become the camelCase ones the class checks; any other key
+    // reaches the class as it is, which refuses it by name.
+    const camel = isOption(key) || !isOption(camelCase(key)) ? key : camelCase(key);
     const earlier = given.get(camel);
     if (earlier !== undefined) {
       throw new ValueError(

@@ -15,12 +15,11 @@ import * as tf from '@tensorflow/tfjs';
 import { ValueError, formatShape } from '../errors';
 import { Gradient, clipGradients } from './gradient';
 import { type IndexedSlices, disposeIndexedSlices, recordIndexedSlices } from './indexed_slices';
+import { type OptionKeys, optionKeys } from '../option_keys';
 import {
   BASE_KERAS_KEYS,
   type BaseOptions,
-  INERT_KEYS,
   type OptionBag,
-  checkKeys,
   readBaseOptions,
   show,
 } from './options';
@@ -46,6 +45,36 @@ export interface KerasOptimizerArgs {
   /** The optimizer's name, as Keras's `name`. Default: Keras's ('adam', 'sgd', 'rm_sprop', ...). */
   name?: string;
 }
+
+const EMA_ONLY = 'it acts with `useEma` only; leave it out';
+
+/**
+ * The keys of KerasOptimizerArgs, and the options of Keras's BaseOptimizer not implemented yet:
+ * Keras's `get_config()` writes them at their defaults, which are accepted.
+ */
+export const KERAS_OPTIMIZER_OPTIONS = optionKeys<KerasOptimizerArgs>(
+  {
+    learningRate: true,
+    clipnorm: true,
+    clipvalue: true,
+    globalClipnorm: true,
+    weightDecay: true,
+    name: true,
+  },
+  {
+    useEma: { default: false, hint: 'the weights are used as trained; leave it out' },
+    emaMomentum: { default: 0.99, hint: EMA_ONLY },
+    emaOverwriteFrequency: { hint: EMA_ONLY },
+    lossScaleFactor: { hint: 'the fit loop does not scale the loss; leave it out' },
+    gradientAccumulationSteps: { hint: 'every batch takes a step; leave it out' },
+    // Porting note: Keras 3 warns and ignores a non-null `decay`; here a nonzero one is an error,
+    // since a config that has it comes from Keras 2, where it lowered the learning rate.
+    decay: {
+      default: 0,
+      hint: "Keras 3 ignores Keras 2's `decay`; leave it out, or lower the learning rate yourself",
+    },
+  },
+);
 
 /** A slot variable and the name `getWeights` gives it. */
 interface Slot {
@@ -75,12 +104,12 @@ export abstract class KerasOptimizer extends tf.Optimizer {
 
   /**
    * @param args the options, typed or from a config (checked at run time).
-   * @param specificKeys the camelCase options of the subclass.
+   * @param keys the subclass's options table (KERAS_OPTIMIZER_OPTIONS extended).
    * @param defaults the subclass's Keras name and learning rate.
    */
   protected constructor(
     args: OptionBag,
-    specificKeys: readonly string[],
+    keys: OptionKeys<KerasOptimizerArgs>,
     defaults: { name: string; learningRate: number },
   ) {
     super();
@@ -90,7 +119,7 @@ export abstract class KerasOptimizer extends tf.Optimizer {
         `${subject}: expected an options object such as { learningRate: 0.01 }, received ${show(args)}.`,
       );
     }
-    checkKeys(subject, args, [...Object.keys(BASE_KERAS_KEYS), ...specificKeys, 'decay']);
+    keys.check(subject, args);
     const base: BaseOptions = readBaseOptions(subject, args, defaults);
     // Porting note: the default name is Keras's base name ('adam'), without the `_1`, `_2`
     // suffixes Keras adds per session.
@@ -366,15 +395,9 @@ export abstract class KerasOptimizer extends tf.Optimizer {
           ? value
           : null;
     };
-    const inert: Record<string, number | boolean | null> = {
-      useEma: false,
-      emaMomentum: 0.99,
-      emaOverwriteFrequency: null,
-      lossScaleFactor: null,
-      gradientAccumulationSteps: null,
-    };
+    const inert = KERAS_OPTIMIZER_OPTIONS.notYet;
     for (const [camel, snake] of Object.entries(BASE_KERAS_KEYS)) {
-      if (INERT_KEYS.includes(camel)) out[snake] = inert[camel] ?? null;
+      if (camel in inert) out[snake] = inert[camel]?.default ?? null;
       else put(camel, snake);
     }
     for (const camel of Object.keys(this.specificConfig())) put(camel, kerasKey(camel));

@@ -3,14 +3,17 @@
  *
  * Options arrive typed from TypeScript, or as plain objects from configs (`getConfig()`,
  * tfjs's `fromConfig`, Keras's `optimizer.get_config()` through `kerasOptimizer`): every value
- * is checked at run time and an unknown key is an error that lists the known ones.
+ * is checked at run time; the keys are checked by each class's table (KERAS_OPTIMIZER_OPTIONS).
  */
-import { ValueError, formatNames } from '../errors';
+import { ValueError } from '../errors';
 
 /** An options object as it may arrive from a config. */
 export type OptionBag = Readonly<Record<string, unknown>>;
 
-/** The options every Keras optimizer takes (BaseOptimizer), camelCase -> Keras's snake_case. */
+/**
+ * The options every Keras optimizer takes (BaseOptimizer), camelCase -> Keras's snake_case, in
+ * the order of Keras's `get_config()`.
+ */
 export const BASE_KERAS_KEYS: Readonly<Record<string, string>> = {
   name: 'name',
   learningRate: 'learning_rate',
@@ -25,35 +28,11 @@ export const BASE_KERAS_KEYS: Readonly<Record<string, string>> = {
   gradientAccumulationSteps: 'gradient_accumulation_steps',
 };
 
-/**
- * Options Keras accepts that this package takes only with values that leave the update
- * unchanged (each is checked by `checkInertOptions`). `decay` is Keras 2's.
- */
-export const INERT_KEYS: readonly string[] = [
-  'useEma',
-  'emaMomentum',
-  'emaOverwriteFrequency',
-  'lossScaleFactor',
-  'gradientAccumulationSteps',
-  'decay',
-];
-
 /** A value as messages show it: JSON, with NaN and the infinities by name. */
 export function show(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   return JSON.stringify(value);
-}
-
-/** Throws unless every key of `args` is known; the message lists the known keys. */
-export function checkKeys(subject: string, args: OptionBag, known: readonly string[]): void {
-  for (const key of Object.keys(args)) {
-    if (!known.includes(key)) {
-      throw new ValueError(
-        `${subject}: unknown option ${JSON.stringify(key)}. Known options: ${formatNames(known.filter((k) => !INERT_KEYS.includes(k)))}.`,
-      );
-    }
-  }
 }
 
 /** A number option that may be absent; `check` says what it must satisfy. */
@@ -122,37 +101,6 @@ export function stringOption(
   return value;
 }
 
-/**
- * Keras options that would change the update if set: accepted only with their inert values
- * (the moving average of the weights off, no loss scaling, no gradient accumulation, Keras 2's
- * `decay` 0).
- */
-export function checkInertOptions(subject: string, args: OptionBag): void {
-  const unsupported = (key: string, why: string): ValueError =>
-    new ValueError(`${subject}: \`${key}: ${show(args[key])}\` is not supported (${why}).`);
-  // Porting note: Keras implements these three; here they are refused rather than ignored.
-  const useEma = booleanOption(subject, args, 'useEma', false);
-  if (useEma) throw unsupported('useEma', 'the moving average of the weights is not implemented');
-  nullableNumberOption(subject, args, 'emaMomentum', 'a number in [0, 1]', (v) => v >= 0 && v <= 1);
-  nullableNumberOption(subject, args, 'emaOverwriteFrequency', 'a positive integer', (v) =>
-    Number.isInteger(v),
-  );
-  if (args.lossScaleFactor !== undefined && args.lossScaleFactor !== null) {
-    throw unsupported('lossScaleFactor', 'the fit loop does not scale the loss');
-  }
-  if (args.gradientAccumulationSteps !== undefined && args.gradientAccumulationSteps !== null) {
-    throw unsupported('gradientAccumulationSteps', 'gradient accumulation is not implemented');
-  }
-  // Porting note: Keras 3 warns and ignores a non-null `decay`; here a nonzero one is an error,
-  // since a config that has it comes from Keras 2, where it lowered the learning rate.
-  if (args.decay !== undefined && args.decay !== null && args.decay !== 0) {
-    throw unsupported(
-      'decay',
-      "Keras 3 ignores Keras 2's `decay`; leave it out, or lower the learning rate yourself",
-    );
-  }
-}
-
 /** The options shared by every optimizer, read and checked. */
 export interface BaseOptions {
   readonly name: string;
@@ -171,7 +119,6 @@ export function readBaseOptions(
   args: OptionBag,
   defaults: { name: string; learningRate: number },
 ): BaseOptions {
-  checkInertOptions(subject, args);
   const clipnorm = nullableNumberOption(subject, args, 'clipnorm', 'a number >= 0', nonNegative);
   const clipvalue = nullableNumberOption(subject, args, 'clipvalue', 'a number >= 0', nonNegative);
   const globalClipnorm = nullableNumberOption(

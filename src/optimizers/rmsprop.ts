@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Gradient } from './gradient';
-import { type KerasOptimizerArgs, KerasOptimizer } from './optimizer';
+import { KERAS_OPTIMIZER_OPTIONS, type KerasOptimizerArgs, KerasOptimizer } from './optimizer';
 import { type OptionBag, booleanOption, numberOption } from './options';
 
 /** Options of RMSprop. */
@@ -26,6 +26,14 @@ export interface RMSpropArgs extends KerasOptimizerArgs {
 
 const unitClosed = (v: number): boolean => v >= 0 && v <= 1;
 
+/** The keys of RMSpropArgs. */
+export const RMSPROP_OPTIONS = KERAS_OPTIMIZER_OPTIONS.extend<RMSpropArgs>({
+  rho: true,
+  momentum: true,
+  epsilon: true,
+  centered: true,
+});
+
 /** Keras's `RMSprop`. Default learning rate 0.001. */
 export class RMSprop extends KerasOptimizer {
   static className = 'RMSprop';
@@ -35,7 +43,7 @@ export class RMSprop extends KerasOptimizer {
   readonly centered: boolean;
 
   constructor(args: RMSpropArgs = {}) {
-    super(args as OptionBag, ['rho', 'momentum', 'epsilon', 'centered'], {
+    super(args as OptionBag, RMSPROP_OPTIONS, {
       name: 'rm_sprop',
       learningRate: 0.001,
     });

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Gradient } from './gradient';
-import { type KerasOptimizerArgs, KerasOptimizer } from './optimizer';
+import { KERAS_OPTIMIZER_OPTIONS, type KerasOptimizerArgs, KerasOptimizer } from './optimizer';
 import { type OptionBag, booleanOption, numberOption } from './options';
 
 /** Options of SGD. */
@@ -17,6 +17,12 @@ export interface SGDArgs extends KerasOptimizerArgs {
   nesterov?: boolean;
 }
 
+/** The keys of SGDArgs. */
+export const SGD_OPTIONS = KERAS_OPTIMIZER_OPTIONS.extend<SGDArgs>({
+  momentum: true,
+  nesterov: true,
+});
+
 /** Keras's `SGD`. Default learning rate 0.01. */
 export class SGD extends KerasOptimizer {
   static className = 'SGD';
@@ -24,7 +30,7 @@ export class SGD extends KerasOptimizer {
   readonly nesterov: boolean;
 
   constructor(args: SGDArgs = {}) {
-    super(args as OptionBag, ['momentum', 'nesterov'], { name: 'sgd', learningRate: 0.01 });
+    super(args as OptionBag, SGD_OPTIONS, { name: 'sgd', learningRate: 0.01 });
     const bag = args as OptionBag;
     this.momentum = numberOption(
       'SGD',

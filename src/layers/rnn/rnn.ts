@@ -6,9 +6,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../../errors';
 import { type SimpleRnnStackLayer, simpleRnnStack } from '../../kernels/simple_rnn';
+import type { OptionKeys } from '../../option_keys';
+import { KerasLayer } from '../keras_layer';
 import {
+  BASE_LAYER_OPTIONS,
   type BaseLayerArgs,
   type Kwargs,
+  LAYER_CALL_ARGS,
+  type LayerCallArgs,
   baseLayerArgs,
   singleInput,
   singleShape,
@@ -57,8 +62,29 @@ export interface RNNArgs extends BaseLayerArgs {
   goBackwards?: boolean;
 }
 
+/** The keys of RNNArgs, and the options of Keras's RNN not implemented yet. */
+export const RNN_OPTIONS = BASE_LAYER_OPTIONS.extend<RNNArgs>(
+  { returnSequences: true, returnState: true, goBackwards: true },
+  {
+    stateful: {
+      default: false,
+      hint: 'every batch starts from zero states here; leave it out',
+    },
+    unroll: { default: false, hint: 'the kernels run the time loop themselves; leave it out' },
+    zeroOutputForMask: { default: false, hint: 'masks are not supported yet; leave it out' },
+  },
+);
+
+/** A recurrent layer's call arguments: `initialState` is refused until it is implemented. */
+const RNN_CALL_ARGS = LAYER_CALL_ARGS.extend<LayerCallArgs>(
+  {},
+  {
+    initialState: { hint: 'every sequence starts from zero states here' },
+  },
+);
+
 /** A layer that runs one or more recurrent cells over the time axis. */
-export abstract class RNN extends tf.layers.Layer {
+export abstract class RNN extends KerasLayer {
   readonly returnSequences: boolean;
   readonly returnState: boolean;
   readonly goBackwards: boolean;
@@ -69,6 +95,10 @@ export abstract class RNN extends tf.layers.Layer {
     this.returnState = args.returnState ?? false;
     this.goBackwards = args.goBackwards ?? false;
     this.supportsMasking = false;
+  }
+
+  protected override callArgs(): OptionKeys<LayerCallArgs> {
+    return RNN_CALL_ARGS;
   }
 
   /** The cells, from the input toward the output. */

@@ -16,9 +16,11 @@ import {
   makeInitializer,
   serializeInitializer,
 } from '../initializers';
-import { type Kwargs, singleShape } from '../layer_args';
+import { type NotYetOptions, optionKeys } from '../../option_keys';
+import { KerasLayer } from '../keras_layer';
+import { type Kwargs, notYetWeightOptions, singleShape } from '../layer_args';
 import { defaultLayerName } from '../naming';
-import { type RNNArgs, type RecurrentCell, type SequenceRunOptions, RNN } from './rnn';
+import { type RNNArgs, type RecurrentCell, type SequenceRunOptions, RNN, RNN_OPTIONS } from './rnn';
 
 /** Options of one SimpleRNN step. */
 export interface SimpleRNNCellArgs {
@@ -40,7 +42,32 @@ export interface SimpleRNNCellArgs {
   recurrentDropout?: number;
   /** The cell's name. Default: 'simple_rnn_cell', 'simple_rnn_cell_1', ... */
   name?: string;
+  /** Whether training updates the cell's weights. Default: true. */
+  trainable?: boolean;
 }
+
+/** Keras's SimpleRNNCell options that are not implemented yet. */
+const NOT_YET_CELL_OPTIONS: NotYetOptions = {
+  ...notYetWeightOptions('kernel', 'recurrent', 'bias'),
+  seed: { hint: 'the cell draws unseeded dropout masks here; leave it out' },
+};
+
+/** The keys of SimpleRNNCellArgs. */
+export const SIMPLE_RNN_CELL_OPTIONS = optionKeys<SimpleRNNCellArgs>(
+  {
+    units: true,
+    activation: true,
+    useBias: true,
+    kernelInitializer: true,
+    recurrentInitializer: true,
+    biasInitializer: true,
+    dropout: true,
+    recurrentDropout: true,
+    name: true,
+    trainable: true,
+  },
+  NOT_YET_CELL_OPTIONS,
+);
 
 /** The cell's options with defaults applied and names checked. */
 export interface SimpleRNNCellOptions {
@@ -80,7 +107,7 @@ function dropoutMask(batch: number, width: number, rate: number): tf.Tensor2D {
 }
 
 /** One SimpleRNN step's weights: `kernel`, `recurrent_kernel` and `bias`. */
-export class SimpleRNNCell extends tf.layers.Layer implements RecurrentCell {
+export class SimpleRNNCell extends KerasLayer implements RecurrentCell {
   static className = 'SimpleRNNCell';
   readonly units: number;
   readonly activation: string;
@@ -95,8 +122,12 @@ export class SimpleRNNCell extends tf.layers.Layer implements RecurrentCell {
   private bias: tf.LayerVariable | null = null;
 
   constructor(args: SimpleRNNCellArgs) {
+    SIMPLE_RNN_CELL_OPTIONS.check('SimpleRNNCell', args);
     const options = simpleRnnCellOptions('SimpleRNNCell', args);
-    super({ name: args.name ?? defaultLayerName(SimpleRNNCell.className) });
+    super({
+      name: args.name ?? defaultLayerName(SimpleRNNCell.className),
+      trainable: args.trainable ?? true,
+    });
     this.units = options.units;
     this.activation = options.activation;
     this.useBias = options.useBias;
@@ -208,6 +239,21 @@ export class SimpleRNNCell extends tf.layers.Layer implements RecurrentCell {
 /** Options of the SimpleRNN layer: its cell's and the time axis's. */
 export interface SimpleRNNArgs extends RNNArgs, Omit<SimpleRNNCellArgs, 'name'> {}
 
+/** The keys of SimpleRNNArgs. */
+export const SIMPLE_RNN_OPTIONS = RNN_OPTIONS.extend<SimpleRNNArgs>(
+  {
+    units: true,
+    activation: true,
+    useBias: true,
+    kernelInitializer: true,
+    recurrentInitializer: true,
+    biasInitializer: true,
+    dropout: true,
+    recurrentDropout: true,
+  },
+  NOT_YET_CELL_OPTIONS,
+);
+
 /**
  * A fully-connected recurrent layer, Keras's `SimpleRNN`: input `[samples, timesteps,
  * features]`, output `[samples, units]` (or `[samples, timesteps, units]` with
@@ -218,6 +264,7 @@ export class SimpleRNN extends RNN {
   readonly cell: SimpleRNNCell;
 
   constructor(args: SimpleRNNArgs) {
+    SIMPLE_RNN_OPTIONS.check('SimpleRNN', args);
     const options = simpleRnnCellOptions('SimpleRNN', args);
     super({ ...args, name: args.name ?? defaultLayerName(SimpleRNN.className) });
     this.cell = new SimpleRNNCell({ ...options, name: 'simple_rnn_cell' });

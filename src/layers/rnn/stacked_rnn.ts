@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../../errors';
 import { defaultLayerName } from '../naming';
-import { type RNNArgs, type RecurrentCell, RNN } from './rnn';
+import { type RNNArgs, type RecurrentCell, RNN, RNN_OPTIONS } from './rnn';
 import { type SimpleRNNCellArgs, SimpleRNNCell } from './simple_rnn';
 
 /** A cell as given to StackedRNN: built, as options, or as its serialized config. */
@@ -19,6 +19,9 @@ export interface StackedRNNArgs extends RNNArgs {
   /** The cells, from the input toward the output. At least one. */
   cells: StackedCellSpec[];
 }
+
+/** The keys of StackedRNNArgs. */
+export const STACKED_RNN_OPTIONS = RNN_OPTIONS.extend<StackedRNNArgs>({ cells: true });
 
 function isSerializedCell(
   spec: StackedCellSpec,
@@ -46,6 +49,7 @@ export class StackedRNN extends RNN {
   private readonly stack: SimpleRNNCell[];
 
   constructor(args: StackedRNNArgs) {
+    STACKED_RNN_OPTIONS.check('StackedRNN', args);
     if (!Array.isArray(args.cells) || args.cells.length === 0) {
       throw new ValueError(
         'StackedRNN: expected `cells` to be a non-empty list of cells, received ' +
