@@ -208,6 +208,18 @@ describe('Sequential: weights', () => {
   });
 });
 
+describe('Sequential: compile', () => {
+  it("without an optimizer takes Keras's default, RMSprop, also on a second compile", async () => {
+    const model = new Sequential([new Dense({ units: 1, inputShape: [2] })]);
+    model.compile({ optimizer: 'adam', loss: 'mse' });
+    model.compile({ loss: 'mse' });
+    expect(model.optimizer?.getClassName()).toBe('RMSprop');
+    const history = await model.fit(tf.ones([2, 2]), tf.ones([2, 1]), { verbose: 0 });
+    expect(history.epoch).toEqual([0]);
+    model.dispose();
+  });
+});
+
 describe('Sequential: dispose', () => {
   it('frees every weight and the optimizer, and refuses work afterwards', async () => {
     const before = tf.memory().numTensors;

@@ -191,7 +191,8 @@ export class Sequential {
     const compiled = resolveCompile(args, 'Sequential.compile');
     this.releaseOptimizer();
     this.compiled = compiled;
-    this.ownsOptimizer = !(args.optimizer instanceof tf.Optimizer);
+    // An optimizer the caller gave stays theirs; one made from a name or by default is ours.
+    this.ownsOptimizer = compiled.optimizer !== args.optimizer;
     this.optimizerStepped = false;
   }
 
