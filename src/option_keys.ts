@@ -126,9 +126,12 @@ export class OptionKeys<T> {
     }
   }
 
-  /** The same keys with others added: the keys of an options type that extends this one. */
+  /**
+   * The keys of an options type that extends this one: its own keys (listed first in messages,
+   * as the more telling ones), then these.
+   */
   extend<U extends T>(keys: KeyTable<Omit<U, keyof T>>, notYet: NotYetOptions = {}): OptionKeys<U> {
-    const known = [...this.known, ...Object.keys(keys)];
+    const known = [...Object.keys(keys), ...this.known];
     const table = Object.fromEntries(known.map((k) => [k, true])) as KeyTable<U>;
     // An option the base does not implement may be one the extension does (Embedding's inputDim).
     const inherited = Object.entries(this.notYet).filter(([k]) => !known.includes(k));

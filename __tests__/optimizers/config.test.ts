@@ -162,13 +162,13 @@ describe('errors', () => {
       'an unknown snake_case key',
       'Adam',
       { betta_1: 0.9 },
-      /^kerasOptimizer: Adam: unknown option `betta_1`; did you mean `beta1`\? Known options: `learningRate`, `clipnorm`, `clipvalue`, `globalClipnorm`, `weightDecay`, `name`, `beta1`, `beta2`, `epsilon`, `amsgrad`\.$/,
+      /^kerasOptimizer: Adam: unknown option `betta_1`; did you mean `beta1`\? Known options: `beta1`, `beta2`, `epsilon`, `amsgrad`, `learningRate`, `clipnorm`, `clipvalue`, `globalClipnorm`, `weightDecay`, `name`\.$/,
     ],
     [
       'an unknown camelCase key',
       'SGD',
       { momentun: 0.9 },
-      /^kerasOptimizer: SGD: unknown option `momentun`; did you mean `momentum`\? Known options: `learningRate`, .*`momentum`, `nesterov`\.$/,
+      /^kerasOptimizer: SGD: unknown option `momentun`; did you mean `momentum`\? Known options: `momentum`, `nesterov`, `learningRate`, .*`name`\.$/,
     ],
     ['an option of another optimizer', 'Adagrad', { rho: 0.9 }, /Adagrad: unknown option `rho`/],
     [
@@ -244,7 +244,7 @@ describe('errors', () => {
     [
       'an unknown option',
       () => new Adam({ bet1: 0.9 } as unknown as ConstructorParameters<typeof Adam>[0]),
-      /^Adam: unknown option `bet1`; did you mean `beta1`\? Known options: `learningRate`, .*`beta1`, `beta2`, `epsilon`, `amsgrad`\.$/,
+      /^Adam: unknown option `bet1`; did you mean `beta1`\? Known options: `beta1`, `beta2`, `epsilon`, `amsgrad`, `learningRate`, .*`name`\.$/,
     ],
     [
       'options that are not an object',
