@@ -12,7 +12,7 @@ const ROOT = join(__dirname, '..');
 
 /** The body of every ```ts block of `markdown`, in order. */
 export function typescriptBlocks(markdown: string): string[] {
-  return [...markdown.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1] ?? '');
+  return [...markdown.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
 }
 
 interface RunResult {
