@@ -16,7 +16,7 @@ import {
   makeInitializer,
   serializeInitializer,
 } from '../initializers';
-import { type NotYetOptions, optionKeys } from '../../option_keys';
+import { type KeyTable, type NotYetOptions, optionKeys } from '../../option_keys';
 import { KerasLayer } from '../keras_layer';
 import { type Kwargs, notYetWeightOptions, singleShape } from '../layer_args';
 import { defaultLayerName } from '../naming';
@@ -52,20 +52,21 @@ const NOT_YET_CELL_OPTIONS: NotYetOptions = {
   seed: { hint: 'the cell draws unseeded dropout masks here; leave it out' },
 };
 
+/** The keys of one step's options: the cell's and the SimpleRNN layer's. */
+const STEP_KEYS: KeyTable<Omit<SimpleRNNCellArgs, 'name' | 'trainable'>> = {
+  units: true,
+  activation: true,
+  useBias: true,
+  kernelInitializer: true,
+  recurrentInitializer: true,
+  biasInitializer: true,
+  dropout: true,
+  recurrentDropout: true,
+};
+
 /** The keys of SimpleRNNCellArgs. */
 export const SIMPLE_RNN_CELL_OPTIONS = optionKeys<SimpleRNNCellArgs>(
-  {
-    units: true,
-    activation: true,
-    useBias: true,
-    kernelInitializer: true,
-    recurrentInitializer: true,
-    biasInitializer: true,
-    dropout: true,
-    recurrentDropout: true,
-    name: true,
-    trainable: true,
-  },
+  { ...STEP_KEYS, name: true, trainable: true },
   NOT_YET_CELL_OPTIONS,
 );
 
@@ -241,16 +242,7 @@ export interface SimpleRNNArgs extends RNNArgs, Omit<SimpleRNNCellArgs, 'name'> 
 
 /** The keys of SimpleRNNArgs. */
 export const SIMPLE_RNN_OPTIONS = RNN_OPTIONS.extend<SimpleRNNArgs>(
-  {
-    units: true,
-    activation: true,
-    useBias: true,
-    kernelInitializer: true,
-    recurrentInitializer: true,
-    biasInitializer: true,
-    dropout: true,
-    recurrentDropout: true,
-  },
+  STEP_KEYS,
   NOT_YET_CELL_OPTIONS,
 );
 
