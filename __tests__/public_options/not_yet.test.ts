@@ -165,6 +165,51 @@ describe('Keras features not implemented yet are refused by name', () => {
   });
 });
 
+describe("the cases of Keras's simple_rnn_test.py that need what is not built yet", () => {
+  // keras/src/layers/rnn/simple_rnn_test.py: each of these ran here without an error and gave
+  // other numbers than Keras's before options were checked.
+  const sequence = (): tf.Tensor => tf.ones([2, 4, 3]);
+  it.each<[string, Extra, Extra, RegExp]>([
+    [
+      'test_basics: regularizers',
+      { biasRegularizer: 'l1', kernelRegularizer: 'l2' },
+      {},
+      /`biasRegularizer` is not supported yet .* `kernelRegularizer` is not supported yet/,
+    ],
+    ['test_correctness: unroll', { unroll: true }, {}, /`unroll` is not supported yet/],
+    ['test_statefulness', { stateful: true }, {}, /`stateful` is not supported yet/],
+    ['test_pass_initial_state', {}, { initialState: 'h0' }, /`initialState` is not supported yet/],
+    ['test_masking', {}, { mask: 'mask' }, /`mask` is not supported yet/],
+    [
+      'test_masking: zero_output_for_mask',
+      { returnSequences: true, zeroOutputForMask: true },
+      {},
+      /`zeroOutputForMask` is not supported yet/,
+    ],
+  ])('%s', async (_case, layerArgs, callArgs, message) => {
+    const x = sequence();
+    const tensors: Extra = {
+      initialState: [tf.zeros([2, 4])],
+      mask: tf.tensor2d(
+        [
+          [1, 1, 0, 1],
+          [1, 0, 0, 1],
+        ],
+        [2, 4],
+        'bool',
+      ),
+    };
+    const kwargs = Object.fromEntries(Object.keys(callArgs).map((k) => [k, tensors[k]]));
+    await expectNoLeak(() => {
+      expect(() => {
+        const layer = new SimpleRNN({ units: 4, ...layerArgs });
+        layer.apply(x, kwargs);
+      }).toThrow(message);
+    });
+    tf.dispose([x, ...(Object.values(tensors).flat() as tf.Tensor[])]);
+  });
+});
+
 describe('every layer takes back its own config', () => {
   it.each<[string, number[], () => tf.layers.Layer]>([
     [

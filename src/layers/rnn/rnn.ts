@@ -71,7 +71,10 @@ export const RNN_OPTIONS = BASE_LAYER_OPTIONS.extend<RNNArgs>(
       hint: 'every batch starts from zero states here; leave it out',
     },
     unroll: { default: false, hint: 'the kernels run the time loop themselves; leave it out' },
-    zeroOutputForMask: { default: false, hint: 'masks are not supported yet; leave it out' },
+    zeroOutputForMask: {
+      default: false,
+      hint: 'it acts on masked steps, and masks are not supported yet; leave it out',
+    },
   },
 );
 

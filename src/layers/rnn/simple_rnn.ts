@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkPositiveInteger, checkRate } from '../../errors';
 import { type SimpleRnnStackLayer, simpleRnnSequence } from '../../kernels/simple_rnn';
+import { type KeyTable, type NotYetOptions, optionKeys } from '../../option_keys';
 import { canonicalActivation } from '../activations';
 import {
   type Initializer,
@@ -16,7 +17,6 @@ import {
   makeInitializer,
   serializeInitializer,
 } from '../initializers';
-import { type KeyTable, type NotYetOptions, optionKeys } from '../../option_keys';
 import { KerasLayer } from '../keras_layer';
 import { type Kwargs, notYetWeightOptions, singleShape } from '../layer_args';
 import { defaultLayerName } from '../naming';
