@@ -25,6 +25,7 @@ ACTIVATIONS = {
     "relu": lambda x: np.maximum(x, 0.0),
     "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
     "linear": lambda x: x,
+    "hard_sigmoid": lambda x: np.clip(x + 3.0, 0.0, 6.0) / 6.0,  # Keras 3: relu6(x + 3) / 6
     "softmax": lambda x: np.exp(x - x.max(-1, keepdims=True))
     / np.exp(x - x.max(-1, keepdims=True)).sum(-1, keepdims=True),
 }
@@ -50,31 +51,107 @@ class Weights:
         return self.values[self.i - 1]
 
 
-def cell_step_fn(cfg: dict, weights: Weights):
+def simple_rnn_cell(cfg: dict, weights: Weights):
+    """h' = act(x W + h U + b); one state."""
     kernel = weights.take("/kernel")
     recurrent = weights.take("/recurrent_kernel")
     bias = weights.take("/bias") if cfg["use_bias"] else 0.0
     act = ACTIVATIONS[cfg["activation"]]
-    return kernel.shape[1], lambda x, h: act(x @ kernel + h @ recurrent + bias)
+
+    def step(x, states):
+        h = act(x @ kernel + states[0] @ recurrent + bias)
+        return h, [h]
+
+    return [kernel.shape[1]], step
+
+
+def lstm_cell(cfg: dict, weights: Weights):
+    """Keras 3 LSTMCell (implementation 2): z = x W + h U + b split as i, f, c, o;
+    c' = f c + i act(z_c), h' = o act(c'). States [h, c]."""
+    kernel = weights.take("/kernel")
+    recurrent = weights.take("/recurrent_kernel")
+    bias = weights.take("/bias") if cfg["use_bias"] else 0.0
+    units = recurrent.shape[0]
+    assert kernel.shape[1] == recurrent.shape[1] == 4 * units, "LSTM kernel shapes"
+    act, gate = ACTIVATIONS[cfg["activation"]], ACTIVATIONS[cfg["recurrent_activation"]]
+
+    def step(x, states):
+        h, c = states
+        z = x @ kernel + h @ recurrent + bias
+        zi, zf, zc, zo = (z[:, k * units:(k + 1) * units] for k in range(4))
+        c = gate(zf) * c + gate(zi) * act(zc)
+        h = gate(zo) * act(c)
+        return h, [h, c]
+
+    return [units, units], step
+
+
+def gru_cell(cfg: dict, weights: Weights):
+    """Keras 3 GRUCell (implementation 2), gates z, r, h. reset_after: bias [2, 3u], row 0 on
+    the input side, row 1 on the recurrent side, hh = act(x_h + r (h U_h + b1_h)); otherwise
+    bias [3u] on the input side, hh = act(x_h + (r h) U_h). h' = z h + (1 - z) hh."""
+    kernel = weights.take("/kernel")
+    recurrent = weights.take("/recurrent_kernel")
+    units = recurrent.shape[0]
+    assert kernel.shape[1] == recurrent.shape[1] == 3 * units, "GRU kernel shapes"
+    zeros = np.zeros(3 * units)
+    in_bias, rec_bias = zeros, zeros
+    if cfg["use_bias"]:
+        bias = weights.take("/bias")
+        if cfg["reset_after"]:
+            assert bias.shape == (2, 3 * units), f"GRU bias shape {bias.shape}"
+            in_bias, rec_bias = bias[0], bias[1]
+        else:
+            assert bias.shape == (3 * units,), f"GRU bias shape {bias.shape}"
+            in_bias = bias
+    act, gate = ACTIVATIONS[cfg["activation"]], ACTIVATIONS[cfg["recurrent_activation"]]
+    u = units
+
+    def step(x, states):
+        h = states[0]
+        xz = x @ kernel + in_bias
+        if cfg["reset_after"]:
+            hz = h @ recurrent + rec_bias
+            z = gate(xz[:, :u] + hz[:, :u])
+            r = gate(xz[:, u:2 * u] + hz[:, u:2 * u])
+            hh = act(xz[:, 2 * u:] + r * hz[:, 2 * u:])
+        else:
+            hz = h @ recurrent[:, :2 * u]
+            z = gate(xz[:, :u] + hz[:, :u])
+            r = gate(xz[:, u:2 * u] + hz[:, u:2 * u])
+            hh = act(xz[:, 2 * u:] + (r * h) @ recurrent[:, 2 * u:])
+        h = z * h + (1 - z) * hh
+        return h, [h]
+
+    return [units], step
+
+
+CELLS = {"SimpleRNN": simple_rnn_cell, "SimpleRNNCell": simple_rnn_cell,
+         "LSTM": lstm_cell, "LSTMCell": lstm_cell, "GRU": gru_cell, "GRUCell": gru_cell}
 
 
 def run_rnn(layer: dict, x: np.ndarray, weights: Weights) -> list[np.ndarray]:
-    cfg = layer["config"]
-    if layer["class_name"] == "SimpleRNN":
-        cells = [cell_step_fn(cfg, weights)]
-    else:  # RNN with a StackedRNNCells cell
-        assert cfg["cell"]["class_name"] == "StackedRNNCells", cfg["cell"]["class_name"]
-        cells = [cell_step_fn(c["config"], weights) for c in cfg["cell"]["config"]["cells"]]
-    states = [np.zeros((x.shape[0], units)) for units, _ in cells]
+    """SimpleRNN, LSTM, GRU, or RNN over one cell or StackedRNNCells. With return_state the
+    outputs are the output, then every cell's states in cell order (LSTM: h, then c)."""
+    name, cfg = layer["class_name"], layer["config"]
+    if name != "RNN":
+        cells = [CELLS[name](cfg, weights)]
+    elif cfg["cell"]["class_name"] == "StackedRNNCells":
+        cells = [CELLS[c["class_name"]](c["config"], weights)
+                 for c in cfg["cell"]["config"]["cells"]]
+    else:
+        cells = [CELLS[cfg["cell"]["class_name"]](cfg["cell"]["config"], weights)]
+    states = [[np.zeros((x.shape[0], units)) for units in sizes] for sizes, _ in cells]
     steps = range(x.shape[1] - 1, -1, -1) if cfg["go_backwards"] else range(x.shape[1])
     seq = []
     for t in steps:  # outputs in processing order
         inp = x[:, t]
         for k, (_, step) in enumerate(cells):
-            states[k] = inp = step(inp, states[k])
+            inp, states[k] = step(inp, states[k])
         seq.append(inp)
     out = np.stack(seq, axis=1) if cfg["return_sequences"] else seq[-1]
-    return [out] + (states if cfg["return_state"] else [])
+    return [out] + ([s for cell_states in states for s in cell_states]
+                    if cfg["return_state"] else [])
 
 
 def run_layer(layer: dict, x: np.ndarray, weights: Weights) -> list[np.ndarray]:
@@ -87,7 +164,7 @@ def run_layer(layer: dict, x: np.ndarray, weights: Weights) -> list[np.ndarray]:
     if name == "Embedding":
         table = weights.take("/embeddings")
         return [table[x] if weights.embedded is None else weights.embedded]
-    if name in ("SimpleRNN", "RNN"):
+    if name in ("SimpleRNN", "LSTM", "GRU", "RNN"):
         return run_rnn(layer, x, weights)
     raise ValueError(f"check_fixtures: no reference for layer class {name}")
 

@@ -167,14 +167,16 @@ def _as_list(x: Any) -> list:
 
 
 def forward_case(model: Any, name: str, inputs: Any, atol: float = 1e-5) -> dict:
-    """One case: the inputs and what `model(inputs, training=False)` returns, in order."""
+    """One case: the inputs and what `model(inputs, training=False)` returns, in order. Nested
+    outputs are flattened depth first: RNN([cells], return_state=True) returns
+    `output, [states of cell 0], [states of cell 1], ...`, stored as output, then every state."""
     ins = [_as_input(x) for x in _as_list(inputs)]
     call_arg = ins if len(ins) > 1 else ins[0]
     outs = model(call_arg, training=False)
     return {
         "name": name,
         "inputs": [tensor_json(x) for x in ins],
-        "outputs": [tensor_json(to_numpy(o)) for o in _as_list(outs)],
+        "outputs": [tensor_json(to_numpy(o)) for o in keras.tree.flatten(outs)],
         "atol": atol,
     }
 

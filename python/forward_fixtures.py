@@ -439,3 +439,221 @@ def stock_model(rng):
                        "Dropout(0.2) -> Dense(1), at inference on a batch of 3 windows; "
                        "gradients of mean_squared_error with training off (no dropout)", cases)
     return with_gradients(fx, model, "mean_squared_error", x, rng.uniform(size=(3, 1)))
+
+
+# --- LSTM ------------------------------------------------------------------------------------
+# Keras 3, implementation 2: z = x @ kernel + h @ recurrent_kernel + bias, split in four along
+# the last axis as gates i, f, c, o; c' = f * c + i * tanh(z_c), h' = o * tanh(c').
+
+
+def _recurrent(rng, layer, batch=2, steps=4, features=3, scale=1.0):
+    """Sequential(Input, layer) with nonzero biases and one random_normal case."""
+    model = sequential(rng, keras.Input(shape=(steps, features)), layer)
+    cases = [forward_case(model, "random_normal", normal(rng, batch, steps, features) * scale)]
+    return model, cases
+
+
+@fixture
+def lstm_last(rng):
+    model, cases = _recurrent(rng, layers.LSTM(4))
+    fx = model_fixture(model, "LSTM(4) on [2, 4, 3], last output only (Keras defaults: tanh, "
+                       "sigmoid gates, unit_forget_bias); gradients of mean_squared_error", cases)
+    return with_gradients(fx, model, "mean_squared_error", normal(rng, 3, 4, 3), normal(rng, 3, 4))
+
+
+@fixture
+def lstm_seq(rng):
+    model, cases = _recurrent(rng, layers.LSTM(4, return_sequences=True), steps=5)
+    return model_fixture(model, "LSTM(4, return_sequences=True) on [2, 5, 3]", cases)
+
+
+@fixture
+def lstm_no_unit_forget_bias(rng):
+    model, cases = _recurrent(rng, layers.LSTM(3, unit_forget_bias=False, return_sequences=True))
+    return model_fixture(model, "LSTM(3, unit_forget_bias=False, return_sequences=True) on "
+                         "[2, 4, 3]: unit_forget_bias only sets the bias's initial value (1 on "
+                         "the forget quarter); the stored bias is used as it is", cases)
+
+
+@fixture
+def lstm_hard_sigmoid(rng):
+    model, cases = _recurrent(rng, layers.LSTM(4, recurrent_activation="hard_sigmoid",
+                                               return_sequences=True), scale=3.0)
+    return model_fixture(model, "LSTM(4, recurrent_activation='hard_sigmoid', "
+                         "return_sequences=True) on 3 * normal [2, 4, 3]: Keras 3's hard_sigmoid "
+                         "is relu6(x + 3) / 6 (0 below -3, 1 above 3), inputs large enough to "
+                         "reach both flat parts", cases)
+
+
+@fixture
+def lstm_go_backwards_seq(rng):
+    model, cases = _recurrent(rng, layers.LSTM(4, go_backwards=True, return_sequences=True),
+                              steps=5)
+    return model_fixture(model, "LSTM(4, go_backwards=True, return_sequences=True) on [2, 5, 3]: "
+                         "the sequence in processing order (output step 0 saw only the last "
+                         "input step)", cases)
+
+
+def _layer_return_state(rng, layer, description):
+    layer.build((None, 5, 3))
+    fl.set_nonzero_biases(layer, rng)
+    cases = [forward_case(layer, "random_normal", normal(rng, 2, 5, 3))]
+    return layer_fixture(layer, description, [None, 5, 3], cases)
+
+
+@fixture
+def lstm_layer_return_state(rng):
+    return _layer_return_state(rng, layers.LSTM(4, return_state=True), "one LSTM(4, "
+                               "return_state=True) layer on [2, 5, 3]; outputs: the last output "
+                               "[2, 4], then the final h [2, 4] and the final c [2, 4]")
+
+
+@fixture
+def lstm_layer_return_state_seq(rng):
+    return _layer_return_state(rng, layers.LSTM(4, return_state=True, return_sequences=True),
+                               "one LSTM(4, return_state=True, return_sequences=True) layer on "
+                               "[2, 5, 3]; outputs: the sequence [2, 5, 4], then the final h "
+                               "[2, 4] and the final c [2, 4]")
+
+
+@fixture
+def lstm_no_bias(rng):
+    model, cases = _recurrent(rng, layers.LSTM(4, use_bias=False, return_sequences=True))
+    return model_fixture(model, "LSTM(4, use_bias=False, return_sequences=True) on [2, 4, 3]: "
+                         "no bias weight at all", cases)
+
+
+@fixture
+def lstm_stacked2_dense1(rng):
+    model = sequential(rng, keras.Input(shape=(5, 2)), layers.LSTM(4, return_sequences=True),
+                       layers.LSTM(3), layers.Dense(1))
+    cases = [forward_case(model, "random_normal", normal(rng, 3, 5, 2))]
+    return model_fixture(model, "two stacked LSTMs (4 units with return_sequences, then 3) -> "
+                         "Dense(1) on [3, 5, 2]", cases)
+
+
+@fixture
+def lstm_embedding_classifier(rng):
+    model = sequential(rng, keras.Input(shape=(6,), dtype="int32"), layers.Embedding(10, 3),
+                       layers.LSTM(4), layers.Dense(4, activation="softmax"))
+    cases = [forward_case(model, "random_ids", rng.integers(0, 10, size=(3, 6)))]
+    return model_fixture(model, "Embedding(10, 3) -> LSTM(4) -> Dense(4, softmax) on int32 "
+                         "token ids [3, 6]", cases)
+
+
+# --- GRU -------------------------------------------------------------------------------------
+# Keras 3, implementation 2, gates z, r, h in that order along the last axis. reset_after=True
+# (the default): bias [2, 3 * units], row 0 added to x @ kernel, row 1 to h @ recurrent_kernel,
+# hh = tanh(x_h + r * (h @ U_h + b1_h)). reset_after=False: bias [3 * units] on the input side
+# only, hh = tanh(x_h + (r * h) @ U_h). Then h' = z * h + (1 - z) * hh.
+
+
+@fixture
+def gru_last(rng):
+    model, cases = _recurrent(rng, layers.GRU(4))
+    fx = model_fixture(model, "GRU(4) on [2, 4, 3], last output only (Keras defaults: "
+                       "reset_after=True, bias [2, 12]); gradients of mean_squared_error", cases)
+    return with_gradients(fx, model, "mean_squared_error", normal(rng, 3, 4, 3), normal(rng, 3, 4))
+
+
+@fixture
+def gru_seq(rng):
+    model, cases = _recurrent(rng, layers.GRU(4, return_sequences=True), steps=5)
+    return model_fixture(model, "GRU(4, return_sequences=True) on [2, 5, 3] (reset_after=True)",
+                         cases)
+
+
+@fixture
+def gru_reset_after_false(rng):
+    model, cases = _recurrent(rng, layers.GRU(4, reset_after=False, return_sequences=True))
+    fx = model_fixture(model, "GRU(4, reset_after=False, return_sequences=True) on [2, 4, 3]: "
+                       "bias [12] on the input side only, the reset gate applied to h before "
+                       "its product with the recurrent kernel; gradients of mean_squared_error "
+                       "over the sequence", cases)
+    return with_gradients(fx, model, "mean_squared_error", normal(rng, 3, 4, 3),
+                          normal(rng, 3, 4, 4))
+
+
+@fixture
+def gru_go_backwards_seq(rng):
+    model, cases = _recurrent(rng, layers.GRU(4, go_backwards=True, return_sequences=True),
+                              steps=5)
+    return model_fixture(model, "GRU(4, go_backwards=True, return_sequences=True) on [2, 5, 3]: "
+                         "the sequence in processing order (output step 0 saw only the last "
+                         "input step)", cases)
+
+
+@fixture
+def gru_layer_return_state(rng):
+    return _layer_return_state(rng, layers.GRU(4, return_state=True), "one GRU(4, "
+                               "return_state=True) layer on [2, 5, 3]; outputs: the last output "
+                               "[2, 4], then the final state h [2, 4]")
+
+
+@fixture
+def gru_layer_return_state_seq(rng):
+    return _layer_return_state(rng, layers.GRU(4, return_state=True, return_sequences=True),
+                               "one GRU(4, return_state=True, return_sequences=True) layer on "
+                               "[2, 5, 3]; outputs: the sequence [2, 5, 4], then the final "
+                               "state h [2, 4]")
+
+
+@fixture
+def gru_no_bias(rng):
+    model, cases = _recurrent(rng, layers.GRU(4, use_bias=False, return_sequences=True))
+    return model_fixture(model, "GRU(4, use_bias=False, return_sequences=True) on [2, 4, 3] "
+                         "(reset_after=True): no bias weight at all", cases)
+
+
+@fixture
+def gru_hard_sigmoid(rng):
+    model, cases = _recurrent(rng, layers.GRU(4, recurrent_activation="hard_sigmoid",
+                                              return_sequences=True), scale=3.0)
+    return model_fixture(model, "GRU(4, recurrent_activation='hard_sigmoid', "
+                         "return_sequences=True) on 3 * normal [2, 4, 3]: Keras 3's hard_sigmoid "
+                         "is relu6(x + 3) / 6 (0 below -3, 1 above 3), inputs large enough to "
+                         "reach both flat parts", cases)
+
+
+@fixture
+def gru_stacked2_dense1(rng):
+    model = sequential(rng, keras.Input(shape=(5, 2)), layers.GRU(4, return_sequences=True),
+                       layers.GRU(3), layers.Dense(1))
+    cases = [forward_case(model, "random_normal", normal(rng, 3, 5, 2))]
+    return model_fixture(model, "two stacked GRUs (4 units with return_sequences, then 3) -> "
+                         "Dense(1) on [3, 5, 2]", cases)
+
+
+# --- one RNN layer over GRU, LSTM and SimpleRNN cells ----------------------------------------
+
+
+def _mixed_cells(return_sequences=False, return_state=False):
+    return layers.RNN([layers.GRUCell(5), layers.LSTMCell(4), layers.SimpleRNNCell(3)],
+                      return_sequences=return_sequences, return_state=return_state)
+
+
+@fixture
+def mixed_cells_rnn_last(rng):
+    model, cases = _recurrent(rng, _mixed_cells())
+    fx = model_fixture(model, "keras.layers.RNN([GRUCell(5), LSTMCell(4), SimpleRNNCell(3)]): "
+                       "one layer, three cells of three kinds (StackedRNNCells) on [2, 4, 3], "
+                       "last output of the top cell; gradients of mean_squared_error", cases)
+    return with_gradients(fx, model, "mean_squared_error", normal(rng, 3, 4, 3), normal(rng, 3, 3))
+
+
+@fixture
+def mixed_cells_rnn_seq(rng):
+    model, cases = _recurrent(rng, _mixed_cells(return_sequences=True), steps=5)
+    return model_fixture(model, "keras.layers.RNN([GRUCell(5), LSTMCell(4), SimpleRNNCell(3)], "
+                         "return_sequences=True) on [2, 5, 3]: the top cell's output at every "
+                         "step", cases)
+
+
+@fixture
+def mixed_cells_layer_return_state(rng):
+    return _layer_return_state(rng, _mixed_cells(return_state=True), "one keras.layers.RNN("
+                               "[GRUCell(5), LSTMCell(4), SimpleRNNCell(3)], return_state=True) "
+                               "layer on [2, 5, 3]. Keras returns output, [h_gru], [h_lstm, "
+                               "c_lstm], [h_simple]; outputs, flattened in that order: the last "
+                               "output [2, 3], h of the GRU cell [2, 5], h [2, 4] and c [2, 4] "
+                               "of the LSTM cell, h of the SimpleRNN cell [2, 3]")

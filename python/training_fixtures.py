@@ -1,6 +1,7 @@
-"""Gradient-only and `train_*` fixtures: one short function per fixture.
+"""Gradient-only and training fixtures (`train_*`, `lstm_train_*`, `gru_train_*`): one short
+function per fixture.
 
-A `train_*` fixture stores its starting weights in `weights`, then `training` holds what
+A training fixture stores its starting weights in `weights`, then `training` holds what
 `model.fit(x, y, batch_size=4, epochs=4, shuffle=False)` reported from those weights: 10 samples,
 so every epoch has batches of 4, 4 and 2. No Dropout here: its mask would depend on Keras's RNG.
 """
@@ -198,3 +199,38 @@ def train_sgd_global_clipnorm(rng):
                   "rescaled together to a global L2 norm of at most 0.3",
                   optimizers.SGD(0.1, momentum=0.5, global_clipnorm=0.3), "mean_squared_error",
                   normal(rng, SAMPLES, 1) * 3)
+
+
+# --- LSTM and GRU ----------------------------------------------------------------------------
+
+
+@fixture
+def lstm_train_stacked_adam_mse(rng):
+    model = sequential(rng, keras.Input(shape=(STEPS, FEATURES)),
+                       layers.LSTM(4, return_sequences=True), layers.LSTM(3), layers.Dense(1))
+    return _train(rng, model, "LSTM(4, return_sequences=True) -> LSTM(3) -> Dense(1) trained "
+                  "with Adam(learning_rate=0.01) on mean_squared_error", optimizers.Adam(0.01),
+                  "mean_squared_error", normal(rng, SAMPLES, 1))
+
+
+@fixture
+def gru_train_rmsprop_clipnorm(rng):
+    model = sequential(rng, keras.Input(shape=(STEPS, FEATURES)), layers.GRU(3),
+                       layers.Dense(1))
+    return _train(rng, model, "GRU(3) (reset_after=True) -> Dense(1) trained with "
+                  "RMSprop(learning_rate=0.01, clipnorm=0.1) on mean_squared_error: each "
+                  "weight's gradient rescaled to L2 norm at most 0.1 before the RMSprop update",
+                  optimizers.RMSprop(0.01, clipnorm=0.1), "mean_squared_error",
+                  normal(rng, SAMPLES, 1) * 3)
+
+
+@fixture
+def lstm_train_no_dropout_sgd_binary_crossentropy(rng):
+    model = sequential(rng, keras.Input(shape=(STEPS, FEATURES)),
+                       layers.LSTM(3, dropout=0.0, recurrent_dropout=0.0),
+                       layers.Dense(1, activation="sigmoid"))
+    return _train(rng, model, "LSTM(3, dropout=0.0, recurrent_dropout=0.0) -> Dense(1, sigmoid) "
+                  "trained with SGD(learning_rate=0.1, momentum=0.9) on binary_crossentropy, "
+                  "accuracy = binary_accuracy; both dropouts are written out as 0 (no randomness "
+                  "in fit)", optimizers.SGD(0.1, momentum=0.9), "binary_crossentropy",
+                  _classes(rng, 2, (SAMPLES, 1)).astype(np.float32), metrics=["accuracy"])

@@ -128,8 +128,8 @@ describe('compareFixtureFile', () => {
     ],
     [
       'an unsupported class',
-      () => writeTemp('lstm.json', withClass(PASSING, 'SimpleRNN', 'LSTM')),
-      /Keras class 'LSTM' \(layer 'simple_rnn'\) is not supported/,
+      () => writeTemp('conv.json', withClass(PASSING, 'SimpleRNN', 'ConvLSTM1D')),
+      /Keras class 'ConvLSTM1D' \(layer 'simple_rnn'\) is not supported/,
     ],
     [
       'an unsupported option',
@@ -220,7 +220,7 @@ describe('compareFixtureFile', () => {
   });
 
   it('reports every section as skipped when the model cannot be rebuilt', async () => {
-    const path = writeTemp('lstm_sections.json', withClass(SOURCE, 'SimpleRNN', 'LSTM'));
+    const path = writeTemp('conv_sections.json', withClass(SOURCE, 'SimpleRNN', 'ConvLSTM1D'));
     const result = await compareFixtureFile(path);
     expect(result.passed).toBe(false);
     expect(result.skipped).toEqual([
@@ -231,7 +231,10 @@ describe('compareFixtureFile', () => {
   it.each([
     ['a passing fixture', () => PASSING],
     ['a failing fixture', () => alteredCopy(1)],
-    ['an unmappable fixture', () => writeTemp('lstm2.json', withClass(PASSING, 'Dense', 'LSTM'))],
+    [
+      'an unmappable fixture',
+      () => writeTemp('conv2.json', withClass(PASSING, 'Dense', 'ConvLSTM1D')),
+    ],
     ['a layer fixture', () => LAYER_FIXTURE],
     ['a fixture with gradients', () => SOURCE],
     ['a fixture with training', () => TRAINING],

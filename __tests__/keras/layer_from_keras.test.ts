@@ -126,8 +126,14 @@ describe('snake_case Keras configs -> camelCase args', () => {
       name: 'rnn',
       goBackwards: true,
       cells: [
-        { name: 'simple_rnn_cell', units: 4, activation: 'tanh' },
-        { name: 'simple_rnn_cell_1', units: 5, activation: 'relu' },
+        {
+          className: 'SimpleRNNCell',
+          config: { name: 'simple_rnn_cell', units: 4, activation: 'tanh' },
+        },
+        {
+          className: 'SimpleRNNCell',
+          config: { name: 'simple_rnn_cell_1', units: 5, activation: 'relu' },
+        },
       ],
     });
   });
@@ -277,11 +283,15 @@ describe('refusals name the class and the key', () => {
     );
   it.each<[string, unknown, RegExp]>([
     [
-      'an LSTM',
-      { ...simpleRnn(), class_name: 'LSTM' },
-      /Keras class 'LSTM' \(layer 'simple_rnn'\) is not supported\. Supported classes: InputLayer, SimpleRNN/,
+      'a ConvLSTM1D',
+      { ...simpleRnn(), class_name: 'ConvLSTM1D' },
+      /Keras class 'ConvLSTM1D' \(layer 'simple_rnn'\) is not supported\. Supported classes: InputLayer, SimpleRNN, LSTM, GRU/,
     ],
-    ['a GRU', { ...simpleRnn(), class_name: 'GRU' }, /Keras class 'GRU'.*not supported/],
+    [
+      'a Bidirectional',
+      { ...simpleRnn(), class_name: 'Bidirectional' },
+      /Keras class 'Bidirectional'.*not supported/,
+    ],
     [
       'a Bidirectional',
       { class_name: 'Bidirectional', config: { name: 'bidi' } },
@@ -403,14 +413,14 @@ describe('refusals name the class and the key', () => {
       /`kernel_initializer` Orthogonal: unknown config key `mystery: 2`/,
     ],
     [
-      'an RNN of LSTMCell',
-      rnn({ class_name: 'LSTMCell', config: { name: 'lstm_cell', units: 3 } }),
-      /Keras RNN 'rnn': `cell` of class 'LSTMCell' is not supported/,
+      'an RNN of ConvLSTMCell',
+      rnn({ class_name: 'ConvLSTMCell', config: { name: 'conv_lstm_cell', units: 3 } }),
+      /Keras RNN 'rnn': `cell` of class 'ConvLSTMCell' is not supported/,
     ],
     [
-      'a GRUCell inside StackedRNNCells',
-      rnn(stackedCells([simpleRnnCell(), { class_name: 'GRUCell', config: { units: 2 } }])),
-      /Keras RNN 'rnn': `cell` of class 'GRUCell' is not supported/,
+      'a ConvLSTMCell inside StackedRNNCells',
+      rnn(stackedCells([simpleRnnCell(), { class_name: 'ConvLSTMCell', config: { units: 2 } }])),
+      /Keras RNN 'rnn': `cell` of class 'ConvLSTMCell' is not supported; cells here are 'SimpleRNNCell', 'LSTMCell', 'GRUCell'/,
     ],
     [
       'a stacked cell with a regularizer',

@@ -296,8 +296,8 @@ describe('Sequential', () => {
     ],
     [
       'an unsupported layer',
-      sequential([inputLayer([null, 3, 1]), { ...tinyRnn(), class_name: 'LSTM' }]),
-      /Keras Sequential: layers\[1\]: Keras class 'LSTM' \(layer 'simple_rnn'\) is not supported/,
+      sequential([inputLayer([null, 3, 1]), { ...tinyRnn(), class_name: 'ConvLSTM1D' }]),
+      /Keras Sequential: layers\[1\]: Keras class 'ConvLSTM1D' \(layer 'simple_rnn'\) is not supported/,
     ],
     [
       'a recurrent layer after one without return_sequences',

@@ -13,6 +13,10 @@ import {
   Dense,
   Dropout,
   Embedding,
+  GRU,
+  GRUCell,
+  LSTM,
+  LSTMCell,
   MinMaxScaler,
   RMSprop,
   SGD,
@@ -103,6 +107,38 @@ export const ENTRY_POINTS: EntryPoint[] = [
     },
     typo: ['recurentDropout', 'recurrentDropout'],
     snake: ['recurrent_dropout', 'recurrentDropout'],
+  },
+  {
+    subject: 'LSTM',
+    call: (e) => {
+      make(() => new LSTM({ units: 2, ...e }));
+    },
+    typo: ['recurrentActivaton', 'recurrentActivation'],
+    snake: ['unit_forget_bias', 'unitForgetBias'],
+  },
+  {
+    subject: 'LSTMCell',
+    call: (e) => {
+      make(() => new LSTMCell({ units: 2, ...e }));
+    },
+    typo: ['unitForgetBais', 'unitForgetBias'],
+    snake: ['recurrent_activation', 'recurrentActivation'],
+  },
+  {
+    subject: 'GRU',
+    call: (e) => {
+      make(() => new GRU({ units: 2, ...e }));
+    },
+    typo: ['resetAftr', 'resetAfter'],
+    snake: ['reset_after', 'resetAfter'],
+  },
+  {
+    subject: 'GRUCell',
+    call: (e) => {
+      make(() => new StackedRNN({ cells: [new GRUCell({ units: 2, ...e })] }));
+    },
+    typo: ['resetafter', 'resetAfter'],
+    snake: ['use_bias', 'useBias'],
   },
   {
     subject: 'StackedRNN',

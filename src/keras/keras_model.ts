@@ -4,7 +4,7 @@
  * initializers, and cleaning up when a build fails half way.
  */
 import * as tf from '@tensorflow/tfjs';
-import { SimpleRNNCell } from '../layers/rnn/simple_rnn';
+import { RecurrentCellBase } from '../layers/rnn/cell';
 import { optionKeys } from '../option_keys';
 import { type JsonObject, KerasJsonError, errorMessage } from './keras_json';
 import type { KerasDialect } from './keras_values';
@@ -49,35 +49,33 @@ export const KERAS_MODEL_OPTIONS = optionKeys<KerasModelOptions>({
 });
 
 const ZEROS = 'zeros';
+const NO_CELL_INITIALIZERS = {
+  kernelInitializer: ZEROS,
+  recurrentInitializer: ZEROS,
+  biasInitializer: ZEROS,
+} as const;
 
 /** The spec with every initializer replaced by zeros (see `initializeWeights`). */
 function withoutInitializers(spec: KerasLayerSpec): KerasLayerSpec {
   switch (spec.className) {
     case 'SimpleRNN':
-      return {
-        className: spec.className,
-        args: {
-          ...spec.args,
-          kernelInitializer: ZEROS,
-          recurrentInitializer: ZEROS,
-          biasInitializer: ZEROS,
-        },
-      };
+      return { className: spec.className, args: { ...spec.args, ...NO_CELL_INITIALIZERS } };
+    case 'LSTM':
+      return { className: spec.className, args: { ...spec.args, ...NO_CELL_INITIALIZERS } };
+    case 'GRU':
+      return { className: spec.className, args: { ...spec.args, ...NO_CELL_INITIALIZERS } };
     case 'StackedRNN':
       return {
         className: spec.className,
         args: {
           ...spec.args,
-          cells: spec.args.cells.map((cell) =>
-            cell instanceof SimpleRNNCell || 'className' in cell
-              ? cell
-              : {
-                  ...cell,
-                  kernelInitializer: ZEROS,
-                  recurrentInitializer: ZEROS,
-                  biasInitializer: ZEROS,
-                },
-          ),
+          cells: spec.args.cells.map((cell) => {
+            if (cell instanceof RecurrentCellBase) return cell;
+            if ('className' in cell) {
+              return { ...cell, config: { ...cell.config, ...NO_CELL_INITIALIZERS } };
+            }
+            return { ...cell, ...NO_CELL_INITIALIZERS };
+          }),
         },
       };
     case 'Dense':

@@ -7,7 +7,9 @@
  * | Keras                                              | here                     |
  * |----------------------------------------------------|--------------------------|
  * | `SimpleRNN`, `RNN(SimpleRNNCell)`                  | `SimpleRNN`              |
- * | `RNN(StackedRNNCells([SimpleRNNCell, ...]))`, `RNN([cells])` | `StackedRNN`   |
+ * | `LSTM`, `RNN(LSTMCell)`                            | `LSTM`                   |
+ * | `GRU`, `RNN(GRUCell)`                              | `GRU`                    |
+ * | `RNN(StackedRNNCells([cells]))`, `RNN([cells])`, of any mix | `StackedRNN`    |
  * | `Dense`, `TimeDistributed(Dense)`                  | `Dense`                  |
  * | `Embedding`                                        | `Embedding`              |
  * | `Dropout`, `TimeDistributed(Dropout)`              | `Dropout`                |
@@ -17,6 +19,8 @@ import * as tf from '@tensorflow/tfjs';
 import { Dense, type DenseArgs } from '../layers/dense';
 import { Dropout, type DropoutArgs } from '../layers/dropout';
 import { Embedding, type EmbeddingArgs } from '../layers/embedding';
+import { GRU } from '../layers/rnn/gru';
+import { LSTM } from '../layers/rnn/lstm';
 import { SimpleRNN } from '../layers/rnn/simple_rnn';
 import { StackedRNN } from '../layers/rnn/stacked_rnn';
 import {
@@ -49,7 +53,7 @@ import {
   readDeclaredShape,
   subjectOf,
 } from './layer_keys';
-import { rnnSpec, simpleRnnSpec } from './rnn_from_keras';
+import { rnnSpec, singleCellLayerSpec } from './rnn_from_keras';
 
 export { SUPPORTED_KERAS_CLASSES } from './layer_keys';
 export type {
@@ -184,7 +188,13 @@ export function kerasLayerSpec(
   let mapped: Mapped;
   switch (object.className) {
     case 'SimpleRNN':
-      mapped = simpleRnnSpec(object, dialect);
+      mapped = singleCellLayerSpec(object, dialect, 'SimpleRNNCell');
+      break;
+    case 'LSTM':
+      mapped = singleCellLayerSpec(object, dialect, 'LSTMCell');
+      break;
+    case 'GRU':
+      mapped = singleCellLayerSpec(object, dialect, 'GRUCell');
       break;
     case 'RNN':
       mapped = rnnSpec(object, dialect);
@@ -206,9 +216,11 @@ export function kerasLayerSpec(
         `${subject}: an InputLayer is a model input, not a layer; read it with inputFromKeras().`,
       );
     case 'SimpleRNNCell':
+    case 'LSTMCell':
+    case 'GRUCell':
     case 'StackedRNNCells':
       throw new KerasJsonError(
-        `${subject}: a cell runs inside a recurrent layer; only RNN(cell) and SimpleRNN are supported as layers.`,
+        `${subject}: a cell runs inside a recurrent layer; RNN(cell), SimpleRNN, LSTM and GRU are the layers.`,
       );
     case 'Sequential':
     case 'Functional':
@@ -233,6 +245,10 @@ export function buildLayer(spec: KerasLayerSpec, info?: KerasLayerInfo): tf.laye
     switch (spec.className) {
       case 'SimpleRNN':
         return new SimpleRNN(spec.args);
+      case 'LSTM':
+        return new LSTM(spec.args);
+      case 'GRU':
+        return new GRU(spec.args);
       case 'StackedRNN':
         return new StackedRNN(spec.args);
       case 'Dense':

@@ -7,6 +7,8 @@ import type { DenseArgs } from '../layers/dense';
 import type { DropoutArgs } from '../layers/dropout';
 import type { EmbeddingArgs } from '../layers/embedding';
 import type { BaseLayerArgs } from '../layers/layer_args';
+import type { GRUArgs } from '../layers/rnn/gru';
+import type { LSTMArgs } from '../layers/rnn/lstm';
 import type { SimpleRNNArgs } from '../layers/rnn/simple_rnn';
 import type { StackedRNNArgs } from '../layers/rnn/stacked_rnn';
 import { optionKeys } from '../option_keys';
@@ -20,6 +22,10 @@ export const SUPPORTED_KERAS_CLASSES: readonly string[] = [
   'SimpleRNN',
   'RNN',
   'SimpleRNNCell',
+  'LSTM',
+  'LSTMCell',
+  'GRU',
+  'GRUCell',
   'StackedRNNCells',
   'Dense',
   'Embedding',
@@ -28,11 +34,13 @@ export const SUPPORTED_KERAS_CLASSES: readonly string[] = [
 ];
 
 export const SUPPORTED_HELP =
-  'Supported classes: InputLayer, SimpleRNN, RNN (of a SimpleRNNCell, a StackedRNNCells or a list of SimpleRNNCells), Dense, Embedding, Dropout, TimeDistributed (of Dense or Dropout).';
+  'Supported classes: InputLayer, SimpleRNN, LSTM, GRU, RNN (of a SimpleRNNCell, an LSTMCell, a GRUCell, or a StackedRNNCells or list of them), Dense, Embedding, Dropout, TimeDistributed (of Dense or Dropout).';
 
 /** A Keras layer mapped to this package: which class to build and its camelCase options. */
 export type KerasLayerSpec =
   | { className: 'SimpleRNN'; args: SimpleRNNArgs }
+  | { className: 'LSTM'; args: LSTMArgs }
+  | { className: 'GRU'; args: GRUArgs }
   | { className: 'StackedRNN'; args: StackedRNNArgs }
   | { className: 'Dense'; args: DenseArgs }
   | { className: 'Embedding'; args: EmbeddingArgs }

@@ -1,11 +1,16 @@
 /**
- * Keras's recurrent layers -> this package's: `SimpleRNN` and `RNN(SimpleRNNCell)` to
- * `SimpleRNN`; `RNN(StackedRNNCells([...]))` and `RNN([cells])` to `StackedRNN`. Options that
- * change the math and are not supported (`stateful`, `time_major`, other cell classes) are
- * refused with the class and key named.
+ * Keras's recurrent layers -> this package's: `SimpleRNN`, `LSTM`, `GRU` and `RNN` of one
+ * SimpleRNNCell, LSTMCell or GRUCell to the layer of that kind; `RNN(StackedRNNCells([...]))`
+ * and `RNN([cells])` of any mix to `StackedRNN`. Options that change the math and are not
+ * supported (`stateful`, `time_major`, other cell classes) are refused with the class and key
+ * named.
  */
+import type * as tf from '@tensorflow/tfjs';
+import { formatNames } from '../errors';
+import type { CellArgs } from '../layers/rnn/cell';
+import type { GRUCellArgs } from '../layers/rnn/gru';
+import type { LSTMCellArgs } from '../layers/rnn/lstm';
 import type { RNNArgs } from '../layers/rnn/rnn';
-import type { SimpleRNNCellArgs } from '../layers/rnn/simple_rnn';
 import {
   ConfigReader,
   type JsonValue,
@@ -22,7 +27,14 @@ import {
   refuseConstraints,
   refuseRegularizers,
 } from './keras_values';
-import { type Mapped, SUPPORTED_HELP, readBase, readRate, subjectOf } from './layer_keys';
+import {
+  type KerasLayerSpec,
+  type Mapped,
+  SUPPORTED_HELP,
+  readBase,
+  readRate,
+  subjectOf,
+} from './layer_keys';
 
 /** Keys of Keras's RNN base class. */
 function readRnnOptions(reader: ConfigReader): RNNArgs {
@@ -45,12 +57,29 @@ function readRnnOptions(reader: ConfigReader): RNNArgs {
   return options;
 }
 
-/** Keys of Keras's SimpleRNNCell (also written flat in SimpleRNN's config). */
-function readCellOptions(
-  reader: ConfigReader,
-  dialect: KerasDialect,
-): Omit<SimpleRNNCellArgs, 'name'> & { stochastic: boolean } {
-  const options = {
+/** Keras's cell classes, and the layer of this package that runs one such cell. */
+const LAYER_OF_CELL = { SimpleRNNCell: 'SimpleRNN', LSTMCell: 'LSTM', GRUCell: 'GRU' } as const;
+type CellKind = keyof typeof LAYER_OF_CELL;
+
+function isCellKind(className: string): className is CellKind {
+  return Object.hasOwn(LAYER_OF_CELL, className);
+}
+
+/** Every cell kind's options; the gated kinds' own keys are set for those kinds only. */
+type CellSpecArgs = CellArgs &
+  Omit<LSTMCellArgs, keyof CellArgs> &
+  Omit<GRUCellArgs, keyof CellArgs>;
+
+/** A Keras cell mapped: its kind, its options, and whether it draws dropout masks. */
+interface MappedCell {
+  kind: CellKind;
+  args: Omit<CellSpecArgs, 'name'>;
+  stochastic: boolean;
+}
+
+/** Keys of a Keras cell of `kind` (also written flat in SimpleRNN's, LSTM's and GRU's configs). */
+function readCellOptions(reader: ConfigReader, dialect: KerasDialect, kind: CellKind): MappedCell {
+  const args: Omit<CellSpecArgs, 'name'> = {
     units: reader.positiveInteger('units'),
     activation: readActivation(reader, 'activation', dialect, 'tanh'),
     useBias: reader.boolean('use_bias', true),
@@ -60,28 +89,35 @@ function readCellOptions(
     dropout: readRate(reader, 'dropout', 0),
     recurrentDropout: readRate(reader, 'recurrent_dropout', 0),
   };
+  if (kind !== 'SimpleRNNCell') {
+    args.recurrentActivation = readActivation(reader, 'recurrent_activation', dialect, 'sigmoid');
+    // Keras 2 writes its `implementation`; it orders the sums, as Keras 3 does without the key.
+    reader.ignore('implementation');
+  }
+  if (kind === 'LSTMCell') args.unitForgetBias = reader.boolean('unit_forget_bias', true);
+  if (kind === 'GRUCell') args.resetAfter = reader.boolean('reset_after', true);
   refuseRegularizers(reader, 'kernel_regularizer', 'recurrent_regularizer', 'bias_regularizer');
   refuseConstraints(reader, 'kernel_constraint', 'recurrent_constraint', 'bias_constraint');
   reader.ignore('seed');
-  return { ...options, stochastic: options.dropout > 0 || options.recurrentDropout > 0 };
+  return { kind, args, stochastic: (args.dropout ?? 0) > 0 || (args.recurrentDropout ?? 0) > 0 };
 }
 
-/** One cell inside Keras's RNN or StackedRNNCells: a SimpleRNNCell, with its own name. */
+/** One cell inside Keras's RNN or StackedRNNCells, with its own name. */
 function readCell(
   owner: string,
   where: string,
   value: unknown,
   dialect: KerasDialect,
   ownerTrainable: boolean,
-): SimpleRNNCellArgs & { stochastic: boolean } {
+): MappedCell & { name: string | undefined } {
   const cell = kerasObject(where, value);
-  if (cell.className !== 'SimpleRNNCell') {
+  if (!isCellKind(cell.className)) {
     throw new KerasJsonError(
-      `${owner}: \`cell\` of class '${cell.className}' is not supported; cells here are SimpleRNNCell (an RNN of ${cell.className} would need its own layer). ${SUPPORTED_HELP}`,
+      `${owner}: \`cell\` of class '${cell.className}' is not supported; cells here are ${formatNames(Object.keys(LAYER_OF_CELL))}. ${SUPPORTED_HELP}`,
     );
   }
   const reader = new ConfigReader(
-    `${owner}: cell ${subjectOf('SimpleRNNCell', cell.config)}`,
+    `${owner}: cell ${subjectOf(cell.className, cell.config)}`,
     cell.config,
   );
   const name = reader.optionalString('name');
@@ -90,19 +126,45 @@ function readCell(
     throw reader.error('trainable', 'must be true: freezing one cell of an RNN is not supported');
   }
   checkFloat32Policy(reader);
-  const options = readCellOptions(reader, dialect);
+  const mapped = readCellOptions(reader, dialect, cell.className);
   reader.finish();
-  return name === undefined ? options : { ...options, name };
+  return { ...mapped, name };
 }
 
-export function simpleRnnSpec(object: KerasObject, dialect: KerasDialect): Mapped {
+/** The layer of this package for an RNN of one cell of `kind`, with the RNN's own options. */
+function singleCellSpec(
+  kind: CellKind,
+  args: RNNArgs & Omit<CellSpecArgs, 'name'>,
+): KerasLayerSpec {
+  switch (kind) {
+    case 'SimpleRNNCell': {
+      const { recurrentActivation: _r, unitForgetBias: _u, resetAfter: _a, ...simple } = args;
+      return { className: 'SimpleRNN', args: simple };
+    }
+    case 'LSTMCell': {
+      const { resetAfter: _a, ...lstm } = args;
+      return { className: 'LSTM', args: lstm };
+    }
+    case 'GRUCell': {
+      const { unitForgetBias: _u, ...gru } = args;
+      return { className: 'GRU', args: gru };
+    }
+  }
+}
+
+/** Keras's `SimpleRNN`, `LSTM` or `GRU` layer: the RNN's keys and its cell's, flat. */
+export function singleCellLayerSpec(
+  object: KerasObject,
+  dialect: KerasDialect,
+  kind: CellKind,
+): Mapped {
   const reader = new ConfigReader(subjectOf(object.className, object.config), object.config);
   const { declaredBatchShape, ...base } = readBase(reader);
   const rnn = readRnnOptions(reader);
-  const { stochastic, ...cell } = readCellOptions(reader, dialect);
+  const { args, stochastic } = readCellOptions(reader, dialect, kind);
   reader.finish();
   return {
-    spec: { className: 'SimpleRNN', args: { ...base, ...rnn, ...cell } },
+    spec: singleCellSpec(kind, { ...base, ...rnn, ...args }),
     info: { declaredBatchShape, stochastic },
   };
 }
@@ -119,16 +181,18 @@ export function rnnSpec(object: KerasObject, dialect: KerasDialect): Mapped {
     cellValues = cellValue;
   } else {
     const cell = kerasObject(`${subject}: \`cell\``, cellValue);
-    if (cell.className === 'SimpleRNNCell') {
-      // RNN(SimpleRNNCell(...)) computes exactly what SimpleRNN(...) does, with the same weights.
-      const {
-        stochastic,
-        name: _cellName,
-        ...options
-      } = readCell(subject, `${subject}: \`cell\``, cellValue, dialect, trainable);
+    if (isCellKind(cell.className)) {
+      // RNN(LSTMCell(...)) computes exactly what LSTM(...) does, with the same weights.
+      const { kind, args, stochastic } = readCell(
+        subject,
+        `${subject}: \`cell\``,
+        cellValue,
+        dialect,
+        trainable,
+      );
       reader.finish();
       return {
-        spec: { className: 'SimpleRNN', args: { ...base, ...rnn, ...options } },
+        spec: singleCellSpec(kind, { ...base, ...rnn, ...args }),
         info: { declaredBatchShape, stochastic },
       };
     }
@@ -159,7 +223,15 @@ export function rnnSpec(object: KerasObject, dialect: KerasDialect): Mapped {
   return {
     spec: {
       className: 'StackedRNN',
-      args: { ...base, ...rnn, cells: cells.map(({ stochastic: _s, ...args }) => args) },
+      args: {
+        ...base,
+        ...rnn,
+        cells: cells.map(({ kind, args, name }) => {
+          const config = name === undefined ? args : { ...args, name };
+          const { args: own } = singleCellSpec(kind, config);
+          return { className: kind, config: own as unknown as tf.serialization.ConfigDict };
+        }),
+      },
     },
     info: { declaredBatchShape, stochastic: cells.some((c) => c.stochastic) },
   };

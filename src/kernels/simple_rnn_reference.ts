@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { activationFn } from '../layers/activations';
+import { projectSteps, runSteps, timeSteps } from './cells/sequence';
 
 /** One SimpleRNN cell's weights, in Keras's layouts. */
 export interface SimpleRnnWeights {
@@ -61,31 +62,6 @@ export function resultWithLazyState(
   };
 }
 
-/** The input projection of every step at once: (x ⊙ mask) · W + b, [batch, timesteps, units]. */
-function projectInputs(
-  x: tf.Tensor3D,
-  weights: SimpleRnnWeights,
-  inputMask?: tf.Tensor2D,
-): tf.Tensor3D {
-  const [batch, steps, features] = x.shape;
-  const units = weights.kernel.shape[1];
-  const masked = inputMask === undefined ? x : tf.mul(x, tf.expandDims(inputMask, 1));
-  let projected: tf.Tensor2D = tf.matMul(
-    tf.reshape(masked, [batch * steps, features]),
-    weights.kernel,
-  );
-  if (weights.bias !== null) projected = tf.add(projected, weights.bias);
-  return tf.reshape(projected, [batch, steps, units]);
-}
-
-/** The per-step slices [batch, units] of a [batch, timesteps, units] tensor, in time order. */
-function timeSteps(projected: tf.Tensor3D): tf.Tensor2D[] {
-  const [batch, steps, units] = projected.shape;
-  // tf.unstack's gradient fails on an axis of size 1, so a single step is a reshape.
-  if (steps === 1) return [tf.reshape(projected, [batch, units])];
-  return tf.unstack(tf.transpose(projected, [1, 0, 2])) as tf.Tensor2D[];
-}
-
 /** Runs the recurrence over every step of `x` [batch, timesteps, features], one op at a time. */
 export function simpleRnnSequenceReference(
   x: tf.Tensor3D,
@@ -96,18 +72,19 @@ export function simpleRnnSequenceReference(
   return tf.tidy(() => {
     const [batch] = x.shape;
     const units = weights.kernel.shape[1];
-    const inTimeOrder = timeSteps(projectInputs(x, weights, options.inputMask));
-    // A reversed copy: tf.unstack's array is the op's output list on the gradient tape, and
-    // reversing it in place silently swaps the gradients of the steps.
-    const steps = options.goBackwards ? [...inTimeOrder].reverse() : inTimeOrder;
-    let h: tf.Tensor2D = options.initialState ?? tf.zeros([batch, units]);
-    const outputs: tf.Tensor2D[] = [];
-    for (const step of steps) {
-      const previous = options.recurrentMask === undefined ? h : tf.mul(h, options.recurrentMask);
-      h = activation(tf.add(step, tf.matMul(previous, weights.recurrentKernel))) as tf.Tensor2D;
-      if (options.returnSequences) outputs.push(h);
-    }
-    const output = options.returnSequences ? tf.stack(outputs, 1) : h;
-    return { output, state: h };
+    const steps = timeSteps(projectSteps(x, weights.kernel, weights.bias, options.inputMask));
+    const h0 = options.initialState ?? tf.zeros([batch, units]);
+    const { output, states } = runSteps(
+      [steps],
+      [h0],
+      (t, [h]) => {
+        const previous = options.recurrentMask === undefined ? h : tf.mul(h, options.recurrentMask);
+        return [
+          activation(tf.add(steps[t], tf.matMul(previous, weights.recurrentKernel))) as tf.Tensor2D,
+        ];
+      },
+      options,
+    );
+    return { output, state: states[0] ?? h0 };
   });
 }

@@ -54,7 +54,7 @@ export function orthogonalMatrix(
 }
 
 /** The base class of tfjs initializers, which tfjs does not export by name. */
-const InitializerBase = Object.getPrototypeOf(
+export const InitializerBase = Object.getPrototypeOf(
   tf.initializers.zeros().constructor,
 ) as new () => Initializer;
 

@@ -94,8 +94,8 @@ describe('StackedRNN', () => {
   it.each([
     [{ cells: [] }, /StackedRNN: expected `cells` to be a non-empty list of cells/],
     [
-      { cells: [{ className: 'LSTMCell', config: {} }] },
-      /unknown cell class "LSTMCell"\. Known cell classes: 'SimpleRNNCell'/,
+      { cells: [{ className: 'ConvLSTMCell', config: {} }] },
+      /unknown cell class "ConvLSTMCell"\. Known cell classes: 'SimpleRNNCell', 'LSTMCell', 'GRUCell'/,
     ],
     [
       {

@@ -1,7 +1,8 @@
 /**
- * The time axis of recurrent layers, shared by SimpleRNN and StackedRNN: returnSequences,
- * returnState, goBackwards, validation of the `[samples, timesteps, features]` input, and
- * exposing the cells' weights as the layer's. The step math belongs to the cells' kernels.
+ * The time axis of recurrent layers, shared by every kind (SimpleRNN, LSTM, GRU) and by
+ * StackedRNN: returnSequences, returnState (every cell's states, in Keras's order),
+ * goBackwards, validation of the `[samples, timesteps, features]` input, and exposing the
+ * cells' weights as the layer's. The step math belongs to the cells' kernels.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../../errors';
@@ -18,39 +19,11 @@ import {
   singleInput,
   singleShape,
 } from '../layer_args';
+import { defaultLayerName } from '../naming';
+import type { RecurrentCell, RecurrentCellBase } from './cell';
 import { checkSequenceShape } from './sequence_shape';
 
-/** What a recurrent cell does for the layer that holds it. */
-export interface SequenceRunOptions {
-  goBackwards: boolean;
-  returnSequences: boolean;
-  training: boolean;
-}
-
-/** A recurrent cell: a tfjs layer that owns one step's weights and runs a whole sequence. */
-export interface RecurrentCell {
-  readonly name: string;
-  /** Size of the cell's state (and output) per sample. */
-  readonly units: number;
-  readonly built: boolean;
-  trainable: boolean;
-  readonly trainableWeights: tf.LayerVariable[];
-  readonly nonTrainableWeights: tf.LayerVariable[];
-  /** The number of input features the built weights expect. */
-  readonly inputFeatures: number | null;
-  build(inputShape: tf.Shape): void;
-  runSequence(
-    x: tf.Tensor3D,
-    options: SequenceRunOptions,
-  ): { output: tf.Tensor; state: tf.Tensor2D };
-  /**
-   * The cell as one layer of a SimpleRNN kernel stack (see simpleRnnStack), for `batch`
-   * sequences of `features` features; absent for cells the stack cannot run.
-   */
-  stackLayer?(batch: number, features: number, options: SequenceRunOptions): SimpleRnnStackLayer;
-  getConfig(): tf.serialization.ConfigDict;
-  dispose(): { refCountAfterDispose: number; numDisposedVariables: number };
-}
+export type { RecurrentCell, SequenceRunOptions } from './cell';
 
 /** Options of every recurrent layer. */
 export interface RNNArgs extends BaseLayerArgs {
@@ -132,7 +105,8 @@ export abstract class RNN extends KerasLayer {
       ? [samples ?? null, steps ?? null, last.units]
       : [samples ?? null, last.units];
     if (!this.returnState) return output;
-    return [output, ...this.cells.map((cell): tf.Shape => [samples ?? null, cell.units])];
+    const states = this.cells.flatMap((cell) => cell.stateSizes);
+    return [output, ...states.map((size): tf.Shape => [samples ?? null, size])];
   }
 
   /**
@@ -197,7 +171,7 @@ export abstract class RNN extends KerasLayer {
           training,
         });
         // Read only when returned: with returnSequences the state is made on first read.
-        if (this.returnState) states.push(result.state);
+        if (this.returnState) states.push(...result.states);
         output = result.output;
         sequence = result.output as tf.Tensor3D;
       });
@@ -247,5 +221,33 @@ export abstract class RNN extends KerasLayer {
     const last = this.cells.at(-1);
     if (last === undefined) throw new ValueError(`${this.subject}: has no cells.`);
     return last;
+  }
+}
+
+/** A recurrent layer of one cell (SimpleRNN, LSTM, GRU): the cell's options are the layer's. */
+export abstract class SingleCellRNN<C extends RecurrentCellBase> extends RNN {
+  readonly cell: C;
+
+  /**
+   * @param className the layer's Keras class name (for its default name).
+   * @param args the layer's options, checked by the subclass.
+   * @param makeCell builds the cell, after the layer has its name.
+   */
+  protected constructor(className: string, args: RNNArgs, makeCell: () => C) {
+    super({ ...args, name: args.name ?? defaultLayerName(className) });
+    this.cell = makeCell();
+  }
+
+  get cells(): readonly RecurrentCell[] {
+    return [this.cell];
+  }
+
+  get units(): number {
+    return this.cell.units;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const { name: _cellName, trainable: _cellTrainable, ...cellConfig } = this.cell.getConfig();
+    return { ...super.getConfig(), ...cellConfig };
   }
 }

@@ -1,18 +1,36 @@
 /**
- * StackedRNN: several SimpleRNN cells in one layer, Keras's
- * `RNN([SimpleRNNCell(80), SimpleRNNCell(100)])`. Each cell reads the whole sequence of the
+ * StackedRNN: several recurrent cells of any kinds in one layer, Keras's
+ * `RNN([GRUCell(5), LSTMCell(4), SimpleRNNCell(3)])`. Each cell reads the whole sequence of the
  * cell before it; `returnSequences` and `returnState` apply to the last cell's output, and the
- * states returned with `returnState` are every cell's, in order, as in Keras.
+ * states returned with `returnState` are every cell's, in order (an LSTM cell's h and c), as in
+ * Keras.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ValueError } from '../../errors';
+import { ValueError, formatNames } from '../../errors';
 import { defaultLayerName } from '../naming';
+import { type CellArgs, RecurrentCellBase } from './cell';
+import { GRUCell } from './gru';
+import { LSTMCell } from './lstm';
 import { type RNNArgs, type RecurrentCell, RNN, RNN_OPTIONS } from './rnn';
 import { type SimpleRNNCellArgs, SimpleRNNCell } from './simple_rnn';
 
-/** A cell as given to StackedRNN: built, as options, or as its serialized config. */
+/** The cell kinds a StackedRNN builds from a serialized cell, by Keras class name. */
+const CELL_KINDS: Readonly<Record<string, (config: CellArgs) => RecurrentCellBase>> = {
+  SimpleRNNCell: (config) => new SimpleRNNCell(config),
+  LSTMCell: (config) => new LSTMCell(config),
+  GRUCell: (config) => new GRUCell(config),
+};
+
+/**
+ * A cell as given to StackedRNN: built (`new LSTMCell({ units: 4 })`), as SimpleRNNCell
+ * options (`{ units: 3 }`), or as its serialized config (`{ className: 'GRUCell', config }`).
+ */
 export type StackedCellSpec =
-  SimpleRNNCell | SimpleRNNCellArgs | { className: string; config: tf.serialization.ConfigDict };
+  | SimpleRNNCell
+  | LSTMCell
+  | GRUCell
+  | SimpleRNNCellArgs
+  | { className: string; config: tf.serialization.ConfigDict };
 
 /** Options of StackedRNN. */
 export interface StackedRNNArgs extends RNNArgs {
@@ -23,21 +41,16 @@ export interface StackedRNNArgs extends RNNArgs {
 /** The keys of StackedRNNArgs. */
 export const STACKED_RNN_OPTIONS = RNN_OPTIONS.extend<StackedRNNArgs>({ cells: true });
 
-function isSerializedCell(
-  spec: StackedCellSpec,
-): spec is { className: string; config: tf.serialization.ConfigDict } {
-  return !(spec instanceof SimpleRNNCell) && 'className' in spec && 'config' in spec;
-}
-
-function makeCell(spec: StackedCellSpec): SimpleRNNCell {
-  if (spec instanceof SimpleRNNCell) return spec;
-  if (isSerializedCell(spec)) {
-    if (spec.className !== SimpleRNNCell.className) {
+function makeCell(spec: StackedCellSpec): RecurrentCellBase {
+  if (spec instanceof RecurrentCellBase) return spec;
+  if ('className' in spec && 'config' in spec) {
+    const make = Object.hasOwn(CELL_KINDS, spec.className) ? CELL_KINDS[spec.className] : undefined;
+    if (make === undefined) {
       throw new ValueError(
-        `StackedRNN: unknown cell class ${JSON.stringify(spec.className)}. Known cell classes: '${SimpleRNNCell.className}'.`,
+        `StackedRNN: unknown cell class ${JSON.stringify(spec.className)}. Known cell classes: ${formatNames(Object.keys(CELL_KINDS))}.`,
       );
     }
-    return new SimpleRNNCell(spec.config as unknown as SimpleRNNCellArgs);
+    return make(spec.config as unknown as CellArgs);
   }
   return new SimpleRNNCell(spec);
 }
@@ -46,7 +59,7 @@ function makeCell(spec: StackedCellSpec): SimpleRNNCell {
 export class StackedRNN extends RNN {
   // Porting note: Keras spells this RNN(StackedRNNCells([...])); the Keras JSON reader maps it.
   static className = 'StackedRNN';
-  private readonly stack: SimpleRNNCell[];
+  private readonly stack: RecurrentCellBase[];
 
   constructor(args: StackedRNNArgs) {
     STACKED_RNN_OPTIONS.check('StackedRNN', args);

@@ -1,0 +1,276 @@
+/**
+ * The recurrent cell family: what every cell kind (SimpleRNNCell, LSTMCell, GRUCell) has in
+ * common, as Keras's cells have it. Options `units`, `activation`, `useBias`, the three
+ * initializers, `dropout` and `recurrentDropout`; weights `kernel` [features, units * gates],
+ * `recurrent_kernel` [units, units * gates] and `bias`; one dropout mask per sequence, shared by
+ * every step. A kind adds its gates, its states and its step math (src/kernels/cells/).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { checkPositiveInteger, checkRate } from '../../errors';
+import type { SimpleRnnStackLayer } from '../../kernels/simple_rnn';
+import { type KeyTable, type NotYetOptions } from '../../option_keys';
+import { canonicalActivation } from '../activations';
+import {
+  type Initializer,
+  type InitializerSpec,
+  canonicalInitializer,
+  makeInitializer,
+  serializeInitializer,
+} from '../initializers';
+import { KerasLayer } from '../keras_layer';
+import { type Kwargs, notYetWeightOptions, singleShape } from '../layer_args';
+import { defaultLayerName } from '../naming';
+
+/** What a recurrent cell does for the layer that holds it. */
+export interface SequenceRunOptions {
+  goBackwards: boolean;
+  returnSequences: boolean;
+  training: boolean;
+}
+
+/** A cell's run over a whole sequence. */
+export interface SequenceRunResult {
+  /** [samples, timesteps, units] with `returnSequences`, else [samples, units]. */
+  readonly output: tf.Tensor;
+  /** The states after the last processed step, in Keras's order (LSTM: h, c). */
+  readonly states: readonly tf.Tensor2D[];
+}
+
+/** A recurrent cell: a tfjs layer that owns one step's weights and runs a whole sequence. */
+export interface RecurrentCell {
+  readonly name: string;
+  /** Size of the cell's output per sample. */
+  readonly units: number;
+  /** Size of each of the cell's states per sample, in Keras's order (LSTM: [units, units]). */
+  readonly stateSizes: readonly number[];
+  readonly built: boolean;
+  trainable: boolean;
+  readonly trainableWeights: tf.LayerVariable[];
+  readonly nonTrainableWeights: tf.LayerVariable[];
+  /** The number of input features the built weights expect. */
+  readonly inputFeatures: number | null;
+  build(inputShape: tf.Shape): void;
+  runSequence(x: tf.Tensor3D, options: SequenceRunOptions): SequenceRunResult;
+  /**
+   * The cell as one layer of a SimpleRNN kernel stack (see simpleRnnStack), for `batch`
+   * sequences of `features` features; absent for cells the stack cannot run.
+   */
+  stackLayer?(batch: number, features: number, options: SequenceRunOptions): SimpleRnnStackLayer;
+  getConfig(): tf.serialization.ConfigDict;
+  dispose(): { refCountAfterDispose: number; numDisposedVariables: number };
+}
+
+/** Options every cell kind takes. */
+export interface CellArgs {
+  /** Size of the state h_t and of the output. A positive integer. */
+  units: number;
+  /** Keras activation name (`'tanh'`, `'relu'`, `'sigmoid'`, `'linear'`, ...). Default: 'tanh'. */
+  activation?: string | null;
+  /** Whether the cell adds a bias vector. Default: true. */
+  useBias?: boolean;
+  /** Initializer of `kernel` [features, units * gates]. Default: 'glorot_uniform'. */
+  kernelInitializer?: InitializerSpec;
+  /** Initializer of `recurrent_kernel` [units, units * gates]. Default: 'orthogonal'. */
+  recurrentInitializer?: InitializerSpec;
+  /** Initializer of `bias`. Default: 'zeros'. */
+  biasInitializer?: InitializerSpec;
+  /** Fraction of the input features dropped at every step while training. Default: 0. */
+  dropout?: number;
+  /** Fraction of the previous state dropped at every step while training. Default: 0. */
+  recurrentDropout?: number;
+  /** The cell's name. Default: the kind's, 'simple_rnn_cell', 'lstm_cell_1', ... */
+  name?: string;
+  /** Whether training updates the cell's weights. Default: true. */
+  trainable?: boolean;
+}
+
+/** The keys of a cell's step options: the cell's and its layer's (CellArgs less name, trainable). */
+export const CELL_STEP_KEYS: KeyTable<Omit<CellArgs, 'name' | 'trainable'>> = {
+  units: true,
+  activation: true,
+  useBias: true,
+  kernelInitializer: true,
+  recurrentInitializer: true,
+  biasInitializer: true,
+  dropout: true,
+  recurrentDropout: true,
+};
+
+/** Keras's cell options that no kind implements yet. */
+export const NOT_YET_CELL_OPTIONS: NotYetOptions = {
+  ...notYetWeightOptions('kernel', 'recurrent', 'bias'),
+  seed: { hint: 'the cell draws unseeded dropout masks here; leave it out' },
+};
+
+/** A cell's options with defaults applied and names checked. */
+export interface CellOptions {
+  units: number;
+  activation: string;
+  useBias: boolean;
+  kernelInitializer: string | Initializer;
+  recurrentInitializer: string | Initializer;
+  biasInitializer: string | Initializer;
+  dropout: number;
+  recurrentDropout: number;
+}
+
+/** Applies Keras's defaults to the options every kind takes and checks them, naming `subject`. */
+export function cellOptions(subject: string, args: CellArgs): CellOptions {
+  return {
+    units: checkPositiveInteger(subject, 'units', args.units),
+    activation: canonicalActivation(
+      subject,
+      args.activation === undefined ? 'tanh' : args.activation,
+    ),
+    useBias: args.useBias ?? true,
+    kernelInitializer: canonicalInitializer(subject, args.kernelInitializer ?? 'glorot_uniform'),
+    recurrentInitializer: canonicalInitializer(subject, args.recurrentInitializer ?? 'orthogonal'),
+    biasInitializer: canonicalInitializer(subject, args.biasInitializer ?? 'zeros'),
+    dropout: checkRate(subject, 'dropout', args.dropout ?? 0),
+    recurrentDropout: checkRate(subject, 'recurrentDropout', args.recurrentDropout ?? 0),
+  };
+}
+
+/** `count` dropout masks of ones scaled by 1 / (1 - rate), each shared by every step, as Keras's. */
+export function dropoutMasks(
+  batch: number,
+  width: number,
+  rate: number,
+  count: number,
+): tf.Tensor2D[] {
+  return Array.from({ length: count }, () =>
+    tf.tidy(() => tf.dropout(tf.ones([batch, width]), rate) as tf.Tensor2D),
+  );
+}
+
+/** A cell's weights as tensors, in Keras's layouts. */
+export interface CellWeightTensors {
+  kernel: tf.Tensor2D;
+  recurrentKernel: tf.Tensor2D;
+  /** [units * gates], GRU with resetAfter [2, 3 * units]; null without bias. */
+  bias: tf.Tensor | null;
+}
+
+/** The base of every cell kind: the options, the weights and the config every kind has. */
+export abstract class RecurrentCellBase extends KerasLayer implements RecurrentCell {
+  readonly units: number;
+  readonly activation: string;
+  readonly useBias: boolean;
+  readonly kernelInitializer: string | Initializer;
+  readonly recurrentInitializer: string | Initializer;
+  readonly biasInitializer: string | Initializer;
+  readonly dropout: number;
+  readonly recurrentDropout: number;
+  private kernel: tf.LayerVariable | null = null;
+  private recurrentKernel: tf.LayerVariable | null = null;
+  private bias: tf.LayerVariable | null = null;
+
+  /**
+   * @param className the kind's Keras class name (for the default name).
+   * @param args the cell's options, checked by the subclass.
+   * @param options the same, resolved by `cellOptions`.
+   * @param gates how many blocks of `units` columns the kernels have (LSTM 4, GRU 3).
+   */
+  protected constructor(
+    className: string,
+    args: CellArgs,
+    options: CellOptions,
+    private readonly gates: number,
+  ) {
+    super({ name: args.name ?? defaultLayerName(className), trainable: args.trainable ?? true });
+    this.units = options.units;
+    this.activation = options.activation;
+    this.useBias = options.useBias;
+    this.kernelInitializer = options.kernelInitializer;
+    this.recurrentInitializer = options.recurrentInitializer;
+    this.biasInitializer = options.biasInitializer;
+    this.dropout = options.dropout;
+    this.recurrentDropout = options.recurrentDropout;
+  }
+
+  /** Size of each state, in Keras's order. */
+  abstract get stateSizes(): readonly number[];
+
+  /** Runs the cell over every step of `x` [samples, timesteps, features]. */
+  abstract runSequence(x: tf.Tensor3D, options: SequenceRunOptions): SequenceRunResult;
+
+  get inputFeatures(): number | null {
+    return this.kernel?.shape[0] ?? null;
+  }
+
+  /** The bias's shape. Default: [units * gates]. */
+  protected biasShape(): number[] {
+    return [this.units * this.gates];
+  }
+
+  /** The bias's initializer. Default: `biasInitializer`. */
+  protected makeBiasInitializer(): Initializer {
+    return makeInitializer(this.biasInitializer);
+  }
+
+  /** Creates the weights for steps of shape [samples, features]. */
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const features = singleShape(inputShape).at(-1);
+    if (features == null) {
+      throw new Error(
+        `${this.getClassName()} '${this.name}': the number of input features must be known to build the weights.`,
+      );
+    }
+    const width = this.units * this.gates;
+    this.kernel = this.addWeight(
+      `${this.name}/kernel`,
+      [features, width],
+      'float32',
+      makeInitializer(this.kernelInitializer),
+    );
+    this.recurrentKernel = this.addWeight(
+      `${this.name}/recurrent_kernel`,
+      [this.units, width],
+      'float32',
+      makeInitializer(this.recurrentInitializer),
+    );
+    if (this.useBias) {
+      this.bias = this.addWeight(
+        `${this.name}/bias`,
+        this.biasShape(),
+        'float32',
+        this.makeBiasInitializer(),
+      );
+    }
+    this.built = true;
+  }
+
+  /** The weights' current values. Throws before `build`. */
+  protected weightTensors(): CellWeightTensors {
+    if (this.kernel === null || this.recurrentKernel === null) {
+      throw new Error(`${this.getClassName()} '${this.name}': used before it was built.`);
+    }
+    return {
+      kernel: this.kernel.read() as tf.Tensor2D,
+      recurrentKernel: this.recurrentKernel.read() as tf.Tensor2D,
+      bias: this.bias === null ? null : this.bias.read(),
+    };
+  }
+
+  /** A cell is run by the layer that holds it, not called on its own. */
+  override call(_inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    throw new Error(
+      `${this.getClassName()} '${this.name}': a cell runs inside a recurrent layer; use its layer (new SimpleRNN({...}), new LSTM({...}), ...) or new StackedRNN({ cells: [...] }).`,
+    );
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      name: this.name,
+      trainable: this.trainable,
+      units: this.units,
+      activation: this.activation,
+      useBias: this.useBias,
+      kernelInitializer: serializeInitializer(this.kernelInitializer),
+      recurrentInitializer: serializeInitializer(this.recurrentInitializer),
+      biasInitializer: serializeInitializer(this.biasInitializer),
+      dropout: this.dropout,
+      recurrentDropout: this.recurrentDropout,
+    };
+  }
+}

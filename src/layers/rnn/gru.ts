@@ -1,0 +1,150 @@
+/**
+ * GRUCell and GRU, Keras's gated recurrent unit, with Keras's gate order (z, r, h), weight
+ * names (`gru/gru_cell/kernel`), layouts ([features, 3u], [u, 3u]; bias [2, 3u] with
+ * `resetAfter`, [3u] without) and defaults (tanh, sigmoid, resetAfter). Its state is h. The
+ * step math is in src/kernels/cells/gru.ts.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { gruSequence } from '../../kernels/cells/gru';
+import { type KeyTable, optionKeys } from '../../option_keys';
+import { canonicalActivation } from '../activations';
+import {
+  CELL_STEP_KEYS,
+  type CellArgs,
+  type CellOptions,
+  NOT_YET_CELL_OPTIONS,
+  RecurrentCellBase,
+  type SequenceRunOptions,
+  type SequenceRunResult,
+  cellOptions,
+  dropoutMasks,
+} from './cell';
+import { type RNNArgs, RNN_OPTIONS, SingleCellRNN } from './rnn';
+
+/** Options of one GRU step. */
+export interface GRUCellArgs extends CellArgs {
+  /** Keras activation of the gates z and r (`'hard_sigmoid'` is Keras 3's relu6(x + 3) / 6). Default: 'sigmoid'. */
+  recurrentActivation?: string | null;
+  /** Apply the reset gate after the recurrent product, with a recurrent bias (bias [2, 3u]); false applies it before, bias [3u]. Default: true. */
+  resetAfter?: boolean;
+}
+
+/** The keys GRUCellArgs adds to a cell's step options. */
+const GRU_STEP_KEYS: KeyTable<Omit<GRUCellArgs, keyof CellArgs>> = {
+  recurrentActivation: true,
+  resetAfter: true,
+};
+
+const NOT_YET_GRU_OPTIONS = {
+  ...NOT_YET_CELL_OPTIONS,
+  implementation: {
+    default: 2,
+    hint: 'the order of the sums follows Keras: implementation 1 only with recurrentDropout',
+  },
+};
+
+/** The keys of GRUCellArgs. */
+export const GRU_CELL_OPTIONS = optionKeys<GRUCellArgs>(
+  { ...CELL_STEP_KEYS, ...GRU_STEP_KEYS, name: true, trainable: true },
+  NOT_YET_GRU_OPTIONS,
+);
+
+/** A GRU step's own options, with Keras's defaults. */
+interface GruOptions extends CellOptions {
+  recurrentActivation: string;
+  resetAfter: boolean;
+}
+
+function gruOptions(subject: string, args: GRUCellArgs): GruOptions {
+  return {
+    ...cellOptions(subject, args),
+    recurrentActivation: canonicalActivation(
+      subject,
+      args.recurrentActivation === undefined ? 'sigmoid' : args.recurrentActivation,
+    ),
+    resetAfter: args.resetAfter ?? true,
+  };
+}
+
+/** One GRU step's weights: `kernel`, `recurrent_kernel` and `bias`, gates z, r, h. */
+export class GRUCell extends RecurrentCellBase {
+  static className = 'GRUCell';
+  readonly recurrentActivation: string;
+  readonly resetAfter: boolean;
+
+  constructor(args: GRUCellArgs) {
+    GRU_CELL_OPTIONS.check('GRUCell', args);
+    const options = gruOptions('GRUCell', args);
+    super(GRUCell.className, args, options, 3);
+    this.recurrentActivation = options.recurrentActivation;
+    this.resetAfter = options.resetAfter;
+  }
+
+  get stateSizes(): readonly number[] {
+    return [this.units];
+  }
+
+  protected override biasShape(): number[] {
+    return this.resetAfter ? [2, 3 * this.units] : [3 * this.units];
+  }
+
+  runSequence(x: tf.Tensor3D, options: SequenceRunOptions): SequenceRunResult {
+    const [batch, , features] = x.shape;
+    const weights = this.weightTensors();
+    // Keras computes gate by gate (implementation 1) whenever recurrent dropout is on.
+    const implementation = this.recurrentDropout > 0 ? 1 : 2;
+    const training = options.training;
+    return tf.tidy(() =>
+      gruSequence(x, weights, {
+        activation: this.activation,
+        recurrentActivation: this.recurrentActivation,
+        resetAfter: this.resetAfter,
+        implementation,
+        goBackwards: options.goBackwards,
+        returnSequences: options.returnSequences,
+        inputMasks:
+          training && this.dropout > 0
+            ? dropoutMasks(batch, features, this.dropout, implementation === 1 ? 3 : 1)
+            : undefined,
+        recurrentMasks:
+          training && this.recurrentDropout > 0
+            ? dropoutMasks(batch, this.units, this.recurrentDropout, 3)
+            : undefined,
+      }),
+    );
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      recurrentActivation: this.recurrentActivation,
+      resetAfter: this.resetAfter,
+    };
+  }
+}
+
+/** Options of the GRU layer: its cell's and the time axis's. */
+export interface GRUArgs extends RNNArgs, Omit<GRUCellArgs, 'name'> {}
+
+/** The keys of GRUArgs. */
+export const GRU_OPTIONS = RNN_OPTIONS.extend<GRUArgs>(
+  { ...CELL_STEP_KEYS, ...GRU_STEP_KEYS },
+  NOT_YET_GRU_OPTIONS,
+);
+
+/**
+ * Keras's `GRU`: input `[samples, timesteps, features]`, output `[samples, units]` (or every
+ * step with `returnSequences`); with `returnState`, `[output, h]`.
+ */
+export class GRU extends SingleCellRNN<GRUCell> {
+  static className = 'GRU';
+
+  constructor(args: GRUArgs) {
+    GRU_OPTIONS.check('GRU', args);
+    const options = gruOptions('GRU', args);
+    super(GRU.className, args, () => new GRUCell({ ...options, name: 'gru_cell' }));
+  }
+}
+
+tf.serialization.registerClass(GRUCell);
+tf.serialization.registerClass(GRU);

@@ -1,0 +1,177 @@
+/**
+ * LSTMCell and LSTM, Keras's long short-term memory, with Keras's gate order (i, f, c, o),
+ * weight names (`lstm/lstm_cell/kernel`), layouts ([features, 4u], [u, 4u], [4u]) and
+ * defaults (tanh, sigmoid, forget-gate bias 1). Its states are h and c. The step math is in
+ * src/kernels/cells/lstm.ts.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { lstmSequence } from '../../kernels/cells/lstm';
+import { type KeyTable, optionKeys } from '../../option_keys';
+import { canonicalActivation } from '../activations';
+import type { Initializer } from '../initializers';
+import { InitializerBase } from '../orthogonal';
+import {
+  CELL_STEP_KEYS,
+  type CellArgs,
+  type CellOptions,
+  NOT_YET_CELL_OPTIONS,
+  RecurrentCellBase,
+  type SequenceRunOptions,
+  type SequenceRunResult,
+  cellOptions,
+  dropoutMasks,
+} from './cell';
+import { type RNNArgs, RNN_OPTIONS, SingleCellRNN } from './rnn';
+
+/** Options of one LSTM step. */
+export interface LSTMCellArgs extends CellArgs {
+  /** Keras activation of the gates i, f and o (`'hard_sigmoid'` is Keras 3's relu6(x + 3) / 6). Default: 'sigmoid'. */
+  recurrentActivation?: string | null;
+  /** Start the forget gate's bias at 1 (the rest of the bias from `biasInitializer`). Default: true. */
+  unitForgetBias?: boolean;
+}
+
+/** The keys LSTMCellArgs adds to a cell's step options. */
+const LSTM_STEP_KEYS: KeyTable<Omit<LSTMCellArgs, keyof CellArgs>> = {
+  recurrentActivation: true,
+  unitForgetBias: true,
+};
+
+const NOT_YET_LSTM_OPTIONS = {
+  ...NOT_YET_CELL_OPTIONS,
+  implementation: {
+    default: 2,
+    hint: 'the order of the sums follows Keras: implementation 1 only with recurrentDropout',
+  },
+};
+
+/** The keys of LSTMCellArgs. */
+export const LSTM_CELL_OPTIONS = optionKeys<LSTMCellArgs>(
+  { ...CELL_STEP_KEYS, ...LSTM_STEP_KEYS, name: true, trainable: true },
+  NOT_YET_LSTM_OPTIONS,
+);
+
+/** An LSTM step's own options, with Keras's defaults. */
+interface LstmOptions extends CellOptions {
+  recurrentActivation: string;
+  unitForgetBias: boolean;
+}
+
+function lstmOptions(subject: string, args: LSTMCellArgs): LstmOptions {
+  return {
+    ...cellOptions(subject, args),
+    recurrentActivation: canonicalActivation(
+      subject,
+      args.recurrentActivation === undefined ? 'sigmoid' : args.recurrentActivation,
+    ),
+    unitForgetBias: args.unitForgetBias ?? true,
+  };
+}
+
+/** Keras's bias with unit_forget_bias: the initializer's values, with ones for the forget gate. */
+class UnitForgetBias extends InitializerBase {
+  static className = 'UnitForgetBias';
+  constructor(private readonly base: Initializer) {
+    super();
+  }
+  override apply(shape: number[], dtype?: tf.DataType): tf.Tensor {
+    const units = (shape[0] ?? 0) / 4;
+    return tf.tidy(() =>
+      tf.concat([
+        this.base.apply([units], dtype),
+        tf.ones([units], dtype),
+        this.base.apply([2 * units], dtype),
+      ]),
+    );
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return {};
+  }
+}
+
+/** One LSTM step's weights: `kernel`, `recurrent_kernel` and `bias`, gates i, f, c, o. */
+export class LSTMCell extends RecurrentCellBase {
+  static className = 'LSTMCell';
+  readonly recurrentActivation: string;
+  readonly unitForgetBias: boolean;
+
+  constructor(args: LSTMCellArgs) {
+    LSTM_CELL_OPTIONS.check('LSTMCell', args);
+    const options = lstmOptions('LSTMCell', args);
+    super(LSTMCell.className, args, options, 4);
+    this.recurrentActivation = options.recurrentActivation;
+    this.unitForgetBias = options.unitForgetBias;
+  }
+
+  get stateSizes(): readonly number[] {
+    return [this.units, this.units];
+  }
+
+  protected override makeBiasInitializer(): Initializer {
+    const base = super.makeBiasInitializer();
+    return this.unitForgetBias ? new UnitForgetBias(base) : base;
+  }
+
+  runSequence(x: tf.Tensor3D, options: SequenceRunOptions): SequenceRunResult {
+    const [batch, , features] = x.shape;
+    const { kernel, recurrentKernel, bias } = this.weightTensors();
+    // Keras sums gate by gate (implementation 1) whenever recurrent dropout is on.
+    const implementation = this.recurrentDropout > 0 ? 1 : 2;
+    const training = options.training;
+    return tf.tidy(() =>
+      lstmSequence(
+        x,
+        { kernel, recurrentKernel, bias: bias as tf.Tensor1D | null },
+        {
+          activation: this.activation,
+          recurrentActivation: this.recurrentActivation,
+          implementation,
+          goBackwards: options.goBackwards,
+          returnSequences: options.returnSequences,
+          inputMasks:
+            training && this.dropout > 0
+              ? dropoutMasks(batch, features, this.dropout, implementation === 1 ? 4 : 1)
+              : undefined,
+          recurrentMasks:
+            training && this.recurrentDropout > 0
+              ? dropoutMasks(batch, this.units, this.recurrentDropout, 4)
+              : undefined,
+        },
+      ),
+    );
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      recurrentActivation: this.recurrentActivation,
+      unitForgetBias: this.unitForgetBias,
+    };
+  }
+}
+
+/** Options of the LSTM layer: its cell's and the time axis's. */
+export interface LSTMArgs extends RNNArgs, Omit<LSTMCellArgs, 'name'> {}
+
+/** The keys of LSTMArgs. */
+export const LSTM_OPTIONS = RNN_OPTIONS.extend<LSTMArgs>(
+  { ...CELL_STEP_KEYS, ...LSTM_STEP_KEYS },
+  NOT_YET_LSTM_OPTIONS,
+);
+
+/**
+ * Keras's `LSTM`: input `[samples, timesteps, features]`, output `[samples, units]` (or every
+ * step with `returnSequences`); with `returnState`, `[output, h, c]`.
+ */
+export class LSTM extends SingleCellRNN<LSTMCell> {
+  static className = 'LSTM';
+
+  constructor(args: LSTMArgs) {
+    LSTM_OPTIONS.check('LSTM', args);
+    const options = lstmOptions('LSTM', args);
+    super(LSTM.className, args, () => new LSTMCell({ ...options, name: 'lstm_cell' }));
+  }
+}
+
+tf.serialization.registerClass(LSTMCell);
+tf.serialization.registerClass(LSTM);
