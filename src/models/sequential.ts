@@ -389,7 +389,11 @@ export class Sequential {
         `${subject}: the model '${this.name}' is not built yet, so it has no weights; give the first layer an inputShape or call build([null, ...]) first.`,
       );
     }
-    writeWeights(subject, this.weights, values);
+    writeWeights(subject, this.weights, values, (weight, shape) =>
+      this.stack
+        .map((layer) => (layer instanceof RNN ? layer.weightShapeHint(weight, shape) : undefined))
+        .find((hint) => hint !== undefined),
+    );
   }
 
   /**

@@ -21,6 +21,8 @@ export function writeWeights(
   subject: string,
   weights: readonly tf.LayerVariable[],
   values: unknown,
+  shapeHint: (weight: tf.LayerVariable, shape: readonly number[]) => string | undefined = () =>
+    undefined,
 ): void {
   const expected = weights.map((w) => `${w.originalName} ${formatShape(w.shape)}`).join(', ');
   if (!Array.isArray(values) || values.length !== weights.length) {
@@ -33,8 +35,9 @@ export function writeWeights(
     const v = given[i];
     if (!isTensor(v) || v.shape.join(',') !== w.shape.join(',')) {
       const received = isTensor(v) ? `shape ${formatShape(v.shape)}` : typeof v;
+      const hint = isTensor(v) ? shapeHint(w, v.shape) : undefined;
       throw new ValueError(
-        `${subject}: expected weight ${i} (${w.originalName}) of shape ${formatShape(w.shape)}, received ${received}.`,
+        `${subject}: expected weight ${i} (${w.originalName}) of shape ${formatShape(w.shape)}, received ${received}.${hint === undefined ? '' : ` ${hint}`}`,
       );
     }
     return v;

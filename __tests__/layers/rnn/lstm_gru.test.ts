@@ -234,3 +234,32 @@ describe('bad options', () => {
     expect(make).toThrow(message);
   });
 });
+
+describe('weights and cells that do not fit', () => {
+  it('setWeights with a GRU bias of the other resetAfter mode names both shapes and the option', () => {
+    const after = new Sequential([new GRU({ units: 2, inputShape: [3, 1] })]);
+    const before = new Sequential([new GRU({ units: 2, resetAfter: false, inputShape: [3, 1] })]);
+    const weights = before.getWeights();
+    expect(() => {
+      after.setWeights(weights);
+    }).toThrow(
+      /^Sequential\.setWeights: expected weight 2 \(gru_\d*\/?gru_cell\/bias\) of shape \[2, 6\], received shape \[6\]\. That is the bias of a GRU with `resetAfter: false`; this one has `resetAfter: true`/,
+    );
+    tf.dispose(weights);
+    after.dispose();
+    before.dispose();
+  });
+
+  it('a stack whose built cells do not chain is refused before any work', async () => {
+    const lstm = new LSTMCell({ units: 3 });
+    lstm.build([null, 5]);
+    const gru = new GRUCell({ units: 2 });
+    gru.build([null, 4]);
+    await expectNoLeak(() => {
+      expect(() => new StackedRNN({ cells: [lstm, gru] })).toThrow(
+        /^StackedRNN: cell 'gru_cell[_0-9]*' was built for 4 input features, but the cell before it, 'lstm_cell[_0-9]*', outputs 3/,
+      );
+    });
+    for (const w of [...lstm.weights, ...gru.weights]) w.dispose();
+  });
+});

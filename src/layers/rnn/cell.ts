@@ -56,6 +56,8 @@ export interface RecurrentCell {
    * sequences of `features` features; absent for cells the stack cannot run.
    */
   stackLayer?(batch: number, features: number, options: SequenceRunOptions): SimpleRnnStackLayer;
+  /** Why `shape` does not fit one of the cell's weights, when the cell knows. Default: none. */
+  weightShapeHint?(weight: tf.LayerVariable, shape: readonly number[]): string | undefined;
   getConfig(): tf.serialization.ConfigDict;
   dispose(): { refCountAfterDispose: number; numDisposedVariables: number };
 }
@@ -238,6 +240,11 @@ export abstract class RecurrentCellBase extends KerasLayer implements RecurrentC
       );
     }
     this.built = true;
+  }
+
+  /** Whether `weight` is the cell's bias. */
+  protected isBias(weight: tf.LayerVariable): boolean {
+    return this.bias !== null && weight === this.bias;
   }
 
   /** The weights' current values. Throws before `build`. */

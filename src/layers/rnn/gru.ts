@@ -88,6 +88,13 @@ export class GRUCell extends RecurrentCellBase {
     return this.resetAfter ? [2, 3 * this.units] : [3 * this.units];
   }
 
+  /** A bias of the other `resetAfter` mode says which option it was trained with. */
+  weightShapeHint(weight: tf.LayerVariable, shape: readonly number[]): string | undefined {
+    const other = this.resetAfter ? [3 * this.units] : [2, 3 * this.units];
+    if (!this.isBias(weight) || shape.join(',') !== other.join(',')) return undefined;
+    return `That is the bias of a GRU with \`resetAfter: ${String(!this.resetAfter)}\`; this one has \`resetAfter: ${String(this.resetAfter)}\` ([2, 3 * units] with it, [3 * units] without): build the layer with the option the weights were trained with.`;
+  }
+
   runSequence(x: tf.Tensor3D, options: SequenceRunOptions): SequenceRunResult {
     const [batch, , features] = x.shape;
     const weights = this.weightTensors();

@@ -96,6 +96,13 @@ export abstract class RNN extends KerasLayer {
     this.built = true;
   }
 
+  /** Why `shape` does not fit `weight`, when one of the cells knows (see writeWeights). */
+  weightShapeHint(weight: tf.LayerVariable, shape: readonly number[]): string | undefined {
+    return this.cells
+      .map((cell) => cell.weightShapeHint?.(weight, shape))
+      .find((hint) => hint !== undefined);
+  }
+
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
     const shape = singleShape(inputShape);
     checkSequenceShape(this.subject, shape);

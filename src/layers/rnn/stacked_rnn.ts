@@ -80,6 +80,16 @@ export class StackedRNN extends RNN {
       }
       names.add(cell.name);
     }
+    stack.forEach((cell, i) => {
+      const before = stack.at(i - 1);
+      if (i > 0 && before !== undefined && cell.inputFeatures !== null) {
+        if (cell.inputFeatures !== before.units) {
+          throw new ValueError(
+            `StackedRNN: cell '${cell.name}' was built for ${cell.inputFeatures} input features, but the cell before it, '${before.name}', outputs ${before.units}: each cell reads the units of the one before. Give cells that are not built yet, or sizes that chain.`,
+          );
+        }
+      }
+    });
     super({ ...args, name: args.name ?? defaultLayerName(StackedRNN.className) });
     this.stack = stack;
   }
