@@ -9,7 +9,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { Sequential, useBackend } from '../src/index';
 import { type KernelChoice, describeKernel, withKernel } from './kernel';
-import { type BenchData, buildOurs, buildTheirs, copyWeights, makeData } from './models';
+import {
+  type BenchData,
+  buildOurs,
+  buildTheirs,
+  copyWeights,
+  makeData,
+  sameLayouts,
+} from './models';
 import {
   type ChildMessage,
   type ChildRequest,
@@ -103,6 +110,7 @@ async function setup(request: SetupRequest): Promise<SetupResult> {
       if (contender !== 'tf.layers')
         result.kernels[contender] = describeKernel(kernelOf(contender));
       if (contender === 'ours') continue;
+      if (contender === 'tf.layers' && !sameLayouts(request.model)) continue;
       copyWeights(ours, model);
       const out = await predictions(b, contender, probe);
       result.startDifferences[contender] = tf.tidy(

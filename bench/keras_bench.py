@@ -26,7 +26,8 @@ Two ways to run it:
 
 The models match bench/models.ts: "letters" (4x5 one-hot -> SimpleRNN(3) -> Dense(5, softmax),
 sparse categorical crossentropy, Adam lr 0.01) and "stock" (60x1 -> SimpleRNN(80,
-return_sequences) -> SimpleRNN(100) -> Dense(1), MSE, Adam).
+return_sequences) -> SimpleRNN(100) -> Dense(1), MSE, Adam); "stock-lstm" and "stock-gru" are
+the stock shape with LSTM or GRU layers (Keras's defaults).
 """
 
 import json
@@ -43,17 +44,23 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-MODELS = ("letters", "stock")
+MODELS = ("letters", "stock", "stock-lstm", "stock-gru")
+STOCK_LAYERS = {
+    "stock": keras.layers.SimpleRNN,
+    "stock-lstm": keras.layers.LSTM,
+    "stock-gru": keras.layers.GRU,
+}
 
 
 def build(model_name: str, samples: int) -> tuple[keras.Model, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(1234)
-    if model_name == "stock":
+    if model_name in STOCK_LAYERS:
+        layer = STOCK_LAYERS[model_name]
         model = keras.Sequential(
             [
                 keras.Input(shape=(60, 1)),
-                keras.layers.SimpleRNN(80, return_sequences=True),
-                keras.layers.SimpleRNN(100),
+                layer(80, return_sequences=True),
+                layer(100),
                 keras.layers.Dense(1),
             ]
         )

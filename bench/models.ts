@@ -7,9 +7,11 @@
  *   crossentropy; Adam, learning rate 0.01.
  * - stock: [60 steps x 1] -> SimpleRNN(80, returnSequences) -> SimpleRNN(100) -> Dense(1); MSE;
  *   Adam with Keras's defaults.
+ * - stock-lstm, stock-gru: the same with LSTM or GRU layers, Keras's defaults (sigmoid gates; a
+ *   GRU with resetAfter, which tf.layers cannot build: its GRU starts from weights of its own).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Dense, Sequential, SimpleRNN } from '../src/index';
+import { Dense, GRU, LSTM, Sequential, SimpleRNN } from '../src/index';
 import type { ModelName } from './protocol';
 
 /** Deterministic uniform numbers in [0, 1) (mulberry32), so every run trains on the same data. */
@@ -71,9 +73,10 @@ export function buildOurs(model: ModelName): Sequential {
     });
     return ours;
   }
+  const Layer = model === 'stock-lstm' ? LSTM : model === 'stock-gru' ? GRU : SimpleRNN;
   const ours = new Sequential([
-    new SimpleRNN({ units: 80, returnSequences: true, inputShape: [STOCK.steps, 1] }),
-    new SimpleRNN({ units: 100 }),
+    new Layer({ units: 80, returnSequences: true, inputShape: [STOCK.steps, 1] }),
+    new Layer({ units: 100 }),
     new Dense({ units: 1 }),
   ]);
   ours.compile({ optimizer: 'adam', loss: 'mse' });
@@ -92,16 +95,30 @@ export function buildTheirs(model: ModelName): tf.Sequential {
     theirs.compile({ optimizer: tf.train.adam(0.01), loss: 'sparseCategoricalCrossentropy' });
     return theirs;
   }
+  // Keras's sigmoid gates (tf.layers' default is hardSigmoid).
+  const layer =
+    model === 'stock-lstm'
+      ? (args: { units: number; returnSequences?: boolean; inputShape?: number[] }) =>
+          tf.layers.lstm({ ...args, recurrentActivation: 'sigmoid' })
+      : model === 'stock-gru'
+        ? (args: { units: number; returnSequences?: boolean; inputShape?: number[] }) =>
+            tf.layers.gru({ ...args, recurrentActivation: 'sigmoid' })
+        : tf.layers.simpleRNN;
   const theirs = tf.sequential({
     layers: [
-      tf.layers.simpleRNN({ units: 80, returnSequences: true, inputShape: [STOCK.steps, 1] }),
-      tf.layers.simpleRNN({ units: 100 }),
+      layer({ units: 80, returnSequences: true, inputShape: [STOCK.steps, 1] }),
+      layer({ units: 100 }),
       tf.layers.dense({ units: 1 }),
     ],
   });
   // Keras's Adam defaults (tfjs's epsilon default is also 1e-7).
   theirs.compile({ optimizer: tf.train.adam(0.001, 0.9, 0.999, 1e-7), loss: 'meanSquaredError' });
   return theirs;
+}
+
+/** Whether tf.layers' model of `model` has our weight layouts (its GRU has no resetAfter). */
+export function sameLayouts(model: ModelName): boolean {
+  return model !== 'stock-gru';
 }
 
 /**

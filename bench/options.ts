@@ -9,8 +9,10 @@ import {
   type Backend,
   CONTENDERS,
   type Contender,
+  DEFAULT_MODELS,
   MODEL_NAMES,
   type ModelName,
+  isStockShape,
   type ModelSize,
 } from './protocol';
 
@@ -56,7 +58,8 @@ processes is idle (Linux). Prints a table and writes bench/results.json.
 Options:
   --backend LIST   tensorflow,wasm,cpu (comma-separated or repeated). Default: all three;
                    tensorflow is skipped with a note when @tensorflow/tfjs-node does not load.
-  --model LIST     letters,stock. Default: both.
+  --model LIST     letters,stock,stock-lstm,stock-gru (the stock shape with LSTM or GRU
+                   cells). Default: letters,stock.
   --contenders LIST
                    ours,ours-fused,tf.layers,keras. Default: all four. The ratio columns
                    (ours ÷ that contender) need ours.
@@ -79,7 +82,7 @@ Options:
  */
 export function planFor(options: BenchOptions, backend: Backend, model: ModelName): ModelPlan {
   const plan = options.plans[model];
-  if (!options.quick && !options.samplesGiven && backend === 'cpu' && model === 'stock') {
+  if (!options.quick && !options.samplesGiven && backend === 'cpu' && isStockShape(model)) {
     return { ...plan, samples: Math.min(plan.samples, 256) };
   }
   return plan;
@@ -94,8 +97,8 @@ export function skipReason(
   backend: Backend,
   model: ModelName,
 ): string | null {
-  if (options.quick && !options.backendsGiven && backend === 'cpu' && model === 'stock') {
-    return '--quick leaves out stock on cpu (30 s or more); add --backend cpu to run it';
+  if (options.quick && !options.backendsGiven && backend === 'cpu' && isStockShape(model)) {
+    return `--quick leaves out ${model} on cpu (30 s or more); add --backend cpu to run it`;
   }
   return null;
 }
@@ -155,10 +158,14 @@ export function parseOptions(argv: readonly string[], root: string): BenchOption
     ? {
         letters: { samples: 512, batchSize: 32, epochsPerRound: 1, rounds: 3 },
         stock: { samples: 64, batchSize: 64, epochsPerRound: 1, rounds: 3 },
+        'stock-lstm': { samples: 64, batchSize: 64, epochsPerRound: 1, rounds: 3 },
+        'stock-gru': { samples: 64, batchSize: 64, epochsPerRound: 1, rounds: 3 },
       }
     : {
         letters: { samples: 1024, batchSize: 32, epochsPerRound: 2, rounds: 5 },
         stock: { samples: 512, batchSize: 64, epochsPerRound: 1, rounds: 3 },
+        'stock-lstm': { samples: 512, batchSize: 64, epochsPerRound: 1, rounds: 3 },
+        'stock-gru': { samples: 512, batchSize: 64, epochsPerRound: 1, rounds: 3 },
       };
   for (const plan of Object.values(plans)) {
     plan.samples = samples ?? plan.samples;
@@ -174,7 +181,7 @@ export function parseOptions(argv: readonly string[], root: string): BenchOption
   }
   return {
     backends: backends.length > 0 ? [...new Set(backends)] : [...BACKENDS],
-    models: models.length > 0 ? [...new Set(models)] : [...MODEL_NAMES],
+    models: models.length > 0 ? [...new Set(models)] : [...DEFAULT_MODELS],
     plans,
     quick,
     samplesGiven: samples !== undefined,

@@ -6,8 +6,16 @@
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
 export type Backend = (typeof BACKENDS)[number];
 
-export const MODEL_NAMES = ['letters', 'stock'] as const;
+export const MODEL_NAMES = ['letters', 'stock', 'stock-lstm', 'stock-gru'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
+
+/** The models a run times when --model does not name them. */
+export const DEFAULT_MODELS: readonly ModelName[] = ['letters', 'stock'];
+
+/** Whether `model` is the stock shape (60x1 -> 80 (seq) -> 100 -> Dense(1)), of any cell kind. */
+export function isStockShape(model: ModelName): boolean {
+  return model !== 'letters';
+}
 
 /**
  * The contenders that run in the child, on the child's tfjs backend: this package's layers on

@@ -12,11 +12,14 @@
  *
  * Implementation 1 (Keras's, whenever recurrent dropout is on) computes each gate's products on
  * its own, with a dropout mask per gate on x_t and on h. Each step's input product is computed
- * for every step at once (the same values, one matMul); tfjs's automatic differentiation gives
- * back-propagation through time. Pure tensor functions: no configs, no layers.
+ * for every step at once (the same values, one matMul); the recurrent products go through
+ * `denseProduct`, the WebAssembly kernels' product where they run; tfjs's automatic
+ * differentiation gives back-propagation through time. Pure tensor functions: no configs, no
+ * layers.
  */
 import * as tf from '@tensorflow/tfjs';
 import { activationFn } from '../../layers/activations';
+import { denseProduct } from '../dense';
 import { type StepRunOptions, projectSteps, runSteps, timeSteps } from './sequence';
 
 /** A GRU cell's weights, in Keras's layouts. */
@@ -82,12 +85,14 @@ export function gruSequence(
       [h0],
       (t, [h]) => {
         const [xz, xr, xh] = tf.split<tf.Tensor2D>(steps[t], 3, 1);
-        let inner: tf.Tensor2D = tf.matMul(h, zr ?? weights.recurrentKernel);
+        let inner: tf.Tensor2D = denseProduct(h, zr ?? weights.recurrentKernel, null);
         if (options.resetAfter && bias.recurrent !== null) inner = tf.add(inner, bias.recurrent);
         const parts = tf.split<tf.Tensor2D>(inner, options.resetAfter ? 3 : 2, 1);
         const z = sigma(tf.add(xz, parts[0])) as tf.Tensor2D;
         const r = sigma(tf.add(xr, parts[1])) as tf.Tensor2D;
-        const recurrentH = options.resetAfter ? tf.mul(r, parts[2]) : tf.matMul(tf.mul(r, h), uh);
+        const recurrentH = options.resetAfter
+          ? tf.mul(r, parts[2])
+          : denseProduct(tf.mul<tf.Tensor2D>(r, h), uh, null);
         return [mix(z, h, act(tf.add(xh, recurrentH)) as tf.Tensor2D)];
       },
       options,
@@ -108,8 +113,8 @@ export function gruSequence(
     [xz, xr, xh],
     [h0],
     (t, [h]) => {
-      let rz: tf.Tensor2D = tf.matMul(masked(h, 0), uz);
-      let rr: tf.Tensor2D = tf.matMul(masked(h, 1), ur);
+      let rz: tf.Tensor2D = denseProduct(masked(h, 0), uz, null);
+      let rr: tf.Tensor2D = denseProduct(masked(h, 1), ur, null);
       if (options.resetAfter && recurrentBias !== null) {
         rz = tf.add(rz, recurrentBias[0]);
         rr = tf.add(rr, recurrentBias[1]);
@@ -118,11 +123,11 @@ export function gruSequence(
       const r = sigma(tf.add(xr[t], rr)) as tf.Tensor2D;
       let recurrentH: tf.Tensor2D;
       if (options.resetAfter) {
-        recurrentH = tf.matMul(masked(h, 2), uh);
+        recurrentH = denseProduct(masked(h, 2), uh, null);
         if (recurrentBias !== null) recurrentH = tf.add(recurrentH, recurrentBias[2]);
         recurrentH = tf.mul(r, recurrentH);
       } else {
-        recurrentH = tf.matMul(tf.mul(r, masked(h, 2)), uh);
+        recurrentH = denseProduct(tf.mul(r, masked(h, 2)), uh, null);
       }
       return [mix(z, h, act(tf.add(xh[t], recurrentH)) as tf.Tensor2D)];
     },
