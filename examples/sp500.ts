@@ -12,6 +12,8 @@
  *
  *   npm run example:sp500                          50 epochs, figures in out/sp500/
  *   npm run example:sp500 -- --out /tmp/sp500      another folder (or EXAMPLE_OUT_DIR)
+ *   npm run example:sp500 -- --cell lstm           LSTM (or gru) layers instead of SimpleRNN
+ *                                                  (or EXAMPLE_CELL)
  *   EXAMPLE_EPOCHS=1 EXAMPLE_MAX_WINDOWS=300 ...   a quick run on the last 300 training windows
  */
 import { dirname, join, resolve } from 'node:path';
@@ -19,6 +21,8 @@ import * as tf from '@tensorflow/tfjs';
 import {
   Dense,
   Dropout,
+  GRU,
+  LSTM,
   MinMaxScaler,
   Sequential,
   SimpleRNN,
@@ -31,7 +35,13 @@ import { lossChart, pricesChart, renderChart } from './lib/charts';
 import { ensureDir, writeFileAtomic } from './lib/files';
 import { historyValues } from './lib/history';
 import { forecastErrors } from './lib/metrics';
-import { envOptionalPositiveInt, envPositiveInt, envVerbose, optionValue } from './lib/options';
+import {
+  envOptionalPositiveInt,
+  envPositiveInt,
+  envVerbose,
+  optionChoice,
+  optionValue,
+} from './lib/options';
 import { runExample } from './lib/run';
 
 const CSV_PATH = join(dirname(require.resolve('vega-datasets')), '../data/sp500-2000.csv');
@@ -41,6 +51,10 @@ const BATCH_SIZE = 64;
 
 const money = (v: number): string => v.toFixed(2).padStart(8);
 
+/** The recurrent layer of each `--cell` choice. */
+const CELLS = { simple_rnn: SimpleRNN, lstm: LSTM, gru: GRU } as const;
+type CellName = keyof typeof CELLS;
+
 async function main(): Promise<void> {
   // Settings, checked before any work: EXAMPLE_EPOCHS, EXAMPLE_MAX_WINDOWS (train on the most
   // recent windows only), EXAMPLE_VERBOSE, and the output folder (--out or EXAMPLE_OUT_DIR).
@@ -48,6 +62,12 @@ async function main(): Promise<void> {
   const maxWindows = envOptionalPositiveInt('EXAMPLE_MAX_WINDOWS');
   const verbose = envVerbose('EXAMPLE_VERBOSE', 1); // Keras's progress bar
   const outDir = resolve(optionValue('out', 'EXAMPLE_OUT_DIR', 'out/sp500'));
+  const cell = optionChoice<CellName>(
+    'cell',
+    'EXAMPLE_CELL',
+    Object.keys(CELLS) as CellName[],
+    'simple_rnn',
+  );
   await useBackend('auto');
   console.log(`Backend: ${backendName()}`);
 
@@ -84,11 +104,12 @@ async function main(): Promise<void> {
   );
 
   // 4. The model, as in the course (Keras's default initializers; dropout and the per-epoch
-  //    shuffle are random, so two runs differ a little).
+  //    shuffle are random, so two runs differ a little), with the layers of `--cell`.
+  const Recurrent = CELLS[cell];
   const model = new Sequential([
-    new SimpleRNN({ units: 80, returnSequences: true, inputShape: [WINDOW, 1] }),
+    new Recurrent({ units: 80, returnSequences: true, inputShape: [WINDOW, 1] }),
     new Dropout({ rate: 0.2 }),
-    new SimpleRNN({ units: 100 }),
+    new Recurrent({ units: 100 }),
     new Dropout({ rate: 0.2 }),
     new Dense({ units: 1 }),
   ]);

@@ -135,6 +135,32 @@ describe('examples', () => {
       }
     });
 
+    it.each([
+      ['lstm', 'LSTM'],
+      ['gru', 'GRU'],
+    ])('trains with --cell %s', async (cell, className) => {
+      const dir = join(outDir, cell);
+      const result = await runExample(
+        'sp500',
+        { EXAMPLE_EPOCHS: '1', EXAMPLE_MAX_WINDOWS: '64', EXAMPLE_VERBOSE: '0' },
+        ['--out', dir, '--cell', cell],
+      );
+      expectSuccess(result);
+      expect(result.stdout).toMatch(
+        new RegExp(`^│ ${cell}(_\\d+)? \\(${className}\\) +│ \\(None, 60, 80\\)`, 'm'),
+      );
+      expect(result.stdout).toMatch(/^Model RMSE: \d+\.\d\d {2}MAE: \d+\.\d\d \(USD\)$/m);
+    });
+
+    it('stops on an unknown cell before any work', async () => {
+      const result = await runExample('sp500', { EXAMPLE_CELL: 'transformer' });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(
+        /SettingError: --cell \(or EXAMPLE_CELL\): expected one of simple_rnn, lstm, gru, received "transformer"\./,
+      );
+      expect(result.stdout).not.toMatch(BACKEND_LINE);
+    });
+
     it('stops on a bad setting before any work, writing nothing', async () => {
       const dir = join(outDir, 'never');
       const result = await runExample('sp500', { EXAMPLE_EPOCHS: 'ten', EXAMPLE_OUT_DIR: dir });

@@ -54,6 +54,26 @@ export function optionValue(flag: string, envName: string, fallback: string): st
   return fromEnv !== undefined && fromEnv !== '' ? fromEnv : fallback;
 }
 
+/**
+ * One of `choices`, from `--name <value>`, the environment variable `envName`, or `fallback`.
+ * Throws, listing the choices, for anything else, before any work starts.
+ */
+export function optionChoice<C extends string>(
+  flag: string,
+  envName: string,
+  choices: readonly C[],
+  fallback: C,
+): C {
+  const value = optionValue(flag, envName, fallback);
+  const choice = choices.find((c) => c === value);
+  if (choice === undefined) {
+    throw new SettingError(
+      `--${flag} (or ${envName}): expected one of ${choices.join(', ')}, received ${JSON.stringify(value)}.`,
+    );
+  }
+  return choice;
+}
+
 /** Keras's `verbose` levels for `fit`: 0 silent, 1 a progress bar per epoch, 2 one line per epoch. */
 export type Verbosity = 0 | 1 | 2;
 
