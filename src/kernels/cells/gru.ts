@@ -20,7 +20,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { activationFn } from '../../layers/activations';
 import { denseProduct } from '../dense';
-import { type StepRunOptions, projectSteps, runSteps, timeSteps } from './sequence';
+import { type StepRunOptions, inputSteps, projectSteps, runSteps, timeSteps } from './sequence';
 
 /** A GRU cell's weights, in Keras's layouts. */
 export interface GruWeights {
@@ -78,13 +78,16 @@ export function gruSequence(
     tf.add(tf.mul(z, h), tf.mul(tf.sub(1, z), hh));
 
   if (options.implementation === 2) {
-    const steps = timeSteps(projectSteps(x, weights.kernel, bias.input, options.inputMasks?.[0]));
+    // Step by step, as Keras: cutting the inputs into steps copies less than cutting their
+    // projection (3 * units wide).
+    const steps = inputSteps(x, options.inputMasks?.[0]);
     const zr = options.resetAfter ? null : tf.concat([uz, ur], 1);
     return runSteps(
       [steps],
       [h0],
       (t, [h]) => {
-        const [xz, xr, xh] = tf.split<tf.Tensor2D>(steps[t], 3, 1);
+        const projected = denseProduct(steps[t], weights.kernel, bias.input);
+        const [xz, xr, xh] = tf.split<tf.Tensor2D>(projected, 3, 1);
         let inner: tf.Tensor2D = denseProduct(h, zr ?? weights.recurrentKernel, null);
         if (options.resetAfter && bias.recurrent !== null) inner = tf.add(inner, bias.recurrent);
         const parts = tf.split<tf.Tensor2D>(inner, options.resetAfter ? 3 : 2, 1);

@@ -24,6 +24,11 @@ export function projectSteps(
   return tf.reshape(projected, [batch, steps, width]);
 }
 
+/** Each step's input x_t ⊙ mask, [batch, features], in time order. */
+export function inputSteps(x: tf.Tensor3D, mask?: tf.Tensor2D): tf.Tensor2D[] {
+  return timeSteps(mask === undefined ? x : tf.mul(x, tf.expandDims(mask, 1)));
+}
+
 /** The per-step slices [batch, width] of a [batch, timesteps, width] tensor, in time order. */
 export function timeSteps(projected: tf.Tensor3D): tf.Tensor2D[] {
   const [batch, steps, width] = projected.shape;
