@@ -11,11 +11,11 @@
  *   h = z ⊙ h + (1 - z) ⊙ hh
  *
  * Implementation 1 (Keras's, whenever recurrent dropout is on) computes each gate's products on
- * its own, with a dropout mask per gate on x_t and on h. Each step's input product is computed
- * for every step at once (the same values, one matMul); the recurrent products go through
- * `denseProduct`, the WebAssembly kernels' product where they run; tfjs's automatic
- * differentiation gives back-propagation through time. Pure tensor functions: no configs, no
- * layers.
+ * its own, with a dropout mask per gate on x_t and on h, projecting every step's input per gate
+ * at once; implementation 2 projects each step's input inside the step, as Keras does. The
+ * products go through `denseProduct`, the WebAssembly kernels' product where they run; tfjs's
+ * automatic differentiation gives back-propagation through time. Pure tensor functions: no
+ * configs, no layers.
  */
 import * as tf from '@tensorflow/tfjs';
 import { activationFn } from '../../layers/activations';

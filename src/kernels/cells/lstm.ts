@@ -8,12 +8,11 @@
  *     z_k = (x_t ⊙ m_k) · W_k + b_k + (h ⊙ r_k) · U_k
  *   i = σ(z_i), f = σ(z_f), o = σ(z_o), c = f ⊙ c + i ⊙ act(z_g),   h = o ⊙ act(c)
  *
- * σ is the recurrent activation. Each step's input product is computed for every step at once
- * (the same values, one matMul); the recurrent products go through `denseProduct`, the
- * WebAssembly kernels' product where they run (on the stock shape with LSTM layers, 2 training
- * batches took half the time they took with tf.matMul on the wasm backend); tfjs's automatic
- * differentiation gives back-propagation through time. Pure tensor functions: no configs, no
- * layers.
+ * σ is the recurrent activation. Implementation 2 projects each step's input inside the step,
+ * as Keras does; implementation 1 projects every step's input per gate at once. The products
+ * go through `denseProduct`, the WebAssembly kernels' product where they run (tf.matMul is slow
+ * at these sizes on the wasm backend); tfjs's automatic differentiation gives back-propagation
+ * through time. Pure tensor functions: no configs, no layers.
  */
 import * as tf from '@tensorflow/tfjs';
 import { activationFn } from '../../layers/activations';
