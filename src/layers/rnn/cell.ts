@@ -104,6 +104,23 @@ export const NOT_YET_CELL_OPTIONS: NotYetOptions = {
   seed: { hint: 'the cell draws unseeded dropout masks here; leave it out' },
 };
 
+/** Keras's options of its gated cells (LSTMCell, GRUCell) that are not implemented yet. */
+export const NOT_YET_GATED_CELL_OPTIONS: NotYetOptions = {
+  ...NOT_YET_CELL_OPTIONS,
+  implementation: {
+    default: 2,
+    hint: 'the order of the sums follows Keras: implementation 1 only with recurrentDropout',
+  },
+};
+
+/** A gated cell's `recurrentActivation`, Keras's default 'sigmoid'. */
+export function recurrentActivationOption(
+  subject: string,
+  value: string | null | undefined,
+): string {
+  return canonicalActivation(subject, value === undefined ? 'sigmoid' : value);
+}
+
 /** A cell's options with defaults applied and names checked. */
 export interface CellOptions {
   units: number;
@@ -240,6 +257,34 @@ export abstract class RecurrentCellBase extends KerasLayer implements RecurrentC
       );
     }
     this.built = true;
+  }
+
+  /** Keras's implementation for this cell: 1, gate by gate, whenever recurrent dropout is on. */
+  protected get implementation(): 1 | 2 {
+    return this.recurrentDropout > 0 ? 1 : 2;
+  }
+
+  /**
+   * The dropout masks of a run over `batch` sequences of `features` features, as Keras's
+   * DropoutRNNCell draws them: one per gate with implementation 1, else one; none outside
+   * training.
+   */
+  protected runMasks(
+    batch: number,
+    features: number,
+    training: boolean,
+  ): { inputMasks?: tf.Tensor2D[]; recurrentMasks?: tf.Tensor2D[] } {
+    const count = this.implementation === 1 ? this.gates : 1;
+    return {
+      inputMasks:
+        training && this.dropout > 0
+          ? dropoutMasks(batch, features, this.dropout, count)
+          : undefined,
+      recurrentMasks:
+        training && this.recurrentDropout > 0
+          ? dropoutMasks(batch, this.units, this.recurrentDropout, count)
+          : undefined,
+    };
   }
 
   /** Whether `weight` is the cell's bias. */

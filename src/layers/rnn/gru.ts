@@ -7,17 +7,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { gruSequence } from '../../kernels/cells/gru';
 import { type KeyTable, optionKeys } from '../../option_keys';
-import { canonicalActivation } from '../activations';
 import {
   CELL_STEP_KEYS,
   type CellArgs,
   type CellOptions,
-  NOT_YET_CELL_OPTIONS,
+  NOT_YET_GATED_CELL_OPTIONS,
   RecurrentCellBase,
   type SequenceRunOptions,
   type SequenceRunResult,
   cellOptions,
-  dropoutMasks,
+  recurrentActivationOption,
 } from './cell';
 import { type RNNArgs, RNN_OPTIONS, SingleCellRNN } from './rnn';
 
@@ -35,18 +34,10 @@ const GRU_STEP_KEYS: KeyTable<Omit<GRUCellArgs, keyof CellArgs>> = {
   resetAfter: true,
 };
 
-const NOT_YET_GRU_OPTIONS = {
-  ...NOT_YET_CELL_OPTIONS,
-  implementation: {
-    default: 2,
-    hint: 'the order of the sums follows Keras: implementation 1 only with recurrentDropout',
-  },
-};
-
 /** The keys of GRUCellArgs. */
 export const GRU_CELL_OPTIONS = optionKeys<GRUCellArgs>(
   { ...CELL_STEP_KEYS, ...GRU_STEP_KEYS, name: true, trainable: true },
-  NOT_YET_GRU_OPTIONS,
+  NOT_YET_GATED_CELL_OPTIONS,
 );
 
 /** A GRU step's own options, with Keras's defaults. */
@@ -58,10 +49,7 @@ interface GruOptions extends CellOptions {
 function gruOptions(subject: string, args: GRUCellArgs): GruOptions {
   return {
     ...cellOptions(subject, args),
-    recurrentActivation: canonicalActivation(
-      subject,
-      args.recurrentActivation === undefined ? 'sigmoid' : args.recurrentActivation,
-    ),
+    recurrentActivation: recurrentActivationOption(subject, args.recurrentActivation),
     resetAfter: args.resetAfter ?? true,
   };
 }
@@ -98,25 +86,15 @@ export class GRUCell extends RecurrentCellBase {
   runSequence(x: tf.Tensor3D, options: SequenceRunOptions): SequenceRunResult {
     const [batch, , features] = x.shape;
     const weights = this.weightTensors();
-    // Keras computes gate by gate (implementation 1) whenever recurrent dropout is on.
-    const implementation = this.recurrentDropout > 0 ? 1 : 2;
-    const training = options.training;
     return tf.tidy(() =>
       gruSequence(x, weights, {
         activation: this.activation,
         recurrentActivation: this.recurrentActivation,
         resetAfter: this.resetAfter,
-        implementation,
+        implementation: this.implementation,
         goBackwards: options.goBackwards,
         returnSequences: options.returnSequences,
-        inputMasks:
-          training && this.dropout > 0
-            ? dropoutMasks(batch, features, this.dropout, implementation === 1 ? 3 : 1)
-            : undefined,
-        recurrentMasks:
-          training && this.recurrentDropout > 0
-            ? dropoutMasks(batch, this.units, this.recurrentDropout, 3)
-            : undefined,
+        ...this.runMasks(batch, features, options.training),
       }),
     );
   }
@@ -136,7 +114,7 @@ export interface GRUArgs extends RNNArgs, Omit<GRUCellArgs, 'name'> {}
 /** The keys of GRUArgs. */
 export const GRU_OPTIONS = RNN_OPTIONS.extend<GRUArgs>(
   { ...CELL_STEP_KEYS, ...GRU_STEP_KEYS },
-  NOT_YET_GRU_OPTIONS,
+  NOT_YET_GATED_CELL_OPTIONS,
 );
 
 /**

@@ -7,19 +7,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { lstmSequence } from '../../kernels/cells/lstm';
 import { type KeyTable, optionKeys } from '../../option_keys';
-import { canonicalActivation } from '../activations';
 import type { Initializer } from '../initializers';
 import { InitializerBase } from '../orthogonal';
 import {
   CELL_STEP_KEYS,
   type CellArgs,
   type CellOptions,
-  NOT_YET_CELL_OPTIONS,
+  NOT_YET_GATED_CELL_OPTIONS,
   RecurrentCellBase,
   type SequenceRunOptions,
   type SequenceRunResult,
   cellOptions,
-  dropoutMasks,
+  recurrentActivationOption,
 } from './cell';
 import { type RNNArgs, RNN_OPTIONS, SingleCellRNN } from './rnn';
 
@@ -37,18 +36,10 @@ const LSTM_STEP_KEYS: KeyTable<Omit<LSTMCellArgs, keyof CellArgs>> = {
   unitForgetBias: true,
 };
 
-const NOT_YET_LSTM_OPTIONS = {
-  ...NOT_YET_CELL_OPTIONS,
-  implementation: {
-    default: 2,
-    hint: 'the order of the sums follows Keras: implementation 1 only with recurrentDropout',
-  },
-};
-
 /** The keys of LSTMCellArgs. */
 export const LSTM_CELL_OPTIONS = optionKeys<LSTMCellArgs>(
   { ...CELL_STEP_KEYS, ...LSTM_STEP_KEYS, name: true, trainable: true },
-  NOT_YET_LSTM_OPTIONS,
+  NOT_YET_GATED_CELL_OPTIONS,
 );
 
 /** An LSTM step's own options, with Keras's defaults. */
@@ -60,10 +51,7 @@ interface LstmOptions extends CellOptions {
 function lstmOptions(subject: string, args: LSTMCellArgs): LstmOptions {
   return {
     ...cellOptions(subject, args),
-    recurrentActivation: canonicalActivation(
-      subject,
-      args.recurrentActivation === undefined ? 'sigmoid' : args.recurrentActivation,
-    ),
+    recurrentActivation: recurrentActivationOption(subject, args.recurrentActivation),
     unitForgetBias: args.unitForgetBias ?? true,
   };
 }
@@ -115,9 +103,6 @@ export class LSTMCell extends RecurrentCellBase {
   runSequence(x: tf.Tensor3D, options: SequenceRunOptions): SequenceRunResult {
     const [batch, , features] = x.shape;
     const { kernel, recurrentKernel, bias } = this.weightTensors();
-    // Keras sums gate by gate (implementation 1) whenever recurrent dropout is on.
-    const implementation = this.recurrentDropout > 0 ? 1 : 2;
-    const training = options.training;
     return tf.tidy(() =>
       lstmSequence(
         x,
@@ -125,17 +110,10 @@ export class LSTMCell extends RecurrentCellBase {
         {
           activation: this.activation,
           recurrentActivation: this.recurrentActivation,
-          implementation,
+          implementation: this.implementation,
           goBackwards: options.goBackwards,
           returnSequences: options.returnSequences,
-          inputMasks:
-            training && this.dropout > 0
-              ? dropoutMasks(batch, features, this.dropout, implementation === 1 ? 4 : 1)
-              : undefined,
-          recurrentMasks:
-            training && this.recurrentDropout > 0
-              ? dropoutMasks(batch, this.units, this.recurrentDropout, 4)
-              : undefined,
+          ...this.runMasks(batch, features, options.training),
         },
       ),
     );
@@ -156,7 +134,7 @@ export interface LSTMArgs extends RNNArgs, Omit<LSTMCellArgs, 'name'> {}
 /** The keys of LSTMArgs. */
 export const LSTM_OPTIONS = RNN_OPTIONS.extend<LSTMArgs>(
   { ...CELL_STEP_KEYS, ...LSTM_STEP_KEYS },
-  NOT_YET_LSTM_OPTIONS,
+  NOT_YET_GATED_CELL_OPTIONS,
 );
 
 /**

@@ -16,7 +16,6 @@ import {
   type SequenceRunOptions,
   type SequenceRunResult,
   cellOptions,
-  dropoutMasks,
 } from './cell';
 import { type RNNArgs, RNN_OPTIONS, SingleCellRNN } from './rnn';
 
@@ -62,21 +61,15 @@ export class SimpleRNNCell extends RecurrentCellBase {
    */
   stackLayer(batch: number, features: number, options: SequenceRunOptions): SimpleRnnStackLayer {
     const { kernel, recurrentKernel, bias } = this.weightTensors();
-    const training = options.training;
+    const { inputMasks, recurrentMasks } = this.runMasks(batch, features, options.training);
     return {
       weights: { kernel, recurrentKernel, bias: bias as tf.Tensor1D | null },
       options: {
         activation: this.activation,
         goBackwards: options.goBackwards,
         returnSequences: options.returnSequences,
-        inputMask:
-          training && this.dropout > 0
-            ? dropoutMasks(batch, features, this.dropout, 1)[0]
-            : undefined,
-        recurrentMask:
-          training && this.recurrentDropout > 0
-            ? dropoutMasks(batch, this.units, this.recurrentDropout, 1)[0]
-            : undefined,
+        inputMask: inputMasks?.[0],
+        recurrentMask: recurrentMasks?.[0],
       },
     };
   }
