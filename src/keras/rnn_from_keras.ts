@@ -57,12 +57,12 @@ function readRnnOptions(reader: ConfigReader): RNNArgs {
   return options;
 }
 
-/** Keras's cell classes, and the layer of this package that runs one such cell. */
-const LAYER_OF_CELL = { SimpleRNNCell: 'SimpleRNN', LSTMCell: 'LSTM', GRUCell: 'GRU' } as const;
-type CellKind = keyof typeof LAYER_OF_CELL;
+/** Keras's cell classes that map to a cell here (singleCellSpec gives each one's layer). */
+const CELL_KINDS = ['SimpleRNNCell', 'LSTMCell', 'GRUCell'] as const;
+type CellKind = (typeof CELL_KINDS)[number];
 
 function isCellKind(className: string): className is CellKind {
-  return Object.hasOwn(LAYER_OF_CELL, className);
+  return CELL_KINDS.some((kind) => kind === className);
 }
 
 /** Every cell kind's options; the gated kinds' own keys are set for those kinds only. */
@@ -113,7 +113,7 @@ function readCell(
   const cell = kerasObject(where, value);
   if (!isCellKind(cell.className)) {
     throw new KerasJsonError(
-      `${owner}: \`cell\` of class '${cell.className}' is not supported; cells here are ${formatNames(Object.keys(LAYER_OF_CELL))}. ${SUPPORTED_HELP}`,
+      `${owner}: \`cell\` of class '${cell.className}' is not supported; cells here are ${formatNames(CELL_KINDS)}. ${SUPPORTED_HELP}`,
     );
   }
   const reader = new ConfigReader(
