@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import { ValueError } from '../../errors';
+import { KERNEL_NAMES, KERNEL_SIGNATURES, type KernelExports, type KernelName } from './signatures';
 
 /*
  * The few WebAssembly JS API types used here: the project compiles without the DOM library,
@@ -46,171 +47,7 @@ export const RELAXED_WASM_FILE_NAME = 'rnn_kernels_relaxed.wasm';
 /** The environment variable that names another rnn_kernels.wasm (tests, experiments). */
 export const WASM_PATH_ENV_VAR = 'TFJS_KERAS_RNN_WASM';
 
-/** The module's exports, as kernels-src/index.ts declares them (pointers are byte offsets). */
-export interface KernelExports {
-  readonly simpleRnnProject: (
-    steps: number,
-    batch: number,
-    features: number,
-    /** x's row stride in floats. */
-    xStride: number,
-    ld: number,
-    b0: number,
-    nb: number,
-    x: number,
-    win: number,
-    bias: number,
-    p: number,
-  ) => void;
-  readonly simpleRnnForward: (
-    act: number,
-    steps: number,
-    batch: number,
-    units: number,
-    ld: number,
-    b0: number,
-    nb: number,
-    goBackwards: number,
-    ring: number,
-    p: number,
-    w: number,
-    h0: number,
-    mask: number,
-    h: number,
-    hm: number,
-    /** > 0: the projection is computed in the epilogue from x, win and bias (no P). */
-    features: number,
-    /** x's row stride in floats. */
-    xStride: number,
-    x: number,
-    win: number,
-    bias: number,
-  ) => void;
-  readonly simpleRnnBackward: (
-    act: number,
-    steps: number,
-    batch: number,
-    units: number,
-    ld: number,
-    b0: number,
-    nb: number,
-    goBackwards: number,
-    returnSequences: number,
-    dy: number,
-    wt: number,
-    mask: number,
-    h: number,
-    dp: number,
-    dh0: number,
-  ) => void;
-  readonly simpleRnnKernelGrad: (
-    steps: number,
-    batch: number,
-    ld: number,
-    i0: number,
-    ni: number,
-    goBackwards: number,
-    h: number,
-    h0: number,
-    mask: number,
-    dp: number,
-    dw: number,
-  ) => void;
-  readonly simpleRnnInputGrad: (
-    steps: number,
-    batch: number,
-    ldf: number,
-    units: number,
-    ld: number,
-    b0: number,
-    nb: number,
-    dp: number,
-    wint: number,
-    maskIn: number,
-    dx: number,
-    /** dx's strides in floats: from one sample to the next, and from one step to the next. */
-    dxRowStride: number,
-    dxStepStride: number,
-  ) => void;
-  readonly simpleRnnInputKernelGrad: (
-    steps: number,
-    batch: number,
-    /** x's row stride in floats. */
-    xStride: number,
-    ld: number,
-    i0: number,
-    ni: number,
-    x: number,
-    dp: number,
-    dwin: number,
-    /** The bias gradient, written here when not 0 (the job of rows from 0). */
-    db: number,
-  ) => void;
-  readonly multiplySequenceMask: (
-    a: number,
-    out: number,
-    m: number,
-    steps: number,
-    batch: number,
-    n: number,
-    ld: number,
-    b0: number,
-    b1: number,
-  ) => void;
-  readonly swapLeadingAxes: (
-    src: number,
-    outer: number,
-    inner: number,
-    n: number,
-    srcLd: number,
-    dst: number,
-    dstLd: number,
-    i0: number,
-    i1: number,
-    j0: number,
-    j1: number,
-  ) => void;
-  readonly maskInputs: (
-    x: number,
-    batch: number,
-    steps: number,
-    features: number,
-    m: number,
-    mLd: number,
-  ) => void;
-  readonly packRows: (src: number, rows: number, n: number, ld: number, dst: number) => void;
-  readonly unpackRows: (src: number, rows: number, n: number, ld: number, dst: number) => void;
-  readonly transposePacked: (
-    src: number,
-    rows: number,
-    cols: number,
-    srcLd: number,
-    dst: number,
-    dstLd: number,
-  ) => void;
-  readonly activateArray: (act: number, src: number, dst: number, count: number) => void;
-  readonly adamStep: (
-    n: number,
-    w: number,
-    g: number,
-    m: number,
-    v: number,
-    oneMinusBeta1: number,
-    oneMinusBeta2: number,
-    alpha: number,
-    epsilon: number,
-  ) => void;
-  readonly fillDropoutMask: (
-    out: number,
-    n: number,
-    state: number,
-    threshold: number,
-    scale: number,
-  ) => number;
-  readonly heapBase: () => number;
-  readonly packBufferBytes: () => number;
-  readonly setPackBuffer: (pointer: number) => void;
-}
+export type { KernelExports } from './signatures';
 
 /** The exports that worker threads may be asked to call, by index (see pool.ts). */
 export const THREADED_FUNCTIONS = [
@@ -222,32 +59,18 @@ export const THREADED_FUNCTIONS = [
   'simpleRnnInputKernelGrad',
   'swapLeadingAxes',
   'multiplySequenceMask',
-] as const satisfies readonly (keyof KernelExports)[];
+] as const satisfies readonly KernelName[];
 export type ThreadedFunction = (typeof THREADED_FUNCTIONS)[number];
 
-/** Calls one of the exports by name with int32 arguments. */
+/** Calls one of the exports by name with int32 arguments (as many as the table says). */
 export function callKernel(
   exports: KernelExports,
   fn: ThreadedFunction,
   args: readonly number[],
 ): void {
-  const f: (...a: number[]) => void = exports[fn];
+  const f: (...a: readonly number[]) => unknown = exports[fn];
   f(...args);
 }
-
-const EXPORT_NAMES: readonly (keyof KernelExports)[] = [
-  ...THREADED_FUNCTIONS,
-  'packRows',
-  'unpackRows',
-  'transposePacked',
-  'maskInputs',
-  'activateArray',
-  'adamStep',
-  'fillDropoutMask',
-  'heapBase',
-  'packBufferBytes',
-  'setPackBuffer',
-];
 
 /** Where the plain SIMD module is looked for: $TFJS_KERAS_RNN_WASM, else beside this file. */
 export function wasmFilePath(): string {
@@ -358,9 +181,16 @@ export function instantiateKernels(module: WasmModule, memory: WasmMemory): Kern
     },
   });
   const exports = instance.exports;
-  for (const name of EXPORT_NAMES) {
-    if (typeof exports[name] !== 'function') {
+  for (const name of KERNEL_NAMES) {
+    const fn = exports[name];
+    if (typeof fn !== 'function') {
       throw new Error(`wasm kernels: the module does not export ${name}; rebuild it.`);
+    }
+    const expected = KERNEL_SIGNATURES[name].params.length;
+    if (fn.length !== expected) {
+      throw new Error(
+        `wasm kernels: the module's ${name} takes ${fn.length} arguments, src/kernels/wasm/signatures.ts says ${expected}; rebuild it (npm run build:wasm) or mend the table.`,
+      );
     }
   }
   return exports as unknown as KernelExports;

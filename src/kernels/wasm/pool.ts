@@ -21,11 +21,12 @@ import {
   type ThreadedFunction,
   type WasmModule,
 } from './module';
+import type { KernelArgs } from './signatures';
 
-export interface KernelCall {
-  fn: ThreadedFunction;
-  args: readonly number[];
-}
+/** One call of a threaded export, with as many arguments as its signature (signatures.ts). */
+export type KernelCall = {
+  [F in ThreadedFunction]: { fn: F; args: KernelArgs<F> };
+}[ThreadedFunction];
 
 /** Control block, in Int32 slots: a header, the jobs' offsets, then their calls. */
 const GEN = 0;

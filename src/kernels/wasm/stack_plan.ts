@@ -336,14 +336,14 @@ export function weightGradJobs(
     const saved = s[i];
     const grads = g[i];
     const gb = l.goBackwards ? 1 : 0;
-    const kernel = splitRows(l.ld, parts).map(([i0, ni]) => ({
+    const kernel = splitRows(l.ld, parts).map(([i0, ni]): WeightGradJob => ({
       work: ni * l.ld,
       call: {
         fn: 'simpleRnnKernelGrad' as const,
         args: [steps, batch, l.ld, i0, ni, gb, saved.h, saved.h0, saved.mask, saved.p, grads.dw],
       },
     }));
-    const input = splitRows(l.ldf, parts).map(([i0, ni]) => ({
+    const input = splitRows(l.ldf, parts).map(([i0, ni]): WeightGradJob => ({
       work: ni * l.ld,
       call: {
         fn: 'simpleRnnInputKernelGrad' as const,

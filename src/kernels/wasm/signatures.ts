@@ -1,0 +1,149 @@
+/**
+ * The one table of the kernels' module's exports: every function kernels-src/index.ts exports,
+ * with its parameters in order (pointers are byte offsets, counts and strides int32) and what it
+ * returns. The TypeScript side's types come from it (`KernelExports`, each call's arity), the
+ * module is checked against it when it loads (each export's parameter count), and
+ * __tests__/kernels/wasm/signatures.test.ts checks it against the AssemblyScript source
+ * (names and order), so the two sides cannot drift apart.
+ */
+
+/** One export: its parameters in order, and whether it returns an int32 (else nothing). */
+interface KernelSignature {
+  readonly params: readonly string[];
+  readonly returns: 'void' | 'i32';
+}
+
+export const KERNEL_SIGNATURES = {
+  simpleRnnProject: {
+    // xStride: x's row stride in floats.
+    params: ['steps', 'batch', 'features', 'xStride', 'ld', 'b0', 'nb', 'x', 'win', 'bias', 'p'],
+    returns: 'void',
+  },
+  simpleRnnForward: {
+    // features > 0: the projection is computed in the epilogue from x, win and bias (no P);
+    // xStride: x's row stride in floats.
+    params: [
+      'act',
+      'steps',
+      'batch',
+      'units',
+      'ld',
+      'b0',
+      'nb',
+      'goBackwards',
+      'ring',
+      'p',
+      'w',
+      'h0',
+      'mask',
+      'h',
+      'hm',
+      'features',
+      'xStride',
+      'x',
+      'win',
+      'bias',
+    ],
+    returns: 'void',
+  },
+  simpleRnnBackward: {
+    params: [
+      'act',
+      'steps',
+      'batch',
+      'units',
+      'ld',
+      'b0',
+      'nb',
+      'goBackwards',
+      'returnSequences',
+      'dy',
+      'wt',
+      'mask',
+      'h',
+      'dp',
+      'dh0',
+    ],
+    returns: 'void',
+  },
+  simpleRnnInputGrad: {
+    // dxRowStride, dxStepStride: dx's strides in floats, sample to sample and step to step.
+    params: [
+      'steps',
+      'batch',
+      'ldf',
+      'units',
+      'ld',
+      'b0',
+      'nb',
+      'dp',
+      'wint',
+      'maskIn',
+      'dx',
+      'dxRowStride',
+      'dxStepStride',
+    ],
+    returns: 'void',
+  },
+  simpleRnnKernelGrad: {
+    params: ['steps', 'batch', 'ld', 'i0', 'ni', 'goBackwards', 'h', 'h0', 'mask', 'dp', 'dw'],
+    returns: 'void',
+  },
+  simpleRnnInputKernelGrad: {
+    // xStride: x's row stride in floats; db: the bias gradient, written when not 0 (the job of
+    // rows from 0).
+    params: ['steps', 'batch', 'xStride', 'ld', 'i0', 'ni', 'x', 'dp', 'dwin', 'db'],
+    returns: 'void',
+  },
+  swapLeadingAxes: {
+    params: ['src', 'outer', 'inner', 'n', 'srcLd', 'dst', 'dstLd', 'i0', 'i1', 'j0', 'j1'],
+    returns: 'void',
+  },
+  multiplySequenceMask: {
+    params: ['a', 'out', 'm', 'steps', 'batch', 'n', 'ld', 'b0', 'b1'],
+    returns: 'void',
+  },
+  maskInputs: {
+    params: ['x', 'batch', 'steps', 'features', 'm', 'mLd'],
+    returns: 'void',
+  },
+  packRows: { params: ['src', 'rows', 'n', 'ld', 'dst'], returns: 'void' },
+  unpackRows: { params: ['src', 'rows', 'n', 'ld', 'dst'], returns: 'void' },
+  transposePacked: {
+    params: ['src', 'rows', 'cols', 'srcLd', 'dst', 'dstLd'],
+    returns: 'void',
+  },
+  activateArray: { params: ['act', 'src', 'dst', 'count'], returns: 'void' },
+  adamStep: {
+    params: ['n', 'w', 'g', 'm', 'v', 'oneMinusBeta1', 'oneMinusBeta2', 'alpha', 'epsilon'],
+    returns: 'void',
+  },
+  fillDropoutMask: {
+    params: ['out', 'n', 'state', 'threshold', 'scale'],
+    returns: 'i32',
+  },
+  heapBase: { params: [], returns: 'i32' },
+  packBufferBytes: { params: [], returns: 'i32' },
+  setPackBuffer: { params: ['p'], returns: 'void' },
+} as const satisfies Readonly<Record<string, KernelSignature>>;
+
+type Signatures = typeof KERNEL_SIGNATURES;
+
+/** The name of an export of the kernels' module. */
+export type KernelName = keyof Signatures;
+
+/** A tuple of as many numbers as `P` has names. */
+type NumberPerName<P extends readonly string[]> = { readonly [I in keyof P]: number };
+
+/** The arguments of `F`, one number per parameter of the table: its arity is checked. */
+export type KernelArgs<F extends KernelName> = NumberPerName<Signatures[F]['params']>;
+
+/** The module's exports, typed from the table. */
+export type KernelExports = {
+  readonly [F in KernelName]: (
+    ...args: KernelArgs<F>
+  ) => Signatures[F]['returns'] extends 'i32' ? number : undefined;
+};
+
+/** The names of every export, in the table's order. */
+export const KERNEL_NAMES = Object.keys(KERNEL_SIGNATURES) as KernelName[];
