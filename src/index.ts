@@ -2,7 +2,7 @@ export { useBackend, backendName, BACKEND_NAMES, BACKEND_ENV_VAR } from './backe
 export type { BackendName, BackendChoice } from './backend';
 export { ValueError } from './errors';
 export { KERNEL_ENV_VAR, kernelInfo } from './kernels/kernel_choice';
-export type { KernelInfo } from './kernels/kernel_choice';
+export type { CellKernel, CellKernels, KernelInfo } from './kernels/kernel_choice';
 export {
   SIMD_ENV_VAR,
   THREADS_ENV_VAR,

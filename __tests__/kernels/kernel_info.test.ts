@@ -103,9 +103,13 @@ describe('the kernels and threads, from the package entry point', () => {
       expect(kernelInfo()).toEqual({
         kernel: 'fused',
         reason: 'TFJS_KERAS_RNN_KERNEL=fused is set',
+        cells: { SimpleRNN: 'fused', LSTM: 'steps', GRU: 'steps' },
       });
     });
-    expect(kernelInfo().kernel).toBe('wasm');
+    expect(kernelInfo()).toMatchObject({
+      kernel: 'wasm',
+      cells: { SimpleRNN: 'sequence', LSTM: 'steps', GRU: 'steps' },
+    });
   });
 
   it('trains to the same weights, bit for bit, on one thread and on two', async () => {

@@ -17,6 +17,21 @@ export function useWasmKernel(): boolean {
   return process.env[KERNEL_ENV_VAR] !== 'fused' && wasmKernelAvailable();
 }
 
+/**
+ * How a recurrent kind runs: `sequence`, one WebAssembly kernel call per layer and pass for the
+ * whole sequence (for tanh, sigmoid, relu and linear); `fused`, the fused tfjs-ops kernel with
+ * hand-written back-propagation through time; `steps`, tfjs ops step by step, differentiated by
+ * tfjs, with their matrix products in the WebAssembly kernels when those run.
+ */
+export type CellKernel = 'sequence' | 'fused' | 'steps';
+
+/** How each recurrent kind runs now. */
+export interface CellKernels {
+  SimpleRNN: CellKernel;
+  LSTM: CellKernel;
+  GRU: CellKernel;
+}
+
 /** What the recurrent layers run, as `kernelInfo()` reports it. */
 export type KernelInfo =
   | {
@@ -26,28 +41,44 @@ export type KernelInfo =
       variant: KernelVariant;
       /** The threads a batch is split over, the main thread included (see `setThreads`). */
       threads: number;
+      /** How each recurrent kind runs with them. */
+      cells: CellKernels;
     }
   | {
       /** tfjs ops on the active backend. */
       kernel: 'fused';
       /** TFJS_KERAS_RNN_KERNEL=fused, or why the WebAssembly kernels do not load here. */
       reason: string;
+      /** How each recurrent kind runs without them. */
+      cells: CellKernels;
     };
 
 /**
- * Which kernel the SimpleRNN layers (and the Dense products that fit) run now: the WebAssembly
- * kernels, with their build and thread count, or tfjs ops and why. Loads the kernels the first
+ * Which kernel the recurrent layers (and the Dense products that fit) run now: the WebAssembly
+ * kernels, with their build and thread count, or tfjs ops and why; and how each recurrent
+ * kind runs (`cells`). Loads the kernels the first
  * time, as the first layer call would. Throws only when TFJS_KERAS_RNN_THREADS is not a positive
  * integer (see `getThreads`).
  */
 export function kernelInfo(): KernelInfo {
+  // LSTM and GRU have no kernels of their own yet: they run step by step either way.
+  const fused: CellKernels = { SimpleRNN: 'fused', LSTM: 'steps', GRU: 'steps' };
   if (process.env[KERNEL_ENV_VAR] === 'fused') {
-    return { kernel: 'fused', reason: `${KERNEL_ENV_VAR}=fused is set` };
+    return { kernel: 'fused', reason: `${KERNEL_ENV_VAR}=fused is set`, cells: fused };
   }
   const unavailable = wasmKernelUnavailableReason();
   if (unavailable !== undefined) {
-    return { kernel: 'fused', reason: `the WebAssembly kernels do not load: ${unavailable}` };
+    return {
+      kernel: 'fused',
+      reason: `the WebAssembly kernels do not load: ${unavailable}`,
+      cells: fused,
+    };
   }
   const { variant, threads } = wasmKernelInfo();
-  return { kernel: 'wasm', variant, threads };
+  return {
+    kernel: 'wasm',
+    variant,
+    threads,
+    cells: { SimpleRNN: 'sequence', LSTM: 'steps', GRU: 'steps' },
+  };
 }
