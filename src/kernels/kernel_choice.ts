@@ -18,10 +18,12 @@ export function useWasmKernel(): boolean {
 }
 
 /**
- * How a recurrent kind runs: `sequence`, one WebAssembly kernel call per layer and pass for the
- * whole sequence (for tanh, sigmoid, relu and linear); `fused`, the fused tfjs-ops kernel with
- * hand-written back-propagation through time; `steps`, tfjs ops step by step, differentiated by
- * tfjs, with their matrix products in the WebAssembly kernels when those run.
+ * How a recurrent kind runs (for the activations tanh, sigmoid, relu and linear): `sequence`,
+ * one WebAssembly kernel call per layer and pass for the whole sequence; `fused`, one tfjs op
+ * per layer with hand-written back-propagation through time (an LSTM's matrix products in the
+ * WebAssembly kernels when those run; with `returnState` or recurrent dropout it runs as
+ * `steps`); `steps`, tfjs ops step by step, differentiated by tfjs, with their matrix products
+ * in the WebAssembly kernels when those run.
  */
 export type CellKernel = 'sequence' | 'fused' | 'steps';
 
@@ -61,8 +63,8 @@ export type KernelInfo =
  * integer (see `getThreads`).
  */
 export function kernelInfo(): KernelInfo {
-  // LSTM and GRU have no kernels of their own yet: they run step by step either way.
-  const fused: CellKernels = { SimpleRNN: 'fused', LSTM: 'steps', GRU: 'steps' };
+  // LSTM and GRU have no WebAssembly kernels of their own yet: the same either way.
+  const fused: CellKernels = { SimpleRNN: 'fused', LSTM: 'fused', GRU: 'steps' };
   if (process.env[KERNEL_ENV_VAR] === 'fused') {
     return { kernel: 'fused', reason: `${KERNEL_ENV_VAR}=fused is set`, cells: fused };
   }
@@ -79,6 +81,6 @@ export function kernelInfo(): KernelInfo {
     kernel: 'wasm',
     variant,
     threads,
-    cells: { SimpleRNN: 'sequence', LSTM: 'steps', GRU: 'steps' },
+    cells: { SimpleRNN: 'sequence', LSTM: 'fused', GRU: 'steps' },
   };
 }

@@ -26,6 +26,8 @@ export interface SequenceRunOptions {
   goBackwards: boolean;
   returnSequences: boolean;
   training: boolean;
+  /** Whether the caller reads the result's `states` (else a kind may skip making them). */
+  returnState: boolean;
 }
 
 /** A cell's run over a whole sequence. */

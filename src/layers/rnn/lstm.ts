@@ -6,6 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { lstmSequence } from '../../kernels/cells/lstm';
+import { fusedLstmSequence } from '../../kernels/cells/lstm_fused';
+import { isFusedActivation } from '../../kernels/fused_steps';
 import { type KeyTable, optionKeys } from '../../option_keys';
 import type { Initializer } from '../initializers';
 import { InitializerBase } from '../orthogonal';
@@ -103,19 +105,38 @@ export class LSTMCell extends RecurrentCellBase {
   runSequence(x: tf.Tensor3D, options: SequenceRunOptions): SequenceRunResult {
     const [batch, , features] = x.shape;
     const { kernel, recurrentKernel, bias } = this.weightTensors();
-    return tf.tidy(() =>
-      lstmSequence(
-        x,
-        { kernel, recurrentKernel, bias: bias as tf.Tensor1D | null },
-        {
-          activation: this.activation,
-          recurrentActivation: this.recurrentActivation,
-          implementation: this.implementation,
+    const weights = { kernel, recurrentKernel, bias: bias as tf.Tensor1D | null };
+    const activation = this.activation;
+    const recurrentActivation = this.recurrentActivation;
+    if (
+      !options.returnState &&
+      this.implementation === 2 &&
+      isFusedActivation(activation) &&
+      isFusedActivation(recurrentActivation)
+    ) {
+      // The whole sequence as one op with hand-written BPTT (no states: none are read).
+      return tf.tidy(() => {
+        const masks = this.runMasks(batch, features, options.training);
+        const input =
+          masks.inputMasks === undefined ? x : tf.mul(x, tf.expandDims(masks.inputMasks[0], 1));
+        const output = fusedLstmSequence(input as tf.Tensor3D, weights, {
+          activation,
+          recurrentActivation,
           goBackwards: options.goBackwards,
           returnSequences: options.returnSequences,
-          ...this.runMasks(batch, features, options.training),
-        },
-      ),
+        });
+        return { output, states: [] };
+      });
+    }
+    return tf.tidy(() =>
+      lstmSequence(x, weights, {
+        activation: this.activation,
+        recurrentActivation: this.recurrentActivation,
+        implementation: this.implementation,
+        goBackwards: options.goBackwards,
+        returnSequences: options.returnSequences,
+        ...this.runMasks(batch, features, options.training),
+      }),
     );
   }
 

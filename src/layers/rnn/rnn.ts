@@ -145,6 +145,7 @@ export abstract class RNN extends KerasLayer {
         goBackwards: this.goBackwards && i === 0,
         returnSequences: i < this.cells.length - 1 || returnSequences,
         training,
+        returnState: false,
       });
       width = cell.units;
       return layer;
@@ -176,6 +177,7 @@ export abstract class RNN extends KerasLayer {
           goBackwards: this.goBackwards && i === 0,
           returnSequences: !isLast || this.returnSequences,
           training,
+          returnState: this.returnState,
         });
         // Read only when returned: with returnSequences the state is made on first read.
         if (this.returnState) states.push(...result.states);
