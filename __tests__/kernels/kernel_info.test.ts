@@ -103,12 +103,12 @@ describe('the kernels and threads, from the package entry point', () => {
       expect(kernelInfo()).toEqual({
         kernel: 'fused',
         reason: 'TFJS_KERAS_RNN_KERNEL=fused is set',
-        cells: { SimpleRNN: 'fused', LSTM: 'fused', GRU: 'steps' },
+        cells: { SimpleRNN: 'fused', LSTM: 'fused', GRU: 'fused' },
       });
     });
     expect(kernelInfo()).toMatchObject({
       kernel: 'wasm',
-      cells: { SimpleRNN: 'sequence', LSTM: 'fused', GRU: 'steps' },
+      cells: { SimpleRNN: 'sequence', LSTM: 'fused', GRU: 'fused' },
     });
   });
 

@@ -1,6 +1,6 @@
 /**
  * What the kernels with back-propagation through time written by hand (`tf.customGrad`: the
- * fused SimpleRNN and LSTM kernels) share: the activations whose derivative is a function of
+ * fused SimpleRNN, LSTM and GRU kernels) share: the activations whose derivative is a function of
  * their output, and cutting a time-major tensor into its steps cheaply on every backend.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -57,4 +57,27 @@ export function timeMajorSteps(timeMajor: tf.Tensor): tf.Tensor2D[] {
   return Array.from({ length: count }, (_, t) =>
     tf.tensor2d(data.subarray(t * size, (t + 1) * size), [samples, units], timeMajor.dtype),
   );
+}
+
+/** [a, b, c] -> [b, a, c]. */
+export function swapLeadingAxes(t: tf.Tensor3D): tf.Tensor3D {
+  return tf.transpose(t, [1, 0, 2]);
+}
+
+/** Stacks [batch, width] steps into [timesteps, batch, width]. */
+export function stackSteps(list: tf.Tensor2D[]): tf.Tensor3D {
+  return list.length === 1
+    ? tf.expandDims<tf.Tensor3D>(list[0], 0)
+    : (tf.stack<tf.Tensor2D>(list, 0) as tf.Tensor3D);
+}
+
+/** [timesteps, batch, width] -> [timesteps * batch, width]. */
+export function flatSteps(t: tf.Tensor3D): tf.Tensor2D {
+  const [steps, batch, width] = t.shape;
+  return tf.reshape(t, [steps * batch, width]);
+}
+
+/** act' from act's output, for every step at once (ones for linear). */
+export function derivativeOrOne(name: FusedActivation, out: tf.Tensor): tf.Tensor {
+  return derivativeFromOutput(name, out) ?? tf.onesLike(out);
 }

@@ -20,10 +20,10 @@ export function useWasmKernel(): boolean {
 /**
  * How a recurrent kind runs (for the activations tanh, sigmoid, relu and linear): `sequence`,
  * one WebAssembly kernel call per layer and pass for the whole sequence; `fused`, one tfjs op
- * per layer with hand-written back-propagation through time (an LSTM's matrix products in the
- * WebAssembly kernels when those run; with `returnState` or recurrent dropout it runs as
- * `steps`); `steps`, tfjs ops step by step, differentiated by tfjs, with their matrix products
- * in the WebAssembly kernels when those run.
+ * per layer with hand-written back-propagation through time (an LSTM's or a GRU's matrix
+ * products in the WebAssembly kernels when those run; with `returnState` or recurrent dropout
+ * they run as `steps`); `steps`, tfjs ops step by step, differentiated by tfjs, with their
+ * matrix products in the WebAssembly kernels when those run. No kind reports `steps` today.
  */
 export type CellKernel = 'sequence' | 'fused' | 'steps';
 
@@ -64,7 +64,7 @@ export type KernelInfo =
  */
 export function kernelInfo(): KernelInfo {
   // LSTM and GRU have no WebAssembly kernels of their own yet: the same either way.
-  const fused: CellKernels = { SimpleRNN: 'fused', LSTM: 'fused', GRU: 'steps' };
+  const fused: CellKernels = { SimpleRNN: 'fused', LSTM: 'fused', GRU: 'fused' };
   if (process.env[KERNEL_ENV_VAR] === 'fused') {
     return { kernel: 'fused', reason: `${KERNEL_ENV_VAR}=fused is set`, cells: fused };
   }
@@ -81,6 +81,6 @@ export function kernelInfo(): KernelInfo {
     kernel: 'wasm',
     variant,
     threads,
-    cells: { SimpleRNN: 'sequence', LSTM: 'fused', GRU: 'steps' },
+    cells: { SimpleRNN: 'sequence', LSTM: 'fused', GRU: 'fused' },
   };
 }

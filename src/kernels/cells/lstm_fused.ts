@@ -17,7 +17,10 @@ import { denseProduct } from '../dense';
 import {
   type FusedActivation,
   activateFused,
-  derivativeFromOutput,
+  derivativeOrOne,
+  flatSteps,
+  stackSteps,
+  swapLeadingAxes,
   timeMajorSteps,
 } from '../fused_steps';
 import type { LstmWeights } from './lstm';
@@ -30,29 +33,6 @@ export interface FusedLstmOptions {
   goBackwards: boolean;
   /** Every h [batch, timesteps, units] (processing order), or the last [batch, units]. */
   returnSequences: boolean;
-}
-
-/** [a, b, c] -> [b, a, c]. */
-function swap(t: tf.Tensor3D): tf.Tensor3D {
-  return tf.transpose(t, [1, 0, 2]);
-}
-
-/** Stacks [batch, width] steps into [timesteps, batch, width]. */
-function stackSteps(list: tf.Tensor2D[]): tf.Tensor3D {
-  return list.length === 1
-    ? tf.expandDims<tf.Tensor3D>(list[0], 0)
-    : (tf.stack<tf.Tensor2D>(list, 0) as tf.Tensor3D);
-}
-
-/** [timesteps, batch, width] -> [timesteps * batch, width]. */
-function flat(t: tf.Tensor3D): tf.Tensor2D {
-  const [steps, batch, width] = t.shape;
-  return tf.reshape(t, [steps * batch, width]);
-}
-
-/** act' from act's output (1 everywhere for linear). */
-function derivative(name: FusedActivation, out: tf.Tensor): tf.Tensor {
-  return derivativeFromOutput(name, out) ?? tf.onesLike(out);
 }
 
 /** The output (h of every step or of the last) of an LSTM over x [batch, timesteps, features]. */
@@ -73,8 +53,8 @@ export function fusedLstmSequence(
     const [batch, count] = xs.shape;
     const units = u.shape[0];
     // Time-major, in processing order: every saved tensor below is in that order.
-    const xTime = goBackwards ? tf.reverse(swap(xs), 0) : swap(xs);
-    const projected = denseProduct(flat(xTime), w, null);
+    const xTime = goBackwards ? tf.reverse(swapLeadingAxes(xs), 0) : swapLeadingAxes(xs);
+    const projected = denseProduct(flatSteps(xTime), w, null);
     const inputs = timeMajorSteps(tf.reshape(projected, [count, batch, 4 * units]));
     let h: tf.Tensor2D = tf.zeros([batch, units]);
     let c: tf.Tensor2D = tf.zeros([batch, units]);
@@ -100,7 +80,7 @@ export function fusedLstmSequence(
     }
     const hAll = stackSteps(states);
     save([xTime, w, u, stackSteps(gates), stackSteps(cells), stackSteps(cellActs), hAll]);
-    const value = returnSequences ? swap(hAll) : tf.clone(h);
+    const value = returnSequences ? swapLeadingAxes(hAll) : tf.clone(h);
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
@@ -118,19 +98,21 @@ export function fusedLstmSequence(
         const gateDerivatives = timeMajorSteps(
           tf.concat(
             [
-              derivative(recurrentActivation, gi),
-              derivative(recurrentActivation, gf),
-              derivative(activation, gg),
-              derivative(recurrentActivation, go),
+              derivativeOrOne(recurrentActivation, gi),
+              derivativeOrOne(recurrentActivation, gf),
+              derivativeOrOne(activation, gg),
+              derivativeOrOne(recurrentActivation, go),
             ],
             2,
           ),
         );
-        const cellDerivatives = timeMajorSteps(derivative(activation, tcAll));
+        const cellDerivatives = timeMajorSteps(derivativeOrOne(activation, tcAll));
         const gateSteps = timeMajorSteps(gAll);
         const cellSteps = timeMajorSteps(cAll);
         const cellActSteps = timeMajorSteps(tcAll);
-        const outputGrads = returnSequences ? timeMajorSteps(swap(dy as tf.Tensor3D)) : null;
+        const outputGrads = returnSequences
+          ? timeMajorSteps(swapLeadingAxes(dy as tf.Tensor3D))
+          : null;
         const uT = tf.transpose(us);
         const zeros = tf.zeros<tf.Rank.R2>([batch, units]);
         const dz: tf.Tensor2D[] = new Array<tf.Tensor2D>(count);
@@ -150,7 +132,7 @@ export function fusedLstmSequence(
           dhNext = denseProduct(dz[t], uT, null);
           dcNext = tf.mul(dc, f);
         }
-        const dzFlat = flat(stackSteps(dz));
+        const dzFlat = flatSteps(stackSteps(dz));
         // h_{t-1} of every step: zeros, then every state but the last.
         const previous: tf.Tensor3D =
           count === 1
@@ -162,14 +144,14 @@ export function fusedLstmSequence(
                 ],
                 0,
               );
-        const dU = denseProduct(tf.transpose(flat(previous)), dzFlat, null);
-        const dW = denseProduct(tf.transpose(flat(xt)), dzFlat, null);
+        const dU = denseProduct(tf.transpose(flatSteps(previous)), dzFlat, null);
+        const dW = denseProduct(tf.transpose(flatSteps(xt)), dzFlat, null);
         const dxTime = tf.reshape<tf.Rank.R3>(denseProduct(dzFlat, tf.transpose(ws), null), [
           count,
           batch,
           ws.shape[0],
         ]);
-        const dx = swap(goBackwards ? tf.reverse(dxTime, 0) : dxTime);
+        const dx = swapLeadingAxes(goBackwards ? tf.reverse(dxTime, 0) : dxTime);
         const grads: tf.Tensor[] = [dx, dW, dU];
         if (withBias) grads.push(tf.sum(dzFlat, 0));
         return grads;
