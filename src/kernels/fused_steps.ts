@@ -4,6 +4,7 @@
  * their output, and cutting a time-major tensor into its steps cheaply on every backend.
  */
 import * as tf from '@tensorflow/tfjs';
+import { denseProduct } from './dense';
 
 /** Activations whose derivative this kernel computes from the output h = act(a). */
 export const FUSED_ACTIVATIONS = ['tanh', 'sigmoid', 'relu', 'linear'] as const;
@@ -80,4 +81,33 @@ export function flatSteps(t: tf.Tensor3D): tf.Tensor2D {
 /** act' from act's output, for every step at once (ones for linear). */
 export function derivativeOrOne(name: FusedActivation, out: tf.Tensor): tf.Tensor {
   return derivativeFromOutput(name, out) ?? tf.onesLike(out);
+}
+
+/** h_{t-1} of every step of `states` [timesteps, batch, units]: zeros, then all but the last. */
+export function previousStates(states: tf.Tensor3D): tf.Tensor3D {
+  const [count, batch, units] = states.shape;
+  const first = tf.zeros<tf.Rank.R3>([1, batch, units]);
+  if (count === 1) return first;
+  return tf.concat<tf.Tensor3D>([first, tf.slice(states, [0, 0, 0], [count - 1, -1, -1])], 0);
+}
+
+/**
+ * The gradients of x [batch, timesteps, features] (input order) and of the kernel W from the
+ * gradient of the input projection x · W over every step, `dProjection` [timesteps * batch,
+ * width] in processing order, with `xTime` the time-major inputs in that order.
+ */
+export function projectionGradients(
+  dProjection: tf.Tensor2D,
+  xTime: tf.Tensor3D,
+  kernel: tf.Tensor2D,
+  goBackwards: boolean,
+): [tf.Tensor3D, tf.Tensor2D] {
+  const [count, batch, features] = xTime.shape;
+  const dW = denseProduct(tf.transpose(flatSteps(xTime)), dProjection, null);
+  const dxTime = tf.reshape<tf.Rank.R3>(denseProduct(dProjection, tf.transpose(kernel), null), [
+    count,
+    batch,
+    features,
+  ]);
+  return [swapLeadingAxes(goBackwards ? tf.reverse(dxTime, 0) : dxTime), dW];
 }

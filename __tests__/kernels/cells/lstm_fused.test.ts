@@ -7,7 +7,8 @@ import { lstmSequence } from '../../../src/kernels/cells/lstm';
 import { fusedLstmSequence } from '../../../src/kernels/cells/lstm_fused';
 import type { FusedActivation } from '../../../src/kernels/fused_steps';
 import { pseudoRandom } from '../../helpers/reference_rnn';
-import { expectNoLeak, useTestBackend } from '../../helpers/tensors';
+import { expectSameValueAndGradients } from '../../helpers/same_gradients';
+import { useTestBackend } from '../../helpers/tensors';
 
 beforeAll(async () => {
   await useTestBackend();
@@ -109,20 +110,7 @@ describe('fusedLstmSequence', () => {
       };
     const inputs =
       bias === null ? [x, kernel, recurrentKernel] : [x, kernel, recurrentKernel, bias];
-    await expectNoLeak(() => {
-      const [fusedLoss, referenceLoss] = tf.tidy(() => [
-        loss(true)(...(inputs as [tf.Tensor, tf.Tensor, tf.Tensor])),
-        loss(false)(...(inputs as [tf.Tensor, tf.Tensor, tf.Tensor])),
-      ]);
-      expect(fusedLoss).toBeAllClose(referenceLoss, 1e-6);
-      tf.dispose([fusedLoss, referenceLoss]);
-      const fusedGrads = tf.grads(loss(true))(inputs);
-      const referenceGrads = tf.grads(loss(false))(inputs);
-      fusedGrads.forEach((g, i) => {
-        expect(g).toBeAllClose(referenceGrads[i] ?? tf.scalar(0), 1e-6);
-      });
-      tf.dispose([...fusedGrads, ...referenceGrads]);
-    });
+    await expectSameValueAndGradients(loss(true), loss(false), inputs, 1e-6);
     tf.dispose([x, kernel, recurrentKernel, target, ...(bias === null ? [] : [bias])]);
   });
 });

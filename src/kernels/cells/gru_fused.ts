@@ -21,6 +21,8 @@ import {
   activateFused,
   derivativeOrOne,
   flatSteps,
+  previousStates,
+  projectionGradients,
   stackSteps,
   swapLeadingAxes,
   timeMajorSteps,
@@ -151,18 +153,7 @@ export function fusedGruSequence(
           dInput[t] = tf.concat([dz, dr, da], 1);
           dhNext = tf.add(dPrev, denseProduct(dInner[t], uzrT, null));
         }
-        // h_{t-1} of every step: zeros, then every state but the last.
-        const previous: tf.Tensor3D =
-          count === 1
-            ? tf.expandDims<tf.Tensor3D>(zeros, 0)
-            : tf.concat<tf.Tensor3D>(
-                [
-                  tf.expandDims<tf.Tensor3D>(zeros, 0),
-                  tf.slice(hs, [0, 0, 0], [count - 1, -1, -1]),
-                ],
-                0,
-              );
-        const previousT = tf.transpose(flatSteps(previous));
+        const previousT = tf.transpose(flatSteps(previousStates(hs)));
         const dInnerFlat = flatSteps(stackSteps(dInner));
         const dInputFlat = flatSteps(stackSteps(dInput));
         const dUzr = denseProduct(previousT, dInnerFlat, null);
@@ -179,13 +170,7 @@ export function fusedGruSequence(
               ],
               1,
             );
-        const dW = denseProduct(tf.transpose(flatSteps(xt)), dInputFlat, null);
-        const dxTime = tf.reshape<tf.Rank.R3>(denseProduct(dInputFlat, tf.transpose(ws), null), [
-          count,
-          batch,
-          ws.shape[0],
-        ]);
-        const dx = swapLeadingAxes(goBackwards ? tf.reverse(dxTime, 0) : dxTime);
+        const [dx, dW] = projectionGradients(dInputFlat, xt, ws, goBackwards);
         const grads: tf.Tensor[] = [dx, dW, dU];
         if (withBias) {
           const dIn = tf.sum(dInputFlat, 0);

@@ -20,6 +20,8 @@ import {
   activateFused,
   derivativeOrOne,
   flatSteps,
+  previousStates,
+  projectionGradients,
   stackSteps,
   swapLeadingAxes,
   timeMajorSteps,
@@ -134,25 +136,8 @@ export function fusedLstmSequence(
           dcNext = tf.mul(dc, f);
         }
         const dzFlat = flatSteps(stackSteps(dz));
-        // h_{t-1} of every step: zeros, then every state but the last.
-        const previous: tf.Tensor3D =
-          count === 1
-            ? tf.expandDims<tf.Tensor3D>(zeros, 0)
-            : tf.concat<tf.Tensor3D>(
-                [
-                  tf.expandDims<tf.Tensor3D>(zeros, 0),
-                  tf.slice(hs, [0, 0, 0], [count - 1, -1, -1]),
-                ],
-                0,
-              );
-        const dU = denseProduct(tf.transpose(flatSteps(previous)), dzFlat, null);
-        const dW = denseProduct(tf.transpose(flatSteps(xt)), dzFlat, null);
-        const dxTime = tf.reshape<tf.Rank.R3>(denseProduct(dzFlat, tf.transpose(ws), null), [
-          count,
-          batch,
-          ws.shape[0],
-        ]);
-        const dx = swapLeadingAxes(goBackwards ? tf.reverse(dxTime, 0) : dxTime);
+        const dU = denseProduct(tf.transpose(flatSteps(previousStates(hs))), dzFlat, null);
+        const [dx, dW] = projectionGradients(dzFlat, xt, ws, goBackwards);
         const grads: tf.Tensor[] = [dx, dW, dU];
         if (withBias) grads.push(tf.sum(dzFlat, 0));
         return grads;

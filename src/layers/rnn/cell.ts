@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkPositiveInteger, checkRate } from '../../errors';
+import { type FusedActivation, isFusedActivation } from '../../kernels/fused_steps';
 import type { SimpleRnnStackLayer } from '../../kernels/simple_rnn';
 import { type KeyTable, type NotYetOptions } from '../../option_keys';
 import { canonicalActivation } from '../activations';
@@ -287,6 +288,28 @@ export abstract class RecurrentCellBase extends KerasLayer implements RecurrentC
           ? dropoutMasks(batch, this.units, this.recurrentDropout, count)
           : undefined,
     };
+  }
+
+  /**
+   * The activations of a run that can be one fused op (hand-written BPTT): implementation 2,
+   * activations whose derivative is a function of their output, and states nobody reads (the
+   * fused ops return the output only). null otherwise.
+   */
+  protected fusedActivations(
+    options: SequenceRunOptions,
+    recurrentActivation: string,
+  ): { activation: FusedActivation; recurrentActivation: FusedActivation } | null {
+    const activation = this.activation;
+    if (options.returnState || this.implementation !== 2) return null;
+    if (!isFusedActivation(activation) || !isFusedActivation(recurrentActivation)) return null;
+    return { activation, recurrentActivation };
+  }
+
+  /** x with implementation 2's input dropout mask applied when training (a fused op's input). */
+  protected inputWithDropout(x: tf.Tensor3D, training: boolean): tf.Tensor3D {
+    const [batch, , features] = x.shape;
+    const mask = this.runMasks(batch, features, training).inputMasks?.[0];
+    return mask === undefined ? x : tf.mul(x, tf.expandDims(mask, 1));
   }
 
   /** Whether `weight` is the cell's bias. */

@@ -7,7 +7,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { gruSequence } from '../../kernels/cells/gru';
 import { fusedGruSequence } from '../../kernels/cells/gru_fused';
-import { isFusedActivation } from '../../kernels/fused_steps';
 import { type KeyTable, optionKeys } from '../../option_keys';
 import {
   CELL_STEP_KEYS,
@@ -88,27 +87,18 @@ export class GRUCell extends RecurrentCellBase {
   runSequence(x: tf.Tensor3D, options: SequenceRunOptions): SequenceRunResult {
     const [batch, , features] = x.shape;
     const weights = this.weightTensors();
-    const activation = this.activation;
-    const recurrentActivation = this.recurrentActivation;
-    if (
-      !options.returnState &&
-      this.implementation === 2 &&
-      isFusedActivation(activation) &&
-      isFusedActivation(recurrentActivation)
-    ) {
-      // The whole sequence as one op with hand-written BPTT (no state: it is not read).
-      return tf.tidy(() => {
-        const { inputMasks } = this.runMasks(batch, features, options.training);
-        const input = inputMasks === undefined ? x : tf.mul(x, tf.expandDims(inputMasks[0], 1));
-        const output = fusedGruSequence(input as tf.Tensor3D, weights, {
-          activation,
-          recurrentActivation,
+    const fused = this.fusedActivations(options, this.recurrentActivation);
+    if (fused !== null) {
+      // The whole sequence as one op with hand-written BPTT (no state: none is read).
+      return tf.tidy(() => ({
+        output: fusedGruSequence(this.inputWithDropout(x, options.training), weights, {
+          ...fused,
           resetAfter: this.resetAfter,
           goBackwards: options.goBackwards,
           returnSequences: options.returnSequences,
-        });
-        return { output, states: [] };
-      });
+        }),
+        states: [],
+      }));
     }
     return tf.tidy(() =>
       gruSequence(x, weights, {

@@ -7,7 +7,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { lstmSequence } from '../../kernels/cells/lstm';
 import { fusedLstmSequence } from '../../kernels/cells/lstm_fused';
-import { isFusedActivation } from '../../kernels/fused_steps';
 import { type KeyTable, optionKeys } from '../../option_keys';
 import type { Initializer } from '../initializers';
 import { InitializerBase } from '../orthogonal';
@@ -106,27 +105,17 @@ export class LSTMCell extends RecurrentCellBase {
     const [batch, , features] = x.shape;
     const { kernel, recurrentKernel, bias } = this.weightTensors();
     const weights = { kernel, recurrentKernel, bias: bias as tf.Tensor1D | null };
-    const activation = this.activation;
-    const recurrentActivation = this.recurrentActivation;
-    if (
-      !options.returnState &&
-      this.implementation === 2 &&
-      isFusedActivation(activation) &&
-      isFusedActivation(recurrentActivation)
-    ) {
-      // The whole sequence as one op with hand-written BPTT (no states: none are read).
-      return tf.tidy(() => {
-        const masks = this.runMasks(batch, features, options.training);
-        const input =
-          masks.inputMasks === undefined ? x : tf.mul(x, tf.expandDims(masks.inputMasks[0], 1));
-        const output = fusedLstmSequence(input as tf.Tensor3D, weights, {
-          activation,
-          recurrentActivation,
+    const fused = this.fusedActivations(options, this.recurrentActivation);
+    if (fused !== null) {
+      // The whole sequence as one op with hand-written BPTT (no state: none is read).
+      return tf.tidy(() => ({
+        output: fusedLstmSequence(this.inputWithDropout(x, options.training), weights, {
+          ...fused,
           goBackwards: options.goBackwards,
           returnSequences: options.returnSequences,
-        });
-        return { output, states: [] };
-      });
+        }),
+        states: [],
+      }));
     }
     return tf.tidy(() =>
       lstmSequence(x, weights, {
