@@ -12,7 +12,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { useWasmKernel } from './kernel_choice';
-import { fusedSimpleRnnRecurrence, isFusedActivation } from './simple_rnn_fused';
+import { isFusedActivation } from './fused_steps';
+import { fusedSimpleRnnRecurrence } from './simple_rnn_fused';
 import { denseProduct, denseRunsOnKernels } from './dense';
 import {
   type SimpleRnnStackHead,

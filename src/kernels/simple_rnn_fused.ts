@@ -15,9 +15,6 @@ import {
   timeMajorSteps as steps,
 } from './fused_steps';
 
-export { FUSED_ACTIVATIONS, isFusedActivation } from './fused_steps';
-export type { FusedActivation } from './fused_steps';
-
 export interface FusedRecurrenceOptions {
   activation: FusedActivation;
   /** Process the steps from last to first; outputs come in processing order. */

@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { denseRunsOnKernels } from '../kernels/dense';
 import { useWasmKernel } from '../kernels/kernel_choice';
-import { isFusedActivation } from '../kernels/simple_rnn_fused';
+import { isFusedActivation } from '../kernels/fused_steps';
 import type { SimpleRnnStackLayer } from '../kernels/wasm';
 import { type MaskFill, type TrainerMasks, WasmStackTrainer } from '../kernels/wasm/stack_trainer';
 import { overwriteInWasmBackend, tensorFrom, valuesOf } from '../kernels/wasm/tensors';

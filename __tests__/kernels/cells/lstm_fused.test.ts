@@ -6,24 +6,13 @@ import * as tf from '@tensorflow/tfjs';
 import { lstmSequence } from '../../../src/kernels/cells/lstm';
 import { fusedLstmSequence } from '../../../src/kernels/cells/lstm_fused';
 import type { FusedActivation } from '../../../src/kernels/fused_steps';
-import { pseudoRandom } from '../../helpers/reference_rnn';
+import { pseudoRandomTensor as tensor } from '../../helpers/random_tensors';
 import { expectSameValueAndGradients } from '../../helpers/same_gradients';
 import { useTestBackend } from '../../helpers/tensors';
 
 beforeAll(async () => {
   await useTestBackend();
 });
-
-function tensor(shape: number[], seed: number, scale = 1): tf.Tensor {
-  return tf.tensor(
-    pseudoRandom(
-      shape.reduce((a, b) => a * b, 1),
-      seed,
-      scale,
-    ),
-    shape,
-  );
-}
 
 interface Case {
   goBackwards: boolean;

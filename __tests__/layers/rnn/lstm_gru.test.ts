@@ -7,14 +7,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { GRU, GRUCell, LSTM, LSTMCell, Sequential, StackedRNN } from '../../../src';
 import { expectNoLeak, useTestBackend } from '../../helpers/tensors';
-import { pseudoRandom } from '../../helpers/reference_rnn';
+import { pseudoRandomTensor } from '../../helpers/random_tensors';
 
 beforeAll(async () => {
   await useTestBackend();
 });
 
 function sequence(batch: number, steps: number, features: number, seed: number): tf.Tensor3D {
-  return tf.tensor3d(pseudoRandom(batch * steps * features, seed), [batch, steps, features]);
+  return pseudoRandomTensor([batch, steps, features], seed) as tf.Tensor3D;
 }
 
 describe('weights as Keras lays them out', () => {

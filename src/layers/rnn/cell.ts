@@ -154,12 +154,7 @@ export function cellOptions(subject: string, args: CellArgs): CellOptions {
 }
 
 /** `count` dropout masks of ones scaled by 1 / (1 - rate), each shared by every step, as Keras's. */
-export function dropoutMasks(
-  batch: number,
-  width: number,
-  rate: number,
-  count: number,
-): tf.Tensor2D[] {
+function dropoutMasks(batch: number, width: number, rate: number, count: number): tf.Tensor2D[] {
   return Array.from({ length: count }, () =>
     tf.tidy(() => tf.dropout(tf.ones([batch, width]), rate) as tf.Tensor2D),
   );
