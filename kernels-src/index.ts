@@ -1,8 +1,8 @@
 /**
  * The recurrent kernels' WebAssembly module (AssemblyScript, SIMD128). Pure functions of
  * memory: every buffer is allocated by the JavaScript side (src/kernels/wasm/heap.ts) in one
- * imported, shared memory; nothing here allocates. LSTM and GRU kernels go beside
- * simple_rnn.ts and reuse tiles.ts and activations.ts. adam.ts is the optimizer's update for
+ * imported, shared memory; nothing here allocates. lstm.ts and gru.ts reuse simple_rnn.ts's
+ * projection and input gradients, tiles.ts and activations.ts. adam.ts is the optimizer's update for
  * small variables; dropout.ts draws Dropout masks.
  */
 export {
@@ -13,6 +13,9 @@ export {
   simpleRnnKernelGrad,
   simpleRnnInputKernelGrad,
 } from './simple_rnn';
+export { lstmForward, lstmBackward } from './lstm';
+export { gruForward, gruBackward } from './gru';
+export { gateKernelGrad } from './gates';
 export { adamStep } from './adam';
 export { fillDropoutMask } from './dropout';
 export { packBufferBytes, setPackBuffer } from './tiles';

@@ -108,7 +108,7 @@ describe('the kernels and threads, from the package entry point', () => {
     });
     expect(kernelInfo()).toMatchObject({
       kernel: 'wasm',
-      cells: { SimpleRNN: 'sequence', LSTM: 'fused', GRU: 'fused' },
+      cells: { SimpleRNN: 'sequence', LSTM: 'sequence', GRU: 'sequence' },
     });
   });
 

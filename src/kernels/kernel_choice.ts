@@ -18,12 +18,12 @@ export function useWasmKernel(): boolean {
 }
 
 /**
- * How a recurrent kind runs (for the activations tanh, sigmoid, relu and linear): `sequence`,
+ * How a recurrent kind runs (for the activations tanh, sigmoid, relu and linear; an LSTM or a
+ * GRU with `returnState`, recurrent dropout or another activation runs as `steps`): `sequence`,
  * one WebAssembly kernel call per layer and pass for the whole sequence; `fused`, one tfjs op
- * per layer with hand-written back-propagation through time (an LSTM's or a GRU's matrix
- * products in the WebAssembly kernels when those run; with `returnState` or recurrent dropout
- * they run as `steps`); `steps`, tfjs ops step by step, differentiated by tfjs, with their
- * matrix products in the WebAssembly kernels when those run. No kind reports `steps` today.
+ * per layer with hand-written back-propagation through time; `steps`, tfjs ops step by step,
+ * differentiated by tfjs, with their matrix products in the WebAssembly kernels when those
+ * run. No kind reports `steps` today.
  */
 export type CellKernel = 'sequence' | 'fused' | 'steps';
 
@@ -63,7 +63,6 @@ export type KernelInfo =
  * integer (see `getThreads`).
  */
 export function kernelInfo(): KernelInfo {
-  // LSTM and GRU have no WebAssembly kernels of their own yet: the same either way.
   const fused: CellKernels = { SimpleRNN: 'fused', LSTM: 'fused', GRU: 'fused' };
   if (process.env[KERNEL_ENV_VAR] === 'fused') {
     return { kernel: 'fused', reason: `${KERNEL_ENV_VAR}=fused is set`, cells: fused };
@@ -81,6 +80,6 @@ export function kernelInfo(): KernelInfo {
     kernel: 'wasm',
     variant,
     threads,
-    cells: { SimpleRNN: 'sequence', LSTM: 'fused', GRU: 'fused' },
+    cells: { SimpleRNN: 'sequence', LSTM: 'sequence', GRU: 'sequence' },
   };
 }

@@ -57,6 +57,11 @@ export const THREADED_FUNCTIONS = [
   'simpleRnnInputGrad',
   'simpleRnnKernelGrad',
   'simpleRnnInputKernelGrad',
+  'lstmForward',
+  'lstmBackward',
+  'gruForward',
+  'gruBackward',
+  'gateKernelGrad',
   'swapLeadingAxes',
   'multiplySequenceMask',
 ] as const satisfies readonly KernelName[];

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { gruSequence } from '../../kernels/cells/gru';
-import { fusedGruSequence } from '../../kernels/cells/gru_fused';
+import { gruWholeSequence } from '../../kernels/cells/whole_sequence';
 import { type KeyTable, optionKeys } from '../../option_keys';
 import {
   CELL_STEP_KEYS,
@@ -89,9 +89,10 @@ export class GRUCell extends RecurrentCellBase {
     const weights = this.weightTensors();
     const fused = this.fusedActivations(options, this.recurrentActivation);
     if (fused !== null) {
-      // The whole sequence as one op with hand-written BPTT (no state: none is read).
+      // The whole sequence as one op with hand-written BPTT, in the WebAssembly kernels where
+      // they run (no state: none is read).
       return tf.tidy(() => ({
-        output: fusedGruSequence(this.inputWithDropout(x, options.training), weights, {
+        output: gruWholeSequence(this.inputWithDropout(x, options.training), weights, {
           ...fused,
           resetAfter: this.resetAfter,
           goBackwards: options.goBackwards,

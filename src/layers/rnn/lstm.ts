@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { lstmSequence } from '../../kernels/cells/lstm';
-import { fusedLstmSequence } from '../../kernels/cells/lstm_fused';
+import { lstmWholeSequence } from '../../kernels/cells/whole_sequence';
 import { type KeyTable, optionKeys } from '../../option_keys';
 import type { Initializer } from '../initializers';
 import { InitializerBase } from '../orthogonal';
@@ -107,9 +107,10 @@ export class LSTMCell extends RecurrentCellBase {
     const weights = { kernel, recurrentKernel, bias: bias as tf.Tensor1D | null };
     const fused = this.fusedActivations(options, this.recurrentActivation);
     if (fused !== null) {
-      // The whole sequence as one op with hand-written BPTT (no state: none is read).
+      // The whole sequence as one op with hand-written BPTT, in the WebAssembly kernels where
+      // they run (no state: none is read).
       return tf.tidy(() => ({
-        output: fusedLstmSequence(this.inputWithDropout(x, options.training), weights, {
+        output: lstmWholeSequence(this.inputWithDropout(x, options.training), weights, {
           ...fused,
           goBackwards: options.goBackwards,
           returnSequences: options.returnSequences,

@@ -1,0 +1,315 @@
+/**
+ * GRU over a whole sequence, Keras's implementation 2 (gates z, r, h), in both reset modes.
+ * With x = x_t · W + b_in (simpleRnnProject, every step at once):
+ *   resetAfter:  m = h · U + b_rec;  z = σ(x_z + m_z), r = σ(x_r + m_r), hh = act(x_h + r ⊙ m_h)
+ *   else:        m = h · U_zr;       z = σ(x_z + m_z), r = σ(x_r + m_r),
+ *                hh = act(x_h + (r ⊙ h) · U_h)
+ *   h = z ⊙ h + (1 - z) ⊙ hh
+ * The passes over time work on the rows [b0, b0 + nb) of the batch (one thread's share); the
+ * weights' gradients are gates.ts's gateKernelGrad (U, b_rec) and simple_rnn.ts's
+ * simpleRnnInputKernelGrad and simpleRnnInputGrad (W, b_in and x, with 3 ld columns).
+ *
+ * Layouts (byte pointers; ld = units rounded up to a multiple of 4, each gate a block of ld
+ * columns, gl = 3 ld; the padding lanes are zero on input):
+ *   G      [T, B, gl]  x in the caller's time order; the forward pass overwrites step t with
+ *                      z, r and hh, the backward pass with the gradient of x
+ *   M      [T, B, gl]  processing order. resetAfter: m, then its gradient in the backward
+ *                      pass; else m_z, m_r and r ⊙ h (kept for U_h's gradient)
+ *   H      [T, B, ld]  every state, in processing order; h0 [B, ld] the state before
+ *   U [units, gl], UT [gl, ld]; biasRec [gl] (resetAfter; 0: none)
+ *   dY     [T, B, ld] gradient of every output (processing order), else [B, ld] of the last
+ *   Q, dH, dPrev [B, ld] scratch: (r ⊙ h) · U_h or its gradient, the gradient reaching h from
+ *                      the step after, and its part that does not go through U
+ */
+import { ACT_LINEAR, Activation } from './activations';
+import { timeIndex } from './gates';
+import { Vec } from './simd';
+import { EPI_BACKWARD, EPI_FORWARD, matmulEpilogue, setEpilogue } from './tiles';
+
+let ONE: v128 = f32x4.splat(1.0);
+
+/** Every step's gates and states for the rows [b0, b0 + nb), from G = x · W + b_in. */
+export function gruForward(
+  act: i32,
+  recurrentAct: i32,
+  steps: i32,
+  batch: i32,
+  units: i32,
+  ld: i32,
+  b0: i32,
+  nb: i32,
+  goBackwards: i32,
+  resetAfter: i32,
+  g: usize,
+  u: usize,
+  biasRec: usize,
+  h0: usize,
+  m: usize,
+  q: usize,
+  h: usize,
+): void {
+  if (nb <= 0 || steps <= 0) return;
+  const stride = (<usize>ld) << 2;
+  const gStride = stride * 3;
+  const rowOff = <usize>b0 * stride;
+  const gRowOff = <usize>b0 * gStride;
+  const stepBytes = <usize>batch * stride;
+  const gStepBytes = <usize>batch * gStride;
+  const gate = stride;
+  for (let s = 0; s < steps; s++) {
+    const gt = g + <usize>timeIndex(s, steps, goBackwards) * gStepBytes + gRowOff;
+    const ms = m + <usize>s * gStepBytes + gRowOff;
+    const prev = s == 0 ? h0 + rowOff : h + <usize>(s - 1) * stepBytes + rowOff;
+    const hs = h + <usize>s * stepBytes + rowOff;
+    if (resetAfter != 0) {
+      // m = h·U + b_rec (the bias is one row for every row: stride 0).
+      setEpilogue(EPI_FORWARD, ACT_LINEAR, ms, gStride, biasRec, 0, 0, 0, 0, 0, 0, 0);
+      matmulEpilogue(prev, stride, u, gStride, nb, units, ld * 3);
+      for (let r = 0; r < nb; r++) {
+        const go = <usize>r * gStride;
+        const ro = <usize>r * stride;
+        gruGatesAfter(act, recurrentAct, gt + go, ms + go, prev + ro, hs + ro, gate);
+      }
+    } else {
+      setEpilogue(EPI_FORWARD, ACT_LINEAR, ms, gStride, 0, 0, 0, 0, 0, 0, 0, 0);
+      matmulEpilogue(prev, stride, u, gStride, nb, units, ld * 2);
+      for (let r = 0; r < nb; r++) {
+        const go = <usize>r * gStride;
+        gruResetGates(recurrentAct, gt + go, ms + go, prev + <usize>r * stride, gate);
+      }
+      // (r ⊙ h) · U_h
+      setEpilogue(EPI_FORWARD, ACT_LINEAR, q + rowOff, stride, 0, 0, 0, 0, 0, 0, 0, 0);
+      matmulEpilogue(ms + 2 * gate, gStride, u + 2 * gate, gStride, nb, units, ld);
+      for (let r = 0; r < nb; r++) {
+        const ro = <usize>r * stride;
+        gruCandidate(act, gt + <usize>r * gStride, q + rowOff + ro, prev + ro, hs + ro, gate);
+      }
+    }
+  }
+}
+
+/** One row, resetAfter: z, r and hh over x, and h. */
+function gruGatesAfter(
+  act: i32,
+  recurrentAct: i32,
+  x: usize,
+  m: usize,
+  prev: usize,
+  hOut: usize,
+  gate: usize,
+): void {
+  for (let o: usize = 0; o < gate; o += 16) {
+    const z = Activation.apply(recurrentAct, f32x4.add(v128.load(x + o), v128.load(m + o)));
+    const r = Activation.apply(
+      recurrentAct,
+      f32x4.add(v128.load(x + gate + o), v128.load(m + gate + o)),
+    );
+    const hh = Activation.apply(
+      act,
+      f32x4.add(v128.load(x + 2 * gate + o), f32x4.mul(r, v128.load(m + 2 * gate + o))),
+    );
+    v128.store(x + o, z);
+    v128.store(x + gate + o, r);
+    v128.store(x + 2 * gate + o, hh);
+    v128.store(hOut + o, Blend.state(z, v128.load(prev + o), hh));
+  }
+}
+
+/** One row, reset before: z and r over x, and r ⊙ h into m's third block. */
+function gruResetGates(recurrentAct: i32, x: usize, m: usize, prev: usize, gate: usize): void {
+  for (let o: usize = 0; o < gate; o += 16) {
+    const z = Activation.apply(recurrentAct, f32x4.add(v128.load(x + o), v128.load(m + o)));
+    const r = Activation.apply(
+      recurrentAct,
+      f32x4.add(v128.load(x + gate + o), v128.load(m + gate + o)),
+    );
+    v128.store(x + o, z);
+    v128.store(x + gate + o, r);
+    v128.store(m + 2 * gate + o, f32x4.mul(r, v128.load(prev + o)));
+  }
+}
+
+/** One row, reset before: hh = act(x_h + q) over x's third block, and h. */
+function gruCandidate(act: i32, x: usize, q: usize, prev: usize, hOut: usize, gate: usize): void {
+  for (let o: usize = 0; o < gate; o += 16) {
+    const hh = Activation.apply(act, f32x4.add(v128.load(x + 2 * gate + o), v128.load(q + o)));
+    v128.store(x + 2 * gate + o, hh);
+    v128.store(hOut + o, Blend.state(v128.load(x + o), v128.load(prev + o), hh));
+  }
+}
+
+class Blend {
+  /** z ⊙ h + (1 - z) ⊙ hh, flushed. */
+  @inline static state(z: v128, h: v128, hh: v128): v128 {
+    return Vec.flushDenormals(f32x4.add(f32x4.mul(z, h), f32x4.mul(f32x4.sub(ONE, z), hh)));
+  }
+}
+
+/**
+ * BPTT for the rows [b0, b0 + nb): overwrites every step of G with the gradient of x (dz, dr,
+ * da) and, with resetAfter, of M with the gradient of m (dz, dr, da ⊙ r); without it, the
+ * gradient of m_zr is G's first two blocks and U_h's pairs M's third block with G's third.
+ */
+export function gruBackward(
+  act: i32,
+  recurrentAct: i32,
+  steps: i32,
+  batch: i32,
+  ld: i32,
+  b0: i32,
+  nb: i32,
+  goBackwards: i32,
+  returnSequences: i32,
+  resetAfter: i32,
+  dy: usize,
+  ut: usize,
+  g: usize,
+  m: usize,
+  h: usize,
+  h0: usize,
+  dh: usize,
+  dPrev: usize,
+  dq: usize,
+): void {
+  if (nb <= 0 || steps <= 0) return;
+  const stride = (<usize>ld) << 2;
+  const gStride = stride * 3;
+  const rowOff = <usize>b0 * stride;
+  const gRowOff = <usize>b0 * gStride;
+  const stepBytes = <usize>batch * stride;
+  const gStepBytes = <usize>batch * gStride;
+  const gate = stride;
+  const last = steps - 1;
+  for (let s = last; s >= 0; s--) {
+    const gt = g + <usize>timeIndex(s, steps, goBackwards) * gStepBytes + gRowOff;
+    const ms = m + <usize>s * gStepBytes + gRowOff;
+    const prev = s == 0 ? h0 + rowOff : h + <usize>(s - 1) * stepBytes + rowOff;
+    // dh = dy_s (+ what came back from the step after, in dH).
+    let dys: usize = 0;
+    if (returnSequences != 0) dys = dy + <usize>s * stepBytes + rowOff;
+    else if (s == last) dys = dy + rowOff;
+    const dhs: usize = s == last ? 0 : dh + rowOff;
+    for (let r = 0; r < nb; r++) {
+      const go = <usize>r * gStride;
+      const ro = <usize>r * stride;
+      gruGateGrads(
+        act,
+        recurrentAct,
+        resetAfter,
+        gt + go,
+        ms + go,
+        prev + ro,
+        dys != 0 ? dys + ro : 0,
+        dhs != 0 ? dhs + ro : 0,
+        dPrev + rowOff + ro,
+        gate,
+      );
+    }
+    if (resetAfter == 0) {
+      // dq = da · U_hᵀ, then dr and the rest of dPrev.
+      setEpilogue(EPI_BACKWARD, ACT_LINEAR, dq + rowOff, stride, 0, 0, 0, 0, 0, 0, 0, 0);
+      matmulEpilogue(gt + 2 * gate, gStride, ut + <usize>(2 * ld) * stride, stride, nb, ld, ld);
+      for (let r = 0; r < nb; r++) {
+        const ro = <usize>r * stride;
+        gruResetGrads(
+          recurrentAct,
+          gt + <usize>r * gStride,
+          dq + rowOff + ro,
+          prev + ro,
+          dPrev + rowOff + ro,
+          gate,
+        );
+      }
+    }
+    if (s == 0) break;
+    // The gradient reaching h_{s-1}: dm · U_mᵀ + dPrev.
+    setEpilogue(
+      EPI_BACKWARD,
+      ACT_LINEAR,
+      dh + rowOff,
+      stride,
+      dPrev + rowOff,
+      stride,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+    );
+    if (resetAfter != 0) matmulEpilogue(ms, gStride, ut, stride, nb, ld * 3, ld);
+    else matmulEpilogue(gt, gStride, ut, stride, nb, ld * 2, ld);
+  }
+}
+
+/**
+ * One row: dz, da (and, resetAfter, dr) into x's blocks, dm into m's (resetAfter), and
+ * dPrev = dh ⊙ z. dy, dhNext 0: none.
+ */
+function gruGateGrads(
+  act: i32,
+  recurrentAct: i32,
+  resetAfter: i32,
+  x: usize,
+  m: usize,
+  prev: usize,
+  dy: usize,
+  dhNext: usize,
+  dPrev: usize,
+  gate: usize,
+): void {
+  for (let o: usize = 0; o < gate; o += 16) {
+    let dhv: v128;
+    if (dy == 0) dhv = v128.load(dhNext + o);
+    else if (dhNext == 0) dhv = v128.load(dy + o);
+    else dhv = f32x4.add(v128.load(dy + o), v128.load(dhNext + o));
+    const z = v128.load(x + o);
+    const r = v128.load(x + gate + o);
+    const hh = v128.load(x + 2 * gate + o);
+    const da = Vec.flushTinyGradients(
+      f32x4.mul(f32x4.mul(dhv, f32x4.sub(ONE, z)), Activation.derivative(act, hh)),
+    );
+    const dz = Vec.flushTinyGradients(
+      f32x4.mul(
+        f32x4.mul(dhv, f32x4.sub(v128.load(prev + o), hh)),
+        Activation.derivative(recurrentAct, z),
+      ),
+    );
+    v128.store(dPrev + o, f32x4.mul(dhv, z));
+    v128.store(x + o, dz);
+    v128.store(x + 2 * gate + o, da);
+    if (resetAfter != 0) {
+      const dr = Vec.flushTinyGradients(
+        f32x4.mul(
+          f32x4.mul(da, v128.load(m + 2 * gate + o)),
+          Activation.derivative(recurrentAct, r),
+        ),
+      );
+      v128.store(x + gate + o, dr);
+      v128.store(m + o, dz);
+      v128.store(m + gate + o, dr);
+      v128.store(m + 2 * gate + o, Vec.flushTinyGradients(f32x4.mul(da, r)));
+    }
+  }
+}
+
+/** One row, reset before: dr from dq into x's second block; dPrev += dq ⊙ r. */
+function gruResetGrads(
+  recurrentAct: i32,
+  x: usize,
+  dq: usize,
+  prev: usize,
+  dPrev: usize,
+  gate: usize,
+): void {
+  for (let o: usize = 0; o < gate; o += 16) {
+    const r = v128.load(x + gate + o);
+    const dqv = v128.load(dq + o);
+    const dr = f32x4.mul(
+      f32x4.mul(dqv, v128.load(prev + o)),
+      Activation.derivative(recurrentAct, r),
+    );
+    v128.store(x + gate + o, Vec.flushTinyGradients(dr));
+    v128.store(dPrev + o, f32x4.add(v128.load(dPrev + o), f32x4.mul(dqv, r)));
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * LSTM over a whole sequence, Keras's implementation 2 (gates i, f, c, o):
+ *   z = (x_t · W + h · U) + b;  i, f, o = σ(z_i, z_f, z_o), g = act(z_g)
+ *   c = f ⊙ c + i ⊙ g;  h = o ⊙ act(c)
+ * The passes over time work on the rows [b0, b0 + nb) of the batch (one thread's share); the
+ * weights' gradients are gates.ts's gateKernelGrad (U) and simple_rnn.ts's
+ * simpleRnnInputKernelGrad and simpleRnnInputGrad (W, b and x, with 4 ld columns).
+ *
+ * Layouts (byte pointers; ld = units rounded up to a multiple of 4, each gate a block of ld
+ * columns, gl = 4 ld; the padding lanes are zero on input):
+ *   G      [T, B, gl]  x_t · W (simpleRnnProject, no bias) in the caller's time order; the
+ *                      forward pass overwrites step t with the gates i, f, g, o, the backward
+ *                      pass with their pre-activations' gradient dz
+ *   H, C, TC [T, B, ld] h, c and act(c) of every step, in processing order
+ *   h0, c0 [B, ld]     the states before the first step
+ *   U [units, gl], UT [gl, ld] (UT[k, j] = U[j, k]); bias [gl] (0: none)
+ *   dY     [T, B, ld] gradient of every output (processing order), else [B, ld] of the last
+ *   Z      [B, gl]    scratch of the forward pass: each step's z
+ *   dH, dC [B, ld]    scratch: the gradient reaching h and c from the step after
+ */
+import { ACT_LINEAR, Activation } from './activations';
+import { timeIndex } from './gates';
+import { Vec } from './simd';
+import { EPI_BACKWARD, EPI_FORWARD, matmulEpilogue, setEpilogue } from './tiles';
+
+/**
+ * Every step's gates and states for the rows [b0, b0 + nb), from G = x · W. Z [B, gl] is
+ * scratch: each step's z, before the gates replace x · W in G.
+ */
+export function lstmForward(
+  act: i32,
+  recurrentAct: i32,
+  steps: i32,
+  batch: i32,
+  units: i32,
+  ld: i32,
+  b0: i32,
+  nb: i32,
+  goBackwards: i32,
+  g: usize,
+  u: usize,
+  bias: usize,
+  h0: usize,
+  c0: usize,
+  z: usize,
+  h: usize,
+  c: usize,
+  tc: usize,
+): void {
+  if (nb <= 0 || steps <= 0) return;
+  const stride = (<usize>ld) << 2;
+  const gStride = stride << 2;
+  const rowOff = <usize>b0 * stride;
+  const gRowOff = <usize>b0 * gStride;
+  const stepBytes = <usize>batch * stride;
+  const gStepBytes = <usize>batch * gStride;
+  const zs = z + gRowOff;
+  for (let s = 0; s < steps; s++) {
+    const gt = g + <usize>timeIndex(s, steps, goBackwards) * gStepBytes + gRowOff;
+    const prevH = s == 0 ? h0 + rowOff : h + <usize>(s - 1) * stepBytes + rowOff;
+    const prevC = s == 0 ? c0 + rowOff : c + <usize>(s - 1) * stepBytes + rowOff;
+    // z = x·W + h·U (the epilogue adds each row of x·W to its sums).
+    setEpilogue(EPI_FORWARD, ACT_LINEAR, zs, gStride, gt, gStride, 0, 0, 0, 0, 0, 0);
+    matmulEpilogue(prevH, stride, u, gStride, nb, units, ld << 2);
+    const at = <usize>s * stepBytes + rowOff;
+    for (let r = 0; r < nb; r++) {
+      const ro = <usize>r * stride;
+      const go = <usize>r * gStride;
+      lstmGates(
+        act,
+        recurrentAct,
+        zs + go,
+        bias,
+        gt + go,
+        prevC + ro,
+        c + at + ro,
+        tc + at + ro,
+        h + at + ro,
+        ld,
+      );
+    }
+  }
+}
+
+/** One row: the gates from z (+ bias) into gates; c, act(c) and h. */
+function lstmGates(
+  act: i32,
+  recurrentAct: i32,
+  z: usize,
+  bias: usize,
+  gates: usize,
+  cPrev: usize,
+  cOut: usize,
+  tcOut: usize,
+  hOut: usize,
+  ld: i32,
+): void {
+  const gate = (<usize>ld) << 2;
+  for (let o: usize = 0; o < gate; o += 16) {
+    let zi = v128.load(z + o);
+    let zf = v128.load(z + gate + o);
+    let zg = v128.load(z + 2 * gate + o);
+    let zo = v128.load(z + 3 * gate + o);
+    if (bias != 0) {
+      zi = f32x4.add(zi, v128.load(bias + o));
+      zf = f32x4.add(zf, v128.load(bias + gate + o));
+      zg = f32x4.add(zg, v128.load(bias + 2 * gate + o));
+      zo = f32x4.add(zo, v128.load(bias + 3 * gate + o));
+    }
+    const i = Activation.apply(recurrentAct, zi);
+    const f = Activation.apply(recurrentAct, zf);
+    const g = Activation.apply(act, zg);
+    const og = Activation.apply(recurrentAct, zo);
+    const cn = Vec.flushDenormals(f32x4.add(f32x4.mul(f, v128.load(cPrev + o)), f32x4.mul(i, g)));
+    const tcn = Activation.apply(act, cn);
+    v128.store(gates + o, i);
+    v128.store(gates + gate + o, f);
+    v128.store(gates + 2 * gate + o, g);
+    v128.store(gates + 3 * gate + o, og);
+    v128.store(cOut + o, cn);
+    v128.store(tcOut + o, tcn);
+    v128.store(hOut + o, Vec.flushDenormals(f32x4.mul(og, tcn)));
+  }
+}
+
+/**
+ * BPTT for the rows [b0, b0 + nb): overwrites every step of G (the gates) with dz, the gradient
+ * of the gates' pre-activations, from which gateKernelGrad, simpleRnnInputKernelGrad and
+ * simpleRnnInputGrad give the weights' and the input's gradients.
+ */
+export function lstmBackward(
+  act: i32,
+  recurrentAct: i32,
+  steps: i32,
+  batch: i32,
+  ld: i32,
+  b0: i32,
+  nb: i32,
+  goBackwards: i32,
+  returnSequences: i32,
+  dy: usize,
+  ut: usize,
+  g: usize,
+  c: usize,
+  tc: usize,
+  c0: usize,
+  dh: usize,
+  dc: usize,
+): void {
+  if (nb <= 0 || steps <= 0) return;
+  const stride = (<usize>ld) << 2;
+  const gStride = stride << 2;
+  const rowOff = <usize>b0 * stride;
+  const gRowOff = <usize>b0 * gStride;
+  const stepBytes = <usize>batch * stride;
+  const gStepBytes = <usize>batch * gStride;
+  const last = steps - 1;
+  for (let s = last; s >= 0; s--) {
+    const gt = g + <usize>timeIndex(s, steps, goBackwards) * gStepBytes + gRowOff;
+    // The gradient reaching h: dy alone at the last step, else what the step after's product
+    // left in dH (with dy added there).
+    let dhs = dh + rowOff;
+    if (s == last) dhs = dy + (returnSequences != 0 ? <usize>last * stepBytes : 0) + rowOff;
+    const cPrev = s == 0 ? c0 + rowOff : c + <usize>(s - 1) * stepBytes + rowOff;
+    const at = <usize>s * stepBytes + rowOff;
+    for (let r = 0; r < nb; r++) {
+      const ro = <usize>r * stride;
+      lstmGateGrads(
+        act,
+        recurrentAct,
+        gt + <usize>r * gStride,
+        dhs + ro,
+        s == last ? 0 : dc + rowOff + ro,
+        tc + at + ro,
+        cPrev + ro,
+        dc + rowOff + ro,
+        ld,
+      );
+    }
+    if (s == 0) break;
+    setEpilogue(
+      EPI_BACKWARD,
+      ACT_LINEAR,
+      dh + rowOff,
+      stride,
+      returnSequences != 0 ? dy + <usize>(s - 1) * stepBytes + rowOff : 0,
+      stride,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+    );
+    matmulEpilogue(gt, gStride, ut, stride, nb, ld << 2, ld);
+  }
+}
+
+/**
+ * One row: dz over the gates (i, f, g, o in z) and the gradient reaching the cell state of the
+ * step before (dcOut, which may be dcIn). dcIn 0: none (the last step).
+ */
+function lstmGateGrads(
+  act: i32,
+  recurrentAct: i32,
+  z: usize,
+  dh: usize,
+  dcIn: usize,
+  tc: usize,
+  cPrev: usize,
+  dcOut: usize,
+  ld: i32,
+): void {
+  const gate = (<usize>ld) << 2;
+  for (let o: usize = 0; o < gate; o += 16) {
+    const i = v128.load(z + o);
+    const f = v128.load(z + gate + o);
+    const g = v128.load(z + 2 * gate + o);
+    const og = v128.load(z + 3 * gate + o);
+    const dhv = v128.load(dh + o);
+    const tcv = v128.load(tc + o);
+    const dcNext = dcIn != 0 ? v128.load(dcIn + o) : f32x4.splat(0.0);
+    const dcv = f32x4.add(dcNext, f32x4.mul(f32x4.mul(dhv, og), Activation.derivative(act, tcv)));
+    const di = f32x4.mul(f32x4.mul(dcv, g), Activation.derivative(recurrentAct, i));
+    const df = f32x4.mul(
+      f32x4.mul(dcv, v128.load(cPrev + o)),
+      Activation.derivative(recurrentAct, f),
+    );
+    const dg = f32x4.mul(f32x4.mul(dcv, i), Activation.derivative(act, g));
+    const dout = f32x4.mul(f32x4.mul(dhv, tcv), Activation.derivative(recurrentAct, og));
+    v128.store(z + o, Vec.flushTinyGradients(di));
+    v128.store(z + gate + o, Vec.flushTinyGradients(df));
+    v128.store(z + 2 * gate + o, Vec.flushTinyGradients(dg));
+    v128.store(z + 3 * gate + o, Vec.flushTinyGradients(dout));
+    v128.store(dcOut + o, Vec.flushTinyGradients(f32x4.mul(dcv, f)));
+  }
+}
