@@ -7,9 +7,9 @@
  * count, so that each sum waits for no other: relaxed-SIMD fused multiply-adds where the runtime
  * validates them, as the kernels use) with the project's AssemblyScript, then times it on the
  * main thread alone and on the main thread and (cores - 1) worker threads started together. In
- * the same rounds it times the stock model's two SimpleRNN layers (64 x 60 x 1 -> 80 -> 100,
- * forward and every gradient: 282 million multiply-adds) through the kernels on the tfjs wasm
- * backend, copies and bookkeeping included. Prints medians and the fastest quarter (the
+ * the same rounds it times the stock model's two recurrent layers (64 x 60 x 1 -> 80 -> 100,
+ * forward and every gradient: 282 million multiply-adds as SimpleRNN layers, 4x that as LSTM,
+ * 3x as GRU) through the kernels on the tfjs wasm backend, copies and bookkeeping included. Prints medians and the fastest quarter (the
  * machine's speed wanders from second to second).
  *
  *   npm run bench:ceiling [-- --rounds N]
@@ -25,7 +25,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { webAssembly as wasm, type WasmModule } from '../src/kernels/wasm/module';
 import { ascScript } from '../scripts/build-wasm';
 import { describeKernel } from './kernel';
-import { stockStackPass, STOCK_STACK_MACS } from './stock_stack';
+import { STOCK_KINDS, stockStackMacs, stockStackPass } from './stock_stack';
 import { runMain } from './main';
 
 /** Each pass of the loop: 8 multiply-adds of 4 lanes. */
@@ -186,28 +186,31 @@ async function main(): Promise<number> {
   const run = loopFunction(module);
   run(1000, 1);
   await tf.setBackend('wasm');
-  const stack = stockStackPass();
-  stack.run();
+  const stacks = STOCK_KINDS.map((kind) => ({ kind, pass: stockStackPass(kind) }));
+  for (const { pass } of stacks) pass.run();
   const { workers, go } = await startWorkers(module, threads - 1);
   const single: number[] = [];
   const all: number[] = [];
-  const kernels: number[] = [];
+  const kernels = new Map<string, number[]>(STOCK_KINDS.map((kind) => [kind, []]));
   try {
     for (let r = 1; r <= rounds; r++) {
       single.push((ITERATIONS * MACS_PER_ITERATION) / timeLoop(run) / 1e9);
       if (workers.length > 0) all.push(await parallelRound(run, workers, go, r));
       // Several passes back to back, as in training (a first pass after the loops above runs
       // on threads that were idle); the rate of the later ones.
-      let seconds = 0;
-      for (let p = 0; p < KERNEL_PASSES; p++) {
-        const t = stack.run();
-        if (p >= KERNEL_WARM_PASSES) seconds += t;
+      for (const { kind, pass } of stacks) {
+        let seconds = 0;
+        for (let p = 0; p < KERNEL_PASSES; p++) {
+          const t = pass.run();
+          if (p >= KERNEL_WARM_PASSES) seconds += t;
+        }
+        const macs = (KERNEL_PASSES - KERNEL_WARM_PASSES) * stockStackMacs(kind);
+        kernels.get(kind)?.push(macs / seconds / 1e9);
       }
-      kernels.push(((KERNEL_PASSES - KERNEL_WARM_PASSES) * STOCK_STACK_MACS) / seconds / 1e9);
     }
   } finally {
     for (const w of workers) void w.terminate();
-    stack.dispose();
+    for (const { pass } of stacks) pass.dispose();
   }
   const line = (label: string, values: readonly number[]): string =>
     `${label}: median ${quantile(values, 0.5).toFixed(1)} GMAC/s, fastest quarter ${quantile(values, 0.75).toFixed(1)} (${rounds} rounds)`;
@@ -216,7 +219,9 @@ async function main(): Promise<number> {
   );
   console.log(line('1 thread', single));
   if (all.length > 0) console.log(line(`${threads} threads at once (in all)`, all));
-  console.log(line(`the kernels (stock layers, ${describeKernel('wasm')})`, kernels));
+  for (const [kind, rates] of kernels) {
+    console.log(line(`the kernels (stock layers as ${kind}, ${describeKernel('wasm')})`, rates));
+  }
   return 0;
 }
 

@@ -153,7 +153,16 @@ export function cellOptions(subject: string, args: CellArgs): CellOptions {
   };
 }
 
-/** `count` dropout masks of ones scaled by 1 / (1 - rate), each shared by every step, as Keras's. */
+/**
+ * `count` dropout masks of ones scaled by 1 / (1 - rate), each shared by every step, as Keras's.
+ *
+ * Porting note: with implementation 1 (LSTM and GRU with recurrent dropout) Keras 3.15 draws one
+ * mask [batch, width] and multiplies gate k's input by `mask[k]`, its row k: the same mask for
+ * every sample of the batch, and an index error for batches smaller than the gate count. Here
+ * each gate gets a mask of its own for every sample (tf.keras 2's behaviour, which Keras 3's
+ * code indexes as if it still had). Masks are random, so no fixture can compare them; the
+ * difference is in which units are dropped together, not in the expected values.
+ */
 function dropoutMasks(batch: number, width: number, rate: number, count: number): tf.Tensor2D[] {
   return Array.from({ length: count }, () =>
     tf.tidy(() => tf.dropout(tf.ones([batch, width]), rate) as tf.Tensor2D),
