@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { denseRunsOnKernels } from '../kernels/dense';
 import { useWasmKernel } from '../kernels/kernel_choice';
 import { isFusedActivation } from '../kernels/fused_steps';
+import { isSimpleRnnLayer } from '../kernels/recurrent_stack';
 import type { SimpleRnnStackLayer } from '../kernels/wasm';
 import { type MaskFill, type TrainerMasks, WasmStackTrainer } from '../kernels/wasm/stack_trainer';
 import { overwriteInWasmBackend, tensorFrom, valuesOf } from '../kernels/wasm/tensors';
@@ -151,7 +152,8 @@ function planOf(
     if (!plainCells) return undefined;
     const last = layer === recurrent.at(-1);
     if (last && layer.returnSequences) return undefined;
-    const cells = layer.stackLayers(maxBatch, width, false, !last);
+    // Every cell is a SimpleRNN cell (plainCells): every layer of the stack is a SimpleRNN one.
+    const cells = layer.stackLayers(maxBatch, width, false, !last).filter(isSimpleRnnLayer);
     stack.push(...cells);
     outputs.push(...cells.map(() => null));
     width = layer.cells.at(-1)?.units ?? width;

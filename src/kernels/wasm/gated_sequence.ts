@@ -1,17 +1,17 @@
 /**
- * LSTM and GRU layers as one WebAssembly call per share of the batch and pass: the input
- * projection, the recurrence over every step, and in the backward pass every gradient (x, W,
- * U, b). Drop-ins for `fusedLstmSequence` and `fusedGruSequence` (same arguments, the same
- * values within float32 rounding: the kernels' tanh and sigmoid are TensorFlow's, bit for bit,
- * where the tfjs backends' differ in the last bits) that run under any tfjs backend. The input is
- * copied into the kernels' memory once, batch-major as tfjs has it, and the output comes back as
- * a new tensor; what the backward pass needs stays in that memory (see buffers.ts for its
- * lifetime).
+ * LSTM and GRU layers, alone or stacked in any mix, as one WebAssembly call per share of the
+ * batch and pass: each layer's input projection and recurrence over every step, and in the
+ * backward pass every gradient (x, and each layer's W, U, b). The same values as the fused
+ * tfjs ops (`fusedLstmSequence`, `fusedGruSequence`) layer by layer, within float32 rounding:
+ * the kernels' tanh and sigmoid are TensorFlow's, bit for bit, where the tfjs backends' differ
+ * in the last bits. Runs under any tfjs backend: the input is copied into the kernels' memory
+ * once, batch-major as tfjs has it, and the output comes back as a new tensor; the sequence
+ * between two layers never leaves that memory, and what the backward pass needs stays there
+ * (see buffers.ts for its lifetime).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError, formatShape } from '../../errors';
-import type { FusedGruOptions } from '../cells/gru_fused';
-import type { FusedLstmOptions } from '../cells/lstm_fused';
+import type { GatedRunOptions, GatedStackLayer } from '../cells/gated_stack';
 import {
   RELEASED_MESSAGE,
   allocate,
@@ -24,13 +24,13 @@ import {
   writeRows,
   type KeptBuffers,
 } from './buffers';
+import { gatedBackwardCalls, gatedForwardCalls } from './gated_calls';
 import {
   type GatedDims,
+  type GatedForwardScratch,
   type GatedGradBlocks,
-  type GatedKind,
+  type GatedLayerDims,
   type GatedSaved,
-  gatedBackwardCalls,
-  gatedForwardCalls,
   gatedWeightGradJobs,
   planGatedDims,
 } from './gated_plan';
@@ -38,239 +38,336 @@ import { MAX_JOBS } from './pool';
 import { kernelRuntime, runJobs, type KernelRuntime } from './runtime';
 import { tensorFrom, valuesOf } from './tensors';
 
-/** A gated cell's weights, in Keras's layouts (gates in blocks of `units` columns). */
-interface GatedWeights {
-  kernel: tf.Tensor2D;
-  recurrentKernel: tf.Tensor2D;
-  bias: tf.Tensor | null;
-}
+const SUBJECT = 'wasmGatedStack';
 
 interface Saved {
-  buffers: GatedSaved;
+  layers: GatedSaved[];
   kept: KeptBuffers;
+}
+
+/** One layer's tensors in the forward pass. */
+interface LayerInputs {
+  kernel: tf.Tensor;
+  recurrentKernel: tf.Tensor;
+  bias?: tf.Tensor;
+  maskOut?: tf.Tensor;
+}
+
+/** Allocates `sizes` (see allocate) and records the blocks in `owned`, for one cleanup. */
+function allocateOwned<const S extends readonly number[]>(
+  rt: KernelRuntime,
+  owned: number[],
+  sizes: S,
+): ReturnType<typeof allocate<S>> {
+  const blocks = allocate(rt, sizes);
+  owned.push(...blocks);
+  return blocks;
 }
 
 /** Copies W, U and the bias in, each gate's block of columns padded to ld. */
 function writeWeights(
   rt: KernelRuntime,
-  d: GatedDims,
+  l: GatedLayerDims,
   s: GatedSaved,
   bias: number,
-  w: tf.Tensor,
-  u: tf.Tensor,
-  b: tf.Tensor | undefined,
+  t: LayerInputs,
 ): void {
-  const { features, units, ld, gates } = d;
+  const { features, units, ld, gates } = l;
   // A row of [n, gates * units] is `gates` rows of `units`: padded, [n, gates * ld].
-  writeRows(rt, s.win, valuesOf(w), features * gates, units, ld);
-  writeRows(rt, s.u, valuesOf(u), units * gates, units, ld);
+  writeRows(rt, s.win, valuesOf(t.kernel), features * gates, units, ld);
+  writeRows(rt, s.u, valuesOf(t.recurrentKernel), units * gates, units, ld);
   // GRU resetAfter: [2, 3 * units], b_in then b_rec, adjacent.
-  if (b !== undefined) writeRows(rt, bias, valuesOf(b), b.size / units, units, ld);
+  if (t.bias !== undefined) writeRows(rt, bias, valuesOf(t.bias), t.bias.size / units, units, ld);
+  if (t.maskOut !== undefined) rt.heap.f32.set(valuesOf(t.maskOut), s.maskOut >> 2);
+}
+
+/** One layer's kept buffers and forward scratch; `x` is where it reads its input. */
+function allocateLayer(
+  rt: KernelRuntime,
+  d: GatedDims,
+  l: GatedLayerDims,
+  x: number,
+  kept: number[],
+  scratch: number[],
+): { saved: GatedSaved; forward: GatedForwardScratch } {
+  const { batch, steps } = d;
+  const row = l.ld * 4;
+  const stepRows = steps * batch;
+  const lstm = l.kind === 'LSTM';
+  const [maskOut, xNext, win, u, g, h, h0, c0, c, tc, m] = allocateOwned(rt, kept, [
+    l.hasOutputMask ? stepRows * l.units * 4 : 0,
+    l.hasOutputMask ? stepRows * row : 0,
+    l.features * l.gl * 4,
+    l.units * l.gl * 4,
+    stepRows * l.gl * 4,
+    stepRows * row,
+    batch * row,
+    lstm ? batch * row : 0,
+    lstm ? stepRows * row : 0,
+    lstm ? stepRows * row : 0,
+    lstm ? 0 : stepRows * l.gl * 4,
+  ]);
+  const [bias, step] = allocateOwned(rt, scratch, [
+    l.hasBias ? (l.resetAfter ? 2 : 1) * l.gl * 4 : 0,
+    lstm ? batch * l.gl * 4 : batch * row,
+  ]);
+  rt.heap.f32.fill(0, h0 >> 2, (h0 + batch * row) >> 2);
+  if (c0 !== 0) rt.heap.f32.fill(0, c0 >> 2, (c0 + batch * row) >> 2);
+  return {
+    saved: { x, maskOut, xNext, win, u, g, h, h0, c0, c, tc, m },
+    forward: { bias, biasRec: l.resetAfter && bias !== 0 ? bias + l.gl * 4 : 0, step },
+  };
 }
 
 function forward(
   rt: KernelRuntime,
   d: GatedDims,
   x: tf.Tensor,
-  w: tf.Tensor,
-  u: tf.Tensor,
-  b: tf.Tensor | undefined,
+  inputs: readonly LayerInputs[],
   keep: boolean,
 ): { value: tf.Tensor; saved: Saved | undefined } {
-  const { batch, steps, features, units, ld, gl, kind } = d;
-  const row = ld * 4;
+  const { batch, steps, layers } = d;
+  const first = layers[0];
+  const last = layers[layers.length - 1];
   const stepRows = steps * batch;
-  const lstm = kind === 'LSTM';
-  const owned: number[] = [];
+  const kept: number[] = [];
+  const scratch: number[] = [];
   try {
-    const [xs, win, uk, g, h, h0, c0, c, tc, m] = allocate(rt, [
+    const [x0] = allocateOwned(rt, kept, [
       // 16 bytes past the end: the input-kernel gradient reads x 4 floats at a time.
-      stepRows * features * 4 + 16,
-      features * gl * 4,
-      units * gl * 4,
-      stepRows * gl * 4,
-      stepRows * row,
-      batch * row,
-      lstm ? batch * row : 0,
-      lstm ? stepRows * row : 0,
-      lstm ? stepRows * row : 0,
-      lstm ? 0 : stepRows * gl * 4,
+      stepRows * first.features * 4 + 16,
     ]);
-    owned.push(xs, win, uk, g, h, h0, c0, c, tc, m);
-    const s: GatedSaved = { x: xs, win, u: uk, g, h, h0, c0, c, tc, m };
-    const [xBatchMajor, bias, step, sequence] = allocate(rt, [
-      stepRows * features * 4,
-      b === undefined ? 0 : (d.resetAfter ? 2 : 1) * gl * 4,
-      lstm ? batch * gl * 4 : batch * row,
-      d.returnSequences ? stepRows * units * 4 : 0,
+    const [xBatchMajor, sequence] = allocateOwned(rt, scratch, [
+      stepRows * first.features * 4,
+      last.returnSequences ? stepRows * last.units * 4 : 0,
     ]);
-    const scratch = [xBatchMajor, bias, step, sequence];
-    owned.push(...scratch);
+    const saved: GatedSaved[] = [];
+    const forwardScratch: GatedForwardScratch[] = [];
+    layers.forEach((l, i) => {
+      const before = saved.at(-1);
+      const input = before === undefined ? x0 : before.xNext !== 0 ? before.xNext : before.h;
+      const blocks = allocateLayer(rt, d, l, input, kept, scratch);
+      saved.push(blocks.saved);
+      forwardScratch.push(blocks.forward);
+      writeWeights(rt, l, blocks.saved, blocks.forward.bias, inputs[i]);
+    });
     rt.heap.f32.set(valuesOf(x), xBatchMajor >> 2);
-    writeWeights(rt, d, s, bias, w, u, b);
-    rt.heap.f32.fill(0, h0 >> 2, (h0 + batch * row) >> 2);
-    if (c0 !== 0) rt.heap.f32.fill(0, c0 >> 2, (c0 + batch * row) >> 2);
-    const f = {
-      xBatchMajor,
-      bias,
-      biasRec: d.resetAfter && bias !== 0 ? bias + gl * 4 : 0,
-      step,
-      sequence,
-    };
     runJobs(
       rt,
-      d.slices.map((slice) => gatedForwardCalls(d, s, f, slice)),
+      d.slices.map((slice) =>
+        gatedForwardCalls(d, saved, forwardScratch, xBatchMajor, sequence, slice),
+      ),
     );
+    const lastSaved = saved[saved.length - 1];
     const value: tf.Tensor =
       sequence !== 0
         ? tensorFrom<tf.Rank.R3>(
-            rt.heap.f32.subarray(sequence >> 2, (sequence >> 2) + stepRows * units),
-            [batch, steps, units],
+            rt.heap.f32.subarray(sequence >> 2, (sequence >> 2) + stepRows * last.units),
+            [batch, steps, last.units],
           )
-        : tensorFromRows<tf.Rank.R2>(rt, h + (steps - 1) * batch * row, batch, units, ld, [
+        : tensorFromRows<tf.Rank.R2>(
+            rt,
+            lastSaved.h + (steps - 1) * batch * last.ld * 4,
             batch,
-            units,
-          ]);
-    freeAll(rt, scratch);
-    const kept = owned.filter((ptr) => !scratch.includes(ptr));
-    owned.length = 0;
+            last.units,
+            last.ld,
+            [batch, last.units],
+          );
+    freeAll(rt, scratch.splice(0));
     if (!keep) {
-      freeAll(rt, kept);
+      freeAll(rt, kept.splice(0));
       return { value, saved: undefined };
     }
-    return { value, saved: { buffers: s, kept: keepForGradient(kept) } };
+    return { value, saved: { layers: saved, kept: keepForGradient(kept.splice(0)) } };
   } catch (err) {
-    freeAll(rt, owned);
+    freeAll(rt, [...kept, ...scratch]);
     throw err;
   }
 }
 
-/** The gradients by x, W, U and (with a bias) b. */
+/** The gradients by x, then each layer's W, U and (with a bias) b. */
 function backward(rt: KernelRuntime, d: GatedDims, saved: Saved, dy: tf.Tensor): tf.Tensor[] {
-  const { batch, steps, features, units, ld, ldf, gl, gates } = d;
-  if (saved.kept.released) throw new Error(`${d.kind}: ${RELEASED_MESSAGE}`);
-  const s = saved.buffers;
-  const row = ld * 4;
+  const { batch, steps, layers } = d;
+  if (saved.kept.released) throw new Error(`${SUBJECT}: ${RELEASED_MESSAGE}`);
+  const first = layers[0];
+  const last = layers[layers.length - 1];
   const owned: number[] = [];
   try {
-    const [dyDense, dY, ut, wint, dh, dc, dq, dx, dwin, du, db] = allocate(rt, [
-      d.returnSequences ? steps * batch * units * 4 : 0,
-      (d.returnSequences ? steps * batch : batch) * row,
-      gl * row,
-      gl * ldf * 4,
-      batch * row,
-      batch * row,
-      d.kind === 'GRU' ? batch * row : 0,
-      batch * steps * ldf * 4,
-      ldf * gl * 4,
-      ld * gl * 4,
-      d.hasBias ? (d.resetAfter ? 2 : 1) * gl * 4 : 0,
+    const [dyDense, dx] = allocateOwned(rt, owned, [
+      last.returnSequences ? steps * batch * last.units * 4 : 0,
+      batch * steps * first.ldf * 4,
     ]);
-    owned.push(dyDense, dY, ut, wint, dh, dc, dq, dx, dwin, du, db);
-    const g: GatedGradBlocks = { dyDense, dY, ut, wint, dh, dc, dq, dx, dwin, du, db };
+    const grads = layers.map((l, i): GatedGradBlocks => {
+      const row = l.ld * 4;
+      // Every layer but the last gets the gradient of all of its states from the next one.
+      const dyRows = i < layers.length - 1 || l.returnSequences ? steps * batch : batch;
+      const [dY, ut, wint, dh, dc, dq, dwin, du, db] = allocateOwned(rt, owned, [
+        dyRows * row,
+        l.gl * row,
+        l.gl * l.ldf * 4,
+        batch * row,
+        batch * row,
+        l.kind === 'GRU' ? batch * row : 0,
+        l.ldf * l.gl * 4,
+        l.ld * l.gl * 4,
+        l.hasBias ? (l.resetAfter ? 2 : 1) * l.gl * 4 : 0,
+      ]);
+      const s = saved.layers[i];
+      rt.exports.transposePacked(s.u, l.units, l.gl, l.gl, ut, l.ld);
+      rt.exports.transposePacked(s.win, l.features, l.gl, l.gl, wint, l.ldf);
+      return { dY, ut, wint, dh, dc, dq, dwin, du, db };
+    });
+    const lastGrads = grads[grads.length - 1];
     // With returnSequences each share puts its rows of dy time-major first.
-    if (d.returnSequences) rt.heap.f32.set(valuesOf(dy), dyDense >> 2);
-    else writeRows(rt, dY, valuesOf(dy), batch, units, ld);
-    rt.exports.transposePacked(s.u, units, gl, gl, ut, ld);
-    rt.exports.transposePacked(s.win, features, gl, gl, wint, ldf);
+    if (last.returnSequences) rt.heap.f32.set(valuesOf(dy), dyDense >> 2);
+    else writeRows(rt, lastGrads.dY, valuesOf(dy), batch, last.units, last.ld);
     runJobs(
       rt,
-      d.slices.map((slice) => gatedBackwardCalls(d, s, g, slice)),
+      d.slices.map((slice) => gatedBackwardCalls(d, saved.layers, grads, dyDense, dx, slice)),
     );
-    const jobs = gatedWeightGradJobs(d, s, g);
+    const jobs = gatedWeightGradJobs(d, saved.layers, grads);
     // Each job writes rows of its own: running them in several lists changes no sum.
     for (let j = 0; j < jobs.length; j += MAX_JOBS) runJobs(rt, jobs.slice(j, j + MAX_JOBS));
-    const grads: tf.Tensor[] = [
-      tensorFromRows<tf.Rank.R3>(rt, dx, batch * steps, features, ldf, [batch, steps, features]),
-      tensorFromRows<tf.Rank.R2>(rt, dwin, features * gates, units, ld, [features, gates * units]),
-      tensorFromRows<tf.Rank.R2>(rt, du, units * gates, units, ld, [units, gates * units]),
+    const out: tf.Tensor[] = [
+      tensorFromRows<tf.Rank.R3>(rt, dx, batch * steps, first.features, first.ldf, [
+        batch,
+        steps,
+        first.features,
+      ]),
     ];
-    if (d.hasBias) {
-      grads.push(
-        d.resetAfter
-          ? tensorFromRows<tf.Rank.R2>(rt, db, 2 * gates, units, ld, [2, gates * units])
-          : tensorFromRows<tf.Rank.R1>(rt, db, gates, units, ld, [gates * units]),
+    layers.forEach((l, i) => {
+      const { features, units, ld, gates } = l;
+      const g = grads[i];
+      out.push(
+        tensorFromRows<tf.Rank.R2>(rt, g.dwin, features * gates, units, ld, [
+          features,
+          gates * units,
+        ]),
+        tensorFromRows<tf.Rank.R2>(rt, g.du, units * gates, units, ld, [units, gates * units]),
       );
-    }
-    return grads;
+      if (l.hasBias) {
+        out.push(
+          l.resetAfter
+            ? tensorFromRows<tf.Rank.R2>(rt, g.db, 2 * gates, units, ld, [2, gates * units])
+            : tensorFromRows<tf.Rank.R1>(rt, g.db, gates, units, ld, [gates * units]),
+        );
+      }
+    });
+    return out;
   } finally {
     freeAll(rt, owned);
     release(rt, saved.kept);
   }
 }
 
-function validate(
-  kind: GatedKind,
-  x: tf.Tensor3D,
-  weights: GatedWeights,
-  resetAfter: boolean,
-): number {
+/** Checks x and every layer's weights and options; returns each layer's units. */
+function validate(x: tf.Tensor3D, layers: readonly GatedStackLayer[]): number[] {
   const rank = (x.shape as readonly number[]).length;
   if (rank !== 3 || x.shape.some((n) => n < 1)) {
     throw new ValueError(
-      `${kind}: expected x of shape [samples, timesteps, features], each at least 1, received ${formatShape(x.shape)}.`,
+      `${SUBJECT}: expected x of shape [samples, timesteps, features], each at least 1, received ${formatShape(x.shape)}.`,
     );
   }
-  const gates = kind === 'LSTM' ? 4 : 3;
-  const units = (weights.recurrentKernel.shape as readonly number[])[0] ?? 0;
-  checkShape(kind, 'kernel', weights.kernel, [x.shape[2], gates * units]);
-  checkShape(kind, 'recurrentKernel', weights.recurrentKernel, [units, gates * units]);
-  if (weights.bias !== null) {
-    checkShape(kind, 'bias', weights.bias, resetAfter ? [2, gates * units] : [gates * units]);
-  }
-  return units;
+  if (layers.length === 0) throw new ValueError(`${SUBJECT}: expected at least one layer.`);
+  const [batch, steps] = x.shape;
+  let features = x.shape[2];
+  return layers.map(({ kind, weights, options, outputMask }, i) => {
+    const subject = layers.length === 1 ? kind : `${SUBJECT} (layer ${i}, ${kind})`;
+    const gates = kind === 'LSTM' ? 4 : 3;
+    const units = (weights.recurrentKernel.shape as readonly number[])[0] ?? 0;
+    checkShape(subject, 'kernel', weights.kernel, [features, gates * units]);
+    checkShape(subject, 'recurrentKernel', weights.recurrentKernel, [units, gates * units]);
+    if (weights.bias !== null) {
+      const gruAfter = kind === 'GRU' && options.resetAfter;
+      checkShape(subject, 'bias', weights.bias, gruAfter ? [2, gates * units] : [gates * units]);
+    }
+    if (outputMask !== undefined) {
+      if (i === layers.length - 1) {
+        throw new ValueError(
+          `${subject}: the last layer of a stack takes no output mask (mask its output as a tensor).`,
+        );
+      }
+      checkShape(subject, 'outputMask', outputMask, [batch, steps, units]);
+    }
+    if (i < layers.length - 1 && !options.returnSequences) {
+      throw new ValueError(
+        `${subject}: every layer of a stack but the last must return sequences (the next one reads every step).`,
+      );
+    }
+    features = units;
+    return units;
+  });
 }
 
-function runGated(
-  kind: GatedKind,
-  x: tf.Tensor3D,
-  weights: GatedWeights,
-  options: FusedLstmOptions & { resetAfter: boolean },
-): tf.Tensor {
+/**
+ * Runs LSTM and GRU layers one after another over every step of `x` [batch, timesteps,
+ * features] (Keras's implementation 2; activations tanh, sigmoid, relu and linear), each
+ * reading every output step of the one before, times its `outputMask` when it has one; returns
+ * the last layer's output. Every layer but the last must return sequences; input masks are the
+ * caller's (see `gatedStack`). Differentiable with respect to x and every weight; the masks
+ * are constants. Throws when the kernels cannot load (see `wasmKernelAvailable`).
+ */
+export function wasmGatedStack(x: tf.Tensor3D, layers: readonly GatedStackLayer[]): tf.Tensor {
   const rt = kernelRuntime();
-  const units = validate(kind, x, weights, options.resetAfter);
-  const d = planGatedDims(kind, kind, x.shape, units, {
-    ...options,
-    hasBias: weights.bias !== null,
-  });
+  const units = validate(x, layers);
+  const d = planGatedDims(
+    SUBJECT,
+    x.shape,
+    layers.map(({ kind, weights, options, outputMask }, i) => ({
+      ...options,
+      kind,
+      units: units[i],
+      hasBias: weights.bias !== null,
+      hasOutputMask: outputMask !== undefined,
+    })),
+  );
   releaseFinishedTapes(rt);
   // Without a tape nothing will ask for the gradient: keep nothing.
   const keep = tf.engine().isTapeOn();
+  const differentiable: tf.Tensor[] = [x];
+  for (const { weights } of layers) {
+    differentiable.push(weights.kernel, weights.recurrentKernel);
+    if (weights.bias !== null) differentiable.push(weights.bias);
+  }
   const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [xs, w, u] = args as [tf.Tensor, tf.Tensor, tf.Tensor];
-    const b = weights.bias !== null ? (args[3] as tf.Tensor) : undefined;
-    const { value, saved } = forward(rt, d, xs, w, u, b, keep);
+    const [xs, ...rest] = args.slice(0, differentiable.length) as tf.Tensor[];
+    const inputs = layers.map(({ weights, outputMask }): LayerInputs => {
+      const [kernel, recurrentKernel] = rest.splice(0, 2) as [tf.Tensor, tf.Tensor];
+      const bias = weights.bias !== null ? rest.shift() : undefined;
+      return { kernel, recurrentKernel, bias, maskOut: outputMask };
+    });
+    const { value, saved } = forward(rt, d, xs, inputs, keep);
     return {
       value,
       gradFunc: (dy: tf.Tensor) => {
-        if (saved === undefined) throw new Error(`${kind}: ${RELEASED_MESSAGE}`);
+        if (saved === undefined) throw new Error(`${SUBJECT}: ${RELEASED_MESSAGE}`);
         return backward(rt, d, saved, dy);
       },
     };
   });
-  return weights.bias === null
-    ? run(x, weights.kernel, weights.recurrentKernel)
-    : run(x, weights.kernel, weights.recurrentKernel, weights.bias);
+  return run(...differentiable);
 }
+
+/** A gated cell's weights, in Keras's layouts (gates in blocks of `units` columns). */
+type GatedWeights = GatedStackLayer['weights'];
 
 /**
  * The output (h of every step, or of the last) of an LSTM over x [batch, timesteps, features]
- * in the kernels: Keras's implementation 2, for the activations tanh, sigmoid, relu and linear.
- * Differentiable with respect to x and the weights.
+ * in the kernels: the same arguments and values as `fusedLstmSequence`.
  */
 export function wasmLstmSequence(
   x: tf.Tensor3D,
   weights: GatedWeights,
-  options: FusedLstmOptions,
+  options: Omit<GatedRunOptions, 'resetAfter'>,
 ): tf.Tensor {
-  return runGated('LSTM', x, weights, { ...options, resetAfter: false });
+  return wasmGatedStack(x, [{ kind: 'LSTM', weights, options: { ...options, resetAfter: false } }]);
 }
 
 /** The same for a GRU, in both reset modes (see `fusedGruSequence`). */
 export function wasmGruSequence(
   x: tf.Tensor3D,
   weights: GatedWeights,
-  options: FusedGruOptions,
+  options: GatedRunOptions,
 ): tf.Tensor {
-  return runGated('GRU', x, weights, options);
+  return wasmGatedStack(x, [{ kind: 'GRU', weights, options }]);
 }

@@ -9,7 +9,7 @@ export { wasmSimpleRnnSequence, wasmSimpleRnnStack } from './simple_rnn_sequence
 export type { SimpleRnnStackLayer } from './simple_rnn_sequence';
 export type { SimpleRnnStackHead } from './stack_head';
 export { wasmSimpleRnnRecurrence } from './simple_rnn';
-export { wasmGruSequence, wasmLstmSequence } from './gated_sequence';
+export { wasmGatedStack, wasmGruSequence, wasmLstmSequence } from './gated_sequence';
 export { wasmAdamStepValues } from './adam';
 export { wasmDense } from './dense';
 export {

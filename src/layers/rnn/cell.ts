@@ -8,7 +8,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkPositiveInteger, checkRate } from '../../errors';
 import { type FusedActivation, isFusedActivation } from '../../kernels/fused_steps';
-import type { SimpleRnnStackLayer } from '../../kernels/simple_rnn';
+import type { GatedStackLayer } from '../../kernels/cells/gated_stack';
+import type { RecurrentStackLayer } from '../../kernels/recurrent_stack';
 import { type KeyTable, type NotYetOptions } from '../../option_keys';
 import { canonicalActivation } from '../activations';
 import {
@@ -54,11 +55,13 @@ export interface RecurrentCell {
   readonly inputFeatures: number | null;
   build(inputShape: tf.Shape): void;
   runSequence(x: tf.Tensor3D, options: SequenceRunOptions): SequenceRunResult;
+  /** Whether the cell can run as one layer of a kernel stack (see `stackLayer`). */
+  readonly stackable: boolean;
   /**
-   * The cell as one layer of a SimpleRNN kernel stack (see simpleRnnStack), for `batch`
-   * sequences of `features` features; absent for cells the stack cannot run.
+   * The cell as one layer of a kernel stack (see recurrentStack), for `batch` sequences of
+   * `features` features; makes the dropout masks of a training run. Only when `stackable`.
    */
-  stackLayer?(batch: number, features: number, options: SequenceRunOptions): SimpleRnnStackLayer;
+  stackLayer(batch: number, features: number, options: SequenceRunOptions): RecurrentStackLayer;
   /** Why `shape` does not fit one of the cell's weights, when the cell knows. Default: none. */
   weightShapeHint?(weight: tf.LayerVariable, shape: readonly number[]): string | undefined;
   getConfig(): tf.serialization.ConfigDict;
@@ -220,6 +223,14 @@ export abstract class RecurrentCellBase extends KerasLayer implements RecurrentC
   /** Runs the cell over every step of `x` [samples, timesteps, features]. */
   abstract runSequence(x: tf.Tensor3D, options: SequenceRunOptions): SequenceRunResult;
 
+  abstract get stackable(): boolean;
+
+  abstract stackLayer(
+    batch: number,
+    features: number,
+    options: SequenceRunOptions,
+  ): RecurrentStackLayer;
+
   get inputFeatures(): number | null {
     return this.kernel?.shape[0] ?? null;
   }
@@ -295,25 +306,46 @@ export abstract class RecurrentCellBase extends KerasLayer implements RecurrentC
   }
 
   /**
-   * The activations of a run that can be one fused op (hand-written BPTT): implementation 2,
-   * activations whose derivative is a function of their output, and states nobody reads (the
-   * fused ops return the output only). null otherwise.
+   * The activations of a gated cell whose run can be one fused op (hand-written BPTT):
+   * implementation 2 and activations whose derivative is a function of their output. null
+   * otherwise.
    */
   protected fusedActivations(
-    options: SequenceRunOptions,
     recurrentActivation: string,
   ): { activation: FusedActivation; recurrentActivation: FusedActivation } | null {
     const activation = this.activation;
-    if (options.returnState || this.implementation !== 2) return null;
+    if (this.implementation !== 2) return null;
     if (!isFusedActivation(activation) || !isFusedActivation(recurrentActivation)) return null;
     return { activation, recurrentActivation };
   }
 
-  /** x with implementation 2's input dropout mask applied when training (a fused op's input). */
-  protected inputWithDropout(x: tf.Tensor3D, training: boolean): tf.Tensor3D {
-    const [batch, , features] = x.shape;
-    const mask = this.runMasks(batch, features, training).inputMasks?.[0];
-    return mask === undefined ? x : tf.mul(x, tf.expandDims(mask, 1));
+  /**
+   * A gated cell as one layer of a kernel stack (see gatedStack), with implementation 2's input
+   * dropout mask when training. Only when `fusedActivations` is not null.
+   */
+  protected gatedStackLayer(
+    kind: GatedStackLayer['kind'],
+    recurrentActivation: string,
+    resetAfter: boolean,
+    [batch, features]: [number, number],
+    options: SequenceRunOptions,
+  ): GatedStackLayer {
+    const fused = this.fusedActivations(recurrentActivation);
+    if (fused === null) {
+      throw new Error(`${this.getClassName()} '${this.name}': cannot run in a kernel stack.`);
+    }
+    const { kernel, recurrentKernel, bias } = this.weightTensors();
+    return {
+      kind,
+      weights: { kernel, recurrentKernel, bias },
+      options: {
+        ...fused,
+        resetAfter,
+        goBackwards: options.goBackwards,
+        returnSequences: options.returnSequences,
+      },
+      inputMask: this.runMasks(batch, features, options.training).inputMasks?.[0],
+    };
   }
 
   /** Whether `weight` is the cell's bias. */

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { gruSequence } from '../../kernels/cells/gru';
-import { gruWholeSequence } from '../../kernels/cells/whole_sequence';
+import { type GatedStackLayer, gatedStack } from '../../kernels/cells/gated_stack';
 import { type KeyTable, optionKeys } from '../../option_keys';
 import {
   CELL_STEP_KEYS,
@@ -84,20 +84,28 @@ export class GRUCell extends RecurrentCellBase {
     return `That is the bias of a GRU with \`resetAfter: ${String(!this.resetAfter)}\`; this one has \`resetAfter: ${String(this.resetAfter)}\` ([2, 3 * units] with it, [3 * units] without): build the layer with the option the weights were trained with.`;
   }
 
+  get stackable(): boolean {
+    return this.fusedActivations(this.recurrentActivation) !== null;
+  }
+
+  stackLayer(batch: number, features: number, options: SequenceRunOptions): GatedStackLayer {
+    return this.gatedStackLayer(
+      'GRU',
+      this.recurrentActivation,
+      this.resetAfter,
+      [batch, features],
+      options,
+    );
+  }
+
   runSequence(x: tf.Tensor3D, options: SequenceRunOptions): SequenceRunResult {
     const [batch, , features] = x.shape;
     const weights = this.weightTensors();
-    const fused = this.fusedActivations(options, this.recurrentActivation);
-    if (fused !== null) {
+    if (!options.returnState && this.stackable) {
       // The whole sequence as one op with hand-written BPTT, in the WebAssembly kernels where
       // they run (no state: none is read).
       return tf.tidy(() => ({
-        output: gruWholeSequence(this.inputWithDropout(x, options.training), weights, {
-          ...fused,
-          resetAfter: this.resetAfter,
-          goBackwards: options.goBackwards,
-          returnSequences: options.returnSequences,
-        }),
+        output: gatedStack(x, [this.stackLayer(batch, features, options)]),
         states: [],
       }));
     }

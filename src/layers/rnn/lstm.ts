@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { lstmSequence } from '../../kernels/cells/lstm';
-import { lstmWholeSequence } from '../../kernels/cells/whole_sequence';
+import { type GatedStackLayer, gatedStack } from '../../kernels/cells/gated_stack';
 import { type KeyTable, optionKeys } from '../../option_keys';
 import type { Initializer } from '../initializers';
 import { InitializerBase } from '../orthogonal';
@@ -101,20 +101,29 @@ export class LSTMCell extends RecurrentCellBase {
     return this.unitForgetBias ? new UnitForgetBias(base) : base;
   }
 
+  get stackable(): boolean {
+    return this.fusedActivations(this.recurrentActivation) !== null;
+  }
+
+  stackLayer(batch: number, features: number, options: SequenceRunOptions): GatedStackLayer {
+    return this.gatedStackLayer(
+      'LSTM',
+      this.recurrentActivation,
+      false,
+      [batch, features],
+      options,
+    );
+  }
+
   runSequence(x: tf.Tensor3D, options: SequenceRunOptions): SequenceRunResult {
     const [batch, , features] = x.shape;
     const { kernel, recurrentKernel, bias } = this.weightTensors();
     const weights = { kernel, recurrentKernel, bias: bias as tf.Tensor1D | null };
-    const fused = this.fusedActivations(options, this.recurrentActivation);
-    if (fused !== null) {
+    if (!options.returnState && this.stackable) {
       // The whole sequence as one op with hand-written BPTT, in the WebAssembly kernels where
       // they run (no state: none is read).
       return tf.tidy(() => ({
-        output: lstmWholeSequence(this.inputWithDropout(x, options.training), weights, {
-          ...fused,
-          goBackwards: options.goBackwards,
-          returnSequences: options.returnSequences,
-        }),
+        output: gatedStack(x, [this.stackLayer(batch, features, options)]),
         states: [],
       }));
     }

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../../errors';
-import { type SimpleRnnStackLayer, simpleRnnStack } from '../../kernels/simple_rnn';
+import { type RecurrentStackLayer, recurrentStack } from '../../kernels/recurrent_stack';
 import type { OptionKeys } from '../../option_keys';
 import { KerasLayer } from '../keras_layer';
 import {
@@ -117,15 +117,15 @@ export abstract class RNN extends KerasLayer {
   }
 
   /**
-   * Whether the layer can run as part of a SimpleRNN kernel stack (see `stackLayers`): every
-   * cell can, and the layer returns no states.
+   * Whether the layer can run as part of a kernel stack (see `stackLayers`): every cell can,
+   * and the layer returns no states.
    */
   get stackable(): boolean {
-    return !this.returnState && this.cells.every((cell) => cell.stackLayer !== undefined);
+    return !this.returnState && this.cells.every((cell) => cell.stackable);
   }
 
   /**
-   * The layer's cells as layers of a SimpleRNN kernel stack, for `batch` sequences of
+   * The layer's cells as layers of a kernel stack (see recurrentStack), for `batch` sequences of
    * `features` features: the first cell reads backwards with goBackwards, and the last returns
    * every step when `returnSequences` (the layer's own, or true when another layer of the
    * stack follows). Makes the dropout masks of a training run. Only for a `stackable` layer.
@@ -135,10 +135,10 @@ export abstract class RNN extends KerasLayer {
     features: number,
     training: boolean,
     returnSequences: boolean,
-  ): SimpleRnnStackLayer[] {
+  ): RecurrentStackLayer[] {
     let width = features;
     return this.cells.map((cell, i) => {
-      if (cell.stackLayer === undefined) {
+      if (!cell.stackable) {
         throw new Error(`${this.subject}: cell '${cell.name}' cannot run in a kernel stack.`);
       }
       const layer = cell.stackLayer(batch, width, {
@@ -159,7 +159,7 @@ export abstract class RNN extends KerasLayer {
     if (this.stackable) {
       const [batch, , features] = x.shape as [number, number, number];
       return tf.tidy(() =>
-        simpleRnnStack(
+        recurrentStack(
           x as tf.Tensor3D,
           this.stackLayers(batch, features, training, this.returnSequences),
         ),

@@ -1,16 +1,14 @@
 /**
- * Consecutive recurrent layers of a model run as one SimpleRNN kernel stack: the stock
- * model's SimpleRNN(80, returnSequences) -> SimpleRNN(100) is one op forward and one backward,
- * and the sequence between the two layers never becomes a tensor (see simpleRnnStack). A
- * Dropout between two of them joins the stack as a mask of the sequence. The values and
- * gradients are those of the layers run one by one.
+ * Consecutive recurrent layers of a model run as kernel stacks: the stock model's
+ * SimpleRNN(80, returnSequences) -> SimpleRNN(100) (or its LSTM or GRU layers) is one op
+ * forward and one backward, and the sequence between the two layers never becomes a tensor
+ * (see recurrentStack: SimpleRNN layers stack with SimpleRNN layers, LSTM and GRU layers with
+ * each other). A Dropout between two of them joins the stack as a mask of the sequence. The
+ * values and gradients are those of the layers run one by one.
  */
 import * as tf from '@tensorflow/tfjs';
-import {
-  type SimpleRnnStackHead,
-  type SimpleRnnStackLayer,
-  simpleRnnStack,
-} from '../../kernels/simple_rnn';
+import { type RecurrentStackLayer, recurrentStack } from '../../kernels/recurrent_stack';
+import type { SimpleRnnStackHead } from '../../kernels/simple_rnn';
 import { Dropout } from '../dropout';
 import { RNN } from './rnn';
 import { checkSequenceShape } from './sequence_shape';
@@ -76,7 +74,7 @@ export function runRecurrentStack(
   const lastLayer = recurrent[recurrent.length - 1];
   return tf.tidy(() => {
     let inputWidth = features;
-    const stack: SimpleRnnStackLayer[] = [];
+    const stack: RecurrentStackLayer[] = [];
     for (const layer of layers) {
       if (layer instanceof Dropout) {
         // Between two recurrent layers: a mask of the sequence the one before returns.
@@ -92,6 +90,6 @@ export function runRecurrentStack(
       stack.push(...layer.stackLayers(batch, inputWidth, training, returnSequences));
       inputWidth = layer.cells.at(-1)?.units ?? inputWidth;
     }
-    return simpleRnnStack(x as tf.Tensor3D, stack, head);
+    return recurrentStack(x as tf.Tensor3D, stack, head);
   });
 }

@@ -59,6 +59,11 @@ export class SimpleRNNCell extends RecurrentCellBase {
    * as one layer of a kernel stack (see simpleRnnStack); makes the dropout masks of a
    * training run.
    */
+  /** Every SimpleRNN cell runs in a kernel stack (other activations step by step there). */
+  get stackable(): boolean {
+    return true;
+  }
+
   stackLayer(batch: number, features: number, options: SequenceRunOptions): SimpleRnnStackLayer {
     const { kernel, recurrentKernel, bias } = this.weightTensors();
     const { inputMasks, recurrentMasks } = this.runMasks(batch, features, options.training);

@@ -1,0 +1,197 @@
+/**
+ * Stacks of gated layers in one WebAssembly op (wasmGatedStack), and stacks of every kind
+ * (recurrentStack), against the same layers one by one as fused tfjs ops: the same output and
+ * gradients of x and every weight, with Dropout masks between layers, goBackwards and both GRU
+ * modes, on one thread and on several.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { GatedStackLayer } from '../../../src/kernels/cells/gated_stack';
+import { fusedGruSequence } from '../../../src/kernels/cells/gru_fused';
+import { fusedLstmSequence } from '../../../src/kernels/cells/lstm_fused';
+import { type RecurrentStackLayer, recurrentStack } from '../../../src/kernels/recurrent_stack';
+import { fusedSimpleRnnSequence } from '../../../src/kernels/simple_rnn';
+import { setThreads, wasmGatedStack, wasmKernelMemory } from '../../../src/kernels/wasm';
+import { dropoutMask, pseudoRandomTensor as tensor } from '../../helpers/random_tensors';
+import { expectSameValueAndGradients } from '../../helpers/same_gradients';
+import { useTestBackend } from '../../helpers/tensors';
+
+beforeAll(async () => {
+  await useTestBackend();
+});
+
+afterEach(() => {
+  setThreads(undefined);
+});
+
+type Kind = 'LSTM' | 'GRU' | 'GRU-before' | 'SimpleRNN';
+
+interface LayerCase {
+  kind: Kind;
+  units: number;
+  goBackwards?: boolean;
+  /** A Dropout mask of the output sequence (not on the last layer). */
+  masked?: boolean;
+  bias?: boolean;
+}
+
+const GATES: Record<Kind, number> = { LSTM: 4, GRU: 3, 'GRU-before': 3, SimpleRNN: 1 };
+
+/** The layers of a case, with weights made from `seed`; the last returns its last state. */
+function makeLayers(
+  layers: readonly LayerCase[],
+  [batch, steps, features]: [number, number, number],
+  seed: number,
+): { stack: RecurrentStackLayer[]; weights: tf.Tensor[] } {
+  let width = features;
+  const weights: tf.Tensor[] = [];
+  const stack = layers.map((c, i): RecurrentStackLayer => {
+    const gates = GATES[c.kind];
+    const n = gates * c.units;
+    const kernel = tensor([width, n], seed + 10 * i, 0.6) as tf.Tensor2D;
+    const recurrentKernel = tensor([c.units, n], seed + 10 * i + 1, 0.6) as tf.Tensor2D;
+    const biasShape = c.kind === 'GRU' ? [2, n] : [n];
+    const bias = c.bias === false ? null : tensor(biasShape, seed + 10 * i + 2, 0.5);
+    weights.push(kernel, recurrentKernel, ...(bias === null ? [] : [bias]));
+    const returnSequences = i < layers.length - 1;
+    const outputMask =
+      c.masked === true
+        ? tf.tidy(() =>
+            tf.broadcastTo(tf.expandDims(dropoutMask([batch, c.units], 0.7, seed + i), 1), [
+              batch,
+              steps,
+              c.units,
+            ]),
+          )
+        : undefined;
+    width = c.units;
+    const goBackwards = c.goBackwards ?? false;
+    if (c.kind === 'SimpleRNN') {
+      return {
+        weights: { kernel, recurrentKernel, bias: bias as tf.Tensor1D | null },
+        options: { activation: 'tanh', goBackwards, returnSequences },
+        outputMask,
+      };
+    }
+    return {
+      kind: c.kind === 'LSTM' ? 'LSTM' : 'GRU',
+      weights: { kernel, recurrentKernel, bias },
+      options: {
+        activation: 'tanh',
+        recurrentActivation: 'sigmoid',
+        resetAfter: c.kind === 'GRU',
+        goBackwards,
+        returnSequences,
+      },
+      outputMask,
+    };
+  });
+  return { stack, weights };
+}
+
+/** The layers one by one as fused tfjs ops, each output times its mask. */
+function layerByLayer(x: tf.Tensor3D, stack: readonly RecurrentStackLayer[]): tf.Tensor {
+  let h: tf.Tensor = x;
+  for (const layer of stack) {
+    if ('kind' in layer) {
+      const { kind, weights, options } = layer;
+      h =
+        kind === 'LSTM'
+          ? fusedLstmSequence(
+              h as tf.Tensor3D,
+              { ...weights, bias: weights.bias as never },
+              options,
+            )
+          : fusedGruSequence(h as tf.Tensor3D, weights, options);
+    } else {
+      h = fusedSimpleRnnSequence(h as tf.Tensor3D, layer.weights, layer.options).output;
+    }
+    if (layer.outputMask !== undefined) h = tf.mul(h, layer.outputMask);
+  }
+  return h;
+}
+
+/** The stack's weights replaced by `inputs` in order (x first), for tf.grads. */
+function withInputs(stack: readonly RecurrentStackLayer[], weights: readonly tf.Tensor[]) {
+  const rest = [...weights];
+  return stack.map((layer) => {
+    const kernel = rest.shift() as tf.Tensor2D;
+    const recurrentKernel = rest.shift() as tf.Tensor2D;
+    const bias = layer.weights.bias === null ? null : (rest.shift() as tf.Tensor);
+    return { ...layer, weights: { kernel, recurrentKernel, bias } } as RecurrentStackLayer;
+  });
+}
+
+const CASES: [string, LayerCase[], number][] = [
+  [
+    'LSTM -> LSTM (the stock shape)',
+    [
+      { kind: 'LSTM', units: 6 },
+      { kind: 'LSTM', units: 5 },
+    ],
+    1,
+  ],
+  [
+    'GRU -> LSTM -> GRU (reset before), goBackwards first, a Dropout mask between',
+    [
+      { kind: 'GRU', units: 5, goBackwards: true, masked: true },
+      { kind: 'LSTM', units: 7 },
+      { kind: 'GRU-before', units: 4, bias: false },
+    ],
+    2,
+  ],
+  [
+    'SimpleRNN -> GRU -> LSTM -> SimpleRNN (two kernel stacks of each family)',
+    [
+      { kind: 'SimpleRNN', units: 6, masked: true },
+      { kind: 'GRU', units: 5 },
+      { kind: 'LSTM', units: 4, masked: true },
+      { kind: 'SimpleRNN', units: 3 },
+    ],
+    2,
+  ],
+];
+
+describe('gated and mixed kernel stacks', () => {
+  it.each(CASES)('%s: the layers’ output and gradients one by one', async (_w, cases, threads) => {
+    setThreads(threads);
+    const shape: [number, number, number] = [19, 6, 3];
+    const x = tensor(shape, 7) as tf.Tensor3D;
+    const { stack, weights } = makeLayers(cases, shape, 20);
+    const target = tensor([shape[0], cases[cases.length - 1].units], 9);
+    const loss =
+      (run: (x: tf.Tensor3D, layers: RecurrentStackLayer[]) => tf.Tensor) =>
+      (...inputs: tf.Tensor[]): tf.Scalar => {
+        const [xs, ...w] = inputs;
+        const out = run(xs as tf.Tensor3D, withInputs(stack, w));
+        return tf.mean(tf.square(tf.sub(out, target)));
+      };
+    const ours = loss((xs, layers) => recurrentStack(xs, layers));
+    tf.dispose(tf.grads(ours)([x, ...weights]));
+    const before = wasmKernelMemory().blocksInUse;
+    await expectSameValueAndGradients(ours, loss(layerByLayer), [x, ...weights], 2e-6);
+    expect(wasmKernelMemory().blocksInUse).toBe(before);
+    expect(wasmKernelMemory().pendingGradients).toBe(0);
+    tf.dispose([x, target, ...weights, ...stack.flatMap((l) => l.outputMask ?? [])]);
+  });
+
+  it('refuses a layer before the last that does not return sequences, naming it', () => {
+    const x = tensor([2, 3, 2], 1) as tf.Tensor3D;
+    const { stack, weights } = makeLayers(
+      [
+        { kind: 'LSTM', units: 4 },
+        { kind: 'GRU', units: 3 },
+      ],
+      [2, 3, 2],
+      3,
+    );
+    const first = stack[0] as GatedStackLayer;
+    const layers: GatedStackLayer[] = [
+      { ...first, options: { ...first.options, returnSequences: false } },
+      stack[1] as GatedStackLayer,
+    ];
+    expect(() => wasmGatedStack(x, layers)).toThrow(
+      'wasmGatedStack (layer 0, LSTM): every layer of a stack but the last must return sequences (the next one reads every step).',
+    );
+    tf.dispose([x, ...weights]);
+  });
+});

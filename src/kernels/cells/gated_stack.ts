@@ -1,0 +1,72 @@
+/**
+ * LSTM and GRU layers, in any mix, over a whole sequence as one op with back-propagation through
+ * time written by hand: in the WebAssembly kernels whenever they load (see `useWasmKernel`), the
+ * sequence between two layers staying in the kernels' memory; else layer by layer as fused tfjs
+ * ops. The same values either way (within float32 rounding).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { useWasmKernel } from '../kernel_choice';
+import type { FusedActivation } from '../fused_steps';
+import { wasmGatedStack } from '../wasm';
+import { fusedGruSequence } from './gru_fused';
+import { fusedLstmSequence } from './lstm_fused';
+
+/** How a gated layer runs over a sequence. */
+export interface GatedRunOptions {
+  activation: FusedActivation;
+  recurrentActivation: FusedActivation;
+  /** GRU: the reset gate after the recurrent product (bias [2, 3u]); ignored by an LSTM. */
+  resetAfter: boolean;
+  /** Process the steps from last to first; outputs come in processing order. */
+  goBackwards: boolean;
+  /** Every h [batch, timesteps, units] (processing order), or the last [batch, units]. */
+  returnSequences: boolean;
+}
+
+/** One gated layer of a stack: its kind, weights (Keras's layouts) and options. */
+export interface GatedStackLayer {
+  kind: 'LSTM' | 'GRU';
+  weights: { kernel: tf.Tensor2D; recurrentKernel: tf.Tensor2D; bias: tf.Tensor | null };
+  options: GatedRunOptions;
+  /** Input dropout of x_t, scaled: [batch, features], the same at every step. */
+  inputMask?: tf.Tensor2D;
+  /**
+   * Multiplies the layer's output sequence element by element before the next layer reads it
+   * (a Dropout layer between the two, scaled): [batch, timesteps, units]. Not on the last.
+   */
+  outputMask?: tf.Tensor;
+}
+
+/** One layer as fused tfjs ops. */
+function fusedLayer(x: tf.Tensor3D, layer: GatedStackLayer): tf.Tensor {
+  const { kind, weights, options } = layer;
+  return kind === 'LSTM'
+    ? fusedLstmSequence(x, { ...weights, bias: weights.bias as tf.Tensor1D | null }, options)
+    : fusedGruSequence(x, weights, options);
+}
+
+/**
+ * Runs gated layers one after another over every step of `x` [batch, timesteps, features],
+ * each reading every output step of the one before (so every layer but the last must return
+ * sequences), times its `outputMask` when it has one: the output of the last. A layer with an
+ * input mask (input dropout) after the first starts a kernel stack of its own.
+ */
+export function gatedStack(x: tf.Tensor3D, layers: readonly GatedStackLayer[]): tf.Tensor {
+  const wasm = useWasmKernel();
+  let h: tf.Tensor = x;
+  let start = 0;
+  for (let i = 1; i <= layers.length; i++) {
+    if (i < layers.length && layers[i].inputMask === undefined && wasm) continue;
+    // The first layer's input mask multiplies x as a tensor, and the last's output mask its
+    // output: the stack's own layers carry neither.
+    const segment = layers.slice(start, i).map(({ inputMask: _, ...layer }) => layer);
+    const inputMask = layers[start].inputMask;
+    if (inputMask !== undefined) h = tf.mul(h, tf.expandDims(inputMask, 1));
+    const { outputMask, ...last } = segment[segment.length - 1];
+    const run = [...segment.slice(0, -1), last];
+    h = wasm ? wasmGatedStack(h as tf.Tensor3D, run) : fusedLayer(h as tf.Tensor3D, last);
+    if (outputMask !== undefined) h = tf.mul(h, outputMask);
+    start = i;
+  }
+  return h;
+}

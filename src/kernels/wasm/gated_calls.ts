@@ -1,0 +1,284 @@
+/**
+ * The kernel calls of one share of the batch in each pass over a stack of gated recurrent
+ * layers (see gated_plan.ts): forward over every layer, first to last; backward from the last,
+ * each layer followed by its input's gradient.
+ */
+import type {
+  GatedDims,
+  GatedForwardScratch,
+  GatedGradBlocks,
+  GatedLayerDims,
+  GatedSaved,
+} from './gated_plan';
+import type { KernelCall } from './pool';
+
+function forwardCall(
+  d: GatedDims,
+  l: GatedLayerDims,
+  s: GatedSaved,
+  f: GatedForwardScratch,
+  [b0, nb]: [number, number],
+): KernelCall {
+  const { batch, steps } = d;
+  const gb = l.goBackwards ? 1 : 0;
+  if (l.kind === 'LSTM') {
+    return {
+      fn: 'lstmForward',
+      args: [
+        l.act,
+        l.recurrentAct,
+        steps,
+        batch,
+        l.units,
+        l.ld,
+        b0,
+        nb,
+        gb,
+        s.g,
+        s.u,
+        f.bias,
+        s.h0,
+        s.c0,
+        f.step,
+        s.h,
+        s.c,
+        s.tc,
+      ],
+    };
+  }
+  return {
+    fn: 'gruForward',
+    args: [
+      l.act,
+      l.recurrentAct,
+      steps,
+      batch,
+      l.units,
+      l.ld,
+      b0,
+      nb,
+      gb,
+      l.resetAfter ? 1 : 0,
+      s.g,
+      s.u,
+      f.biasRec,
+      s.h0,
+      s.m,
+      f.step,
+      s.h,
+    ],
+  };
+}
+
+/** The calls of one share of the forward pass: every layer, first to last. */
+export function gatedForwardCalls(
+  d: GatedDims,
+  s: readonly GatedSaved[],
+  f: readonly GatedForwardScratch[],
+  xBatchMajor: number,
+  sequence: number,
+  [b0, nb]: [number, number],
+): KernelCall[] {
+  const { batch, steps } = d;
+  const first = d.layers[0];
+  const calls: KernelCall[] = [
+    // The kernels read x time-major: each step's rows contiguous.
+    {
+      fn: 'swapLeadingAxes',
+      args: [
+        xBatchMajor,
+        batch,
+        steps,
+        first.features,
+        first.features,
+        s[0].x,
+        first.features,
+        b0,
+        b0 + nb,
+        0,
+        steps,
+      ],
+    },
+  ];
+  d.layers.forEach((l, i) => {
+    const saved = s[i];
+    const scratch = f[i];
+    calls.push(
+      {
+        fn: 'simpleRnnProject',
+        // LSTM sums x·W + h·U first, then the bias (Keras's order); GRU's b_in is x's.
+        args: [
+          steps,
+          batch,
+          l.features,
+          l.xStride,
+          l.gl,
+          b0,
+          nb,
+          saved.x,
+          saved.win,
+          l.kind === 'GRU' ? scratch.bias : 0,
+          saved.g,
+        ],
+      },
+      forwardCall(d, l, saved, scratch, [b0, nb]),
+    );
+    if (l.hasOutputMask) {
+      calls.push({
+        fn: 'multiplySequenceMask',
+        args: [saved.h, saved.xNext, saved.maskOut, steps, batch, l.units, l.ld, b0, b0 + nb],
+      });
+    }
+  });
+  const last = d.layers.at(-1);
+  const lastSaved = s.at(-1);
+  if (sequence !== 0 && last !== undefined && lastSaved !== undefined) {
+    calls.push({
+      fn: 'swapLeadingAxes',
+      args: [
+        lastSaved.h,
+        steps,
+        batch,
+        last.units,
+        last.ld,
+        sequence,
+        last.units,
+        0,
+        steps,
+        b0,
+        b0 + nb,
+      ],
+    });
+  }
+  return calls;
+}
+
+function backwardCall(
+  d: GatedDims,
+  l: GatedLayerDims,
+  s: GatedSaved,
+  g: GatedGradBlocks,
+  [b0, nb]: [number, number],
+): KernelCall {
+  const { batch, steps } = d;
+  const gb = l.goBackwards ? 1 : 0;
+  const rs = l.returnSequences ? 1 : 0;
+  if (l.kind === 'LSTM') {
+    return {
+      fn: 'lstmBackward',
+      args: [
+        l.act,
+        l.recurrentAct,
+        steps,
+        batch,
+        l.ld,
+        b0,
+        nb,
+        gb,
+        rs,
+        g.dY,
+        g.ut,
+        s.g,
+        s.c,
+        s.tc,
+        s.c0,
+        g.dh,
+        g.dc,
+      ],
+    };
+  }
+  return {
+    fn: 'gruBackward',
+    args: [
+      l.act,
+      l.recurrentAct,
+      steps,
+      batch,
+      l.ld,
+      b0,
+      nb,
+      gb,
+      rs,
+      l.resetAfter ? 1 : 0,
+      g.dY,
+      g.ut,
+      s.g,
+      s.m,
+      s.h,
+      s.h0,
+      g.dh,
+      g.dc,
+      g.dq,
+    ],
+  };
+}
+
+/**
+ * The calls of one share of the backward pass: every layer, last to first, each followed by
+ * its input's gradient (tfjs's batch-major dx for the first layer, else the gradient of the
+ * layer before's states, time-major, times its output mask when it has one).
+ */
+export function gatedBackwardCalls(
+  d: GatedDims,
+  s: readonly GatedSaved[],
+  g: readonly GatedGradBlocks[],
+  dyDense: number,
+  dx: number,
+  [b0, nb]: [number, number],
+): KernelCall[] {
+  const { batch, steps } = d;
+  const calls: KernelCall[] = [];
+  const last = d.layers.at(-1);
+  const lastGrads = g.at(-1);
+  if (dyDense !== 0 && last !== undefined && lastGrads !== undefined) {
+    calls.push({
+      fn: 'swapLeadingAxes',
+      args: [
+        dyDense,
+        batch,
+        steps,
+        last.units,
+        last.units,
+        lastGrads.dY,
+        last.ld,
+        b0,
+        b0 + nb,
+        0,
+        steps,
+      ],
+    });
+  }
+  for (let i = d.layers.length - 1; i >= 0; i--) {
+    const l = d.layers[i];
+    const [dest, rowStride, stepStride] =
+      i === 0 ? [dx, steps * l.ldf, l.ldf] : [g[i - 1].dY, l.ldf, batch * l.ldf];
+    calls.push(backwardCall(d, l, s[i], g[i], [b0, nb]), {
+      fn: 'simpleRnnInputGrad',
+      args: [
+        steps,
+        batch,
+        l.ldf,
+        l.gl,
+        l.gl,
+        b0,
+        nb,
+        s[i].g,
+        g[i].wint,
+        0,
+        dest,
+        rowStride,
+        stepStride,
+      ],
+    });
+    const before = d.layers[i - 1] as GatedLayerDims | undefined;
+    if (before?.hasOutputMask === true) {
+      // The layer before's output went through its mask: so does the gradient of its states.
+      const dY = g[i - 1].dY;
+      calls.push({
+        fn: 'multiplySequenceMask',
+        args: [dY, dY, s[i - 1].maskOut, steps, batch, before.units, before.ld, b0, b0 + nb],
+      });
+    }
+  }
+  return calls;
+}
