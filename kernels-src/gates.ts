@@ -1,7 +1,9 @@
 /**
- * What the gated cells' kernels (lstm.ts, gru.ts) share: the time order of a step, and the
- * gradient of a recurrent kernel summed over every step and the whole batch.
+ * What the gated cells' kernels (lstm.ts, gru.ts) share: the time order of a step, the gates'
+ * activations, and the gradient of a recurrent kernel summed over every step and the whole
+ * batch.
  */
+import { ACT_RELU, ACT_SIGMOID, ACT_TANH, Linear, Relu, Sigmoid, Tanh } from './activations';
 import { accumulateXtD } from './tiles';
 import { addRows } from './util';
 
@@ -58,5 +60,28 @@ export function gateKernelGrad(
     else xs = x0;
     if (xs != 0) accumulateXtD(xs, xRow, 0, 0, ds, dRow, batch, i0, i0 + ni, n, c, cRow);
     if (db != 0) addRows(ds, dRow, batch, n, db);
+  }
+}
+
+/**
+ * dst = act(a + b) over `bytes` bytes (b 0: act(a)); dst may be a. One activation a loop, the
+ * choice made outside it (compiled once per activation, see activations.ts's types): the gated
+ * cells' forward passes ran 2-4% faster than with every gate's activation in one loop.
+ */
+export function activateSum(act: i32, a: usize, b: usize, dst: usize, bytes: usize): void {
+  if (act == ACT_TANH) activateSumOf<Tanh>(a, b, dst, bytes);
+  else if (act == ACT_SIGMOID) activateSumOf<Sigmoid>(a, b, dst, bytes);
+  else if (act == ACT_RELU) activateSumOf<Relu>(a, b, dst, bytes);
+  else activateSumOf<Linear>(a, b, dst, bytes);
+}
+
+function activateSumOf<A>(a: usize, b: usize, dst: usize, bytes: usize): void {
+  const f = changetype<A>(0);
+  if (b != 0) {
+    for (let o: usize = 0; o < bytes; o += 16) {
+      v128.store(dst + o, f.apply(f32x4.add(v128.load(a + o), v128.load(b + o))));
+    }
+  } else {
+    for (let o: usize = 0; o < bytes; o += 16) v128.store(dst + o, f.apply(v128.load(a + o)));
   }
 }

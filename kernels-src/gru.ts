@@ -22,7 +22,7 @@
  *                      the step after, and its part that does not go through U
  */
 import { ACT_LINEAR, Activation } from './activations';
-import { timeIndex } from './gates';
+import { activateSum, timeIndex } from './gates';
 import { Vec } from './simd';
 import { EPI_BACKWARD, EPI_FORWARD, matmulEpilogue, setEpilogue } from './tiles';
 
@@ -88,7 +88,7 @@ export function gruForward(
   }
 }
 
-/** One row, resetAfter: z, r and hh over x, and h. */
+/** One row, resetAfter: z, r (see activateSum) and hh over x, and h. */
 function gruGatesAfter(
   act: i32,
   recurrentAct: i32,
@@ -98,34 +98,23 @@ function gruGatesAfter(
   hOut: usize,
   gate: usize,
 ): void {
+  activateSum(recurrentAct, x, m, x, 2 * gate);
   for (let o: usize = 0; o < gate; o += 16) {
-    const z = Activation.apply(recurrentAct, f32x4.add(v128.load(x + o), v128.load(m + o)));
-    const r = Activation.apply(
-      recurrentAct,
-      f32x4.add(v128.load(x + gate + o), v128.load(m + gate + o)),
-    );
+    const r = v128.load(x + gate + o);
     const hh = Activation.apply(
       act,
       f32x4.add(v128.load(x + 2 * gate + o), f32x4.mul(r, v128.load(m + 2 * gate + o))),
     );
-    v128.store(x + o, z);
-    v128.store(x + gate + o, r);
     v128.store(x + 2 * gate + o, hh);
-    v128.store(hOut + o, Blend.state(z, v128.load(prev + o), hh));
+    v128.store(hOut + o, Blend.state(v128.load(x + o), v128.load(prev + o), hh));
   }
 }
 
-/** One row, reset before: z and r over x, and r ⊙ h into m's third block. */
+/** One row, reset before: z and r over x (see activateSum), and r ⊙ h into m's third block. */
 function gruResetGates(recurrentAct: i32, x: usize, m: usize, prev: usize, gate: usize): void {
+  activateSum(recurrentAct, x, m, x, 2 * gate);
   for (let o: usize = 0; o < gate; o += 16) {
-    const z = Activation.apply(recurrentAct, f32x4.add(v128.load(x + o), v128.load(m + o)));
-    const r = Activation.apply(
-      recurrentAct,
-      f32x4.add(v128.load(x + gate + o), v128.load(m + gate + o)),
-    );
-    v128.store(x + o, z);
-    v128.store(x + gate + o, r);
-    v128.store(m + 2 * gate + o, f32x4.mul(r, v128.load(prev + o)));
+    v128.store(m + 2 * gate + o, f32x4.mul(v128.load(x + gate + o), v128.load(prev + o)));
   }
 }
 

@@ -19,7 +19,7 @@
  *   dH, dC [B, ld]    scratch: the gradient reaching h and c from the step after
  */
 import { ACT_LINEAR, Activation } from './activations';
-import { timeIndex } from './gates';
+import { activateSum, timeIndex } from './gates';
 import { Vec } from './simd';
 import { EPI_BACKWARD, EPI_FORWARD, matmulEpilogue, setEpilogue } from './tiles';
 
@@ -82,7 +82,7 @@ export function lstmForward(
   }
 }
 
-/** One row: the gates from z (+ bias) into gates; c, act(c) and h. */
+/** One row: the gates from z (+ bias) into gates (see activateSum); c, act(c) and h. */
 function lstmGates(
   act: i32,
   recurrentAct: i32,
@@ -96,27 +96,18 @@ function lstmGates(
   ld: i32,
 ): void {
   const gate = (<usize>ld) << 2;
+  for (let k: usize = 0; k < 4; k++) {
+    const block = k * gate;
+    const b = bias != 0 ? bias + block : 0;
+    activateSum(k == 2 ? act : recurrentAct, z + block, b, gates + block, gate);
+  }
   for (let o: usize = 0; o < gate; o += 16) {
-    let zi = v128.load(z + o);
-    let zf = v128.load(z + gate + o);
-    let zg = v128.load(z + 2 * gate + o);
-    let zo = v128.load(z + 3 * gate + o);
-    if (bias != 0) {
-      zi = f32x4.add(zi, v128.load(bias + o));
-      zf = f32x4.add(zf, v128.load(bias + gate + o));
-      zg = f32x4.add(zg, v128.load(bias + 2 * gate + o));
-      zo = f32x4.add(zo, v128.load(bias + 3 * gate + o));
-    }
-    const i = Activation.apply(recurrentAct, zi);
-    const f = Activation.apply(recurrentAct, zf);
-    const g = Activation.apply(act, zg);
-    const og = Activation.apply(recurrentAct, zo);
+    const i = v128.load(gates + o);
+    const f = v128.load(gates + gate + o);
+    const g = v128.load(gates + 2 * gate + o);
+    const og = v128.load(gates + 3 * gate + o);
     const cn = Vec.flushDenormals(f32x4.add(f32x4.mul(f, v128.load(cPrev + o)), f32x4.mul(i, g)));
     const tcn = Activation.apply(act, cn);
-    v128.store(gates + o, i);
-    v128.store(gates + gate + o, f);
-    v128.store(gates + 2 * gate + o, g);
-    v128.store(gates + 3 * gate + o, og);
     v128.store(cOut + o, cn);
     v128.store(tcOut + o, tcn);
     v128.store(hOut + o, Vec.flushDenormals(f32x4.mul(og, tcn)));
