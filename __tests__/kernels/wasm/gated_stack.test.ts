@@ -121,7 +121,10 @@ function withInputs(stack: readonly RecurrentStackLayer[], weights: readonly tf.
   });
 }
 
-const CASES: [string, LayerCase[], number][] = [
+/** [batch, steps, features] of a case (default [19, 6, 3]). */
+type Shape = [number, number, number];
+
+const CASES: [string, LayerCase[], number, Shape?][] = [
   [
     'LSTM -> LSTM (the stock shape)',
     [
@@ -149,12 +152,23 @@ const CASES: [string, LayerCase[], number][] = [
     ],
     2,
   ],
+  [
+    'LSTM -> GRU (reset before) -> GRU, large enough for shares and weight gradients in parts',
+    [
+      { kind: 'LSTM', units: 36 },
+      { kind: 'GRU-before', units: 20, masked: true },
+      { kind: 'GRU', units: 9 },
+    ],
+    2,
+    [64, 8, 20],
+  ],
 ];
 
 describe('gated and mixed kernel stacks', () => {
-  it.each(CASES)('%s: the layers’ output and gradients one by one', async (_w, cases, threads) => {
+  it.each(CASES)('%s: the layers’ output and gradients one by one', async (...c) => {
+    const [, cases, threads, size] = c;
     setThreads(threads);
-    const shape: [number, number, number] = [19, 6, 3];
+    const shape: Shape = size ?? [19, 6, 3];
     const x = tensor(shape, 7) as tf.Tensor3D;
     const { stack, weights } = makeLayers(cases, shape, 20);
     const target = tensor([shape[0], cases[cases.length - 1].units], 9);
