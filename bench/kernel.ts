@@ -1,5 +1,5 @@
 /**
- * Which SimpleRNN kernel our layers run in a bench process: the WebAssembly SIMD kernels by
+ * Which recurrent kernels our layers run in a bench process: the WebAssembly SIMD kernels by
  * default, or the older fused tfjs-ops kernel while TFJS_KERAS_RNN_KERNEL=fused. The layer reads
  * the variable on every call, so one process can time both, switching around each call.
  */
@@ -21,7 +21,7 @@ export async function withKernel<T>(kernel: KernelChoice, fn: () => Promise<T>):
 }
 
 /**
- * What our SimpleRNN runs when `kernel` is asked for, e.g. `wasm relaxed-simd, 2 threads`, or
+ * What our recurrent layers run when `kernel` is asked for, e.g. `wasm relaxed-simd, 2 threads`, or
  * `fused` with the reason when the WebAssembly kernels are not what runs.
  */
 export function describeKernel(kernel: KernelChoice): string {

@@ -295,7 +295,7 @@ function modelLines(backend: string, m: ModelResult): string[] {
     head,
     ...padTable(rows, new Set([1, 2, 3, 4, 5, 6, 7, 8])).map((l) => `  ${l}`),
     `  (ratio columns: ours ÷ that contender; by round: median (min-max) of each round's training ratio${differences.length > 0 ? `; same start weights: ${differences.join(', ')}` : ''})`,
-    ...(kernels.length > 0 ? [`  SimpleRNN kernels: ${kernels.join('; ')}`] : []),
+    ...(kernels.length > 0 ? [`  recurrent kernels: ${kernels.join('; ')}`] : []),
     ...JS_CONTENDERS.flatMap((n) => {
       const c = m.contenders[n];
       return c === undefined ? [] : (timeLine(n, c, plan.batchSize) ?? []);
