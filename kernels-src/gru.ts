@@ -1,13 +1,15 @@
 /**
- * GRU over a whole sequence, Keras's implementation 2 (gates z, r, h), in both reset modes.
- * With x = x_t · W + b_in (simpleRnnProject, every step at once):
+ * GRU over a whole sequence (gates z, r, h), in both reset modes, Keras's implementation 2 and
+ * implementation 1 (gate k's products read x ⊙ m_k and h ⊙ r_k, a dropout mask per gate: the
+ * caller projects x gate by gate, rmask gives the recurrent masks). With x = x_t · W + b_in
+ * (projectColumns, every step at once):
  *   resetAfter:  m = h · U + b_rec;  z = σ(x_z + m_z), r = σ(x_r + m_r), hh = act(x_h + r ⊙ m_h)
  *   else:        m = h · U_zr;       z = σ(x_z + m_z), r = σ(x_r + m_r),
  *                hh = act(x_h + (r ⊙ h) · U_h)
  *   h = z ⊙ h + (1 - z) ⊙ hh
  * The passes over time work on the rows [b0, b0 + nb) of the batch (one thread's share); the
- * weights' gradients are gates.ts's gateKernelGrad (U, b_rec) and simple_rnn.ts's
- * simpleRnnInputKernelGrad and simpleRnnInputGrad (W, b_in and x, with 3 ld columns).
+ * weights' gradients and the input's are gates.ts's gateKernelGrad and gateInputGrad (or
+ * simple_rnn.ts's simpleRnnInputGrad), with 3 ld columns.
  *
  * Layouts (byte pointers; ld = units rounded up to a multiple of 4, each gate a block of ld
  * columns, gl = 3 ld; the padding lanes are zero on input):
@@ -20,9 +22,11 @@
  *   dY     [T, B, ld] gradient of every output (processing order), else [B, ld] of the last
  *   Q, dH, dPrev [B, ld] scratch: (r ⊙ h) · U_h or its gradient, the gradient reaching h from
  *                      the step after, and its part that does not go through U
+ *   rmask  [3, B, ld] implementation 1's recurrent dropout: a mask of h_{t-1} per gate (0:
+ *                      none); HM, dH2 [B, ld] scratch for its products
  */
 import { ACT_LINEAR, Activation } from './activations';
-import { activateSum, timeIndex } from './gates';
+import { activateSum, gateProductsBack, multiplyRows, recurrentProducts, timeIndex } from './gates';
 import { Vec } from './simd';
 import { EPI_BACKWARD, EPI_FORWARD, matmulEpilogue, setEpilogue } from './tiles';
 
@@ -47,6 +51,8 @@ export function gruForward(
   m: usize,
   q: usize,
   h: usize,
+  rmask: usize,
+  hm: usize,
 ): void {
   if (nb <= 0 || steps <= 0) return;
   const stride = (<usize>ld) << 2;
@@ -61,21 +67,54 @@ export function gruForward(
     const ms = m + <usize>s * gStepBytes + gRowOff;
     const prev = s == 0 ? h0 + rowOff : h + <usize>(s - 1) * stepBytes + rowOff;
     const hs = h + <usize>s * stepBytes + rowOff;
+    // Implementation 1's recurrent dropout: gate k's product reads h ⊙ r_k.
+    const rm = rmask != 0 ? rmask + rowOff : 0;
     if (resetAfter != 0) {
       // m = h·U + b_rec (the bias is one row for every row: stride 0).
-      setEpilogue(EPI_FORWARD, ACT_LINEAR, ms, gStride, biasRec, 0, 0, 0, 0, 0, 0, 0);
-      matmulEpilogue(prev, stride, u, gStride, nb, units, ld * 3);
+      recurrentProducts(
+        prev,
+        stride,
+        u,
+        gStride,
+        nb,
+        units,
+        ld,
+        3,
+        ms,
+        biasRec,
+        0,
+        rm,
+        stepBytes,
+        hm + rowOff,
+      );
       for (let r = 0; r < nb; r++) {
         const go = <usize>r * gStride;
         const ro = <usize>r * stride;
         gruGatesAfter(act, recurrentAct, gt + go, ms + go, prev + ro, hs + ro, gate);
       }
     } else {
-      setEpilogue(EPI_FORWARD, ACT_LINEAR, ms, gStride, 0, 0, 0, 0, 0, 0, 0, 0);
-      matmulEpilogue(prev, stride, u, gStride, nb, units, ld * 2);
+      recurrentProducts(
+        prev,
+        stride,
+        u,
+        gStride,
+        nb,
+        units,
+        ld,
+        2,
+        ms,
+        0,
+        0,
+        rm,
+        stepBytes,
+        hm + rowOff,
+      );
+      // r ⊙ h reads h ⊙ r_h with recurrent dropout.
+      const prevH = rm != 0 ? hm + rowOff : prev;
+      if (rm != 0) multiplyRows(prev, rm + 2 * stepBytes, prevH, nb, gate, stride);
       for (let r = 0; r < nb; r++) {
         const go = <usize>r * gStride;
-        gruResetGates(recurrentAct, gt + go, ms + go, prev + <usize>r * stride, gate);
+        gruResetGates(recurrentAct, gt + go, ms + go, prevH + <usize>r * stride, gate);
       }
       // (r ⊙ h) · U_h
       setEpilogue(EPI_FORWARD, ACT_LINEAR, q + rowOff, stride, 0, 0, 0, 0, 0, 0, 0, 0);
@@ -159,6 +198,9 @@ export function gruBackward(
   dh: usize,
   dPrev: usize,
   dq: usize,
+  rmask: usize,
+  hm: usize,
+  dh2: usize,
 ): void {
   if (nb <= 0 || steps <= 0) return;
   const stride = (<usize>ld) << 2;
@@ -194,40 +236,47 @@ export function gruBackward(
         gate,
       );
     }
+    const rm = rmask != 0 ? rmask + rowOff : 0;
     if (resetAfter == 0) {
-      // dq = da · U_hᵀ, then dr and the rest of dPrev.
+      // dq = da · U_hᵀ, then dr and the rest of dPrev (through h ⊙ r_h with recurrent dropout).
       setEpilogue(EPI_BACKWARD, ACT_LINEAR, dq + rowOff, stride, 0, 0, 0, 0, 0, 0, 0, 0);
       matmulEpilogue(gt + 2 * gate, gStride, ut + <usize>(2 * ld) * stride, stride, nb, ld, ld);
+      const prevH = rm != 0 ? hm + rowOff : prev;
+      if (rm != 0) multiplyRows(prev, rm + 2 * stepBytes, prevH, nb, gate, stride);
       for (let r = 0; r < nb; r++) {
         const ro = <usize>r * stride;
         gruResetGrads(
           recurrentAct,
           gt + <usize>r * gStride,
           dq + rowOff + ro,
-          prev + ro,
+          prevH + ro,
+          rm != 0 ? rm + 2 * stepBytes + ro : 0,
           dPrev + rowOff + ro,
           gate,
         );
       }
     }
     if (s == 0) break;
-    // The gradient reaching h_{s-1}: dm · U_mᵀ + dPrev.
-    setEpilogue(
-      EPI_BACKWARD,
-      ACT_LINEAR,
+    // The gradient reaching h_{s-1}: dm · U_mᵀ (gate by gate with recurrent dropout) + dPrev.
+    gateProductsBack(
+      resetAfter != 0 ? ms : gt,
+      gStride,
+      ut,
+      stride,
+      nb,
+      ld,
+      resetAfter != 0 ? 3 : 2,
+      ld,
       dh + rowOff,
       stride,
       dPrev + rowOff,
       stride,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
+      rm,
+      stride,
+      stepBytes,
+      dh2 + rowOff,
+      stride,
     );
-    if (resetAfter != 0) matmulEpilogue(ms, gStride, ut, stride, nb, ld * 3, ld);
-    else matmulEpilogue(gt, gStride, ut, stride, nb, ld * 2, ld);
   }
 }
 
@@ -282,12 +331,16 @@ function gruGateGrads(
   }
 }
 
-/** One row, reset before: dr from dq into x's second block; dPrev += dq ⊙ r. */
+/**
+ * One row, reset before: dr from dq into x's second block (prev: h, or h ⊙ r_h with recurrent
+ * dropout); dPrev += dq ⊙ r (⊙ r_h: mask, 0 = none).
+ */
 function gruResetGrads(
   recurrentAct: i32,
   x: usize,
   dq: usize,
   prev: usize,
+  mask: usize,
   dPrev: usize,
   gate: usize,
 ): void {
@@ -299,6 +352,8 @@ function gruResetGrads(
       Activation.derivative(recurrentAct, r),
     );
     v128.store(x + gate + o, Vec.flushTinyGradients(dr));
-    v128.store(dPrev + o, f32x4.add(v128.load(dPrev + o), f32x4.mul(dqv, r)));
+    let back = f32x4.mul(dqv, r);
+    if (mask != 0) back = f32x4.mul(back, v128.load(mask + o));
+    v128.store(dPrev + o, f32x4.add(v128.load(dPrev + o), back));
   }
 }

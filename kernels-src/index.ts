@@ -15,7 +15,7 @@ export {
 } from './simple_rnn';
 export { lstmForward, lstmBackward } from './lstm';
 export { gruForward, gruBackward } from './gru';
-export { gateKernelGrad } from './gates';
+export { gateInputGrad, gateKernelGrad, maskSteps, projectColumns } from './gates';
 export { adamStep } from './adam';
 export { fillDropoutMask } from './dropout';
 export { packBufferBytes, setPackBuffer } from './tiles';

@@ -1,14 +1,17 @@
 /**
- * LSTM over a whole sequence, Keras's implementation 2 (gates i, f, c, o):
- *   z = (x_t · W + h · U) + b;  i, f, o = σ(z_i, z_f, z_o), g = act(z_g)
- *   c = f ⊙ c + i ⊙ g;  h = o ⊙ act(c)
+ * LSTM over a whole sequence (gates i, f, c, o), in Keras's two orders of sums:
+ *   implementation 2: z = (x_t · W + h · U) + b
+ *   implementation 1: z_k = ((x_t ⊙ m_k) · W_k + b_k) + (h ⊙ r_k) · U_k, gate by gate, with a
+ *                     dropout mask per gate (the caller projects x with the bias, and passes
+ *                     no bias here; rmask 0 without recurrent dropout)
+ *   i, f, o = σ(z_i, z_f, z_o), g = act(z_g);  c = f ⊙ c + i ⊙ g;  h = o ⊙ act(c)
  * The passes over time work on the rows [b0, b0 + nb) of the batch (one thread's share); the
- * weights' gradients are gates.ts's gateKernelGrad (U) and simple_rnn.ts's
- * simpleRnnInputKernelGrad and simpleRnnInputGrad (W, b and x, with 4 ld columns).
+ * input projection, the weights' gradients and the input's are gates.ts's projectColumns,
+ * gateKernelGrad and gateInputGrad (or simple_rnn.ts's simpleRnnInputGrad), with 4 ld columns.
  *
  * Layouts (byte pointers; ld = units rounded up to a multiple of 4, each gate a block of ld
  * columns, gl = 4 ld; the padding lanes are zero on input):
- *   G      [T, B, gl]  x_t · W (simpleRnnProject, no bias) in the caller's time order; the
+ *   G      [T, B, gl]  x_t · W (projectColumns) in the caller's time order; the
  *                      forward pass overwrites step t with the gates i, f, g, o, the backward
  *                      pass with their pre-activations' gradient dz
  *   H, C, TC [T, B, ld] h, c and act(c) of every step, in processing order
@@ -16,12 +19,13 @@
  *   U [units, gl], UT [gl, ld] (UT[k, j] = U[j, k]); bias [gl] (0: none)
  *   dY     [T, B, ld] gradient of every output (processing order), else [B, ld] of the last
  *   Z      [B, gl]    scratch of the forward pass: each step's z
+ *   rmask  [4, B, ld] implementation 1's recurrent dropout: a mask of h_{t-1} per gate (0:
+ *                      none); HM [B, ld] and dH2 [B, ld] scratch for its products
  *   dH, dC [B, ld]    scratch: the gradient reaching h and c from the step after
  */
-import { ACT_LINEAR, Activation } from './activations';
-import { activateSum, timeIndex } from './gates';
+import { Activation } from './activations';
+import { activateSum, gateProductsBack, recurrentProducts, timeIndex } from './gates';
 import { Vec } from './simd';
-import { EPI_BACKWARD, EPI_FORWARD, matmulEpilogue, setEpilogue } from './tiles';
 
 /**
  * Every step's gates and states for the rows [b0, b0 + nb), from G = x · W. Z [B, gl] is
@@ -46,6 +50,8 @@ export function lstmForward(
   h: usize,
   c: usize,
   tc: usize,
+  rmask: usize,
+  hm: usize,
 ): void {
   if (nb <= 0 || steps <= 0) return;
   const stride = (<usize>ld) << 2;
@@ -60,8 +66,23 @@ export function lstmForward(
     const prevH = s == 0 ? h0 + rowOff : h + <usize>(s - 1) * stepBytes + rowOff;
     const prevC = s == 0 ? c0 + rowOff : c + <usize>(s - 1) * stepBytes + rowOff;
     // z = x·W + h·U (the epilogue adds each row of x·W to its sums).
-    setEpilogue(EPI_FORWARD, ACT_LINEAR, zs, gStride, gt, gStride, 0, 0, 0, 0, 0, 0);
-    matmulEpilogue(prevH, stride, u, gStride, nb, units, ld << 2);
+    const rm = rmask != 0 ? rmask + rowOff : 0;
+    recurrentProducts(
+      prevH,
+      stride,
+      u,
+      gStride,
+      nb,
+      units,
+      ld,
+      4,
+      zs,
+      gt,
+      gStride,
+      rm,
+      stepBytes,
+      hm + rowOff,
+    );
     const at = <usize>s * stepBytes + rowOff;
     for (let r = 0; r < nb; r++) {
       const ro = <usize>r * stride;
@@ -137,6 +158,8 @@ export function lstmBackward(
   c0: usize,
   dh: usize,
   dc: usize,
+  rmask: usize,
+  dh2: usize,
 ): void {
   if (nb <= 0 || steps <= 0) return;
   const stride = (<usize>ld) << 2;
@@ -169,21 +192,26 @@ export function lstmBackward(
       );
     }
     if (s == 0) break;
-    setEpilogue(
-      EPI_BACKWARD,
-      ACT_LINEAR,
+    // The gradient reaching h_{s-1}: dz · Uᵀ (gate by gate with recurrent dropout), plus dy.
+    gateProductsBack(
+      gt,
+      gStride,
+      ut,
+      stride,
+      nb,
+      ld,
+      4,
+      ld,
       dh + rowOff,
       stride,
       returnSequences != 0 ? dy + <usize>(s - 1) * stepBytes + rowOff : 0,
       stride,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
+      rmask != 0 ? rmask + rowOff : 0,
+      stride,
+      stepBytes,
+      dh2 + rowOff,
+      stride,
     );
-    matmulEpilogue(gt, gStride, ut, stride, nb, ld << 2, ld);
   }
 }
 

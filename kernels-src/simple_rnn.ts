@@ -22,6 +22,7 @@
  */
 import { ACT_LINEAR, Activation } from './activations';
 import { Vec } from './simd';
+import { multiplyRows, projectColumns } from './gates';
 import { addRows } from './util';
 import {
   EPI_BACKWARD,
@@ -50,34 +51,7 @@ export function simpleRnnProject(
   bias: usize,
   p: usize,
 ): void {
-  if (nb <= 0) return;
-  const stride = (<usize>ld) << 2;
-  const xRow = (<usize>xStride) << 2;
-  for (let t = 0; t < steps; t++) {
-    setEpilogue(
-      EPI_FORWARD,
-      ACT_LINEAR,
-      p + (<usize>t * <usize>batch + <usize>b0) * stride,
-      stride,
-      bias,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-      0,
-    );
-    matmulEpilogue(
-      x + (<usize>t * <usize>batch + <usize>b0) * xRow,
-      xRow,
-      win,
-      stride,
-      nb,
-      features,
-      ld,
-    );
-  }
+  projectColumns(steps, batch, features, xStride, ld, ld, b0, nb, x, win, bias, p);
 }
 
 /**
@@ -114,7 +88,7 @@ export function simpleRnnForward(
   const rowOff = <usize>b0 * stride;
   const m = mask != 0 ? mask + rowOff : 0;
   // (h_{-1} ⊙ mask) goes to the scratch slot that step 0 reads.
-  if (mask != 0) multiplyRows(h0 + rowOff, m, hm + stepBytes + rowOff, nb, ld, stride);
+  if (mask != 0) multiplyRows(h0 + rowOff, m, hm + stepBytes + rowOff, nb, stride, stride);
   for (let s = 0; s < steps; s++) {
     const slot = ring != 0 ? s & 1 : s;
     let prev: usize;
@@ -369,16 +343,6 @@ function scaleByDerivative(
       const o = off + ((<usize>j) << 2);
       const da = f32x4.mul(v128.load(g + o), Activation.derivative(act, v128.load(h + o)));
       v128.store(out + o, Vec.flushTinyGradients(da));
-    }
-  }
-}
-
-function multiplyRows(a: usize, b: usize, out: usize, rows: i32, ld: i32, stride: usize): void {
-  for (let r = 0; r < rows; r++) {
-    const off = <usize>r * stride;
-    for (let j = 0; j < ld; j += 4) {
-      const o = off + ((<usize>j) << 2);
-      v128.store(out + o, f32x4.mul(v128.load(a + o), v128.load(b + o)));
     }
   }
 }

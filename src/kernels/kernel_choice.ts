@@ -19,7 +19,7 @@ export function useWasmKernel(): boolean {
 
 /**
  * How a recurrent kind runs (for the activations tanh, sigmoid, relu and linear; an LSTM or a
- * GRU with `returnState`, recurrent dropout or another activation runs as `steps`): `sequence`,
+ * GRU with `returnState` or another activation runs as `steps`): `sequence`,
  * one WebAssembly kernel call per layer and pass for the whole sequence; `fused`, one tfjs op
  * per layer with hand-written back-propagation through time; `steps`, tfjs ops step by step,
  * differentiated by tfjs, with their matrix products in the WebAssembly kernels when those

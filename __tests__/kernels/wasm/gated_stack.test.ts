@@ -6,7 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GatedStackLayer } from '../../../src/kernels/cells/gated_stack';
+import { gruSequence } from '../../../src/kernels/cells/gru';
 import { fusedGruSequence } from '../../../src/kernels/cells/gru_fused';
+import { lstmSequence } from '../../../src/kernels/cells/lstm';
 import { fusedLstmSequence } from '../../../src/kernels/cells/lstm_fused';
 import { type RecurrentStackLayer, recurrentStack } from '../../../src/kernels/recurrent_stack';
 import { fusedSimpleRnnSequence } from '../../../src/kernels/simple_rnn';
@@ -32,6 +34,11 @@ interface LayerCase {
   /** A Dropout mask of the output sequence (not on the last layer). */
   masked?: boolean;
   bias?: boolean;
+  /**
+   * Implementation 1 (gate by gate): with recurrent dropout masks per gate, also with input
+   * dropout masks per gate ('both'), or none (inference with recurrent dropout configured).
+   */
+  implementation1?: 'recurrent' | 'both' | 'none';
 }
 
 const GATES: Record<Kind, number> = { LSTM: 4, GRU: 3, 'GRU-before': 3, SimpleRNN: 1 };
@@ -63,6 +70,23 @@ function makeLayers(
             ]),
           )
         : undefined;
+    const gateMasks =
+      c.implementation1 === undefined
+        ? undefined
+        : {
+            recurrent:
+              c.implementation1 === 'none'
+                ? undefined
+                : Array.from({ length: gates }, (_, k) =>
+                    dropoutMask([batch, c.units], 0.6, seed + 100 + 10 * i + k),
+                  ),
+            input:
+              c.implementation1 === 'both'
+                ? Array.from({ length: gates }, (_, k) =>
+                    dropoutMask([batch, width], 0.7, seed + 200 + 10 * i + k),
+                  )
+                : undefined,
+          };
     width = c.units;
     const goBackwards = c.goBackwards ?? false;
     if (c.kind === 'SimpleRNN') {
@@ -83,27 +107,42 @@ function makeLayers(
         returnSequences,
       },
       outputMask,
+      gateMasks,
     };
   });
   return { stack, weights };
 }
 
-/** The layers one by one as fused tfjs ops, each output times its mask. */
+/**
+ * The layers one by one as tfjs ops, each output times its mask: fused, or implementation 1 step
+ * by step (tfjs differentiates it).
+ */
 function layerByLayer(x: tf.Tensor3D, stack: readonly RecurrentStackLayer[]): tf.Tensor {
   let h: tf.Tensor = x;
   for (const layer of stack) {
-    if ('kind' in layer) {
-      const { kind, weights, options } = layer;
-      h =
-        kind === 'LSTM'
-          ? fusedLstmSequence(
-              h as tf.Tensor3D,
-              { ...weights, bias: weights.bias as never },
-              options,
-            )
-          : fusedGruSequence(h as tf.Tensor3D, weights, options);
+    const xs = h as tf.Tensor3D;
+    if (!('kind' in layer)) {
+      h = fusedSimpleRnnSequence(xs, layer.weights, layer.options).output;
     } else {
-      h = fusedSimpleRnnSequence(h as tf.Tensor3D, layer.weights, layer.options).output;
+      const { kind, weights, options, gateMasks } = layer;
+      const lstmWeights = { ...weights, bias: weights.bias as tf.Tensor1D | null };
+      if (gateMasks !== undefined) {
+        const stepOptions = {
+          ...options,
+          implementation: 1 as const,
+          inputMasks: gateMasks.input,
+          recurrentMasks: gateMasks.recurrent,
+        };
+        h =
+          kind === 'LSTM'
+            ? lstmSequence(xs, lstmWeights, stepOptions).output
+            : gruSequence(xs, weights, stepOptions).output;
+      } else {
+        h =
+          kind === 'LSTM'
+            ? fusedLstmSequence(xs, lstmWeights, options)
+            : fusedGruSequence(xs, weights, options);
+      }
     }
     if (layer.outputMask !== undefined) h = tf.mul(h, layer.outputMask);
   }
@@ -162,6 +201,26 @@ const CASES: [string, LayerCase[], number, Shape?][] = [
     2,
     [64, 8, 20],
   ],
+  [
+    'implementation 1 (recurrent dropout): LSTM -> GRU -> GRU (reset before), masks per gate',
+    [
+      { kind: 'LSTM', units: 6, implementation1: 'both', goBackwards: true },
+      { kind: 'GRU', units: 5, implementation1: 'recurrent', masked: true },
+      { kind: 'GRU-before', units: 7, implementation1: 'both' },
+    ],
+    1,
+  ],
+  [
+    'implementation 1 with and without masks, next to implementation 2, on threads',
+    [
+      { kind: 'GRU', units: 36, implementation1: 'both' },
+      { kind: 'LSTM', units: 20, implementation1: 'none' },
+      { kind: 'GRU-before', units: 12, implementation1: 'recurrent' },
+      { kind: 'LSTM', units: 9 },
+    ],
+    2,
+    [64, 8, 20],
+  ],
 ];
 
 describe('gated and mixed kernel stacks', () => {
@@ -185,7 +244,11 @@ describe('gated and mixed kernel stacks', () => {
     await expectSameValueAndGradients(ours, loss(layerByLayer), [x, ...weights], 2e-6);
     expect(wasmKernelMemory().blocksInUse).toBe(before);
     expect(wasmKernelMemory().pendingGradients).toBe(0);
-    tf.dispose([x, target, ...weights, ...stack.flatMap((l) => l.outputMask ?? [])]);
+    const masks = stack.flatMap((l) => [
+      ...(l.outputMask === undefined ? [] : [l.outputMask]),
+      ...('kind' in l ? [...(l.gateMasks?.recurrent ?? []), ...(l.gateMasks?.input ?? [])] : []),
+    ]);
+    tf.dispose([x, target, ...weights, ...masks]);
   });
 
   it('refuses a layer before the last that does not return sequences, naming it', () => {

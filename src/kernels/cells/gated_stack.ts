@@ -1,14 +1,17 @@
 /**
  * LSTM and GRU layers, in any mix, over a whole sequence as one op with back-propagation through
  * time written by hand: in the WebAssembly kernels whenever they load (see `useWasmKernel`), the
- * sequence between two layers staying in the kernels' memory; else layer by layer as fused tfjs
- * ops. The same values either way (within float32 rounding).
+ * sequence between two layers staying in the kernels' memory; else layer by layer as tfjs ops
+ * (fused, or step by step for implementation 1). The same values either way (within float32
+ * rounding).
  */
 import * as tf from '@tensorflow/tfjs';
 import { useWasmKernel } from '../kernel_choice';
 import type { FusedActivation } from '../fused_steps';
 import { wasmGatedStack } from '../wasm';
+import { gruSequence } from './gru';
 import { fusedGruSequence } from './gru_fused';
+import { lstmSequence } from './lstm';
 import { fusedLstmSequence } from './lstm_fused';
 
 /** How a gated layer runs over a sequence. */
@@ -23,13 +26,29 @@ export interface GatedRunOptions {
   returnSequences: boolean;
 }
 
+/**
+ * Implementation 1's dropout masks (Keras's, whenever recurrent dropout is on: each gate's
+ * products on their own, each with masks of its own), scaled, one per gate.
+ */
+export interface GateMasks {
+  /** Of h_{t-1}: [batch, units] each, the same at every step; absent when not training. */
+  recurrent?: readonly tf.Tensor2D[];
+  /** Of x_t: [batch, features] each, the same at every step; absent without input dropout. */
+  input?: readonly tf.Tensor2D[];
+}
+
 /** One gated layer of a stack: its kind, weights (Keras's layouts) and options. */
 export interface GatedStackLayer {
   kind: 'LSTM' | 'GRU';
   weights: { kernel: tf.Tensor2D; recurrentKernel: tf.Tensor2D; bias: tf.Tensor | null };
   options: GatedRunOptions;
-  /** Input dropout of x_t, scaled: [batch, features], the same at every step. */
+  /** Implementation 2's input dropout of x_t, scaled: [batch, features], the same every step. */
   inputMask?: tf.Tensor2D;
+  /**
+   * Implementation 1 (Keras's sums gate by gate: x_k · W_k + b_k + h · U_k), with these masks
+   * (none when not training). Absent: implementation 2.
+   */
+  gateMasks?: GateMasks;
   /**
    * Multiplies the layer's output sequence element by element before the next layer reads it
    * (a Dropout layer between the two, scaled): [batch, timesteps, units]. Not on the last.
@@ -37,12 +56,27 @@ export interface GatedStackLayer {
   outputMask?: tf.Tensor;
 }
 
-/** One layer as fused tfjs ops. */
-function fusedLayer(x: tf.Tensor3D, layer: GatedStackLayer): tf.Tensor {
-  const { kind, weights, options } = layer;
+/**
+ * One layer as tfjs ops: fused (implementation 2), or step by step with tfjs's automatic
+ * differentiation (implementation 1, whose masks the fused ops do not take).
+ */
+function tfjsLayer(x: tf.Tensor3D, layer: GatedStackLayer): tf.Tensor {
+  const { kind, weights, options, gateMasks } = layer;
+  const lstmWeights = { ...weights, bias: weights.bias as tf.Tensor1D | null };
+  if (gateMasks === undefined) {
+    return kind === 'LSTM'
+      ? fusedLstmSequence(x, lstmWeights, options)
+      : fusedGruSequence(x, weights, options);
+  }
+  const stepOptions = {
+    ...options,
+    implementation: 1 as const,
+    inputMasks: gateMasks.input,
+    recurrentMasks: gateMasks.recurrent,
+  };
   return kind === 'LSTM'
-    ? fusedLstmSequence(x, { ...weights, bias: weights.bias as tf.Tensor1D | null }, options)
-    : fusedGruSequence(x, weights, options);
+    ? lstmSequence(x, lstmWeights, stepOptions).output
+    : gruSequence(x, weights, stepOptions).output;
 }
 
 /**
@@ -64,7 +98,7 @@ export function gatedStack(x: tf.Tensor3D, layers: readonly GatedStackLayer[]): 
     if (inputMask !== undefined) h = tf.mul(h, tf.expandDims(inputMask, 1));
     const { outputMask, ...last } = segment[segment.length - 1];
     const run = [...segment.slice(0, -1), last];
-    h = wasm ? wasmGatedStack(h as tf.Tensor3D, run) : fusedLayer(h as tf.Tensor3D, last);
+    h = wasm ? wasmGatedStack(h as tf.Tensor3D, run) : tfjsLayer(h as tf.Tensor3D, last);
     if (outputMask !== undefined) h = tf.mul(h, outputMask);
     start = i;
   }

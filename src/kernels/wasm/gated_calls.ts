@@ -36,13 +36,16 @@ function forwardCall(
         gb,
         s.g,
         s.u,
-        f.bias,
+        // Implementation 1 adds the bias to x · W (see projectionCalls).
+        l.implementation === 2 ? f.bias : 0,
         s.h0,
         s.c0,
         f.step,
         s.h,
         s.c,
         s.tc,
+        s.rmask,
+        f.hm,
       ],
     };
   }
@@ -66,8 +69,62 @@ function forwardCall(
       s.m,
       f.step,
       s.h,
+      s.rmask,
+      f.hm,
     ],
   };
+}
+
+/**
+ * A layer's input projection x · W (+ bias) over every step: one product for every gate, or
+ * with implementation 1's input masks one per gate, over x ⊙ m_k. LSTM's implementation 2 sums
+ * x · W + h · U first, then the bias (Keras's order): its bias goes to the forward pass instead.
+ */
+function projectionCalls(
+  d: GatedDims,
+  l: GatedLayerDims,
+  s: GatedSaved,
+  f: GatedForwardScratch,
+  [b0, nb]: [number, number],
+): KernelCall[] {
+  const { batch, steps } = d;
+  const { features, ld, ldf, gl } = l;
+  const bias = l.kind === 'GRU' || l.implementation === 1 ? f.bias : 0;
+  if (!l.hasInputMasks) {
+    return [
+      {
+        fn: 'projectColumns',
+        args: [steps, batch, features, l.xStride, gl, gl, b0, nb, s.x, s.win, bias, s.g],
+      },
+    ];
+  }
+  return Array.from({ length: l.gates }, (_, k): KernelCall[] => {
+    const block = k * ld * 4;
+    const mask = s.imask + k * batch * ldf * 4;
+    return [
+      {
+        fn: 'maskSteps',
+        args: [s.x, f.xm, mask, steps, batch, features, l.xStride, ldf, b0, nb],
+      },
+      {
+        fn: 'projectColumns',
+        args: [
+          steps,
+          batch,
+          features,
+          features,
+          ld,
+          gl,
+          b0,
+          nb,
+          f.xm,
+          s.win + block,
+          bias !== 0 ? bias + block : 0,
+          s.g + block,
+        ],
+      },
+    ];
+  }).flat();
 }
 
 /** The calls of one share of the forward pass: every layer, first to last. */
@@ -104,23 +161,7 @@ export function gatedForwardCalls(
     const saved = s[i];
     const scratch = f[i];
     calls.push(
-      {
-        fn: 'simpleRnnProject',
-        // LSTM sums x·W + h·U first, then the bias (Keras's order); GRU's b_in is x's.
-        args: [
-          steps,
-          batch,
-          l.features,
-          l.xStride,
-          l.gl,
-          b0,
-          nb,
-          saved.x,
-          saved.win,
-          l.kind === 'GRU' ? scratch.bias : 0,
-          saved.g,
-        ],
-      },
+      ...projectionCalls(d, l, saved, scratch, [b0, nb]),
       forwardCall(d, l, saved, scratch, [b0, nb]),
     );
     if (l.hasOutputMask) {
@@ -184,6 +225,8 @@ function backwardCall(
         s.c0,
         g.dh,
         g.dc,
+        s.rmask,
+        g.dh2,
       ],
     };
   }
@@ -209,6 +252,10 @@ function backwardCall(
       g.dh,
       g.dc,
       g.dq,
+      s.rmask,
+      // h ⊙ r_h (reset before) is read before the gate-by-gate sums write dH2: one scratch.
+      g.dh2,
+      g.dh2,
     ],
   };
 }
@@ -252,24 +299,25 @@ export function gatedBackwardCalls(
     const l = d.layers[i];
     const [dest, rowStride, stepStride] =
       i === 0 ? [dx, steps * l.ldf, l.ldf] : [g[i - 1].dY, l.ldf, batch * l.ldf];
-    calls.push(backwardCall(d, l, s[i], g[i], [b0, nb]), {
-      fn: 'simpleRnnInputGrad',
-      args: [
-        steps,
-        batch,
-        l.ldf,
-        l.gl,
-        l.gl,
-        b0,
-        nb,
-        s[i].g,
-        g[i].wint,
-        0,
-        dest,
-        rowStride,
-        stepStride,
-      ],
-    });
+    calls.push(
+      backwardCall(d, l, s[i], g[i], [b0, nb]),
+      // dx = dz · Wᵀ, or with implementation 1's input masks Σ_k (dz_k · W_kᵀ) ⊙ m_k.
+      l.hasInputMasks
+        ? {
+            fn: 'gateInputGrad',
+            args: [
+              ...([steps, batch, l.ldf, l.ld, l.gates, b0, nb, s[i].g, g[i].wint] as const),
+              ...([s[i].imask, dest, rowStride, stepStride, g[i].dxTmp] as const),
+            ],
+          }
+        : {
+            fn: 'simpleRnnInputGrad',
+            args: [
+              ...([steps, batch, l.ldf, l.gl, l.gl, b0, nb, s[i].g, g[i].wint, 0] as const),
+              ...([dest, rowStride, stepStride] as const),
+            ],
+          },
+    );
     const before = d.layers[i - 1] as GatedLayerDims | undefined;
     if (before?.hasOutputMask === true) {
       // The layer before's output went through its mask: so does the gradient of its states.

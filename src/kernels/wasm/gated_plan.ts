@@ -36,6 +36,11 @@ export interface GatedLayerDims {
   resetAfter: boolean;
   /** A Dropout mask multiplies the output sequence before the next layer reads it. */
   hasOutputMask: boolean;
+  /** Keras's implementation: 1 sums each gate's products on their own (bias with x · W_k). */
+  implementation: 1 | 2;
+  /** Implementation 1's dropout masks per gate: of h_{t-1}, and of x_t. */
+  hasRecurrentMasks: boolean;
+  hasInputMasks: boolean;
 }
 
 export interface GatedDims {
@@ -57,6 +62,9 @@ export interface GatedLayerPlan {
   hasBias: boolean;
   resetAfter: boolean;
   hasOutputMask: boolean;
+  implementation: 1 | 2;
+  hasRecurrentMasks: boolean;
+  hasInputMasks: boolean;
 }
 
 /**
@@ -78,15 +86,22 @@ export interface GatedSaved {
   c: number;
   tc: number;
   m: number;
+  /** Implementation 1's masks per gate: [gates, B, ld] of h_{t-1}, [gates, B, ldf] of x_t. */
+  rmask: number;
+  imask: number;
 }
 
 /** A layer's forward scratch: its biases and its per-step scratch (LSTM z, GRU q). */
 export interface GatedForwardScratch {
-  /** LSTM: the bias (added to z); GRU: b_in (in the projection). */
+  /** LSTM: the bias (added to z; with implementation 1 to x · W); GRU: b_in (to x · W). */
   bias: number;
   /** GRU resetAfter: b_rec. */
   biasRec: number;
   step: number;
+  /** [B, ld]: h ⊙ r_k (recurrent masks). */
+  hm: number;
+  /** [T, B, features]: x ⊙ m_k (input masks). */
+  xm: number;
 }
 
 /** A layer's buffers in the backward pass. */
@@ -103,6 +118,9 @@ export interface GatedGradBlocks {
   du: number;
   /** [gl]; GRU resetAfter [2, gl]: b_in's gradient, then b_rec's. */
   db: number;
+  /** Scratch of the gate-by-gate sums (implementation 1's masks): [B, ld] and [B, ldf]. */
+  dh2: number;
+  dxTmp: number;
 }
 
 interface WeightGradJob {
@@ -131,6 +149,8 @@ interface WeightGradient {
   columns: [number, number];
   /** The bias gradient summed over D's rows alongside (0: none). */
   db: number;
+  /** A mask of X's rows (implementation 1's dropout of one gate): byte offset, stride in floats. */
+  m: [number, number];
 }
 
 /**
@@ -149,26 +169,68 @@ function layerWeightGradJobs(
   const { ld, ldf, gl } = l;
   const gb = l.goBackwards ? 1 : 0;
   const all: [number, number] = [0, gl];
+  const maskRows = batch * 4;
+  /**
+   * The gradient of a weight whose product reads x (states or inputs) for the columns `columns`:
+   * one over them all, or with masks (implementation 1) one per gate, reading x ⊙ m_k.
+   */
+  const byGate = (
+    grad: Omit<WeightGradient, 'm'>,
+    masks: number,
+    maskStride: number,
+  ): WeightGradient[] => {
+    if (masks === 0) return [{ ...grad, m: [0, 0] }];
+    const [first, width] = grad.columns;
+    return Array.from({ length: width / ld }, (_, k): WeightGradient => {
+      const gate = first / ld + k;
+      return {
+        ...grad,
+        columns: [first + k * ld, ld],
+        m: [masks + gate * maskRows * maskStride, maskStride],
+      };
+    });
+  };
   const grads: WeightGradient[] = [
     // dW = Σ x_tᵀ · dx_t (x and G both in the input's time order), and x's bias gradient (LSTM's
     // b, GRU's b_in).
-    { x: [s.x, l.xStride, 0], rows: ldf, d: [s.g, 0], c: g.dwin, columns: all, db: g.db },
+    ...byGate(
+      { x: [s.x, l.xStride, 0], rows: ldf, d: [s.g, 0], c: g.dwin, columns: all, db: g.db },
+      s.imask,
+      ldf,
+    ),
   ];
   if (l.kind === 'LSTM') {
     // dU = Σ h_{s-1}ᵀ · dz
-    grads.push({ x: [s.h, ld, 1], rows: ld, d: [s.g, 1], c: g.du, columns: all, db: 0 });
+    grads.push(
+      ...byGate(
+        { x: [s.h, ld, 1], rows: ld, d: [s.g, 1], c: g.du, columns: all, db: 0 },
+        s.rmask,
+        ld,
+      ),
+    );
   } else if (l.resetAfter) {
     // dU = Σ h_{s-1}ᵀ · dm, and b_rec's gradient Σ dm.
     const dbRec = g.db !== 0 ? g.db + gl * 4 : 0;
-    grads.push({ x: [s.h, ld, 1], rows: ld, d: [s.m, 0], c: g.du, columns: all, db: dbRec });
+    grads.push(
+      ...byGate(
+        { x: [s.h, ld, 1], rows: ld, d: [s.m, 0], c: g.du, columns: all, db: dbRec },
+        s.rmask,
+        ld,
+      ),
+    );
   } else {
     // U_zr's gradient pairs h_{s-1} with dm_zr (G's first two blocks); U_h's pairs r ⊙ h (M's
-    // third block) with da (G's third).
+    // third block, the mask already in it) with da (G's third).
     const third = 2 * ld;
     grads.push(
-      { x: [s.h, ld, 1], rows: ld, d: [s.g, 1], c: g.du, columns: [0, third], db: 0 },
+      ...byGate(
+        { x: [s.h, ld, 1], rows: ld, d: [s.g, 1], c: g.du, columns: [0, third], db: 0 },
+        s.rmask,
+        ld,
+      ),
       {
         x: [s.m + third * 4, gl, 0],
+        m: [0, 0],
         rows: ld,
         d: [s.g, 1],
         c: g.du,
@@ -178,7 +240,15 @@ function layerWeightGradJobs(
     );
   }
   return grads.flatMap(
-    ({ x: [x, xStride, previous], rows, d: [dPtr, dTimeOrder], c, columns, db }) =>
+    ({
+      x: [x, xStride, previous],
+      m: [mask, maskStride],
+      rows,
+      d: [dPtr, dTimeOrder],
+      c,
+      columns,
+      db,
+    }) =>
       splitColumns(columns[1], parts).map(([j, n]): WeightGradJob => {
         const j0 = (columns[0] + j) * 4;
         return {
@@ -195,7 +265,8 @@ function layerWeightGradJobs(
               x,
               xStride,
               previous,
-              0,
+              mask,
+              maskStride,
               dPtr + j0,
               gl,
               dTimeOrder,
@@ -251,6 +322,9 @@ export function planGatedDims(
       hasBias: p.hasBias,
       resetAfter: p.kind === 'GRU' && p.resetAfter,
       hasOutputMask: p.hasOutputMask,
+      implementation: p.implementation,
+      hasRecurrentMasks: p.hasRecurrentMasks,
+      hasInputMasks: p.hasInputMasks,
     };
     work += steps * batch * gates * p.units * (p.units + features);
     features = p.units;
@@ -270,17 +344,17 @@ export function planGatedDims(
 function noBuffers(d: GatedDims): GatedSaved[] {
   return d.layers.map(() => ({
     ...{ x: 0, maskOut: 0, xNext: 0, win: 0, u: 0, g: 0 },
-    ...{ h: 0, h0: 0, c0: 0, c: 0, tc: 0, m: 0 },
+    ...{ h: 0, h0: 0, c0: 0, c: 0, tc: 0, m: 0, rmask: 0, imask: 0 },
   }));
 }
 
 function noScratch(d: GatedDims): GatedForwardScratch[] {
-  return d.layers.map(() => ({ bias: 0, biasRec: 0, step: 0 }));
+  return d.layers.map(() => ({ bias: 0, biasRec: 0, step: 0, hm: 0, xm: 0 }));
 }
 
 function noGrads(d: GatedDims): GatedGradBlocks[] {
   return d.layers.map(() => ({
     ...{ dY: 0, ut: 0, wint: 0, dh: 0, dc: 0, dq: 0 },
-    ...{ dwin: 0, du: 0, db: 0 },
+    ...{ dwin: 0, du: 0, db: 0, dh2: 0, dxTmp: 0 },
   }));
 }

@@ -1,8 +1,10 @@
 /**
  * LSTM and GRU layers, alone or stacked in any mix, as one WebAssembly call per share of the
  * batch and pass: each layer's input projection and recurrence over every step, and in the
- * backward pass every gradient (x, and each layer's W, U, b). The same values as the fused
- * tfjs ops (`fusedLstmSequence`, `fusedGruSequence`) layer by layer, within float32 rounding:
+ * backward pass every gradient (x, and each layer's W, U, b), in Keras's implementation 2 or,
+ * with recurrent dropout, implementation 1 (its masks per gate in the kernels too). The same
+ * values as the tfjs ops (`fusedLstmSequence`, `fusedGruSequence`; implementation 1's
+ * `lstmSequence`, `gruSequence`) layer by layer, within float32 rounding:
  * the kernels' tanh and sigmoid are TensorFlow's, bit for bit, where the tfjs backends' differ
  * in the last bits. Runs under any tfjs backend: the input is copied into the kernels' memory
  * once, batch-major as tfjs has it, and the output comes back as a new tensor; the sequence
@@ -10,12 +12,10 @@
  * (see buffers.ts for its lifetime).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ValueError, formatShape } from '../../errors';
 import type { GatedRunOptions, GatedStackLayer } from '../cells/gated_stack';
 import {
   RELEASED_MESSAGE,
   allocate,
-  checkShape,
   freeAll,
   keepForGradient,
   release,
@@ -25,6 +25,7 @@ import {
   type KeptBuffers,
 } from './buffers';
 import { gatedBackwardCalls, gatedForwardCalls } from './gated_calls';
+import { checkGatedStack } from './gated_checks';
 import {
   type GatedDims,
   type GatedForwardScratch,
@@ -51,6 +52,9 @@ interface LayerInputs {
   recurrentKernel: tf.Tensor;
   bias?: tf.Tensor;
   maskOut?: tf.Tensor;
+  /** Implementation 1's dropout masks, one per gate: of h_{t-1} and of x_t. */
+  recurrentMasks?: readonly tf.Tensor[];
+  inputMasks?: readonly tf.Tensor[];
 }
 
 /** Allocates `sizes` (see allocate) and records the blocks in `owned`, for one cleanup. */
@@ -79,6 +83,14 @@ function writeWeights(
   // GRU resetAfter: [2, 3 * units], b_in then b_rec, adjacent.
   if (t.bias !== undefined) writeRows(rt, bias, valuesOf(t.bias), t.bias.size / units, units, ld);
   if (t.maskOut !== undefined) rt.heap.f32.set(valuesOf(t.maskOut), s.maskOut >> 2);
+  // Masks per gate: [gates, B, ld] and [gates, B, ldf].
+  const batch = (t.recurrentMasks?.[0] ?? t.inputMasks?.[0])?.shape[0] ?? 0;
+  t.recurrentMasks?.forEach((mask, k) => {
+    writeRows(rt, s.rmask + k * batch * ld * 4, valuesOf(mask), batch, units, ld);
+  });
+  t.inputMasks?.forEach((mask, k) => {
+    writeRows(rt, s.imask + k * batch * l.ldf * 4, valuesOf(mask), batch, features, l.ldf);
+  });
 }
 
 /** One layer's kept buffers and forward scratch; `x` is where it reads its input. */
@@ -94,7 +106,7 @@ function allocateLayer(
   const row = l.ld * 4;
   const stepRows = steps * batch;
   const lstm = l.kind === 'LSTM';
-  const [maskOut, xNext, win, u, g, h, h0, c0, c, tc, m] = allocateOwned(rt, kept, [
+  const [maskOut, xNext, win, u, g, h, h0, c0, c, tc, m, rmask, imask] = allocateOwned(rt, kept, [
     l.hasOutputMask ? stepRows * l.units * 4 : 0,
     l.hasOutputMask ? stepRows * row : 0,
     l.features * l.gl * 4,
@@ -106,16 +118,20 @@ function allocateLayer(
     lstm ? stepRows * row : 0,
     lstm ? stepRows * row : 0,
     lstm ? 0 : stepRows * l.gl * 4,
+    l.hasRecurrentMasks ? l.gates * batch * row : 0,
+    l.hasInputMasks ? l.gates * batch * l.ldf * 4 : 0,
   ]);
-  const [bias, step] = allocateOwned(rt, scratch, [
+  const [bias, step, hm, xm] = allocateOwned(rt, scratch, [
     l.hasBias ? (l.resetAfter ? 2 : 1) * l.gl * 4 : 0,
     lstm ? batch * l.gl * 4 : batch * row,
+    l.hasRecurrentMasks ? batch * row : 0,
+    l.hasInputMasks ? stepRows * l.features * 4 : 0,
   ]);
   rt.heap.f32.fill(0, h0 >> 2, (h0 + batch * row) >> 2);
   if (c0 !== 0) rt.heap.f32.fill(0, c0 >> 2, (c0 + batch * row) >> 2);
   return {
-    saved: { x, maskOut, xNext, win, u, g, h, h0, c0, c, tc, m },
-    forward: { bias, biasRec: l.resetAfter && bias !== 0 ? bias + l.gl * 4 : 0, step },
+    saved: { x, maskOut, xNext, win, u, g, h, h0, c0, c, tc, m, rmask, imask },
+    forward: { bias, biasRec: l.resetAfter && bias !== 0 ? bias + l.gl * 4 : 0, step, hm, xm },
   };
 }
 
@@ -201,7 +217,7 @@ function backward(rt: KernelRuntime, d: GatedDims, saved: Saved, dy: tf.Tensor):
       const row = l.ld * 4;
       // Every layer but the last gets the gradient of all of its states from the next one.
       const dyRows = i < layers.length - 1 || l.returnSequences ? steps * batch : batch;
-      const [dY, ut, wint, dh, dc, dq, dwin, du, db] = allocateOwned(rt, owned, [
+      const [dY, ut, wint, dh, dc, dq, dwin, du, db, dh2, dxTmp] = allocateOwned(rt, owned, [
         dyRows * row,
         l.gl * row,
         l.gl * l.ldf * 4,
@@ -211,11 +227,13 @@ function backward(rt: KernelRuntime, d: GatedDims, saved: Saved, dy: tf.Tensor):
         l.ldf * l.gl * 4,
         l.ld * l.gl * 4,
         l.hasBias ? (l.resetAfter ? 2 : 1) * l.gl * 4 : 0,
+        l.hasRecurrentMasks ? batch * row : 0,
+        l.hasInputMasks ? batch * l.ldf * 4 : 0,
       ]);
       const s = saved.layers[i];
       rt.exports.transposePacked(s.u, l.units, l.gl, l.gl, ut, l.ld);
       rt.exports.transposePacked(s.win, l.features, l.gl, l.gl, wint, l.ldf);
-      return { dY, ut, wint, dh, dc, dq, dwin, du, db };
+      return { dY, ut, wint, dh, dc, dq, dwin, du, db, dh2, dxTmp };
     });
     const lastGrads = grads[grads.length - 1];
     // With returnSequences each share puts its rows of dy time-major first.
@@ -260,48 +278,9 @@ function backward(rt: KernelRuntime, d: GatedDims, saved: Saved, dy: tf.Tensor):
   }
 }
 
-/** Checks x and every layer's weights and options; returns each layer's units. */
-function validate(x: tf.Tensor3D, layers: readonly GatedStackLayer[]): number[] {
-  const rank = (x.shape as readonly number[]).length;
-  if (rank !== 3 || x.shape.some((n) => n < 1)) {
-    throw new ValueError(
-      `${SUBJECT}: expected x of shape [samples, timesteps, features], each at least 1, received ${formatShape(x.shape)}.`,
-    );
-  }
-  if (layers.length === 0) throw new ValueError(`${SUBJECT}: expected at least one layer.`);
-  const [batch, steps] = x.shape;
-  let features = x.shape[2];
-  return layers.map(({ kind, weights, options, outputMask }, i) => {
-    const subject = layers.length === 1 ? kind : `${SUBJECT} (layer ${i}, ${kind})`;
-    const gates = kind === 'LSTM' ? 4 : 3;
-    const units = (weights.recurrentKernel.shape as readonly number[])[0] ?? 0;
-    checkShape(subject, 'kernel', weights.kernel, [features, gates * units]);
-    checkShape(subject, 'recurrentKernel', weights.recurrentKernel, [units, gates * units]);
-    if (weights.bias !== null) {
-      const gruAfter = kind === 'GRU' && options.resetAfter;
-      checkShape(subject, 'bias', weights.bias, gruAfter ? [2, gates * units] : [gates * units]);
-    }
-    if (outputMask !== undefined) {
-      if (i === layers.length - 1) {
-        throw new ValueError(
-          `${subject}: the last layer of a stack takes no output mask (mask its output as a tensor).`,
-        );
-      }
-      checkShape(subject, 'outputMask', outputMask, [batch, steps, units]);
-    }
-    if (i < layers.length - 1 && !options.returnSequences) {
-      throw new ValueError(
-        `${subject}: every layer of a stack but the last must return sequences (the next one reads every step).`,
-      );
-    }
-    features = units;
-    return units;
-  });
-}
-
 /**
  * Runs LSTM and GRU layers one after another over every step of `x` [batch, timesteps,
- * features] (Keras's implementation 2; activations tanh, sigmoid, relu and linear), each
+ * features] (activations tanh, sigmoid, relu and linear; implementation 1 with `gateMasks`), each
  * reading every output step of the one before, times its `outputMask` when it has one; returns
  * the last layer's output. Every layer but the last must return sequences; input masks are the
  * caller's (see `gatedStack`). Differentiable with respect to x and every weight; the masks
@@ -309,16 +288,19 @@ function validate(x: tf.Tensor3D, layers: readonly GatedStackLayer[]): number[] 
  */
 export function wasmGatedStack(x: tf.Tensor3D, layers: readonly GatedStackLayer[]): tf.Tensor {
   const rt = kernelRuntime();
-  const units = validate(x, layers);
+  const units = checkGatedStack(SUBJECT, x, layers);
   const d = planGatedDims(
     SUBJECT,
     x.shape,
-    layers.map(({ kind, weights, options, outputMask }, i) => ({
+    layers.map(({ kind, weights, options, outputMask, gateMasks }, i) => ({
       ...options,
       kind,
       units: units[i],
       hasBias: weights.bias !== null,
       hasOutputMask: outputMask !== undefined,
+      implementation: gateMasks === undefined ? 2 : 1,
+      hasRecurrentMasks: gateMasks?.recurrent !== undefined,
+      hasInputMasks: gateMasks?.input !== undefined,
     })),
   );
   releaseFinishedTapes(rt);
@@ -331,10 +313,17 @@ export function wasmGatedStack(x: tf.Tensor3D, layers: readonly GatedStackLayer[
   }
   const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, ...rest] = args.slice(0, differentiable.length) as tf.Tensor[];
-    const inputs = layers.map(({ weights, outputMask }): LayerInputs => {
+    const inputs = layers.map(({ weights, outputMask, gateMasks }): LayerInputs => {
       const [kernel, recurrentKernel] = rest.splice(0, 2) as [tf.Tensor, tf.Tensor];
       const bias = weights.bias !== null ? rest.shift() : undefined;
-      return { kernel, recurrentKernel, bias, maskOut: outputMask };
+      return {
+        kernel,
+        recurrentKernel,
+        bias,
+        maskOut: outputMask,
+        recurrentMasks: gateMasks?.recurrent,
+        inputMasks: gateMasks?.input,
+      };
     });
     const { value, saved } = forward(rt, d, xs, inputs, keep);
     return {

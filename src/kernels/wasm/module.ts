@@ -62,6 +62,9 @@ export const THREADED_FUNCTIONS = [
   'gruForward',
   'gruBackward',
   'gateKernelGrad',
+  'projectColumns',
+  'maskSteps',
+  'gateInputGrad',
   'swapLeadingAxes',
   'multiplySequenceMask',
 ] as const satisfies readonly KernelName[];

@@ -306,22 +306,21 @@ export abstract class RecurrentCellBase extends KerasLayer implements RecurrentC
   }
 
   /**
-   * The activations of a gated cell whose run can be one fused op (hand-written BPTT):
-   * implementation 2 and activations whose derivative is a function of their output. null
-   * otherwise.
+   * The activations of a gated cell whose run can be one op with hand-written BPTT (see
+   * gatedStack): activations whose derivative is a function of their output. null otherwise.
    */
   protected fusedActivations(
     recurrentActivation: string,
   ): { activation: FusedActivation; recurrentActivation: FusedActivation } | null {
     const activation = this.activation;
-    if (this.implementation !== 2) return null;
     if (!isFusedActivation(activation) || !isFusedActivation(recurrentActivation)) return null;
     return { activation, recurrentActivation };
   }
 
   /**
-   * A gated cell as one layer of a kernel stack (see gatedStack), with implementation 2's input
-   * dropout mask when training. Only when `fusedActivations` is not null.
+   * A gated cell as one layer of a kernel stack (see gatedStack), with the dropout masks of a
+   * training run: implementation 2's input mask, or implementation 1's masks per gate. Only when
+   * `fusedActivations` is not null.
    */
   protected gatedStackLayer(
     kind: GatedStackLayer['kind'],
@@ -335,6 +334,7 @@ export abstract class RecurrentCellBase extends KerasLayer implements RecurrentC
       throw new Error(`${this.getClassName()} '${this.name}': cannot run in a kernel stack.`);
     }
     const { kernel, recurrentKernel, bias } = this.weightTensors();
+    const masks = this.runMasks(batch, features, options.training);
     return {
       kind,
       weights: { kernel, recurrentKernel, bias },
@@ -344,7 +344,9 @@ export abstract class RecurrentCellBase extends KerasLayer implements RecurrentC
         goBackwards: options.goBackwards,
         returnSequences: options.returnSequences,
       },
-      inputMask: this.runMasks(batch, features, options.training).inputMasks?.[0],
+      ...(this.implementation === 2
+        ? { inputMask: masks.inputMasks?.[0] }
+        : { gateMasks: { recurrent: masks.recurrentMasks, input: masks.inputMasks } }),
     };
   }
 
