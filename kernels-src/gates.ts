@@ -1,8 +1,7 @@
 /**
- * What the gated cells' kernels (lstm.ts, gru.ts) share: the time order of a step, the input
- * projection, the recurrent products of every gate and their gradient (with implementation 1's
- * dropout masks, gate by gate), the gates' activations, and the gradient of a weight summed over
- * every step and the whole batch.
+ * What the gated cells' kernels (lstm.ts, gru.ts) share: the recurrent products of every gate
+ * and their gradient (with implementation 1's dropout masks, gate by gate), the input gradient
+ * with those masks, and the gates' activations.
  */
 import {
   ACT_LINEAR,
@@ -14,128 +13,8 @@ import {
   Sigmoid,
   Tanh,
 } from './activations';
-import { EPI_BACKWARD, EPI_FORWARD, accumulateXtD, matmulEpilogue, setEpilogue } from './tiles';
-import { addRows } from './util';
-
-/** The input step that processing step s reads (goBackwards reverses the steps). */
-export function timeIndex(s: i32, steps: i32, goBackwards: i32): i32 {
-  return goBackwards != 0 ? steps - 1 - s : s;
-}
-
-/**
- * The rows [i0, i0 + ni) of C[., n] = sum over the steps s and the whole batch of
- * (X_s ⊙ M)^T · D_s (i0 and ni multiples of 4): the n columns of those rows are overwritten,
- * the others left alone (C may be a block of columns of a wider matrix, cStride floats a row).
- *
- * X [T, B, xStride floats]: step s reads X's step s, or with `previous` its step s - 1 (the
- * states before step s; before step 0 they are zero, and add nothing). M [B, mStride floats]
- * (0: none) multiplies every step's X (a dropout mask of the batch's rows). D [T, B, dStride
- * floats]: step s reads D's step at the input's time index when `dTimeOrder` (the gates'
- * gradients, in the caller's time order), else its step s.
- *
- * With db != 0 also db[n] = the sum of every step's rows of D, in order (alongside: the pass
- * over D is there anyway).
- */
-export function gateKernelGrad(
-  steps: i32,
-  batch: i32,
-  goBackwards: i32,
-  i0: i32,
-  ni: i32,
-  n: i32,
-  x: usize,
-  xStride: i32,
-  previous: i32,
-  m: usize,
-  mStride: i32,
-  d: usize,
-  dStride: i32,
-  dTimeOrder: i32,
-  c: usize,
-  cStride: i32,
-  db: usize,
-): void {
-  if (ni <= 0) return;
-  const xRow = (<usize>xStride) << 2;
-  const mRow = (<usize>mStride) << 2;
-  const dRow = (<usize>dStride) << 2;
-  const cRow = (<usize>cStride) << 2;
-  const bytes = (<usize>n) << 2;
-  for (let i = i0; i < i0 + ni; i++) memory.fill(c + <usize>i * cRow, 0, bytes);
-  if (db != 0) memory.fill(db, 0, bytes);
-  for (let s = 0; s < steps; s++) {
-    const dt = dTimeOrder != 0 ? timeIndex(s, steps, goBackwards) : s;
-    const ds = d + <usize>dt * <usize>batch * dRow;
-    if (previous == 0 || s > 0) {
-      const xs = x + <usize>(previous != 0 ? s - 1 : s) * <usize>batch * xRow;
-      accumulateXtD(xs, xRow, m, mRow, ds, dRow, batch, i0, i0 + ni, n, c, cRow);
-    }
-    if (db != 0) addRows(ds, dRow, batch, n, db);
-  }
-}
-
-/**
- * P[t, b] = x[t, b] · Win + bias over n columns (row strides: x xStride floats, Win, P and the
- * bias `stride` floats; bias 0 = none), for the rows [b0, b0 + nb): sums over the features in
- * order, then the bias, then the denormal flush. simple_rnn.ts's projection is this with
- * n = stride; the gated cells' with implementation 1's input masks is one call per gate.
- */
-export function projectColumns(
-  steps: i32,
-  batch: i32,
-  features: i32,
-  xStride: i32,
-  n: i32,
-  stride: i32,
-  b0: i32,
-  nb: i32,
-  x: usize,
-  win: usize,
-  bias: usize,
-  p: usize,
-): void {
-  if (nb <= 0) return;
-  const row = (<usize>stride) << 2;
-  const xRow = (<usize>xStride) << 2;
-  for (let t = 0; t < steps; t++) {
-    const first = <usize>t * <usize>batch + <usize>b0;
-    setEpilogue(EPI_FORWARD, ACT_LINEAR, p + first * row, row, bias, 0, 0, 0, 0, 0, 0, 0);
-    matmulEpilogue(x + first * xRow, xRow, win, row, nb, features, n);
-  }
-}
-
-/**
- * out[t, b] = x[t, b] ⊙ m[b] for every step and the rows [b0, b0 + nb): x time-major, rows
- * xStride floats apart; out time-major and dense (`features` floats a row); m [B, mStride
- * floats]. An input with a dropout mask of its own, as implementation 1 gives each gate.
- */
-export function maskSteps(
-  x: usize,
-  out: usize,
-  m: usize,
-  steps: i32,
-  batch: i32,
-  features: i32,
-  xStride: i32,
-  mStride: i32,
-  b0: i32,
-  nb: i32,
-): void {
-  const row = (<usize>features) << 2;
-  const xRow = (<usize>xStride) << 2;
-  const mRow = (<usize>mStride) << 2;
-  for (let t = 0; t < steps; t++) {
-    for (let b = b0; b < b0 + nb; b++) {
-      const r = <usize>t * <usize>batch + <usize>b;
-      const xr = x + r * xRow;
-      const or = out + r * row;
-      const mb = m + <usize>b * mRow;
-      for (let f: usize = 0; f < row; f += 4) {
-        store<f32>(or + f, load<f32>(xr + f) * load<f32>(mb + f));
-      }
-    }
-  }
-}
+import { multiplyRows } from './products';
+import { EPI_BACKWARD, EPI_FORWARD, matmulEpilogue, setEpilogue } from './tiles';
 
 /**
  * Every gate's recurrent product of one step, rows [0, nb) of `prev` (row stride `stride`
@@ -294,23 +173,6 @@ export function gateInputGrad(
       tmp + <usize>b0 * fRow,
       fRow,
     );
-  }
-}
-
-/** out = a ⊙ b over `rows` rows of `bytes` bytes, `stride` bytes apart. */
-export function multiplyRows(
-  a: usize,
-  b: usize,
-  out: usize,
-  rows: i32,
-  bytes: usize,
-  stride: usize,
-): void {
-  for (let r = 0; r < rows; r++) {
-    const off = <usize>r * stride;
-    for (let o: usize = 0; o < bytes; o += 16) {
-      v128.store(out + off + o, f32x4.mul(v128.load(a + off + o), v128.load(b + off + o)));
-    }
   }
 }
 

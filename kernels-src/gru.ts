@@ -2,14 +2,14 @@
  * GRU over a whole sequence (gates z, r, h), in both reset modes, Keras's implementation 2 and
  * implementation 1 (gate k's products read x ⊙ m_k and h ⊙ r_k, a dropout mask per gate: the
  * caller projects x gate by gate, rmask gives the recurrent masks). With x = x_t · W + b_in
- * (projectColumns, every step at once):
+ * (project, every step at once):
  *   resetAfter:  m = h · U + b_rec;  z = σ(x_z + m_z), r = σ(x_r + m_r), hh = act(x_h + r ⊙ m_h)
  *   else:        m = h · U_zr;       z = σ(x_z + m_z), r = σ(x_r + m_r),
  *                hh = act(x_h + (r ⊙ h) · U_h)
  *   h = z ⊙ h + (1 - z) ⊙ hh
  * The passes over time work on the rows [b0, b0 + nb) of the batch (one thread's share); the
- * weights' gradients and the input's are gates.ts's gateKernelGrad and gateInputGrad (or
- * simple_rnn.ts's simpleRnnInputGrad), with 3 ld columns.
+ * weights' gradients and the input's are products.ts's weightGrad and projectInputGrad
+ * (gates.ts's gateInputGrad with input masks), with 3 ld columns.
  *
  * Layouts (byte pointers; ld = units rounded up to a multiple of 4, each gate a block of ld
  * columns, gl = 3 ld; the padding lanes are zero on input):
@@ -26,7 +26,8 @@
  *                      none); HM, dH2 [B, ld] scratch for its products
  */
 import { ACT_LINEAR, Activation } from './activations';
-import { activateSum, gateProductsBack, multiplyRows, recurrentProducts, timeIndex } from './gates';
+import { activateSum, gateProductsBack, recurrentProducts } from './gates';
+import { multiplyRows, timeIndex } from './products';
 import { Vec } from './simd';
 import { EPI_BACKWARD, EPI_FORWARD, matmulEpilogue, setEpilogue } from './tiles';
 

@@ -1,21 +1,16 @@
 /**
  * The recurrent kernels' WebAssembly module (AssemblyScript, SIMD128). Pure functions of
  * memory: every buffer is allocated by the JavaScript side (src/kernels/wasm/heap.ts) in one
- * imported, shared memory; nothing here allocates. lstm.ts and gru.ts reuse simple_rnn.ts's
- * projection and input gradients, tiles.ts and activations.ts. adam.ts is the optimizer's update for
- * small variables; dropout.ts draws Dropout masks.
+ * imported, shared memory; nothing here allocates. products.ts has what every layer's kernels
+ * share (the projection, its input gradient, a weight's gradient); simple_rnn.ts, lstm.ts and
+ * gru.ts the recurrences; tiles.ts the products' tiles; adam.ts the optimizer's update for small
+ * variables; dropout.ts draws Dropout masks.
  */
-export {
-  simpleRnnProject,
-  simpleRnnForward,
-  simpleRnnBackward,
-  simpleRnnInputGrad,
-  simpleRnnKernelGrad,
-  simpleRnnInputKernelGrad,
-} from './simple_rnn';
+export { simpleRnnForward, simpleRnnBackward } from './simple_rnn';
+export { project, projectInputGrad, weightGrad, maskSteps } from './products';
 export { lstmForward, lstmBackward } from './lstm';
 export { gruForward, gruBackward } from './gru';
-export { gateInputGrad, gateKernelGrad, maskSteps, projectColumns } from './gates';
+export { gateInputGrad } from './gates';
 export { adamStep } from './adam';
 export { fillDropoutMask } from './dropout';
 export { packBufferBytes, setPackBuffer } from './tiles';

@@ -6,12 +6,13 @@
  *                     no bias here; rmask 0 without recurrent dropout)
  *   i, f, o = σ(z_i, z_f, z_o), g = act(z_g);  c = f ⊙ c + i ⊙ g;  h = o ⊙ act(c)
  * The passes over time work on the rows [b0, b0 + nb) of the batch (one thread's share); the
- * input projection, the weights' gradients and the input's are gates.ts's projectColumns,
- * gateKernelGrad and gateInputGrad (or simple_rnn.ts's simpleRnnInputGrad), with 4 ld columns.
+ * input projection, the weights' gradients and the input's are products.ts's project,
+ * weightGrad and projectInputGrad (gates.ts's gateInputGrad with input masks), with 4 ld
+ * columns.
  *
  * Layouts (byte pointers; ld = units rounded up to a multiple of 4, each gate a block of ld
  * columns, gl = 4 ld; the padding lanes are zero on input):
- *   G      [T, B, gl]  x_t · W (projectColumns) in the caller's time order; the
+ *   G      [T, B, gl]  x_t · W (project) in the caller's time order; the
  *                      forward pass overwrites step t with the gates i, f, g, o, the backward
  *                      pass with their pre-activations' gradient dz
  *   H, C, TC [T, B, ld] h, c and act(c) of every step, in processing order
@@ -24,7 +25,8 @@
  *   dH, dC [B, ld]    scratch: the gradient reaching h and c from the step after
  */
 import { Activation } from './activations';
-import { activateSum, gateProductsBack, recurrentProducts, timeIndex } from './gates';
+import { activateSum, gateProductsBack, recurrentProducts } from './gates';
+import { timeIndex } from './products';
 import { Vec } from './simd';
 
 /**

@@ -1,8 +1,9 @@
 /**
  * SimpleRNN over a whole sequence: p_t = x_t · Win + b, h_t = act(p_t + (h_{t-1} ⊙ mask) · W).
  * The passes over time work on the rows [b0, b0 + nb) of the batch (one thread's share; rows
- * are independent); the weight gradients on a share of the gradient's rows (so that each sum
- * runs in one order whatever the thread count).
+ * are independent). The projection, the input's gradient and the weights' gradients are
+ * products.ts's project, projectInputGrad and weightGrad (the weights' split into shares of the
+ * gradient's rows, so that each sum runs in one order whatever the thread count).
  *
  * Layouts (byte pointers; ld = units and ldf = features rounded up to a multiple of 4; the
  * padding lanes are zero on input):
@@ -20,39 +21,16 @@
  *   dW     [ld, ld], dWin [ldf, ld] (rows past the true size are padding)
  *   HM     [2, B, ld]  scratch for h ⊙ mask (only with a mask)
  */
-import { ACT_LINEAR, Activation } from './activations';
+import { Activation } from './activations';
 import { Vec } from './simd';
-import { multiplyRows, projectColumns } from './gates';
-import { addRows } from './util';
+import { multiplyRows, timeIndex } from './products';
 import {
   EPI_BACKWARD,
   EPI_FORWARD,
-  accumulateXtD,
   matmulEpilogue,
   setEpilogue,
   setFusedProjection,
 } from './tiles';
-
-function timeIndex(s: i32, steps: i32, goBackwards: i32): i32 {
-  return goBackwards != 0 ? steps - 1 - s : s;
-}
-
-/** P[t, b] = x[t, b] · Win + bias for the rows [b0, b0 + nb); bias 0 = none. */
-export function simpleRnnProject(
-  steps: i32,
-  batch: i32,
-  features: i32,
-  xStride: i32,
-  ld: i32,
-  b0: i32,
-  nb: i32,
-  x: usize,
-  win: usize,
-  bias: usize,
-  p: usize,
-): void {
-  projectColumns(steps, batch, features, xStride, ld, ld, b0, nb, x, win, bias, p);
-}
 
 /**
  * The recurrence over every step for the rows [b0, b0 + nb), from P. With features > 0 the
@@ -198,133 +176,6 @@ export function simpleRnnBackward(
     units,
     ld,
   );
-}
-
-/**
- * dx[b, t] = (dP[t, b] · WinT) ⊙ maskIn[b] for the rows [b0, b0 + nb); maskIn 0 = none. dx's
- * row (sample) and step strides are given in floats: batch-major [B, T, ldf] for the gradient
- * tfjs gets, time-major [T, B, ldf] for the dY of the layer before in a stack.
- */
-export function simpleRnnInputGrad(
-  steps: i32,
-  batch: i32,
-  ldf: i32,
-  units: i32,
-  ld: i32,
-  b0: i32,
-  nb: i32,
-  dp: usize,
-  wint: usize,
-  maskIn: usize,
-  dx: usize,
-  dxRowStride: i32,
-  dxStepStride: i32,
-): void {
-  if (nb <= 0) return;
-  const stride = (<usize>ld) << 2;
-  const fStride = (<usize>ldf) << 2;
-  const dxRow = (<usize>dxRowStride) << 2;
-  const dxStep = (<usize>dxStepStride) << 2;
-  for (let t = 0; t < steps; t++) {
-    setEpilogue(
-      EPI_BACKWARD,
-      ACT_LINEAR,
-      dx + <usize>b0 * dxRow + <usize>t * dxStep,
-      dxRow,
-      0,
-      0,
-      maskIn != 0 ? maskIn + <usize>b0 * fStride : 0,
-      fStride,
-      0,
-      0,
-      0,
-      0,
-    );
-    matmulEpilogue(
-      dp + (<usize>t * <usize>batch + <usize>b0) * stride,
-      stride,
-      wint,
-      fStride,
-      nb,
-      units,
-      ldf,
-    );
-  }
-}
-
-/**
- * The rows [i0, i0 + ni) of dW[ld, ld] = sum over steps and the whole batch of
- * (h_{t-1} ⊙ mask)^T · dA_t, with dA in dP (caller's time order) and h_{-1} = h0; i0 and ni
- * multiples of 4. Overwrites those rows.
- */
-export function simpleRnnKernelGrad(
-  steps: i32,
-  batch: i32,
-  ld: i32,
-  i0: i32,
-  ni: i32,
-  goBackwards: i32,
-  h: usize,
-  h0: usize,
-  mask: usize,
-  dp: usize,
-  dw: usize,
-): void {
-  if (ni <= 0) return;
-  const stride = (<usize>ld) << 2;
-  const stepBytes = <usize>batch * stride;
-  memory.fill(dw + <usize>i0 * stride, 0, <usize>ni * stride);
-  for (let s = 0; s < steps; s++) {
-    const x = s == 0 ? h0 : h + <usize>(s - 1) * stepBytes;
-    const d = dp + <usize>timeIndex(s, steps, goBackwards) * stepBytes;
-    accumulateXtD(x, stride, mask, stride, d, stride, batch, i0, i0 + ni, ld, dw, stride);
-  }
-}
-
-/**
- * The rows [i0, i0 + ni) of dWin[ldf, ld] = sum over steps and the whole batch of
- * x[t, b]^T · dP[t, b] (x's rows xStride floats apart); i0 and ni multiples of 4. x needs 12
- * readable bytes past its end. With db != 0 also the bias gradient db[ld] = the sum of dP's
- * rows, in order (in the job that runs this anyway: a serial pass over dP cost ~0.2 ms a
- * stock batch).
- */
-export function simpleRnnInputKernelGrad(
-  steps: i32,
-  batch: i32,
-  xStride: i32,
-  ld: i32,
-  i0: i32,
-  ni: i32,
-  x: usize,
-  dp: usize,
-  dwin: usize,
-  db: usize,
-): void {
-  if (ni <= 0) return;
-  const stride = (<usize>ld) << 2;
-  const xRow = (<usize>xStride) << 2;
-  memory.fill(dwin + <usize>i0 * stride, 0, <usize>ni * stride);
-  if (db != 0) memory.fill(db, 0, stride);
-  for (let t = 0; t < steps; t++) {
-    const dpStep = dp + <usize>t * <usize>batch * stride;
-    // x time-major: the step's rows are contiguous (batch-major, each row was a page apart,
-    // and this ran 20% slower).
-    accumulateXtD(
-      x + <usize>t * <usize>batch * xRow,
-      xRow,
-      0,
-      0,
-      dpStep,
-      stride,
-      batch,
-      i0,
-      i0 + ni,
-      ld,
-      dwin,
-      stride,
-    );
-    if (db != 0) addRows(dpStep, stride, batch, ld, db);
-  }
 }
 
 /** out = g ⊙ act'(h), row by row. */

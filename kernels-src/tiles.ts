@@ -82,7 +82,7 @@ export function setEpilogue(
  * After setEpilogue(EPI_FORWARD, ...): the forward epilogue also adds the input projection
  * p = x[r] · Win + bias of each output row r, computed there instead of read from P: x rows of
  * k (< 4) floats with stride xStride, Win [k, n] with the output's row stride, bias 0 = none.
- * The same operations as simpleRnnProject's tiles and epilogue (sums over k in order, then
+ * The same operations as products.ts's project's tiles and epilogue (sums over k in order, then
  * the bias, then the denormal flush), so the same numbers, without writing and reading P.
  */
 export function setFusedProjection(
@@ -143,7 +143,7 @@ function finishRows(r0: i32, rows: i32, n: i32): void {
 
 /**
  * out = out (+ add) + p, p = x · Win + bias (see setFusedProjection), over one row: p summed
- * over k in order, then the bias, then flushed, as simpleRnnProject's tiles and epilogue.
+ * over k in order, then the bias, then flushed, as products.ts's project's tiles and epilogue.
  */
 function addProjection(out: usize, add: usize, x: usize, bytes: usize): void {
   const k = projK;

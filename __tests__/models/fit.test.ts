@@ -189,7 +189,9 @@ describe('fit: Keras semantics', () => {
 
   it('Dropout is active in training and off at inference', async () => {
     const model = new Sequential([
-      new Dropout({ rate: 0.5, inputShape: [50] }),
+      // Seeded: unseeded, one draw in ~6000 keeps exactly 25 inputs of every sample, whose
+      // training loss is then 2500 too (it failed so once).
+      new Dropout({ rate: 0.5, inputShape: [50], seed: 7 }),
       new Dense({ units: 1, kernelInitializer: 'ones' }),
     ]);
     model.compile({ optimizer: tf.train.sgd(0), loss: 'mse' });

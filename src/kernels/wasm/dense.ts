@@ -1,9 +1,9 @@
 /**
  * A Dense layer's product x · kernel + bias in the kernels' module, with its gradient written by
  * hand. It is a SimpleRNN's input projection over one step, so the same calls compute it:
- * simpleRnnProject forward (sums over the features in order, then the bias, denormals flushed
- * as TensorFlow's CPU kernels flush them), simpleRnnInputGrad for dx and
- * simpleRnnInputKernelGrad for the kernel's and the bias's gradients, on the calling thread.
+ * `project` forward (sums over the features in order, then the bias, denormals flushed as
+ * TensorFlow's CPU kernels flush them), `projectInputGrad` for dx and `weightGrad` for the
+ * kernel's and the bias's gradients (one step), on the calling thread.
  *
  * tfjs's own ops are slow at these sizes: on the wasm backend a [64, 100] x [100, 1] matMul
  * took 67 us and its gradient's transposed products 30-80 us (1.4 ms for [64, 100] x
@@ -53,7 +53,7 @@ export function denseProductRows(
   b: number,
   out: number,
 ): void {
-  rt.exports.simpleRnnProject(1, d.rows, d.features, d.ldf, d.ld, 0, d.rows, x, w, b, out);
+  rt.exports.project(1, d.rows, d.features, d.ldf, d.ld, d.ld, 0, d.rows, x, w, b, out);
 }
 
 /**
@@ -76,7 +76,7 @@ export function denseGradientRows(
     rt.exports.transposePacked(w, d.features, d.units, d.ld, wt, d.ldf);
     // Porting note: as in the recurrent layers, dx values below 2^-100 in magnitude become 0
     // (their products would be denormal; see kernels-src/simd.ts).
-    rt.exports.simpleRnnInputGrad(
+    rt.exports.projectInputGrad(
       1,
       d.rows,
       d.ldf,
@@ -91,7 +91,10 @@ export function denseGradientRows(
       d.ldf,
       d.ldf,
     );
-    rt.exports.simpleRnnInputKernelGrad(1, d.rows, d.ldf, d.ld, 0, d.ldf, x, dy, dw, db);
+    rt.exports.weightGrad(
+      ...([1, d.rows, 0, 0, d.ldf, d.ld, x, d.ldf, 0, 0, 0, 0] as const),
+      ...([dy, d.ld, 0, dw, d.ld, db] as const),
+    );
   } finally {
     freeAll(rt, [wt]);
   }

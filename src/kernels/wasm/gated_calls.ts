@@ -93,7 +93,7 @@ function projectionCalls(
   if (!l.hasInputMasks) {
     return [
       {
-        fn: 'projectColumns',
+        fn: 'project',
         args: [steps, batch, features, l.xStride, gl, gl, b0, nb, s.x, s.win, bias, s.g],
       },
     ];
@@ -107,7 +107,7 @@ function projectionCalls(
         args: [s.x, f.xm, mask, steps, batch, features, l.xStride, ldf, b0, nb],
       },
       {
-        fn: 'projectColumns',
+        fn: 'project',
         args: [
           steps,
           batch,
@@ -311,7 +311,7 @@ export function gatedBackwardCalls(
             ],
           }
         : {
-            fn: 'simpleRnnInputGrad',
+            fn: 'projectInputGrad',
             args: [
               ...([steps, batch, l.ldf, l.gl, l.gl, b0, nb, s[i].g, g[i].wint, 0] as const),
               ...([dest, rowStride, stepStride] as const),

@@ -254,7 +254,7 @@ function layerWeightGradJobs(
         return {
           work: rows * n,
           call: {
-            fn: 'gateKernelGrad',
+            fn: 'weightGrad',
             args: [
               steps,
               batch,
@@ -265,6 +265,7 @@ function layerWeightGradJobs(
               x,
               xStride,
               previous,
+              0,
               mask,
               maskStride,
               dPtr + j0,

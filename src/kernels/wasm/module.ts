@@ -51,18 +51,15 @@ export type { KernelExports } from './signatures';
 
 /** The exports that worker threads may be asked to call, by index (see pool.ts). */
 export const THREADED_FUNCTIONS = [
-  'simpleRnnProject',
+  'project',
+  'projectInputGrad',
+  'weightGrad',
   'simpleRnnForward',
   'simpleRnnBackward',
-  'simpleRnnInputGrad',
-  'simpleRnnKernelGrad',
-  'simpleRnnInputKernelGrad',
   'lstmForward',
   'lstmBackward',
   'gruForward',
   'gruBackward',
-  'gateKernelGrad',
-  'projectColumns',
   'maskSteps',
   'gateInputGrad',
   'swapLeadingAxes',

@@ -14,11 +14,6 @@ interface KernelSignature {
 }
 
 export const KERNEL_SIGNATURES = {
-  simpleRnnProject: {
-    // xStride: x's row stride in floats.
-    params: ['steps', 'batch', 'features', 'xStride', 'ld', 'b0', 'nb', 'x', 'win', 'bias', 'p'],
-    returns: 'void',
-  },
   simpleRnnForward: {
     // features > 0: the projection is computed in the epilogue from x, win and bias (no P);
     // xStride: x's row stride in floats.
@@ -66,13 +61,34 @@ export const KERNEL_SIGNATURES = {
     ],
     returns: 'void',
   },
-  simpleRnnInputGrad: {
-    // dxRowStride, dxStepStride: dx's strides in floats, sample to sample and step to step.
+
+  project: {
+    // x · Win + bias over n columns; xStride, stride: row strides in floats (x's; Win's, P's and
+    // the bias's).
+    params: [
+      'steps',
+      'batch',
+      'features',
+      'xStride',
+      'n',
+      'stride',
+      'b0',
+      'nb',
+      'x',
+      'win',
+      'bias',
+      'p',
+    ],
+    returns: 'void',
+  },
+  projectInputGrad: {
+    // k: dP's width (the inner dimension); ld: dP's row stride in floats; dxRowStride,
+    // dxStepStride: dx's strides in floats, sample to sample and step to step.
     params: [
       'steps',
       'batch',
       'ldf',
-      'units',
+      'k',
       'ld',
       'b0',
       'nb',
@@ -85,14 +101,30 @@ export const KERNEL_SIGNATURES = {
     ],
     returns: 'void',
   },
-  simpleRnnKernelGrad: {
-    params: ['steps', 'batch', 'ld', 'i0', 'ni', 'goBackwards', 'h', 'h0', 'mask', 'dp', 'dw'],
-    returns: 'void',
-  },
-  simpleRnnInputKernelGrad: {
-    // xStride: x's row stride in floats; db: the bias gradient, written when not 0 (the job of
-    // rows from 0).
-    params: ['steps', 'batch', 'xStride', 'ld', 'i0', 'ni', 'x', 'dp', 'dwin', 'db'],
+  weightGrad: {
+    // Strides in floats; previous: step s reads the states of step s - 1 (x0 before the first,
+    // 0: zeros); m: a mask of x's rows (0: none); dTimeOrder: d is in the input's time order;
+    // db: the bias gradient, summed alongside when not 0.
+    params: [
+      'steps',
+      'batch',
+      'goBackwards',
+      'i0',
+      'ni',
+      'n',
+      'x',
+      'xStride',
+      'previous',
+      'x0',
+      'm',
+      'mStride',
+      'd',
+      'dStride',
+      'dTimeOrder',
+      'c',
+      'cStride',
+      'db',
+    ],
     returns: 'void',
   },
   lstmForward: {
@@ -195,54 +227,13 @@ export const KERNEL_SIGNATURES = {
     ],
     returns: 'void',
   },
-  gateKernelGrad: {
-    // Strides in floats; previous: step s reads the states of step s - 1 (zeros before the
-    // first); m: a mask of x's rows (0: none); dTimeOrder: d is in the input's time order.
-    params: [
-      'steps',
-      'batch',
-      'goBackwards',
-      'i0',
-      'ni',
-      'n',
-      'x',
-      'xStride',
-      'previous',
-      'm',
-      'mStride',
-      'd',
-      'dStride',
-      'dTimeOrder',
-      'c',
-      'cStride',
-      'db',
-    ],
-    returns: 'void',
-  },
-  projectColumns: {
-    // xStride, stride: row strides in floats (x's; Win's, P's and the bias's).
-    params: [
-      'steps',
-      'batch',
-      'features',
-      'xStride',
-      'n',
-      'stride',
-      'b0',
-      'nb',
-      'x',
-      'win',
-      'bias',
-      'p',
-    ],
-    returns: 'void',
-  },
+
   maskSteps: {
     params: ['x', 'out', 'm', 'steps', 'batch', 'features', 'xStride', 'mStride', 'b0', 'nb'],
     returns: 'void',
   },
   gateInputGrad: {
-    // dxRowStride, dxStepStride: dx's strides in floats (see simpleRnnInputGrad).
+    // dxRowStride, dxStepStride: dx's strides in floats (see projectInputGrad).
     params: [
       'steps',
       'batch',

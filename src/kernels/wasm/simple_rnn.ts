@@ -173,8 +173,12 @@ function backward(rt: KernelRuntime, dims: Dims, saved: Saved, dy: tf.Tensor): t
       rt,
       splitRows(ld, slices.length).map(([i0, ni]) => [
         {
-          fn: 'simpleRnnKernelGrad',
-          args: [steps, batch, ld, i0, ni, gb, saved.h, saved.h0, saved.mask, saved.p, dwPtr],
+          fn: 'weightGrad',
+          // Σ (h_{s-1} ⊙ mask)ᵀ · dP, from h0 before the first step.
+          args: [
+            ...([steps, batch, gb, i0, ni, ld, saved.h, ld, 1, saved.h0, saved.mask, ld] as const),
+            ...([saved.p, ld, 1, dwPtr, ld, 0] as const),
+          ],
         },
       ]),
     );

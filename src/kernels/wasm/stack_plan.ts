@@ -119,12 +119,13 @@ export function forwardCalls(
     const blocks = layerBlocks[i];
     if (!l.fusedProjection) {
       calls.push({
-        fn: 'simpleRnnProject',
+        fn: 'project',
         args: [
           steps,
           batch,
           l.features,
           l.xStride,
+          l.ld,
           l.ld,
           b0,
           nb,
@@ -266,7 +267,7 @@ export function backwardCalls(
     // dx 0: the first layer's input needs no gradient (training data).
     if (dest !== 0) {
       calls.push({
-        fn: 'simpleRnnInputGrad',
+        fn: 'projectInputGrad',
         args: [
           steps,
           batch,
@@ -339,26 +340,35 @@ export function weightGradJobs(
     const kernel = splitRows(l.ld, parts).map(([i0, ni]): WeightGradJob => ({
       work: ni * l.ld,
       call: {
-        fn: 'simpleRnnKernelGrad' as const,
-        args: [steps, batch, l.ld, i0, ni, gb, saved.h, saved.h0, saved.mask, saved.p, grads.dw],
+        fn: 'weightGrad' as const,
+        // Σ (h_{s-1} ⊙ mask)ᵀ · dP, from h0 before the first step.
+        args: [
+          ...([
+            steps,
+            batch,
+            gb,
+            i0,
+            ni,
+            l.ld,
+            saved.h,
+            l.ld,
+            1,
+            saved.h0,
+            saved.mask,
+            l.ld,
+          ] as const),
+          ...([saved.p, l.ld, 1, grads.dw, l.ld, 0] as const),
+        ],
       },
     }));
     const input = splitRows(l.ldf, parts).map(([i0, ni]): WeightGradJob => ({
       work: ni * l.ld,
       call: {
-        fn: 'simpleRnnInputKernelGrad' as const,
-        // The job of the first rows also sums the bias gradient.
+        fn: 'weightGrad' as const,
+        // Σ x_tᵀ · dP; the job of the first rows also sums the bias gradient.
         args: [
-          steps,
-          batch,
-          l.xStride,
-          l.ld,
-          i0,
-          ni,
-          saved.x,
-          saved.p,
-          grads.dwin,
-          l.hasBias && i0 === 0 ? grads.db : 0,
+          ...([steps, batch, 0, i0, ni, l.ld, saved.x, l.xStride, 0, 0, 0, 0] as const),
+          ...([saved.p, l.ld, 0, grads.dwin, l.ld, l.hasBias && i0 === 0 ? grads.db : 0] as const),
         ],
       },
     }));
