@@ -1,12 +1,16 @@
 /**
- * Consecutive recurrent layers of any kinds as kernel stacks: each run of SimpleRNN layers is
- * one SimpleRNN stack (`simpleRnnStack`), each run of LSTM and GRU layers one gated stack
- * (`gatedStack`); between two runs the sequence becomes a tensor. The values and gradients are
- * those of the layers one by one.
+ * Consecutive recurrent layers of any kinds as kernel stacks: SimpleRNN layers alone run as one
+ * SimpleRNN stack (`simpleRnnStack`: its own op, with the Dense head inside it and the training
+ * step in the kernels' memory), LSTM and GRU layers as one gated stack (`gatedStack`), and a
+ * mix of kinds as one gated stack too, its SimpleRNN layers among the gated ones (those the
+ * kernels take: tanh, sigmoid, relu or linear, no initial state; else each family runs as a stack
+ * of its own, the sequence between them a tensor). The values and gradients are those of the
+ * layers one by one.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { type GatedStackLayer, gatedStack } from './cells/gated_stack';
 import { denseProduct } from './dense';
+import { isFusedActivation } from './fused_steps';
 import { type SimpleRnnStackHead, type SimpleRnnStackLayer, simpleRnnStack } from './simple_rnn';
 
 /** One layer of a kernel stack: a SimpleRNN layer, or a gated one (with its `kind`). */
@@ -20,6 +24,35 @@ export function isSimpleRnnLayer(layer: RecurrentStackLayer): layer is SimpleRnn
   return !isGatedStackLayer(layer);
 }
 
+/** A SimpleRNN layer as a layer of a gated stack, when the gated kernels can run it. */
+function asGatedLayer(layer: RecurrentStackLayer): GatedStackLayer | undefined {
+  if (isGatedStackLayer(layer)) return layer;
+  const { weights, options, outputMask } = layer;
+  const { activation, recurrentMask, inputMask } = options;
+  if (!isFusedActivation(activation) || options.initialState !== undefined) return undefined;
+  const masked = recurrentMask !== undefined || inputMask !== undefined;
+  return {
+    kind: 'SimpleRNN',
+    weights,
+    options: {
+      activation,
+      recurrentActivation: 'linear',
+      resetAfter: false,
+      goBackwards: options.goBackwards,
+      returnSequences: options.returnSequences,
+    },
+    ...(masked
+      ? {
+          gateMasks: {
+            recurrent: recurrentMask === undefined ? undefined : [recurrentMask],
+            input: inputMask === undefined ? undefined : [inputMask],
+          },
+        }
+      : {}),
+    outputMask,
+  };
+}
+
 /**
  * Runs `layers` one after another over every step of `x` [batch, timesteps, features] (every
  * layer but the last returning sequences), each times its `outputMask` when it has one; the
@@ -31,6 +64,17 @@ export function recurrentStack(
   layers: readonly RecurrentStackLayer[],
   head?: SimpleRnnStackHead,
 ): tf.Tensor {
+  const withHead = (out: tf.Tensor): tf.Tensor =>
+    head === undefined
+      ? out
+      : denseProduct(
+          out as tf.Tensor2D,
+          head.kernel as tf.Tensor2D,
+          head.bias as tf.Tensor1D | null,
+        );
+  const mixed = layers.some(isGatedStackLayer) && layers.some(isSimpleRnnLayer);
+  const asGated = mixed ? layers.map(asGatedLayer) : [];
+  if (mixed && asGated.every((l) => l !== undefined)) return withHead(gatedStack(x, asGated));
   let h: tf.Tensor = x;
   let start = 0;
   for (let i = 1; i <= layers.length; i++) {
@@ -48,7 +92,5 @@ export function recurrentStack(
     }
     start = i;
   }
-  return head === undefined
-    ? h
-    : denseProduct(h as tf.Tensor2D, head.kernel as tf.Tensor2D, head.bias as tf.Tensor1D | null);
+  return withHead(h);
 }

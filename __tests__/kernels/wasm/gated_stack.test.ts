@@ -90,9 +90,16 @@ function makeLayers(
     width = c.units;
     const goBackwards = c.goBackwards ?? false;
     if (c.kind === 'SimpleRNN') {
+      // A SimpleRNN's dropout masks: one of h (recurrent), one of x.
       return {
         weights: { kernel, recurrentKernel, bias: bias as tf.Tensor1D | null },
-        options: { activation: 'tanh', goBackwards, returnSequences },
+        options: {
+          activation: 'tanh',
+          goBackwards,
+          returnSequences,
+          recurrentMask: gateMasks?.recurrent?.[0],
+          inputMask: gateMasks?.input?.[0],
+        },
         outputMask,
       };
     }
@@ -182,7 +189,7 @@ const CASES: [string, LayerCase[], number, Shape?][] = [
     2,
   ],
   [
-    'SimpleRNN -> GRU -> LSTM -> SimpleRNN (two kernel stacks of each family)',
+    'SimpleRNN -> GRU -> LSTM -> SimpleRNN (one kernel stack of every kind)',
     [
       { kind: 'SimpleRNN', units: 6, masked: true },
       { kind: 'GRU', units: 5 },
@@ -190,6 +197,16 @@ const CASES: [string, LayerCase[], number, Shape?][] = [
       { kind: 'SimpleRNN', units: 3 },
     ],
     2,
+  ],
+  [
+    'GRU -> SimpleRNN (dropout masks of x and h) -> LSTM, goBackwards SimpleRNN, on threads',
+    [
+      { kind: 'GRU', units: 24 },
+      { kind: 'SimpleRNN', units: 30, implementation1: 'both', goBackwards: true, masked: true },
+      { kind: 'LSTM', units: 9, implementation1: 'recurrent' },
+    ],
+    2,
+    [64, 8, 20],
   ],
   [
     'LSTM -> GRU (reset before) -> GRU, large enough for shares and weight gradients in parts',
@@ -246,7 +263,9 @@ describe('gated and mixed kernel stacks', () => {
     expect(wasmKernelMemory().pendingGradients).toBe(0);
     const masks = stack.flatMap((l) => [
       ...(l.outputMask === undefined ? [] : [l.outputMask]),
-      ...('kind' in l ? [...(l.gateMasks?.recurrent ?? []), ...(l.gateMasks?.input ?? [])] : []),
+      ...('kind' in l
+        ? [...(l.gateMasks?.recurrent ?? []), ...(l.gateMasks?.input ?? [])]
+        : [l.options.recurrentMask, l.options.inputMask].filter((m) => m !== undefined)),
     ]);
     tf.dispose([x, target, ...weights, ...masks]);
   });

@@ -13,6 +13,7 @@ import { gruSequence } from './gru';
 import { fusedGruSequence } from './gru_fused';
 import { lstmSequence } from './lstm';
 import { fusedLstmSequence } from './lstm_fused';
+import { simpleRnnSequence } from '../simple_rnn';
 
 /** How a gated layer runs over a sequence. */
 export interface GatedRunOptions {
@@ -37,9 +38,13 @@ export interface GateMasks {
   input?: readonly tf.Tensor2D[];
 }
 
-/** One gated layer of a stack: its kind, weights (Keras's layouts) and options. */
+/**
+ * One layer of a gated stack: its kind, weights (Keras's layouts) and options. A SimpleRNN
+ * layer joins one as a cell of one block of columns without gates (`recurrentActivation` and
+ * `resetAfter` unused; its dropout masks, one each, in `gateMasks`), when a stack mixes kinds.
+ */
 export interface GatedStackLayer {
-  kind: 'LSTM' | 'GRU';
+  kind: 'SimpleRNN' | 'LSTM' | 'GRU';
   weights: { kernel: tf.Tensor2D; recurrentKernel: tf.Tensor2D; bias: tf.Tensor | null };
   options: GatedRunOptions;
   /** Implementation 2's input dropout of x_t, scaled: [batch, features], the same every step. */
@@ -63,6 +68,15 @@ export interface GatedStackLayer {
 function tfjsLayer(x: tf.Tensor3D, layer: GatedStackLayer): tf.Tensor {
   const { kind, weights, options, gateMasks } = layer;
   const lstmWeights = { ...weights, bias: weights.bias as tf.Tensor1D | null };
+  if (kind === 'SimpleRNN') {
+    return simpleRnnSequence(x, lstmWeights, {
+      activation: options.activation,
+      goBackwards: options.goBackwards,
+      returnSequences: options.returnSequences,
+      recurrentMask: gateMasks?.recurrent?.[0],
+      inputMask: gateMasks?.input?.[0],
+    }).output;
+  }
   if (gateMasks === undefined) {
     return kind === 'LSTM'
       ? fusedLstmSequence(x, lstmWeights, options)

@@ -21,6 +21,16 @@ function forwardCall(
 ): KernelCall {
   const { batch, steps } = d;
   const gb = l.goBackwards ? 1 : 0;
+  if (l.kind === 'SimpleRNN') {
+    // P is in G; its recurrent dropout mask (one) in rmask, h ⊙ mask through hm.
+    return {
+      fn: 'simpleRnnForward',
+      args: [
+        ...([l.act, steps, batch, l.units, l.ld, b0, nb, gb, 0, s.g, s.u, s.h0] as const),
+        ...([s.rmask, s.h, f.hm, 0, l.xStride, s.x, s.win, 0] as const),
+      ],
+    };
+  }
   if (l.kind === 'LSTM') {
     return {
       fn: 'lstmForward',
@@ -89,7 +99,7 @@ function projectionCalls(
 ): KernelCall[] {
   const { batch, steps } = d;
   const { features, ld, ldf, gl } = l;
-  const bias = l.kind === 'GRU' || l.implementation === 1 ? f.bias : 0;
+  const bias = l.kind !== 'LSTM' || l.implementation === 1 ? f.bias : 0;
   if (!l.hasInputMasks) {
     return [
       {
@@ -204,6 +214,15 @@ function backwardCall(
   const { batch, steps } = d;
   const gb = l.goBackwards ? 1 : 0;
   const rs = l.returnSequences ? 1 : 0;
+  if (l.kind === 'SimpleRNN') {
+    return {
+      fn: 'simpleRnnBackward',
+      args: [
+        ...([l.act, steps, batch, l.units, l.ld, b0, nb, gb, rs, g.dY, g.ut, s.rmask] as const),
+        ...([s.h, s.g, 0] as const),
+      ],
+    };
+  }
   if (l.kind === 'LSTM') {
     return {
       fn: 'lstmBackward',
@@ -313,7 +332,9 @@ export function gatedBackwardCalls(
         : {
             fn: 'projectInputGrad',
             args: [
-              ...([steps, batch, l.ldf, l.gl, l.gl, b0, nb, s[i].g, g[i].wint, 0] as const),
+              // A SimpleRNN's sums run over its units, as in its own stack.
+              ...([steps, batch, l.ldf, l.kind === 'SimpleRNN' ? l.units : l.gl] as const),
+              ...([l.gl, b0, nb, s[i].g, g[i].wint, 0] as const),
               ...([dest, rowStride, stepStride] as const),
             ],
           },

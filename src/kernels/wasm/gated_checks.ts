@@ -6,6 +6,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { ValueError, formatShape } from '../../errors';
 import type { GatedStackLayer } from '../cells/gated_stack';
 import { checkShape } from './buffers';
+import { GATES } from './gated_plan';
 
 /** Checks x and every layer's weights and options; returns each layer's units. */
 export function checkGatedStack(
@@ -24,7 +25,7 @@ export function checkGatedStack(
   let features = x.shape[2];
   return layers.map(({ kind, weights, options, outputMask, gateMasks }, i) => {
     const subject = layers.length === 1 ? kind : `${subjectOfStack} (layer ${i}, ${kind})`;
-    const gates = kind === 'LSTM' ? 4 : 3;
+    const gates = GATES[kind];
     const units = (weights.recurrentKernel.shape as readonly number[])[0] ?? 0;
     checkShape(subject, 'kernel', weights.kernel, [features, gates * units]);
     checkShape(subject, 'recurrentKernel', weights.recurrentKernel, [units, gates * units]);

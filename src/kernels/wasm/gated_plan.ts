@@ -12,7 +12,11 @@ import { gatedBackwardCalls, gatedForwardCalls } from './gated_calls';
 import { CALL_INTS, jobSlots, type KernelCall } from './pool';
 import { getThreads } from './runtime';
 
-export type GatedKind = 'LSTM' | 'GRU';
+/** A layer's kind: a gated cell, or a SimpleRNN (one block of columns, no gates) among them. */
+export type GatedKind = 'SimpleRNN' | 'LSTM' | 'GRU';
+
+/** Blocks of ld columns in a kind's kernels. */
+export const GATES: Record<GatedKind, number> = { SimpleRNN: 1, LSTM: 4, GRU: 3 };
 
 /** One layer's sizes and options, as the kernels take them. */
 export interface GatedLayerDims {
@@ -199,8 +203,8 @@ function layerWeightGradJobs(
       ldf,
     ),
   ];
-  if (l.kind === 'LSTM') {
-    // dU = Σ h_{s-1}ᵀ · dz
+  if (l.kind !== 'GRU') {
+    // dU = Σ (h_{s-1} ⊙ r)ᵀ · dz (a SimpleRNN's dz is dP)
     grads.push(
       ...byGate(
         { x: [s.h, ld, 1], rows: ld, d: [s.g, 1], c: g.du, columns: all, db: 0 },
@@ -305,7 +309,7 @@ export function planGatedDims(
   let xStride = inputFeatures;
   let work = 0;
   const layers = plans.map((p): GatedLayerDims => {
-    const gates = p.kind === 'LSTM' ? 4 : 3;
+    const gates = GATES[p.kind];
     const ld = padded(p.units);
     const l: GatedLayerDims = {
       kind: p.kind,

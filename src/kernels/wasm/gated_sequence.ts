@@ -106,6 +106,7 @@ function allocateLayer(
   const row = l.ld * 4;
   const stepRows = steps * batch;
   const lstm = l.kind === 'LSTM';
+  const gru = l.kind === 'GRU';
   const [maskOut, xNext, win, u, g, h, h0, c0, c, tc, m, rmask, imask] = allocateOwned(rt, kept, [
     l.hasOutputMask ? stepRows * l.units * 4 : 0,
     l.hasOutputMask ? stepRows * row : 0,
@@ -117,14 +118,15 @@ function allocateLayer(
     lstm ? batch * row : 0,
     lstm ? stepRows * row : 0,
     lstm ? stepRows * row : 0,
-    lstm ? 0 : stepRows * l.gl * 4,
+    gru ? stepRows * l.gl * 4 : 0,
     l.hasRecurrentMasks ? l.gates * batch * row : 0,
     l.hasInputMasks ? l.gates * batch * l.ldf * 4 : 0,
   ]);
   const [bias, step, hm, xm] = allocateOwned(rt, scratch, [
     l.hasBias ? (l.resetAfter ? 2 : 1) * l.gl * 4 : 0,
-    lstm ? batch * l.gl * 4 : batch * row,
-    l.hasRecurrentMasks ? batch * row : 0,
+    lstm ? batch * l.gl * 4 : gru ? batch * row : 0,
+    // A SimpleRNN's h ⊙ mask alternates between two buffers.
+    l.hasRecurrentMasks ? (gru || lstm ? 1 : 2) * batch * row : 0,
     l.hasInputMasks ? stepRows * l.features * 4 : 0,
   ]);
   rt.heap.f32.fill(0, h0 >> 2, (h0 + batch * row) >> 2);
@@ -221,13 +223,13 @@ function backward(rt: KernelRuntime, d: GatedDims, saved: Saved, dy: tf.Tensor):
         dyRows * row,
         l.gl * row,
         l.gl * l.ldf * 4,
-        batch * row,
-        batch * row,
+        l.kind !== 'SimpleRNN' ? batch * row : 0,
+        l.kind !== 'SimpleRNN' ? batch * row : 0,
         l.kind === 'GRU' ? batch * row : 0,
         l.ldf * l.gl * 4,
         l.ld * l.gl * 4,
         l.hasBias ? (l.resetAfter ? 2 : 1) * l.gl * 4 : 0,
-        l.hasRecurrentMasks ? batch * row : 0,
+        l.hasRecurrentMasks && l.kind !== 'SimpleRNN' ? batch * row : 0,
         l.hasInputMasks ? batch * l.ldf * 4 : 0,
       ]);
       const s = saved.layers[i];

@@ -2,9 +2,9 @@
  * Consecutive recurrent layers of a model run as kernel stacks: the stock model's
  * SimpleRNN(80, returnSequences) -> SimpleRNN(100) (or its LSTM or GRU layers) is one op
  * forward and one backward, and the sequence between the two layers never becomes a tensor
- * (see recurrentStack: SimpleRNN layers stack with SimpleRNN layers, LSTM and GRU layers with
- * each other). A Dropout between two of them joins the stack as a mask of the sequence. The
- * values and gradients are those of the layers run one by one.
+ * (see recurrentStack, which runs any mix of kinds). A Dropout between two of them joins the
+ * stack as a mask of the sequence. The values and gradients are those of the layers run one by
+ * one.
  */
 import * as tf from '@tensorflow/tfjs';
 import { type RecurrentStackLayer, recurrentStack } from '../../kernels/recurrent_stack';
