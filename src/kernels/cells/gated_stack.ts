@@ -67,9 +67,10 @@ export interface GatedStackLayer {
  */
 function tfjsLayer(x: tf.Tensor3D, layer: GatedStackLayer): tf.Tensor {
   const { kind, weights, options, gateMasks } = layer;
-  const lstmWeights = { ...weights, bias: weights.bias as tf.Tensor1D | null };
+  // SimpleRNN and LSTM biases are vectors.
+  const vectorBias = { ...weights, bias: weights.bias as tf.Tensor1D | null };
   if (kind === 'SimpleRNN') {
-    return simpleRnnSequence(x, lstmWeights, {
+    return simpleRnnSequence(x, vectorBias, {
       activation: options.activation,
       goBackwards: options.goBackwards,
       returnSequences: options.returnSequences,
@@ -79,7 +80,7 @@ function tfjsLayer(x: tf.Tensor3D, layer: GatedStackLayer): tf.Tensor {
   }
   if (gateMasks === undefined) {
     return kind === 'LSTM'
-      ? fusedLstmSequence(x, lstmWeights, options)
+      ? fusedLstmSequence(x, vectorBias, options)
       : fusedGruSequence(x, weights, options);
   }
   const stepOptions = {
@@ -89,15 +90,16 @@ function tfjsLayer(x: tf.Tensor3D, layer: GatedStackLayer): tf.Tensor {
     recurrentMasks: gateMasks.recurrent,
   };
   return kind === 'LSTM'
-    ? lstmSequence(x, lstmWeights, stepOptions).output
+    ? lstmSequence(x, vectorBias, stepOptions).output
     : gruSequence(x, weights, stepOptions).output;
 }
 
 /**
- * Runs gated layers one after another over every step of `x` [batch, timesteps, features],
- * each reading every output step of the one before (so every layer but the last must return
- * sequences), times its `outputMask` when it has one: the output of the last. A layer with an
- * input mask (input dropout) after the first starts a kernel stack of its own.
+ * Runs gated layers (and SimpleRNN layers among them) one after another over every step of `x`
+ * [batch, timesteps, features], each reading every output step of the one before (so every
+ * layer but the last must return sequences), times its `outputMask` when it has one: the output
+ * of the last. A layer with an input mask (implementation 2's input dropout) after the first
+ * starts a kernel stack of its own.
  */
 export function gatedStack(x: tf.Tensor3D, layers: readonly GatedStackLayer[]): tf.Tensor {
   const wasm = useWasmKernel();
