@@ -9,9 +9,13 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { type GatedStackLayer, gatedStack } from './cells/gated_stack';
-import { denseProduct } from './dense';
 import { isFusedActivation } from './fused_steps';
-import { type SimpleRnnStackHead, type SimpleRnnStackLayer, simpleRnnStack } from './simple_rnn';
+import {
+  type SimpleRnnStackHead,
+  type SimpleRnnStackLayer,
+  headProduct,
+  simpleRnnStack,
+} from './simple_rnn';
 
 /** One layer of a kernel stack: a SimpleRNN layer, or a gated one (with its `kind`). */
 export type RecurrentStackLayer = SimpleRnnStackLayer | GatedStackLayer;
@@ -64,14 +68,7 @@ export function recurrentStack(
   layers: readonly RecurrentStackLayer[],
   head?: SimpleRnnStackHead,
 ): tf.Tensor {
-  const withHead = (out: tf.Tensor): tf.Tensor =>
-    head === undefined
-      ? out
-      : denseProduct(
-          out as tf.Tensor2D,
-          head.kernel as tf.Tensor2D,
-          head.bias as tf.Tensor1D | null,
-        );
+  const withHead = (out: tf.Tensor): tf.Tensor => headProduct(out, head);
   const mixed = layers.some(isGatedStackLayer) && layers.some(isSimpleRnnLayer);
   const asGated = mixed ? layers.map(asGatedLayer) : [];
   if (mixed && asGated.every((l) => l !== undefined)) return withHead(gatedStack(x, asGated));

@@ -78,14 +78,7 @@ export function simpleRnnStack(
   head?: SimpleRnnStackHead,
 ): tf.Tensor {
   let h: tf.Tensor = x;
-  const withHead = (out: tf.Tensor): tf.Tensor =>
-    head === undefined
-      ? out
-      : denseProduct(
-          out as tf.Tensor2D,
-          head.kernel as tf.Tensor2D,
-          head.bias as tf.Tensor1D | null,
-        );
+  const withHead = (out: tf.Tensor): tf.Tensor => headProduct(out, head);
   if (!useWasmKernel() || !layers.every((l) => isFusedActivation(l.options.activation))) {
     for (const { weights, options, outputMask } of layers) {
       h = simpleRnnSequence(h as tf.Tensor3D, weights, options).output;
@@ -107,6 +100,13 @@ export function simpleRnnStack(
     }
   }
   return withHead(h);
+}
+
+/** A Dense head's x · kernel + bias of a stack's output (`out` itself without a head). */
+export function headProduct(out: tf.Tensor, head: SimpleRnnStackHead | undefined): tf.Tensor {
+  if (head === undefined) return out;
+  const kernel = head.kernel as tf.Tensor2D;
+  return denseProduct(out as tf.Tensor2D, kernel, head.bias as tf.Tensor1D | null);
 }
 
 /** Whether the kernels would run `head`'s product on the stack's output (see denseProduct). */

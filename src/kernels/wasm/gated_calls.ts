@@ -11,6 +11,7 @@ import type {
   GatedSaved,
 } from './gated_plan';
 import type { KernelCall } from './pool';
+import { inputGradTarget, toBatchMajor, toTimeMajor } from './stack_moves';
 
 function forwardCall(
   d: GatedDims,
@@ -148,24 +149,9 @@ export function gatedForwardCalls(
 ): KernelCall[] {
   const { batch, steps } = d;
   const first = d.layers[0];
+  // The kernels read x time-major: each step's rows contiguous.
   const calls: KernelCall[] = [
-    // The kernels read x time-major: each step's rows contiguous.
-    {
-      fn: 'swapLeadingAxes',
-      args: [
-        xBatchMajor,
-        batch,
-        steps,
-        first.features,
-        first.features,
-        s[0].x,
-        first.features,
-        b0,
-        b0 + nb,
-        0,
-        steps,
-      ],
-    },
+    toTimeMajor(xBatchMajor, [batch, steps, first.features], s[0].x, first.features, [b0, nb]),
   ];
   d.layers.forEach((l, i) => {
     const saved = s[i];
@@ -184,22 +170,7 @@ export function gatedForwardCalls(
   const last = d.layers.at(-1);
   const lastSaved = s.at(-1);
   if (sequence !== 0 && last !== undefined && lastSaved !== undefined) {
-    calls.push({
-      fn: 'swapLeadingAxes',
-      args: [
-        lastSaved.h,
-        steps,
-        batch,
-        last.units,
-        last.ld,
-        sequence,
-        last.units,
-        0,
-        steps,
-        b0,
-        b0 + nb,
-      ],
-    });
+    calls.push(toBatchMajor(lastSaved.h, [batch, steps, last.units], last.ld, sequence, [b0, nb]));
   }
   return calls;
 }
@@ -297,27 +268,15 @@ export function gatedBackwardCalls(
   const last = d.layers.at(-1);
   const lastGrads = g.at(-1);
   if (dyDense !== 0 && last !== undefined && lastGrads !== undefined) {
-    calls.push({
-      fn: 'swapLeadingAxes',
-      args: [
-        dyDense,
-        batch,
-        steps,
-        last.units,
-        last.units,
-        lastGrads.dY,
-        last.ld,
-        b0,
-        b0 + nb,
-        0,
-        steps,
-      ],
-    });
+    calls.push(toTimeMajor(dyDense, [batch, steps, last.units], lastGrads.dY, last.ld, [b0, nb]));
   }
   for (let i = d.layers.length - 1; i >= 0; i--) {
     const l = d.layers[i];
-    const [dest, rowStride, stepStride] =
-      i === 0 ? [dx, steps * l.ldf, l.ldf] : [g[i - 1].dY, l.ldf, batch * l.ldf];
+    const [dest, rowStride, stepStride] = inputGradTarget(i, dx, g[i - 1]?.dY ?? 0, [
+      batch,
+      steps,
+      l.ldf,
+    ]);
     calls.push(
       backwardCall(d, l, s[i], g[i], [b0, nb]),
       // dx = dz · Wᵀ, or with implementation 1's input masks Σ_k (dz_k · W_kᵀ) ⊙ m_k.

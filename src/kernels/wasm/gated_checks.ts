@@ -7,6 +7,7 @@ import { ValueError, formatShape } from '../../errors';
 import type { GatedStackLayer } from '../cells/gated_stack';
 import { checkShape } from './buffers';
 import { GATES } from './gated_plan';
+import { checkStackPlace } from './stack_moves';
 
 /** Checks x and every layer's weights and options; returns each layer's units. */
 export function checkGatedStack(
@@ -46,19 +47,11 @@ export function checkGatedStack(
       }
       for (const mask of list) checkShape(subject, `a ${which} dropout mask`, mask, [batch, width]);
     }
-    if (outputMask !== undefined) {
-      if (i === layers.length - 1) {
-        throw new ValueError(
-          `${subject}: the last layer of a stack takes no output mask (mask its output as a tensor).`,
-        );
-      }
-      checkShape(subject, 'outputMask', outputMask, [batch, steps, units]);
-    }
-    if (i < layers.length - 1 && !options.returnSequences) {
-      throw new ValueError(
-        `${subject}: every layer of a stack but the last must return sequences (the next one reads every step).`,
-      );
-    }
+    checkStackPlace(subject, [i, layers.length], options.returnSequences, outputMask, [
+      batch,
+      steps,
+      units,
+    ]);
     features = units;
     return units;
   });

@@ -35,8 +35,8 @@ import {
   gatedWeightGradJobs,
   planGatedDims,
 } from './gated_plan';
-import { MAX_JOBS } from './pool';
 import { kernelRuntime, runJobs, type KernelRuntime } from './runtime';
+import { runWeightGradJobs } from './stack_moves';
 import { tensorFrom, valuesOf } from './tensors';
 
 const SUBJECT = 'wasmGatedStack';
@@ -245,9 +245,7 @@ function backward(rt: KernelRuntime, d: GatedDims, saved: Saved, dy: tf.Tensor):
       rt,
       d.slices.map((slice) => gatedBackwardCalls(d, saved.layers, grads, dyDense, dx, slice)),
     );
-    const jobs = gatedWeightGradJobs(d, saved.layers, grads);
-    // Each job writes rows of its own: running them in several lists changes no sum.
-    for (let j = 0; j < jobs.length; j += MAX_JOBS) runJobs(rt, jobs.slice(j, j + MAX_JOBS));
+    runWeightGradJobs(rt, gatedWeightGradJobs(d, saved.layers, grads));
     const out: tf.Tensor[] = [
       tensorFromRows<tf.Rank.R3>(rt, dx, batch * steps, first.features, first.ldf, [
         batch,

@@ -34,7 +34,7 @@ import {
   type Blocks,
   type KeptBuffers,
 } from './buffers';
-import { MAX_JOBS } from './pool';
+import { checkStackPlace, runWeightGradJobs } from './stack_moves';
 import { kernelRuntime, runJobs, type KernelRuntime } from './runtime';
 import {
   type HeadGradBlocks,
@@ -254,9 +254,7 @@ function backward(rt: KernelRuntime, d: Dims, s: Saved, dyTensor: tf.Tensor): tf
     );
     // ... then the weights' gradients split their rows, so that every sum runs in one order
     // whichever thread runs it.
-    const jobs = weightGradJobs(d, s.layers, grads);
-    // Each job writes rows of its own: running them in several lists changes no sum.
-    for (let j = 0; j < jobs.length; j += MAX_JOBS) runJobs(rt, jobs.slice(j, j + MAX_JOBS));
+    runWeightGradJobs(rt, weightGradJobs(d, s.layers, grads));
     const out: tf.Tensor[] = [
       tensorFromRows<tf.Rank.R3>(rt, dx, batch * steps, first.features, first.ldf, [
         batch,
@@ -324,20 +322,11 @@ function validate(
     if (options.recurrentMask !== undefined) {
       checkShape(subject, 'recurrentMask', options.recurrentMask, [batch, units]);
     }
-    const { outputMask } = layers[i];
-    if (outputMask !== undefined) {
-      if (i === layers.length - 1) {
-        throw new ValueError(
-          `${subject}: the last layer of a stack takes no output mask (mask its output as a tensor).`,
-        );
-      }
-      checkShape(subject, 'outputMask', outputMask, [batch, steps, units]);
-    }
-    if (i < layers.length - 1 && !options.returnSequences) {
-      throw new ValueError(
-        `${subject}: every layer of a stack but the last must return sequences (the next one reads every step).`,
-      );
-    }
+    checkStackPlace(subject, [i, layers.length], options.returnSequences, layers[i].outputMask, [
+      batch,
+      steps,
+      units,
+    ]);
     features = units;
     return units;
   });

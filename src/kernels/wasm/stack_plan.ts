@@ -8,6 +8,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { SimpleRnnSequenceOptions, SimpleRnnWeights } from '../simple_rnn_reference';
 import { activationCode, padded, planSlices, splitRows } from './buffers';
+import { inputGradTarget, toBatchMajor, toTimeMajor } from './stack_moves';
 import { CALL_INTS, MAX_JOBS, jobSlots, type KernelCall } from './pool';
 import { getThreads } from './runtime';
 import type { HeadDims } from './stack_head';
@@ -95,24 +96,12 @@ export function forwardCalls(
   const { batch, steps } = d;
   const first = d.layers[0];
   const firstSaved = s[0];
+  // The kernels read x time-major: each step's rows contiguous.
   const calls: KernelCall[] = [
-    {
-      // The kernels read x time-major: each step's rows contiguous.
-      fn: 'swapLeadingAxes',
-      args: [
-        xBatchMajor,
-        batch,
-        steps,
-        first.features,
-        first.features,
-        firstSaved.x,
-        first.features,
-        b0,
-        b0 + nb,
-        0,
-        steps,
-      ],
-    },
+    toTimeMajor(xBatchMajor, [batch, steps, first.features], firstSaved.x, first.features, [
+      b0,
+      nb,
+    ]),
   ];
   d.layers.forEach((l, i) => {
     const saved = s[i];
@@ -173,22 +162,7 @@ export function forwardCalls(
   const last = d.layers.at(-1);
   const lastSaved = s.at(-1);
   if (sequence !== 0 && last !== undefined && lastSaved !== undefined) {
-    calls.push({
-      fn: 'swapLeadingAxes',
-      args: [
-        lastSaved.h,
-        steps,
-        batch,
-        last.units,
-        last.ld,
-        sequence,
-        last.units,
-        0,
-        steps,
-        b0,
-        b0 + nb,
-      ],
-    });
+    calls.push(toBatchMajor(lastSaved.h, [batch, steps, last.units], last.ld, sequence, [b0, nb]));
   }
   return calls;
 }
@@ -219,22 +193,7 @@ export function backwardCalls(
   const last = d.layers.at(-1);
   const lastGrads = g.at(-1);
   if (dyDense !== 0 && last !== undefined && lastGrads !== undefined) {
-    calls.push({
-      fn: 'swapLeadingAxes',
-      args: [
-        dyDense,
-        batch,
-        steps,
-        last.units,
-        last.units,
-        lastGrads.dY,
-        last.ld,
-        b0,
-        b0 + nb,
-        0,
-        steps,
-      ],
-    });
+    calls.push(toTimeMajor(dyDense, [batch, steps, last.units], lastGrads.dY, last.ld, [b0, nb]));
   }
   for (let i = d.layers.length - 1; i >= 0; i--) {
     const l = d.layers[i];
@@ -242,8 +201,11 @@ export function backwardCalls(
     const grads = g[i];
     // The input's gradient: tfjs's batch-major dx for the first layer, else the gradient of
     // the layer before's states, time-major where its backward pass reads it.
-    const [dest, rowStride, stepStride] =
-      i === 0 ? [dx, steps * l.ldf, l.ldf] : [g[i - 1].dY, l.ldf, batch * l.ldf];
+    const [dest, rowStride, stepStride] = inputGradTarget(i, dx, g[i - 1]?.dY ?? 0, [
+      batch,
+      steps,
+      l.ldf,
+    ]);
     calls.push({
       fn: 'simpleRnnBackward',
       args: [

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { checkPositiveInteger, checkRate } from '../../errors';
 import { type FusedActivation, isFusedActivation } from '../../kernels/fused_steps';
 import type { GatedStackLayer } from '../../kernels/cells/gated_stack';
-import type { RecurrentStackLayer } from '../../kernels/recurrent_stack';
+import { type RecurrentStackLayer, recurrentStack } from '../../kernels/recurrent_stack';
 import { type KeyTable, type NotYetOptions } from '../../option_keys';
 import { canonicalActivation } from '../activations';
 import {
@@ -348,6 +348,20 @@ export abstract class RecurrentCellBase extends KerasLayer implements RecurrentC
         ? { inputMask: masks.inputMasks?.[0] }
         : { gateMasks: { recurrent: masks.recurrentMasks, input: masks.inputMasks } }),
     };
+  }
+
+  /**
+   * The whole sequence as one kernel stack of this one layer (see recurrentStack): one op with
+   * hand-written BPTT, in the WebAssembly kernels where they run, when the cell can run so and
+   * no state is read; else null.
+   */
+  protected runAsStack(x: tf.Tensor3D, options: SequenceRunOptions): SequenceRunResult | null {
+    if (options.returnState || !this.stackable) return null;
+    const [batch, , features] = x.shape;
+    return tf.tidy(() => ({
+      output: recurrentStack(x, [this.stackLayer(batch, features, options)]),
+      states: [],
+    }));
   }
 
   /** Whether `weight` is the cell's bias. */

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { gruSequence } from '../../kernels/cells/gru';
-import { type GatedStackLayer, gatedStack } from '../../kernels/cells/gated_stack';
+import type { GatedStackLayer } from '../../kernels/cells/gated_stack';
 import { type KeyTable, optionKeys } from '../../option_keys';
 import {
   CELL_STEP_KEYS,
@@ -101,14 +101,8 @@ export class GRUCell extends RecurrentCellBase {
   runSequence(x: tf.Tensor3D, options: SequenceRunOptions): SequenceRunResult {
     const [batch, , features] = x.shape;
     const weights = this.weightTensors();
-    if (!options.returnState && this.stackable) {
-      // The whole sequence as one op with hand-written BPTT, in the WebAssembly kernels where
-      // they run (no state: none is read).
-      return tf.tidy(() => ({
-        output: gatedStack(x, [this.stackLayer(batch, features, options)]),
-        states: [],
-      }));
-    }
+    const inStack = this.runAsStack(x, options);
+    if (inStack !== null) return inStack;
     return tf.tidy(() =>
       gruSequence(x, weights, {
         activation: this.activation,

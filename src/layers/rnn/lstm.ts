@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { lstmSequence } from '../../kernels/cells/lstm';
-import { type GatedStackLayer, gatedStack } from '../../kernels/cells/gated_stack';
+import type { GatedStackLayer } from '../../kernels/cells/gated_stack';
 import { type KeyTable, optionKeys } from '../../option_keys';
 import type { Initializer } from '../initializers';
 import { InitializerBase } from '../orthogonal';
@@ -119,14 +119,8 @@ export class LSTMCell extends RecurrentCellBase {
     const [batch, , features] = x.shape;
     const { kernel, recurrentKernel, bias } = this.weightTensors();
     const weights = { kernel, recurrentKernel, bias: bias as tf.Tensor1D | null };
-    if (!options.returnState && this.stackable) {
-      // The whole sequence as one op with hand-written BPTT, in the WebAssembly kernels where
-      // they run (no state: none is read).
-      return tf.tidy(() => ({
-        output: gatedStack(x, [this.stackLayer(batch, features, options)]),
-        states: [],
-      }));
-    }
+    const inStack = this.runAsStack(x, options);
+    if (inStack !== null) return inStack;
     return tf.tidy(() =>
       lstmSequence(x, weights, {
         activation: this.activation,
