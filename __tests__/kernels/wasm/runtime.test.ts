@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { gatedCaseNumbers } from '../../helpers/gated_case';
 import {
   compileKernelModule,
   relaxedSimdValidates,
@@ -136,6 +138,32 @@ describe('wasm kernel runtime', () => {
     );
     expect(child.stdout).toMatch(printed);
     expect(child.status).toBe(0);
+  });
+
+  it('gives the same LSTM, GRU and SimpleRNN numbers in the SIMD128 build as in the relaxed one', async () => {
+    const helper = JSON.stringify(path.join(PROJECT_DIR, '__tests__', 'helpers', 'gated_case'));
+    const child = runScript(
+      [
+        `import * as tf from ${tfjs};`,
+        `import { wasmKernelInfo } from ${kernels};`,
+        `import { gatedCaseNumbers } from ${helper};`,
+        `void tf.setBackend('cpu').then(() => {`,
+        `  console.log(wasmKernelInfo().variant, JSON.stringify(gatedCaseNumbers()));`,
+        `});`,
+      ],
+      { [SIMD_ENV_VAR]: 'plain' },
+    );
+    expect(child.status).toBe(0);
+    const [variant, json] = child.stdout.trim().split(' ');
+    expect(variant).toBe('simd');
+    const plain = JSON.parse(json) as number[];
+    await tf.setBackend('cpu');
+    const ours = gatedCaseNumbers();
+    expect(plain).toHaveLength(ours.length);
+    // Fused multiply-adds round once where the SIMD128 build rounds twice.
+    plain.forEach((v, i) => {
+      expect(Math.abs(v - (ours[i] ?? Number.NaN))).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(v)));
+    });
   });
 
   it('rejects an unknown TFJS_KERAS_RNN_SIMD', () => {
