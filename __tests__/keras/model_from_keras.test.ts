@@ -501,16 +501,27 @@ describe('Functional', () => {
     );
   });
 
-  it('accepts training: true on a layer without dropout (it changes nothing)', () => {
-    const graph = functional(
-      [
-        functionalLayer(inputLayer([null, 3, 1], { name: 'x' }), []),
-        functionalLayer(tinyRnn(), [node(kerasTensor('x', [null, 3, 1]), { training: true })]),
-      ],
-      ['x', 0, 0],
-      ['simple_rnn', 0, 0],
-    );
-    modelFromKeras(graph).model.dispose();
+  it('accepts training: true on a layer without dropout, whose outputs it leaves as they are', () => {
+    const build = (kwargs: JsonObject) =>
+      modelFromKeras(
+        functional(
+          [
+            functionalLayer(inputLayer([null, 3, 1], { name: 'x' }), []),
+            functionalLayer(tinyRnn(), [node(kerasTensor('x', [null, 3, 1]), kwargs)]),
+          ],
+          ['x', 0, 0],
+          ['simple_rnn', 0, 0],
+        ),
+      ).model;
+    const plain = build({});
+    const training = build({ training: true });
+    training.setWeights(plain.getWeights());
+    const x = tf.tensor3d([0.5, -1, 2, 0.25, 1.5, -0.75], [2, 3, 1]);
+    const [ours, theirs] = [training, plain].map((m) => m.predict(x) as tf.Tensor);
+    expect(ours).toBeAllClose(theirs, 0, 0);
+    tf.dispose([x, ours, theirs]);
+    plain.dispose();
+    training.dispose();
   });
 });
 

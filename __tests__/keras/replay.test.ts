@@ -136,6 +136,15 @@ describe('replayTraining', () => {
       /^training: the history has no 'mae' \(it has loss\)$/,
     ],
     [
+      'a history key Keras does not log',
+      (s) => {
+        const { loss } = s.history as JsonObject;
+        // The fixture's model is compiled without metrics; Keras's history then has only loss.
+        return { ...s, history: { mae: loss } };
+      },
+      /^training: the history has 'loss', which Keras's does not \(it has mae\)$/,
+    ],
+    [
       'a history of other length',
       (s) => ({ ...s, history: { loss: [1] } }),
       /^training: history 'loss' has 4 epochs, Keras's 1$/,

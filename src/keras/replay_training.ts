@@ -27,13 +27,22 @@ function result(status: SectionResult['status'], worst: number, reason?: string)
   return { section: 'training', status, worst, reason };
 }
 
-/** Compares the per-epoch history, key by key, with Keras's. */
+/** Compares the per-epoch history, key by key, with Keras's (the same keys, no more). */
 function compareHistory(
   section: TrainingSection,
   history: Readonly<Partial<Record<string, readonly number[]>>>,
 ): SectionResult {
   const { rtol, atol } = section;
   let worst = 0;
+  // Keras's history has the loss and every metric, and nothing else: neither has this one.
+  const extra = Object.keys(history).filter((key) => !(key in section.history));
+  if (extra.length > 0) {
+    return result(
+      'failed',
+      Number.NaN,
+      `training: the history has ${extra.map((k) => `'${k}'`).join(', ')}, which Keras's does not (it has ${Object.keys(section.history).join(', ')})`,
+    );
+  }
   for (const [key, want] of Object.entries(section.history)) {
     const got = history[key];
     if (got === undefined) {
