@@ -52,10 +52,45 @@ export function parseBackendChoice(name: string, source: string): BackendChoice 
   return name as BackendChoice;
 }
 
+/**
+ * The process events whose handlers the wasm backend's Emscripten glue adds when it starts:
+ * they rethrow every error from inside tf-backend-wasm.node.js, so that Node reports a user's
+ * own mistake from that file, printing its 30 KB minified line first.
+ */
+const RETHROWING_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+
+type ProcessListener = (...args: unknown[]) => void;
+
+/** The process as a plain event emitter: its typed overloads take one event name at a time. */
+const emitter = process as unknown as {
+  listeners(event: string): ProcessListener[];
+  removeListener(event: string, listener: ProcessListener): unknown;
+};
+
+function listenersOf(): Map<string, ProcessListener[]> {
+  return new Map(RETHROWING_EVENTS.map((event) => [event, emitter.listeners(event)]));
+}
+
+/**
+ * Removes the handlers added since `before`: a user's error is then reported by Node as it would
+ * be without this package (its message and stack, from the user's file). tfjs keeps its own list
+ * of them for its dispose, which then removes nothing.
+ */
+function removeAddedListeners(before: Map<string, ProcessListener[]>): void {
+  for (const event of RETHROWING_EVENTS) {
+    const earlier = before.get(event) ?? [];
+    for (const listener of emitter.listeners(event)) {
+      if (!earlier.includes(listener)) emitter.removeListener(event, listener);
+    }
+  }
+}
+
 async function activate(name: BackendName): Promise<boolean> {
   if (name === 'tensorflow' && loadNative() !== undefined) return false;
+  const before = name === 'wasm' ? listenersOf() : undefined;
   const ok = await tf.setBackend(name);
   if (ok) await tf.ready();
+  if (before !== undefined) removeAddedListeners(before);
   return ok;
 }
 
