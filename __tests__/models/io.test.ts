@@ -180,16 +180,35 @@ describe('a failed save leaves nothing behind', () => {
       },
       /exists and is not a directory/,
     ],
-    ['a missing parent', () => undefined, /its parent directory .* does not exist/],
+    [
+      'a file among its parents',
+      (dir: string) => {
+        fs.writeFileSync(path.dirname(path.dirname(dir)), 'x');
+      },
+      /cannot save to .*: .*not-a-folder is a file, not a directory\./,
+    ],
   ])('refuses to save over %s', async (what, setup, message) => {
     const model = new Sequential([new Dense({ units: 2, inputShape: [3] })]);
     const parent = scratch();
     const dir =
-      what === 'a missing parent' ? path.join(parent, 'no', 'model') : path.join(parent, 'model');
+      what === 'a file among its parents'
+        ? path.join(parent, 'not-a-folder', 'sub', 'model')
+        : path.join(parent, 'model');
     setup(dir);
     const before = fs.readdirSync(parent);
     await expect(model.save(dir)).rejects.toThrow(message);
     expect(fs.readdirSync(parent)).toEqual(before);
+    model.dispose();
+  });
+
+  it('creates missing parent folders, as tfjs does', async () => {
+    const model = new Sequential([new Dense({ units: 2, inputShape: [3] })]);
+    const dir = path.join(scratch(), 'runs', '2026-12-07', 'model');
+    await model.save(dir);
+    expect(fs.readdirSync(dir).sort()).toEqual(['model.json', 'weights.bin']);
+    const loaded = await Sequential.load(dir);
+    expect(loaded.getWeights().map((w) => w.shape)).toEqual([[3, 2], [2]]);
+    loaded.dispose();
     model.dispose();
   });
 

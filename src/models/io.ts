@@ -65,8 +65,31 @@ function modelJson(artifacts: tf.io.ModelArtifacts): tf.io.ModelJSON {
 }
 
 /**
+ * The first of `dir`'s ancestors that does not exist (null when its parent exists); throws when
+ * an ancestor is a file.
+ */
+async function firstMissingAncestor(subject: string, target: string): Promise<string | null> {
+  let missing: string | null = null;
+  for (let dir = path.dirname(target); ; dir = path.dirname(dir)) {
+    const stat = await statOrNull(dir);
+    if (stat !== null) {
+      if (!stat.isDirectory()) {
+        throw new ValueError(
+          `${subject}: cannot save to ${target}: ${dir} is a file, not a directory.`,
+        );
+      }
+      return missing;
+    }
+    missing = dir;
+    if (path.dirname(dir) === dir) return missing;
+  }
+}
+
+/**
  * Writes `model.json` and `weights.bin` into `dir` atomically: into a temporary sibling first,
  * then renamed into place. A previous save in `dir` is replaced only once the new one is whole.
+ * Missing parent directories are created, as tfjs's `file://` saver creates them, and removed
+ * again when the save fails: nothing half-written remains.
  */
 export async function writeModelDir(
   subject: string,
@@ -75,13 +98,31 @@ export async function writeModelDir(
 ): Promise<void> {
   const target = path.resolve(dir);
   const parent = path.dirname(target);
-  const parentStat = await statOrNull(parent);
-  if (parentStat === null || !parentStat.isDirectory()) {
-    throw new ValueError(
-      `${subject}: cannot save to ${target}: its parent directory ${parent} does not exist.`,
-    );
+  const created = await firstMissingAncestor(subject, target);
+  const replacing = created === null && (await checkReplaceable(subject, target));
+  if (created !== null) {
+    try {
+      await fs.promises.mkdir(parent, { recursive: true });
+    } catch (err) {
+      await fs.promises.rm(created, { recursive: true, force: true });
+      throw new ValueError(`${subject}: cannot create ${parent}: ${errorText(err)}`);
+    }
   }
-  const replacing = await checkReplaceable(subject, target);
+  try {
+    await writeInto(target, parent, replacing, artifacts);
+  } catch (err) {
+    if (created !== null) await fs.promises.rm(created, { recursive: true, force: true });
+    throw new ValueError(`${subject}: could not write the model to ${target}: ${errorText(err)}`);
+  }
+}
+
+/** The atomic write itself (see writeModelDir): a temporary sibling, then renamed into place. */
+async function writeInto(
+  target: string,
+  parent: string,
+  replacing: boolean,
+  artifacts: tf.io.ModelArtifacts,
+): Promise<void> {
   const weights =
     artifacts.weightData === undefined
       ? new ArrayBuffer(0)
@@ -101,7 +142,7 @@ export async function writeModelDir(
     if (old !== null && (await statOrNull(target)) === null) {
       await fs.promises.rename(old, target);
     }
-    throw new ValueError(`${subject}: could not write the model to ${target}: ${errorText(err)}`);
+    throw err;
   }
   if (old !== null) await fs.promises.rm(old, { recursive: true, force: true });
 }
