@@ -4,7 +4,7 @@
  * (what it saves lands there). An option the package does not know fails both.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -88,5 +88,23 @@ describe('README snippets', () => {
       );
       expectSuccess(result);
     }
+  });
+});
+
+describe('the README as a user’s guide', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+  it('has at most 300 lines: depth and history go to docs/', () => {
+    expect(readme.split('\n').length).toBeLessThanOrEqual(300);
+  });
+
+  it('cites no commits (history goes to docs/performance.md)', () => {
+    expect(readme.match(/\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}\b/g)).toBeNull();
+  });
+
+  it('links only to files that exist', () => {
+    const targets = [...readme.matchAll(/\]\(([^)#:]+)(#[^)]*)?\)/g)].map((m) => m[1]);
+    expect(targets.length).toBeGreaterThan(0);
+    expect(targets.filter((t) => !existsSync(join(ROOT, t)))).toEqual([]);
   });
 });
