@@ -28,7 +28,7 @@ describe('useBackend', () => {
     if (name === 'wasm') {
       expect(warn).toHaveBeenCalledTimes(1);
       expect(String(warn.mock.calls[0]?.[0])).toMatch(
-        /^tfjs-keras-rnn: @tensorflow\/tfjs-node (is not installed|did not load .*); using wasm\. `npm run setup:native` builds it\.$/,
+        /^tfjs-keras-rnn: @tensorflow\/tfjs-node (is not installed|did not load .*); using wasm\. `npx tfjs-keras-rnn setup-native` builds it\.$/,
       );
     } else {
       expect(warn).not.toHaveBeenCalled();

@@ -113,7 +113,7 @@ export async function useBackend(choice: string = 'auto'): Promise<BackendName> 
       const why = loadNative();
       if (why !== undefined) {
         throw new ValueError(
-          `useBackend: backend 'tensorflow' needs @tensorflow/tfjs-node, which did not load: ${why}. Run \`npm run setup:native\` to build it, or use 'wasm'.`,
+          `useBackend: backend 'tensorflow' needs @tensorflow/tfjs-node, which did not load: ${why}. Run \`npx tfjs-keras-rnn setup-native\` to build it, or use 'wasm'.`,
         );
       }
     }
@@ -138,7 +138,7 @@ function warnFallbackOnce(): void {
     ? 'is not installed'
     : `did not load (${nativeLoadError})`;
   console.warn(
-    `tfjs-keras-rnn: @tensorflow/tfjs-node ${reason}; using wasm. \`npm run setup:native\` builds it.`,
+    `tfjs-keras-rnn: @tensorflow/tfjs-node ${reason}; using wasm. \`npx tfjs-keras-rnn setup-native\` builds it.`,
   );
 }
 

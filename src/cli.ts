@@ -3,12 +3,15 @@
  * The `tfjs-keras-rnn` command. Subcommands:
  *
  *   compare <fixture.json>... [--backend NAME]   check this package against Keras fixtures
+ *   setup-native [--undo [--remove-cache]]        build the 'tensorflow' backend's binding
  *
- * This file only parses argv and prints; the work is in src/keras/compare.ts.
+ * This file only parses argv and prints; the work is in src/keras/compare.ts and
+ * src/native/command.ts.
  */
 import { BACKEND_CHOICES, type BackendChoice, parseBackendChoice, useBackend } from './backend';
 import { compareFiles, formatSummary } from './keras/compare';
 import { errorMessage } from './keras/keras_json';
+import { ownPackageDir, projectDirOf, runSetupNative } from './native/command';
 
 const USAGE = `Usage: tfjs-keras-rnn <command> [options]
 
@@ -20,7 +23,12 @@ Commands:
       "N passed, N failed". Exit 0 only when all pass.
       --backend NAME   ${BACKEND_CHOICES.join(' | ')} (default: auto)
 
-Exit codes: 0 all passed, 1 a fixture failed, 2 usage error.`;
+  setup-native [--undo [--remove-cache]]
+      Build @tensorflow/tfjs-node's binding against the libtensorflow inside the TensorFlow
+      Python wheel, in the project that installed this package, so that useBackend('auto')
+      picks the 'tensorflow' backend; --undo removes it. \`setup-native --help\` has the rest.
+
+Exit codes: 0 all passed (or done), 1 a fixture failed (or the setup did), 2 usage error.`;
 
 /** Where the CLI writes; replaced in tests. */
 export interface CliOutput {
@@ -108,6 +116,9 @@ export async function main(
     return 0;
   }
   if (command === 'compare') return compareCommand(rest, io);
+  if (command === 'setup-native') {
+    return runSetupNative(rest, projectDirOf(ownPackageDir()), io);
+  }
   return usageError(io, `unknown command '${command}'.`);
 }
 

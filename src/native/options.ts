@@ -32,7 +32,11 @@ export interface CliArgs {
   readonly removeCache: boolean;
 }
 
-export const USAGE = `Usage: npm run setup:native [-- --undo [--remove-cache]]
+/** The command that runs setup:native from an installed package (a checkout: `npm run setup:native`). */
+export const SETUP_COMMAND = 'npx tfjs-keras-rnn setup-native';
+
+export const USAGE = `Usage: ${SETUP_COMMAND} [--undo [--remove-cache]]
+       (in a checkout of tfjs-keras-rnn: npm run setup:native [-- --undo [--remove-cache]])
 
 Builds @tensorflow/tfjs-node ${TFJS_NODE_VERSION} against the libtensorflow that ships in the
 ${TF_PIP_PACKAGE} Python wheel, so useBackend('auto') picks the 'tensorflow' backend.
@@ -65,7 +69,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   if (removeCache && !undo) {
     throw new SetupError(
       '`--remove-cache` was given without `--undo`',
-      'run `npm run setup:native -- --undo --remove-cache`',
+      `run \`${SETUP_COMMAND} --undo --remove-cache\``,
       'usage',
     );
   }

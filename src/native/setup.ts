@@ -5,7 +5,7 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { TFJS_NODE_PACKAGE, TFJS_NODE_VERSION, type Options } from './options';
+import { SETUP_COMMAND, TFJS_NODE_PACKAGE, TFJS_NODE_VERSION, type Options } from './options';
 import { SetupError, type LeftState } from './messages';
 import {
   buildLogPath,
@@ -147,7 +147,7 @@ export function setup(opts: Options, log: Log): void {
       );
     }
     log(
-      `done in ${secondsSince(started)} s: ${TFJS_NODE_PACKAGE} ${after.version} runs on the 'tensorflow' backend, so useBackend('auto') picks it. Undo with \`npm run setup:native -- --undo\`.`,
+      `done in ${secondsSince(started)} s: ${TFJS_NODE_PACKAGE} ${after.version} runs on the 'tensorflow' backend, so useBackend('auto') picks it. Undo with \`${SETUP_COMMAND} --undo\`.`,
     );
   } catch (err) {
     try {
@@ -180,7 +180,7 @@ export function undo(opts: Options, removeCacheToo: boolean, log: Log): void {
     removeCache(opts, log);
   } else if (exists(opts.cacheDir)) {
     log(
-      `the libtensorflow cache stays in ${opts.cacheDir}; \`npm run setup:native -- --undo --remove-cache\` deletes it.`,
+      `the libtensorflow cache stays in ${opts.cacheDir}; \`${SETUP_COMMAND} --undo --remove-cache\` deletes it.`,
     );
   }
 }

@@ -9,7 +9,7 @@ import {
   tensorflowDirCandidates,
   versionFromDistInfo,
   wheelMembers,
-} from '../../scripts/native/layout';
+} from '../../src/native/layout';
 
 const layout = cacheLayout('/c/libtensorflow-2.21.0');
 

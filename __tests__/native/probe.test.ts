@@ -6,7 +6,7 @@ import {
   PROBE_SOURCE,
   isNotInstalled,
   parseProbe,
-} from '../../scripts/native/probe';
+} from '../../src/native/probe';
 
 describe('parseProbe', () => {
   it('accepts a run that printed the ok line on the tensorflow backend', () => {

@@ -8,8 +8,8 @@ import {
   pipDownloadArgs,
   resolveOptions,
   type Env,
-} from '../../scripts/native/options';
-import { SetupError } from '../../scripts/native/messages';
+} from '../../src/native/options';
+import { SetupError } from '../../src/native/messages';
 
 const ctx = (env: Env) => ({ env, projectDir: '/proj', homeDir: '/home/u', cwd: '/proj' });
 

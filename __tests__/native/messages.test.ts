@@ -6,8 +6,8 @@ import {
   missingToolsError,
   noWheelError,
   summarizeBuildLog,
-} from '../../scripts/native/messages';
-import { ENV } from '../../scripts/native/options';
+} from '../../src/native/messages';
+import { ENV } from '../../src/native/options';
 
 describe('noWheelError', () => {
   const err = noWheelError(

@@ -6,8 +6,8 @@ import {
   findNodeGyp,
   findNodeHeaders,
   type Probe,
-} from '../../scripts/native/toolchain';
-import type { Env } from '../../scripts/native/options';
+} from '../../src/native/toolchain';
+import type { Env } from '../../src/native/options';
 
 const NPM_GYP = '/usr/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js';
 
