@@ -99,10 +99,10 @@ export class GRUCell extends RecurrentCellBase {
   }
 
   runSequence(x: tf.Tensor3D, options: SequenceRunOptions): SequenceRunResult {
-    const [batch, , features] = x.shape;
-    const weights = this.weightTensors();
     const inStack = this.runAsStack(x, options);
     if (inStack !== null) return inStack;
+    const [batch, , features] = x.shape;
+    const weights = this.weightTensors();
     return tf.tidy(() =>
       gruSequence(x, weights, {
         activation: this.activation,

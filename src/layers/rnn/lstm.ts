@@ -116,11 +116,11 @@ export class LSTMCell extends RecurrentCellBase {
   }
 
   runSequence(x: tf.Tensor3D, options: SequenceRunOptions): SequenceRunResult {
+    const inStack = this.runAsStack(x, options);
+    if (inStack !== null) return inStack;
     const [batch, , features] = x.shape;
     const { kernel, recurrentKernel, bias } = this.weightTensors();
     const weights = { kernel, recurrentKernel, bias: bias as tf.Tensor1D | null };
-    const inStack = this.runAsStack(x, options);
-    if (inStack !== null) return inStack;
     return tf.tidy(() =>
       lstmSequence(x, weights, {
         activation: this.activation,
