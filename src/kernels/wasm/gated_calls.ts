@@ -1,6 +1,6 @@
 /**
- * The kernel calls of one share of the batch in each pass over a stack of gated recurrent
- * layers (see gated_plan.ts): forward over every layer, first to last; backward from the last,
+ * The kernel calls of one share of the batch in each pass over a stack of recurrent layers of
+ * any kinds (see gated_plan.ts): forward over every layer, first to last; backward from the last,
  * each layer followed by its input's gradient.
  */
 import type {

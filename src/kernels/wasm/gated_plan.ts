@@ -1,8 +1,8 @@
 /**
- * The plan of a stack of gated recurrent layers (LSTM, GRU, in any mix) in the kernels' module:
- * each layer's sizes as the kernels take them, the batch's shares, where the buffers are, and
- * the kernel calls of each pass (forward over every layer, backward from the last, over the
- * batch's shares; the weights' gradients over their rows). A layer reads the states of the one
+ * The plan of a stack of recurrent layers of any kinds (LSTM, GRU, and SimpleRNN among them) in
+ * the kernels' module: each layer's sizes as the kernels take them, the batch's shares, where the
+ * buffers are, and the kernel calls of each pass (forward over every layer, backward from the
+ * last, over the batch's shares; the weights' gradients over blocks of their columns). A layer reads the states of the one
  * before in place (or their product with a Dropout mask between the two), and writes its input
  * gradient where the layer before reads the gradient of its states. The calls of each share are
  * gated_calls.ts's; the op that runs them is gated_sequence.ts.
@@ -28,7 +28,7 @@ export interface GatedLayerDims {
   /** Row strides in floats: features and units rounded up to a multiple of 4. */
   ldf: number;
   ld: number;
-  /** Gates (4 LSTM, 3 GRU), each a block of ld columns: gl = gates * ld. */
+  /** Gates (4 LSTM, 3 GRU, 1 SimpleRNN), each a block of ld columns: gl = gates * ld. */
   gates: number;
   gl: number;
   act: number;
@@ -73,7 +73,7 @@ export interface GatedLayerPlan {
 
 /**
  * Byte offsets of what a layer's forward pass keeps for the gradient (0 = none). LSTM: c0, c,
- * tc; GRU: m.
+ * tc; GRU: m. A SimpleRNN's G is its projection P.
  */
 export interface GatedSaved {
   /** The input, time-major: the first layer's own copy, else the layer before's h or xNext. */

@@ -1,15 +1,15 @@
 /**
- * LSTM and GRU layers, alone or stacked in any mix, as one WebAssembly call per share of the
- * batch and pass: each layer's input projection and recurrence over every step, and in the
- * backward pass every gradient (x, and each layer's W, U, b), in Keras's implementation 2 or,
- * with recurrent dropout, implementation 1 (its masks per gate in the kernels too). The same
- * values as the tfjs ops (`fusedLstmSequence`, `fusedGruSequence`; implementation 1's
- * `lstmSequence`, `gruSequence`) layer by layer, within float32 rounding:
- * the kernels' tanh and sigmoid are TensorFlow's, bit for bit, where the tfjs backends' differ
- * in the last bits. Runs under any tfjs backend: the input is copied into the kernels' memory
- * once, batch-major as tfjs has it, and the output comes back as a new tensor; the sequence
- * between two layers never leaves that memory, and what the backward pass needs stays there
- * (see buffers.ts for its lifetime).
+ * LSTM and GRU layers, alone or stacked in any mix (SimpleRNN layers among them), as one
+ * WebAssembly call per share of the batch and pass: each layer's input projection and
+ * recurrence over every step, and in the backward pass every gradient (x, and each layer's W, U,
+ * b), in Keras's implementation 2 or, with recurrent dropout, implementation 1 (its masks per
+ * gate in the kernels too). The same values as the tfjs ops layer by layer (`fusedLstmSequence`,
+ * `fusedGruSequence`; implementation 1's `lstmSequence`, `gruSequence`; `simpleRnnSequence`),
+ * within float32 rounding: the kernels' tanh and sigmoid are TensorFlow's, bit for bit, where
+ * the tfjs backends' differ in the last bits. Runs under any tfjs backend: the input is copied
+ * into the kernels' memory once, batch-major as tfjs has it, and the output comes back as a new
+ * tensor; the sequence between two layers never leaves that memory, and what the backward pass
+ * needs stays there (see buffers.ts for its lifetime).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GatedRunOptions, GatedStackLayer } from '../cells/gated_stack';
@@ -279,11 +279,11 @@ function backward(rt: KernelRuntime, d: GatedDims, saved: Saved, dy: tf.Tensor):
 }
 
 /**
- * Runs LSTM and GRU layers one after another over every step of `x` [batch, timesteps,
- * features] (activations tanh, sigmoid, relu and linear; implementation 1 with `gateMasks`), each
- * reading every output step of the one before, times its `outputMask` when it has one; returns
- * the last layer's output. Every layer but the last must return sequences; input masks are the
- * caller's (see `gatedStack`). Differentiable with respect to x and every weight; the masks
+ * Runs LSTM, GRU and SimpleRNN layers one after another over every step of `x` [batch,
+ * timesteps, features] (activations tanh, sigmoid, relu and linear; implementation 1, and a
+ * SimpleRNN's dropout, with `gateMasks`), each reading every output step of the one before, times
+ * its `outputMask` when it has one; returns the last layer's output. Every layer but the last
+ * must return sequences; implementation 2's input mask is the caller's (see `gatedStack`). Differentiable with respect to x and every weight; the masks
  * are constants. Throws when the kernels cannot load (see `wasmKernelAvailable`).
  */
 export function wasmGatedStack(x: tf.Tensor3D, layers: readonly GatedStackLayer[]): tf.Tensor {
