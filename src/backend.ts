@@ -6,8 +6,11 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { ValueError, formatNames } from './errors';
 
+/** The backends `useBackend` can select. */
 export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
+/** A backend's name. */
 export type BackendName = (typeof BACKEND_NAMES)[number];
+/** What `useBackend` takes: a backend's name, or `auto`. */
 export type BackendChoice = BackendName | 'auto';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', ...BACKEND_NAMES];
 

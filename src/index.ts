@@ -15,7 +15,7 @@ export { ACTIVATION_NAMES } from './layers/activations';
 export { INITIALIZER_NAMES } from './layers/initializers';
 export { orthogonalInitializer } from './layers/orthogonal';
 export type { OrthogonalArgs } from './layers/orthogonal';
-export type { InitializerSpec } from './layers/initializers';
+export type { Initializer, InitializerSpec, SerializedInitializer } from './layers/initializers';
 export type { BaseLayerArgs } from './layers/layer_args';
 export { RNN } from './layers/rnn/rnn';
 export type { RNNArgs, RecurrentCell } from './layers/rnn/rnn';
@@ -25,9 +25,9 @@ export { LSTM, LSTMCell } from './layers/rnn/lstm';
 export type { LSTMArgs, LSTMCellArgs } from './layers/rnn/lstm';
 export { GRU, GRUCell } from './layers/rnn/gru';
 export type { GRUArgs, GRUCellArgs } from './layers/rnn/gru';
-export type { CellArgs } from './layers/rnn/cell';
+export type { CellArgs, SequenceRunOptions, SequenceRunResult } from './layers/rnn/cell';
 export { StackedRNN } from './layers/rnn/stacked_rnn';
-export type { StackedRNNArgs, StackedCellSpec } from './layers/rnn/stacked_rnn';
+export type { SerializedCell, StackedRNNArgs, StackedCellSpec } from './layers/rnn/stacked_rnn';
 export { Dense } from './layers/dense';
 export type { DenseArgs } from './layers/dense';
 export { Embedding } from './layers/embedding';
@@ -46,12 +46,18 @@ export { Sequential } from './models/sequential';
 export { RESIDENT_ENV_VAR } from './models/resident_training';
 export type { SequentialArgs, FitArgs, EvaluateArgs, PredictArgs } from './models/sequential';
 export { OPTIMIZER_NAMES, makeOptimizer } from './models/compile';
-export type { CompileArgs, OptimizerSpec, OptimizerConfig, OptimizerName } from './models/compile';
+export type {
+  CompileArgs,
+  CompiledState,
+  OptimizerSpec,
+  OptimizerConfig,
+  OptimizerName,
+} from './models/compile';
 export { LOSS_NAMES, getLoss } from './models/losses';
-export type { Loss, LossConfig, LossFunction, LossSpec } from './models/losses';
+export type { Loss, LossConfig, LossFunction, LossSpec, TargetKind } from './models/losses';
 export { METRIC_NAMES } from './models/metrics';
 export type { MetricSpec } from './models/metrics';
-export type { Callback, History, Logs } from './models/training';
+export type { Callback, History, HistoryParams, Logs } from './models/training';
 export type { ProgressStream } from './models/progbar';
 export type { SummaryOptions } from './models/summary';
 export type { DataInput, NestedNumbers } from './models/data';
@@ -71,6 +77,8 @@ export type {
   KerasLayerInfo,
   KerasLayerSpec,
   KerasReadOptions,
+  LayerToBuild,
+  MappedLayer,
 } from './keras/layer_from_keras';
 export { modelFromKeras, modelFromKerasLayer } from './keras/model_from_keras';
 export type {
@@ -89,7 +97,14 @@ export {
   parseFixture,
   readFixtureFile,
 } from './keras/fixture';
-export type { FixtureCase, FixtureTensor, FixtureWeight, KerasFixture } from './keras/fixture';
+export type {
+  FixtureCase,
+  FixtureDtype,
+  FixtureTensor,
+  FixtureWeight,
+  KerasFixture,
+} from './keras/fixture';
+export type { SectionResult } from './keras/sections';
 export {
   compareFiles,
   compareFixture,
@@ -125,8 +140,12 @@ export type {
   AdagradArgs,
   AdamArgs,
   AdamaxArgs,
+  ComputedGradients,
+  IndexedSlices,
   KerasOptimizerArgs,
   KerasOptimizerClass,
+  NamedWeight,
+  OptionBag,
   RMSpropArgs,
   SGDArgs,
 } from './optimizers';

@@ -24,14 +24,19 @@ const MIN_MAX_SCALER_OPTIONS = optionKeys<MinMaxScalerArgs>({ featureRange: true
 
 /** The numbers a fitted scaler holds (scikit-learn's `data_min_`, `data_max_`, `scale_`, `min_`). */
 export interface MinMaxScalerState {
+  /** The smallest value seen by `fit`. */
   dataMin: number;
+  /** The largest value seen by `fit`. */
   dataMax: number;
+  /** (max - min of the range) / (dataMax - dataMin): x · scale + min maps the data into the range. */
   scale: number;
+  /** The offset: range min - dataMin · scale. */
   min: number;
 }
 
 /** Scales one feature to `featureRange` with the minimum and maximum seen by `fit`. */
 export class MinMaxScaler {
+  /** The range the values are mapped into, [min, max]. */
   readonly featureRange: readonly [number, number];
   private state: MinMaxScalerState | undefined;
 

@@ -41,11 +41,13 @@ const COMPARE_OPTIONS = optionKeys<CompareOptions>({ atol: true });
 
 /** The outcome of one forward case. */
 export interface CaseResult {
+  /** The case's name. */
   readonly name: string;
   /** The largest |ours - Keras's| over every output; NaN against a number counts as Infinity. */
   readonly maxAbsDiff: number;
   /** The tolerance applied: the case's `atol`, or the stricter `CompareOptions.atol`. */
   readonly atol: number;
+  /** Whether every output is within the tolerance. */
   readonly passed: boolean;
   /** Why the case failed; undefined when it passed. */
   readonly reason: string | undefined;
@@ -53,7 +55,9 @@ export interface CaseResult {
 
 /** A section of the fixture that was not checked. */
 export interface SkippedSection {
+  /** The section's name (`gradients`, `training`). */
   readonly section: string;
+  /** Why it could not be replayed. */
   readonly reason: string;
 }
 
@@ -63,23 +67,29 @@ export interface FixtureResult {
   readonly source: string;
   /** The fixture's `name`, or the file when it could not be read. */
   readonly name: string;
+  /** Whether every case and section passed. */
   readonly passed: boolean;
   /** The largest difference over every case; undefined when no case ran. */
   readonly maxAbsDiff: number | undefined;
   /** Why the fixture failed; undefined when it passed. */
   readonly reason: string | undefined;
+  /** Each forward case's result. */
   readonly cases: readonly CaseResult[];
   /** The `gradients` and `training` sections that were replayed, passed or failed. */
   readonly sections: readonly SectionResult[];
+  /** The sections that could not be replayed, and why. */
   readonly skipped: readonly SkippedSection[];
 }
 
 /** Totals over several fixtures. */
 export interface CompareSummary {
+  /** Fixtures that passed. */
   readonly passed: number;
+  /** Fixtures that failed. */
   readonly failed: number;
   /** Sections skipped over every fixture, by section name. */
   readonly skipped: Readonly<Record<string, number>>;
+  /** Each fixture's result, in order. */
   readonly results: readonly FixtureResult[];
 }
 

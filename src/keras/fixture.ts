@@ -14,7 +14,9 @@ import {
   show,
 } from './keras_json';
 
+/** The `format` every fixture file declares. */
 export const FIXTURE_FORMAT = 'keras-reference-fixture';
+/** The version of the fixture format this reader knows. */
 export const FIXTURE_VERSION = 1;
 
 /** The optional sections FORMAT.md defines besides the forward cases. */
@@ -42,31 +44,42 @@ export class FixtureError extends Error {
   }
 }
 
+/** A fixture tensor's dtype. */
 export type FixtureDtype = 'float32' | 'int32';
 
 /** `{"shape": [2, 4, 5], "dtype": "float32", "data": [...]}`, data row-major. */
 export interface FixtureTensor {
+  /** Its shape. */
   readonly shape: readonly number[];
+  /** Its dtype. */
   readonly dtype: FixtureDtype;
+  /** Its values, row-major. */
   readonly data: readonly number[];
 }
 
 /** A weight: Keras's variable path, then a tensor. */
 export interface FixtureWeight extends FixtureTensor {
+  /** Keras's variable path, such as `sequential/simple_rnn/simple_rnn_cell/kernel`. */
   readonly name: string;
 }
 
 /** One forward case: inputs, what Keras computed, and the tolerance the fixture asks for. */
 export interface FixtureCase {
+  /** The case's name. */
   readonly name: string;
+  /** The model's inputs. */
   readonly inputs: readonly FixtureTensor[];
+  /** What Keras computed for them. */
   readonly outputs: readonly FixtureTensor[];
+  /** The absolute tolerance the fixture asks for. */
   readonly atol: number;
 }
 
 /** A parsed fixture. `model` xor (`layer` and `inputShape`). */
 export interface KerasFixture {
+  /** The fixture's name (its file name without `.json`). */
   readonly name: string;
+  /** What the fixture checks, in words. */
   readonly description: string | undefined;
   /** The generator's record: Keras and TensorFlow versions, script, seed. */
   readonly generator: JsonObject | undefined;
@@ -76,7 +89,9 @@ export interface KerasFixture {
   readonly layer: JsonObject | undefined;
   /** The layer fixture's input shape, batch axis first: `[null, 5, 3]`. */
   readonly inputShape: readonly (number | null)[] | undefined;
+  /** The model's weights, in Keras's order. */
   readonly weights: readonly FixtureWeight[];
+  /** The forward cases. */
   readonly cases: readonly FixtureCase[];
   /** The optional sections present (`gradients`, `training`), then any unknown top-level keys. */
   readonly sections: readonly string[];

@@ -16,6 +16,7 @@ export interface KerasModelLayer {
   readonly name: string;
   /** The Keras class name as written (`SimpleRNN`, `RNN`, `Dense`, ...). */
   readonly kerasClassName: string;
+  /** The tfjs layer built for it. */
   readonly layer: tf.layers.Layer;
 }
 
@@ -27,6 +28,7 @@ export interface KerasModel {
   readonly layers: readonly KerasModelLayer[];
   /** The dtype each input expects, in the model's input order. */
   readonly inputDtypes: readonly ('float32' | 'int32')[];
+  /** The Keras version the JSON came from (its names and weight order). */
   readonly dialect: KerasDialect;
 }
 

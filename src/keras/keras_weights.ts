@@ -9,14 +9,19 @@ import type { KerasModel, KerasModelLayer } from './keras_model';
 
 /** A weight's values as Keras lists them: variable path, shape, row-major data. */
 export interface KerasWeightValues {
+  /** Keras's variable path, when known (it names the weight in errors). */
   readonly name?: string;
+  /** Its shape. */
   readonly shape: readonly number[];
+  /** Its values, row-major. */
   readonly data: ArrayLike<number>;
 }
 
 /** One variable of the model in Keras's `model.weights` order, with the layer that owns it. */
 export interface KerasWeightSlot {
+  /** The variable the value goes into. */
   readonly variable: tf.LayerVariable;
+  /** The layer that holds it. */
   readonly owner: KerasModelLayer;
 }
 

@@ -61,6 +61,7 @@ export type {
   KerasLayerInfo,
   KerasLayerSpec,
   KerasReadOptions,
+  LayerToBuild,
 } from './layer_keys';
 
 function denseSpec(object: KerasObject, dialect: KerasDialect): Mapped<SpecOf<'Dense'>> {
@@ -166,14 +167,19 @@ function timeDistributedSpec(object: KerasObject, dialect: KerasDialect, where: 
   };
 }
 
+/** A Keras layer as this package maps it. */
+export interface MappedLayer {
+  /** The class to build and its options. */
+  spec: KerasLayerSpec;
+  /** What else the mapping knows about the layer. */
+  info: KerasLayerInfo;
+}
+
 /**
  * Maps one Keras layer object to this package's class and camelCase options, without building
  * it. Throws a KerasJsonError naming the class and key for what cannot be mapped.
  */
-export function kerasLayerSpec(
-  json: unknown,
-  options: KerasReadOptions = {},
-): { spec: KerasLayerSpec; info: KerasLayerInfo } {
+export function kerasLayerSpec(json: unknown, options: KerasReadOptions = {}): MappedLayer {
   KERAS_READ_OPTIONS.check('kerasLayerSpec', options);
   const dialect = options.dialect ?? KERAS_3;
   const where = options.where ?? 'Keras JSON';

@@ -36,15 +36,23 @@ export const SUPPORTED_KERAS_CLASSES: readonly string[] = [
 export const SUPPORTED_HELP =
   'Supported classes: InputLayer, SimpleRNN, LSTM, GRU, RNN (of a SimpleRNNCell, an LSTMCell, a GRUCell, or a StackedRNNCells or list of them), Dense, Embedding, Dropout, TimeDistributed (of Dense or Dropout).';
 
+/** One class of layer to build and its options. */
+export interface LayerToBuild<C extends string, A> {
+  /** The class of this package to build. */
+  className: C;
+  /** Its options, camelCase. */
+  args: A;
+}
+
 /** A Keras layer mapped to this package: which class to build and its camelCase options. */
 export type KerasLayerSpec =
-  | { className: 'SimpleRNN'; args: SimpleRNNArgs }
-  | { className: 'LSTM'; args: LSTMArgs }
-  | { className: 'GRU'; args: GRUArgs }
-  | { className: 'StackedRNN'; args: StackedRNNArgs }
-  | { className: 'Dense'; args: DenseArgs }
-  | { className: 'Embedding'; args: EmbeddingArgs }
-  | { className: 'Dropout'; args: DropoutArgs };
+  | LayerToBuild<'SimpleRNN', SimpleRNNArgs>
+  | LayerToBuild<'LSTM', LSTMArgs>
+  | LayerToBuild<'GRU', GRUArgs>
+  | LayerToBuild<'StackedRNN', StackedRNNArgs>
+  | LayerToBuild<'Dense', DenseArgs>
+  | LayerToBuild<'Embedding', EmbeddingArgs>
+  | LayerToBuild<'Dropout', DropoutArgs>;
 
 /** What the mapping knows about one Keras layer besides its options. */
 export interface KerasLayerInfo {
@@ -60,9 +68,11 @@ export interface KerasLayerInfo {
 
 /** A Keras `InputLayer`: a model input. */
 export interface KerasInputSpec {
+  /** The input's name. */
   name: string;
   /** With the batch axis: `[null, 4, 3]`. */
   batchShape: (number | null)[];
+  /** The input's dtype. */
   dtype: 'float32' | 'int32';
 }
 

@@ -51,7 +51,9 @@ export interface TrainingSection {
 
 /** The outcome of replaying one section. */
 export interface SectionResult {
+  /** Which section. */
   readonly section: 'gradients' | 'training';
+  /** How its replay ended. */
   readonly status: 'passed' | 'failed' | 'skipped';
   /**
    * The largest `|ours - Keras| / (atol + rtol * |Keras|)` over every value compared (1 is the

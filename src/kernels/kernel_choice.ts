@@ -29,8 +29,11 @@ export type CellKernel = 'sequence' | 'fused' | 'steps';
 
 /** How each recurrent kind runs now. */
 export interface CellKernels {
+  /** How SimpleRNN layers run. */
   SimpleRNN: CellKernel;
+  /** How LSTM layers run. */
   LSTM: CellKernel;
+  /** How GRU layers run. */
   GRU: CellKernel;
 }
 

@@ -48,11 +48,17 @@ export const DENSE_OPTIONS = BASE_LAYER_OPTIONS.extend<DenseArgs>(
 
 /** A fully-connected layer, Keras's `Dense`. */
 export class Dense extends KerasLayer {
+  /** The class name under which tfjs serializes and deserializes it (Keras's, where Keras has the class). */
   static className = 'Dense';
+  /** Size of the output. */
   readonly units: number;
+  /** Keras activation name applied to x · kernel + bias. */
   readonly activation: string;
+  /** Whether the layer adds a bias. */
   readonly useBias: boolean;
+  /** Initializer of `kernel`. */
   readonly kernelInitializer: string | Initializer;
+  /** Initializer of `bias`. */
   readonly biasInitializer: string | Initializer;
   private kernel: tf.LayerVariable | null = null;
   private bias: tf.LayerVariable | null = null;
@@ -135,6 +141,7 @@ export class Dense extends KerasLayer {
   /**
    * The kernel [features, units] and bias [units] (null without one) as tensors, for a product
    * computed elsewhere: a recurrent stack's Dense head (see runLayers). null before build.
+   * @internal
    */
   productWeights(): { kernel: tf.Tensor2D; bias: tf.Tensor1D | null } | null {
     if (this.kernel === null) return null;

@@ -37,9 +37,13 @@ export const DROPOUT_OPTIONS = BASE_LAYER_OPTIONS.extend<DropoutArgs>({
 
 /** Keras's `Dropout`. */
 export class Dropout extends KerasLayer {
+  /** The class name under which tfjs serializes and deserializes it (Keras's, where Keras has the class). */
   static className = 'Dropout';
+  /** Fraction of the inputs dropped while training. */
   readonly rate: number;
+  /** Shape of the mask, broadcast over the input (null dimensions take the input's); undefined: the input's. */
   readonly noiseShape: (number | null)[] | undefined;
+  /** Seed of the layer's mask generator; undefined: unseeded. */
   readonly seed: number | undefined;
   private readonly random: MaskRandom;
 

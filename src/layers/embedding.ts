@@ -58,9 +58,13 @@ export const EMBEDDING_OPTIONS = BASE_LAYER_OPTIONS.extend<EmbeddingArgs>(
 
 /** A lookup table from integer indices to dense vectors, Keras's `Embedding`. */
 export class Embedding extends KerasLayer {
+  /** The class name under which tfjs serializes and deserializes it (Keras's, where Keras has the class). */
   static className = 'Embedding';
+  /** Size of the vocabulary: ids are in [0, inputDim). */
   readonly inputDim: number;
+  /** Size of each embedding vector. */
   readonly outputDim: number;
+  /** Initializer of `embeddings`. */
   readonly embeddingsInitializer: string | Initializer;
   private embeddings: tf.LayerVariable | null = null;
 

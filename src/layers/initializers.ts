@@ -11,7 +11,9 @@ export type Initializer = ReturnType<typeof tf.initializers.ones>;
 
 /** tfjs's JSON form of an initializer: `{ className: 'GlorotNormal', config: { seed: null } }`. */
 export interface SerializedInitializer {
+  /** Keras's (or tfjs's) class name of the initializer. */
   className: string;
+  /** Its options. */
   config: tf.serialization.ConfigDict;
 }
 

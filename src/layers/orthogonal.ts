@@ -60,6 +60,7 @@ export const InitializerBase = Object.getPrototypeOf(
 
 /** Keras's `Orthogonal(gain=1.0)` for weights of shape [..., cols] (leading axes flattened). */
 export class KerasOrthogonal extends InitializerBase {
+  /** The class name under which tfjs serializes and deserializes it (Keras's, where Keras has the class). */
   static className = 'KerasOrthogonal';
 
   constructor(

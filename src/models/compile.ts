@@ -18,6 +18,7 @@ import { type MetricSpec, checkMetricSpecs } from './metrics';
 
 /** The optimizer names `compile` accepts (case-insensitive). */
 export const OPTIMIZER_NAMES = ['adam', 'sgd', 'rmsprop', 'adagrad', 'adadelta', 'adamax'] as const;
+/** An optimizer's name as `compile` takes it (`'adam'`, `'rmsprop'`, ...). */
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
 /**
@@ -64,10 +65,13 @@ export const COMPILE_OPTIONS = optionKeys<CompileArgs>(
 
 /** `compile`'s arguments, resolved. */
 export interface CompiledState {
+  /** The optimizer. */
   optimizer: tf.Optimizer;
   /** The Keras class name of the optimizer (`'Adam'`), or tfjs's class name for an instance. */
   optimizerClass: string;
+  /** The loss. */
   loss: Loss;
+  /** The metrics, in the order given. */
   metrics: MetricSpec[];
 }
 
@@ -84,7 +88,7 @@ function unknownOptimizer(subject: string, received: unknown): ValueError {
 export function makeOptimizer(
   spec: OptimizerSpec,
   subject = 'compile',
-): { optimizer: tf.Optimizer; optimizerClass: string } {
+): Pick<CompiledState, 'optimizer' | 'optimizerClass'> {
   if (spec instanceof tf.Optimizer) return { optimizer: spec, optimizerClass: spec.getClassName() };
   const config: OptimizerConfig = typeof spec === 'string' ? { name: spec } : spec;
   if (typeof config !== 'object' || typeof config.name !== 'string') {

@@ -62,7 +62,9 @@ export interface Loss {
   readonly name: string;
   /** The canonical Keras name (`'mean_squared_error'`), or `'custom'`. */
   readonly kerasName: string;
+  /** What targets it takes (see `TargetKind`). */
   readonly targetKind: TargetKind;
+  /** Whether the predictions are logits (Keras's `from_logits`). */
   readonly fromLogits: boolean;
   /**
    * The unreduced values: one per sample (and step). `logits`, when given, are the

@@ -9,6 +9,7 @@
 
 /** Where progress goes: `process.stdout` or anything with `write`. */
 export interface ProgressStream {
+  /** Writes `text` as it is (the bar adds its own newlines and carriage returns). */
   write(text: string): unknown;
   /** Whether the stream is an interactive terminal (the bar is then redrawn in place). */
   isTTY?: boolean;

@@ -68,7 +68,18 @@ export interface History {
   history: Record<string, number[]>;
   /** The indices of the epochs run. */
   epoch: number[];
-  params: { verbose: number; epochs: number; steps: number };
+  /** The run's parameters, as Keras's `history.params`. */
+  params: HistoryParams;
+}
+
+/** What a `fit` run was asked for, as Keras's `history.params`. */
+export interface HistoryParams {
+  /** The verbosity: 0 silent, 1 a bar per epoch, 2 a line per epoch. */
+  verbose: number;
+  /** The epochs asked for. */
+  epochs: number;
+  /** Batches per epoch. */
+  steps: number;
 }
 
 /** A model's forward pass: the output and, for a final sigmoid/softmax Dense, its logits. */

@@ -30,8 +30,11 @@ export const ADADELTA_OPTIONS = KERAS_OPTIMIZER_OPTIONS.extend<AdadeltaArgs>({
 
 /** Keras's `Adadelta`. Default learning rate 0.001 (tfjs: 1.0). */
 export class Adadelta extends KerasOptimizer {
+  /** The class name under which tfjs serializes and deserializes it (Keras's, where Keras has the class). */
   static className = 'Adadelta';
+  /** Decay rate of the running averages, Keras's `rho`. */
   readonly rho: number;
+  /** Small constant for numerical stability, Keras's `epsilon`. */
   readonly epsilon: number;
 
   constructor(args: AdadeltaArgs = {}) {

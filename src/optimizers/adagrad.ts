@@ -26,8 +26,11 @@ export const ADAGRAD_OPTIONS = KERAS_OPTIMIZER_OPTIONS.extend<AdagradArgs>({
 
 /** Keras's `Adagrad`. Default learning rate 0.001 (tfjs: 0.01). */
 export class Adagrad extends KerasOptimizer {
+  /** The class name under which tfjs serializes and deserializes it (Keras's, where Keras has the class). */
   static className = 'Adagrad';
+  /** Starting value of the accumulators, Keras's `initial_accumulator_value`. */
   readonly initialAccumulatorValue: number;
+  /** Small constant for numerical stability, Keras's `epsilon`. */
   readonly epsilon: number;
 
   constructor(args: AdagradArgs = {}) {

@@ -42,10 +42,15 @@ export const ADAM_OPTIONS = KERAS_OPTIMIZER_OPTIONS.extend<AdamArgs>({
 
 /** Keras's `Adam`. Default learning rate 0.001. */
 export class Adam extends KerasOptimizer {
+  /** The class name under which tfjs serializes and deserializes it (Keras's, where Keras has the class). */
   static className = 'Adam';
+  /** Decay rate of the first-moment estimates, Keras's `beta_1`. */
   readonly beta1: number;
+  /** Decay rate of the second-moment estimates, Keras's `beta_2`. */
   readonly beta2: number;
+  /** Small constant for numerical stability, Keras's `epsilon`. */
   readonly epsilon: number;
+  /** Whether to use AMSGrad (the maximum of past second moments), Keras's `amsgrad`. */
   readonly amsgrad: boolean;
 
   constructor(args: AdamArgs = {}) {
@@ -117,6 +122,7 @@ export class Adam extends KerasOptimizer {
   /**
    * The float32 factors of update number `step` (1-based) at learning rate `lr`: 1 - beta1,
    * 1 - beta2, the bias-corrected step size alpha, and epsilon, as Keras computes them.
+   * @internal
    */
   stepFactors(lr: number, step: number): AdamStepConstants {
     const beta1Power = f32(f32(this.beta1) ** step);

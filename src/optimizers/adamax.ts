@@ -33,9 +33,13 @@ export const ADAMAX_OPTIONS = KERAS_OPTIMIZER_OPTIONS.extend<AdamaxArgs>({
 
 /** Keras's `Adamax`. Default learning rate 0.001 (tfjs: 0.002). */
 export class Adamax extends KerasOptimizer {
+  /** The class name under which tfjs serializes and deserializes it (Keras's, where Keras has the class). */
   static className = 'Adamax';
+  /** Decay rate of the first-moment estimates, Keras's `beta_1`. */
   readonly beta1: number;
+  /** Decay rate of the second-moment estimates, Keras's `beta_2`. */
   readonly beta2: number;
+  /** Small constant for numerical stability, Keras's `epsilon`. */
   readonly epsilon: number;
 
   constructor(args: AdamaxArgs = {}) {

@@ -27,6 +27,7 @@ export const KERAS_OPTIMIZER_CLASSES = [
   'Adadelta',
   'Adamax',
 ] as const;
+/** A Keras optimizer class name this package builds (`'Adam'`, `'SGD'`, ...). */
 export type KerasOptimizerClass = (typeof KERAS_OPTIMIZER_CLASSES)[number];
 
 /** Each class, its constructor and its options table. */

@@ -4,7 +4,12 @@
  * weight decay, and the per-lookup treatment of embedding gradients.
  */
 export { KerasOptimizer } from './optimizer';
-export type { KerasOptimizerArgs, VariableGradients } from './optimizer';
+export type {
+  ComputedGradients,
+  KerasOptimizerArgs,
+  NamedWeight,
+  VariableGradients,
+} from './optimizer';
 export { SGD } from './sgd';
 export type { SGDArgs } from './sgd';
 export { Adam } from './adam';

@@ -88,13 +88,33 @@ function isNamedTensorList(
   return Array.isArray(grads);
 }
 
+/** One of an optimizer's weights: its name and value, as `getWeights` gives and `setWeights` takes. */
+export interface NamedWeight {
+  /** `iter`, or `<variable>/<slot>`. */
+  name: string;
+  /** Its value. */
+  tensor: tf.Tensor;
+}
+
+/** What `computeGradients` returns, as tfjs's Optimizer does. */
+export interface ComputedGradients {
+  /** The loss the gradients are of. */
+  value: tf.Scalar;
+  /** Each variable's gradient, by variable name. */
+  grads: tf.NamedTensorMap;
+}
+
 /** The base class: Keras's clipping, weight decay, iteration counter and slot bookkeeping. */
 export abstract class KerasOptimizer extends tf.Optimizer {
   /** The optimizer's name (Keras's `name`). */
   readonly name: string;
+  /** Each gradient is rescaled to at most this L2 norm before the update (Keras's `clipnorm`); null: none. */
   readonly clipnorm: number | null;
+  /** Each gradient's values are clipped to [-clipvalue, clipvalue] (Keras's `clipvalue`); null: none. */
   readonly clipvalue: number | null;
+  /** All gradients together are rescaled to at most this global norm (Keras's `global_clipnorm`); null: none. */
   readonly globalClipnorm: number | null;
+  /** Decoupled weight decay applied before each update (Keras's `weight_decay`); null: none. */
   readonly weightDecay: number | null;
   private lr: number;
   /** Slots by variable name, then by slot name, in creation order. */
@@ -136,6 +156,7 @@ export abstract class KerasOptimizer extends tf.Optimizer {
     return this.lr;
   }
 
+  /** Sets the learning rate (rounded to float32); a negative or non-finite value is an error. */
   set learningRate(value: number) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw new ValueError(
@@ -208,10 +229,7 @@ export abstract class KerasOptimizer extends tf.Optimizer {
    * read by `gatherRows` for the next `applyGradients` (Keras's IndexedSlices). `minimize`
    * goes through here.
    */
-  override computeGradients(
-    f: () => tf.Scalar,
-    varList?: tf.Variable[],
-  ): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+  override computeGradients(f: () => tf.Scalar, varList?: tf.Variable[]): ComputedGradients {
     const { result, slices } = recordIndexedSlices(() => super.computeGradients(f, varList));
     this.setPendingSlices(slices);
     return result;
@@ -315,7 +333,7 @@ export abstract class KerasOptimizer extends tf.Optimizer {
    * `[iter, ...slots]`: the iteration count, then each variable's slots, named
    * `<variable>/<slot>`.
    */
-  override async getWeights(): Promise<{ name: string; tensor: tf.Tensor }[]> {
+  override async getWeights(): Promise<NamedWeight[]> {
     // Porting note: tfjs's layout (`iter` first), not Keras's `optimizer.variables` (iteration,
     // learning_rate, then slots grouped as each optimizer creates them): the learning rate is
     // config here, and slots are listed variable by variable.
@@ -332,7 +350,7 @@ export abstract class KerasOptimizer extends tf.Optimizer {
    * Restores what `getWeights` returned: the iteration count first, then slots by name
    * (`<variable>/<slot>`). Every entry is checked before any is written.
    */
-  override async setWeights(weightValues: { name: string; tensor: tf.Tensor }[]): Promise<void> {
+  override async setWeights(weightValues: NamedWeight[]): Promise<void> {
     const subject = `${this.getClassName()}.setWeights`;
     const iter = weightValues.at(0);
     const rest = weightValues.slice(1);

@@ -36,10 +36,15 @@ export const RMSPROP_OPTIONS = KERAS_OPTIMIZER_OPTIONS.extend<RMSpropArgs>({
 
 /** Keras's `RMSprop`. Default learning rate 0.001. */
 export class RMSprop extends KerasOptimizer {
+  /** The class name under which tfjs serializes and deserializes it (Keras's, where Keras has the class). */
   static className = 'RMSprop';
+  /** Decay rate of the running averages, Keras's `rho`. */
   readonly rho: number;
+  /** Momentum factor, Keras's `momentum` (0: none). */
   readonly momentum: number;
+  /** Small constant for numerical stability, Keras's `epsilon`. */
   readonly epsilon: number;
+  /** Whether to normalize by the estimated variance of the gradient, Keras's `centered`. */
   readonly centered: boolean;
 
   constructor(args: RMSpropArgs = {}) {

@@ -25,8 +25,11 @@ export const SGD_OPTIONS = KERAS_OPTIMIZER_OPTIONS.extend<SGDArgs>({
 
 /** Keras's `SGD`. Default learning rate 0.01. */
 export class SGD extends KerasOptimizer {
+  /** The class name under which tfjs serializes and deserializes it (Keras's, where Keras has the class). */
   static className = 'SGD';
+  /** Momentum factor, Keras's `momentum` (0: none). */
   readonly momentum: number;
+  /** Whether to use Nesterov momentum, Keras's `nesterov`. */
   readonly nesterov: boolean;
 
   constructor(args: SGDArgs = {}) {

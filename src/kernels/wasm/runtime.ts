@@ -158,6 +158,7 @@ export function runJobs(rt: KernelRuntime, jobs: readonly (readonly KernelCall[]
   }
 }
 
+/** The kernels' memory: its size, what is in use, and forward passes waiting for a gradient. */
 export interface WasmKernelMemory extends HeapStats {
   /** Forward passes whose buffers wait for their gradient. */
   pendingGradients: number;

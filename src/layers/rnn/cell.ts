@@ -25,8 +25,11 @@ import { defaultLayerName } from '../naming';
 
 /** What a recurrent cell does for the layer that holds it. */
 export interface SequenceRunOptions {
+  /** Read the sequence from its last step to its first. */
   goBackwards: boolean;
+  /** Return every step's output, else the last. */
   returnSequences: boolean;
+  /** A training run: dropout masks are drawn. */
   training: boolean;
   /** Whether the caller reads the result's `states` (else a kind may skip making them). */
   returnState: boolean;
@@ -42,30 +45,40 @@ export interface SequenceRunResult {
 
 /** A recurrent cell: a tfjs layer that owns one step's weights and runs a whole sequence. */
 export interface RecurrentCell {
+  /** The cell's name (Keras's `simple_rnn_cell`, `lstm_cell`, ...). */
   readonly name: string;
   /** Size of the cell's output per sample. */
   readonly units: number;
   /** Size of each of the cell's states per sample, in Keras's order (LSTM: [units, units]). */
   readonly stateSizes: readonly number[];
+  /** Whether its weights exist (see `build`). */
   readonly built: boolean;
+  /** Whether training updates its weights. */
   trainable: boolean;
+  /** Its weights that training updates, in Keras's order. */
   readonly trainableWeights: tf.LayerVariable[];
+  /** Its weights that training does not update. */
   readonly nonTrainableWeights: tf.LayerVariable[];
   /** The number of input features the built weights expect. */
   readonly inputFeatures: number | null;
+  /** Creates its weights for steps of shape [samples, features]. */
   build(inputShape: tf.Shape): void;
+  /** Runs the cell over every step of `x` [samples, timesteps, features]. */
   runSequence(x: tf.Tensor3D, options: SequenceRunOptions): SequenceRunResult;
-  /** Whether the cell can run as one layer of a kernel stack (see `stackLayer`). */
+  /** Whether the cell can run as one layer of a kernel stack (see `stackLayer`). @internal */
   readonly stackable: boolean;
   /**
    * The cell as one layer of a kernel stack (see recurrentStack), for `batch` sequences of
    * `features` features; makes the dropout masks of a training run. Only when `stackable`.
+   * @internal
    */
   stackLayer(batch: number, features: number, options: SequenceRunOptions): RecurrentStackLayer;
   /** Why `shape` does not fit one of the cell's weights, when the cell knows. Default: none. */
   weightShapeHint?(weight: tf.LayerVariable, shape: readonly number[]): string | undefined;
+  /** Its config in Keras's camelCase names. */
   getConfig(): tf.serialization.ConfigDict;
-  dispose(): { refCountAfterDispose: number; numDisposedVariables: number };
+  /** Frees its weights (tfjs's `Layer.dispose`): the reference count left, the variables freed. */
+  dispose(): ReturnType<tf.layers.Layer['dispose']>;
 }
 
 /** Options every cell kind takes. */
@@ -182,13 +195,21 @@ export interface CellWeightTensors {
 
 /** The base of every cell kind: the options, the weights and the config every kind has. */
 export abstract class RecurrentCellBase extends KerasLayer implements RecurrentCell {
+  /** The size of the output and of each state. */
   readonly units: number;
+  /** Keras activation name of the output (and, in a gated cell, the candidate). */
   readonly activation: string;
+  /** Whether the cell adds a bias. */
   readonly useBias: boolean;
+  /** Initializer of `kernel`. */
   readonly kernelInitializer: string | Initializer;
+  /** Initializer of `recurrent_kernel`. */
   readonly recurrentInitializer: string | Initializer;
+  /** Initializer of `bias`. */
   readonly biasInitializer: string | Initializer;
+  /** Fraction of the input features dropped at every step while training. */
   readonly dropout: number;
+  /** Fraction of the previous state dropped at every step while training. */
   readonly recurrentDropout: number;
   private kernel: tf.LayerVariable | null = null;
   private recurrentKernel: tf.LayerVariable | null = null;
@@ -223,8 +244,10 @@ export abstract class RecurrentCellBase extends KerasLayer implements RecurrentC
   /** Runs the cell over every step of `x` [samples, timesteps, features]. */
   abstract runSequence(x: tf.Tensor3D, options: SequenceRunOptions): SequenceRunResult;
 
+  /** @internal */
   abstract get stackable(): boolean;
 
+  /** @internal */
   abstract stackLayer(
     batch: number,
     features: number,

@@ -57,8 +57,11 @@ function gruOptions(subject: string, args: GRUCellArgs): GruOptions {
 
 /** One GRU step's weights: `kernel`, `recurrent_kernel` and `bias`, gates z, r, h. */
 export class GRUCell extends RecurrentCellBase {
+  /** The class name under which tfjs serializes and deserializes it (Keras's, where Keras has the class). */
   static className = 'GRUCell';
+  /** Keras activation of the gates z and r. */
   readonly recurrentActivation: string;
+  /** Whether the reset gate applies after the recurrent product (bias [2, 3 * units]) or before it ([3 * units]). */
   readonly resetAfter: boolean;
 
   constructor(args: GRUCellArgs) {
@@ -84,10 +87,12 @@ export class GRUCell extends RecurrentCellBase {
     return `That is the bias of a GRU with \`resetAfter: ${String(!this.resetAfter)}\`; this one has \`resetAfter: ${String(this.resetAfter)}\` ([2, 3 * units] with it, [3 * units] without): build the layer with the option the weights were trained with.`;
   }
 
+  /** Whether it runs in the kernels' stack: activations whose derivative comes from their output. @internal */
   get stackable(): boolean {
     return this.fusedActivations(this.recurrentActivation) !== null;
   }
 
+  /** The cell as one layer of a kernel stack, with a training run's dropout masks. @internal */
   stackLayer(batch: number, features: number, options: SequenceRunOptions): GatedStackLayer {
     return this.gatedStackLayer(
       'GRU',
@@ -116,6 +121,7 @@ export class GRUCell extends RecurrentCellBase {
     );
   }
 
+  /** Its config in Keras's camelCase names, its kind's options included. */
   override getConfig(): tf.serialization.ConfigDict {
     return {
       ...super.getConfig(),
@@ -139,6 +145,7 @@ export const GRU_OPTIONS = RNN_OPTIONS.extend<GRUArgs>(
  * step with `returnSequences`); with `returnState`, `[output, h]`.
  */
 export class GRU extends SingleCellRNN<GRUCell> {
+  /** The class name under which tfjs serializes and deserializes it (Keras's, where Keras has the class). */
   static className = 'GRU';
 
   constructor(args: GRUArgs) {

@@ -59,6 +59,7 @@ function lstmOptions(subject: string, args: LSTMCellArgs): LstmOptions {
 
 /** Keras's bias with unit_forget_bias: the initializer's values, with ones for the forget gate. */
 class UnitForgetBias extends InitializerBase {
+  /** The class name under which tfjs serializes and deserializes it (Keras's, where Keras has the class). */
   static className = 'UnitForgetBias';
   constructor(private readonly base: Initializer) {
     super();
@@ -80,8 +81,11 @@ class UnitForgetBias extends InitializerBase {
 
 /** One LSTM step's weights: `kernel`, `recurrent_kernel` and `bias`, gates i, f, c, o. */
 export class LSTMCell extends RecurrentCellBase {
+  /** The class name under which tfjs serializes and deserializes it (Keras's, where Keras has the class). */
   static className = 'LSTMCell';
+  /** Keras activation of the gates i, f and o. */
   readonly recurrentActivation: string;
+  /** Whether the forget gate's bias starts at 1. */
   readonly unitForgetBias: boolean;
 
   constructor(args: LSTMCellArgs) {
@@ -101,10 +105,12 @@ export class LSTMCell extends RecurrentCellBase {
     return this.unitForgetBias ? new UnitForgetBias(base) : base;
   }
 
+  /** Whether it runs in the kernels' stack: activations whose derivative comes from their output. @internal */
   get stackable(): boolean {
     return this.fusedActivations(this.recurrentActivation) !== null;
   }
 
+  /** The cell as one layer of a kernel stack, with a training run's dropout masks. @internal */
   stackLayer(batch: number, features: number, options: SequenceRunOptions): GatedStackLayer {
     return this.gatedStackLayer(
       'LSTM',
@@ -133,6 +139,7 @@ export class LSTMCell extends RecurrentCellBase {
     );
   }
 
+  /** Its config in Keras's camelCase names, its kind's options included. */
   override getConfig(): tf.serialization.ConfigDict {
     return {
       ...super.getConfig(),
@@ -156,6 +163,7 @@ export const LSTM_OPTIONS = RNN_OPTIONS.extend<LSTMArgs>(
  * step with `returnSequences`); with `returnState`, `[output, h, c]`.
  */
 export class LSTM extends SingleCellRNN<LSTMCell> {
+  /** The class name under which tfjs serializes and deserializes it (Keras's, where Keras has the class). */
   static className = 'LSTM';
 
   constructor(args: LSTMArgs) {

@@ -61,8 +61,11 @@ const RNN_CALL_ARGS = LAYER_CALL_ARGS.extend<LayerCallArgs>(
 
 /** A layer that runs one or more recurrent cells over the time axis. */
 export abstract class RNN extends KerasLayer {
+  /** Return every step's output [samples, timesteps, units], else the last [samples, units]. */
   readonly returnSequences: boolean;
+  /** Return the last states too: `[output, ...states]` (Keras's order). */
   readonly returnState: boolean;
+  /** Read the sequence from its last step to its first; outputs come in that order. */
   readonly goBackwards: boolean;
 
   protected constructor(args: RNNArgs) {
@@ -119,6 +122,7 @@ export abstract class RNN extends KerasLayer {
   /**
    * Whether the layer can run as part of a kernel stack (see `stackLayers`): every cell can,
    * and the layer returns no states.
+   * @internal
    */
   get stackable(): boolean {
     return !this.returnState && this.cells.every((cell) => cell.stackable);
@@ -129,6 +133,7 @@ export abstract class RNN extends KerasLayer {
    * `features` features: the first cell reads backwards with goBackwards, and the last returns
    * every step when `returnSequences` (the layer's own, or true when another layer of the
    * stack follows). Makes the dropout masks of a training run. Only for a `stackable` layer.
+   * @internal
    */
   stackLayers(
     batch: number,
@@ -191,32 +196,38 @@ export abstract class RNN extends KerasLayer {
     });
   }
 
+  /** Whether training updates the layer's weights (its cells' too). */
   override get trainable(): boolean {
     return super.trainable;
   }
 
+  /** Sets whether training updates the layer's weights, and its cells'. */
   override set trainable(value: boolean) {
     super.trainable = value;
     for (const cell of this.cells) cell.trainable = value;
   }
 
+  /** The cells' trainable weights, in Keras's order. */
   override get trainableWeights(): tf.LayerVariable[] {
     if (!this.trainable) return [];
     return this.cells.flatMap((cell) => cell.trainableWeights);
   }
 
+  /** Refused: the weights belong to the cells. */
   override set trainableWeights(_weights: tf.LayerVariable[]) {
     throw new ValueError(
       `${this.subject}: its weights belong to its cells and cannot be replaced.`,
     );
   }
 
+  /** The cells' weights that training does not update. */
   override get nonTrainableWeights(): tf.LayerVariable[] {
     const cellWeights = this.cells.flatMap((cell) => cell.nonTrainableWeights);
     if (this.trainable) return cellWeights;
     return [...this.cells.flatMap((cell) => cell.trainableWeights), ...cellWeights];
   }
 
+  /** The layer's config in Keras's camelCase names (tfjs's serialization). */
   override getConfig(): tf.serialization.ConfigDict {
     return {
       ...super.getConfig(),
@@ -235,6 +246,7 @@ export abstract class RNN extends KerasLayer {
 
 /** A recurrent layer of one cell (SimpleRNN, LSTM, GRU): the cell's options are the layer's. */
 export abstract class SingleCellRNN<C extends RecurrentCellBase> extends RNN {
+  /** The layer's one cell, which owns its weights. */
   readonly cell: C;
 
   /**
@@ -251,10 +263,12 @@ export abstract class SingleCellRNN<C extends RecurrentCellBase> extends RNN {
     return [this.cell];
   }
 
+  /** The cell's units: the size of the output and of each state. */
   get units(): number {
     return this.cell.units;
   }
 
+  /** The layer's config: the time options and the cell's (Keras's flat layer config). */
   override getConfig(): tf.serialization.ConfigDict {
     const { name: _cellName, trainable: _cellTrainable, ...cellConfig } = this.cell.getConfig();
     return { ...super.getConfig(), ...cellConfig };

@@ -30,6 +30,7 @@ export const SIMPLE_RNN_CELL_OPTIONS = optionKeys<SimpleRNNCellArgs>(
 
 /** One SimpleRNN step's weights: `kernel`, `recurrent_kernel` and `bias`. */
 export class SimpleRNNCell extends RecurrentCellBase {
+  /** The class name under which tfjs serializes and deserializes it (Keras's, where Keras has the class). */
   static className = 'SimpleRNNCell';
 
   constructor(args: SimpleRNNCellArgs) {
@@ -54,16 +55,17 @@ export class SimpleRNNCell extends RecurrentCellBase {
     };
   }
 
-  /**
-   * The cell's weights and options for a run over `batch` sequences of `features` features,
-   * as one layer of a kernel stack (see simpleRnnStack); makes the dropout masks of a
-   * training run.
-   */
-  /** Every SimpleRNN cell runs in a kernel stack (other activations step by step there). */
+  /** Every SimpleRNN cell runs in a kernel stack (other activations step by step there). @internal */
   get stackable(): boolean {
     return true;
   }
 
+  /**
+   * The cell's weights and options for a run over `batch` sequences of `features` features,
+   * as one layer of a kernel stack (see simpleRnnStack); makes the dropout masks of a
+   * training run.
+   * @internal
+   */
   stackLayer(batch: number, features: number, options: SequenceRunOptions): SimpleRnnStackLayer {
     const { kernel, recurrentKernel, bias } = this.weightTensors();
     const { inputMasks, recurrentMasks } = this.runMasks(batch, features, options.training);
@@ -95,6 +97,7 @@ export const SIMPLE_RNN_OPTIONS = RNN_OPTIONS.extend<SimpleRNNArgs>(
  * `returnSequences`), weights shared by every step.
  */
 export class SimpleRNN extends SingleCellRNN<SimpleRNNCell> {
+  /** The class name under which tfjs serializes and deserializes it (Keras's, where Keras has the class). */
   static className = 'SimpleRNN';
 
   constructor(args: SimpleRNNArgs) {

@@ -26,11 +26,15 @@ const CELL_KINDS: Readonly<Record<string, (config: CellArgs) => RecurrentCellBas
  * options (`{ units: 3 }`), or as its serialized config (`{ className: 'GRUCell', config }`).
  */
 export type StackedCellSpec =
-  | SimpleRNNCell
-  | LSTMCell
-  | GRUCell
-  | SimpleRNNCellArgs
-  | { className: string; config: tf.serialization.ConfigDict };
+  SimpleRNNCell | LSTMCell | GRUCell | SimpleRNNCellArgs | SerializedCell;
+
+/** A cell as tfjs serializes it: `{ className: 'GRUCell', config }`. */
+export interface SerializedCell {
+  /** The cell's class name. */
+  className: string;
+  /** Its config. */
+  config: tf.serialization.ConfigDict;
+}
 
 /** Options of StackedRNN. */
 export interface StackedRNNArgs extends RNNArgs {
@@ -58,6 +62,7 @@ function makeCell(spec: StackedCellSpec): RecurrentCellBase {
 /** Several recurrent cells run one after another in a single layer. */
 export class StackedRNN extends RNN {
   // Porting note: Keras spells this RNN(StackedRNNCells([...])); the Keras JSON reader maps it.
+  /** The class name under which tfjs serializes and deserializes it. */
   static className = 'StackedRNN';
   private readonly stack: RecurrentCellBase[];
 
