@@ -55,21 +55,20 @@ export interface GatedDims {
   slices: [number, number][];
 }
 
-/** What planGatedDims needs of a layer. */
-export interface GatedLayerPlan {
-  kind: GatedKind;
-  units: number;
-  activation: string;
-  recurrentActivation: string;
-  goBackwards: boolean;
-  returnSequences: boolean;
-  hasBias: boolean;
-  resetAfter: boolean;
-  hasOutputMask: boolean;
-  implementation: 1 | 2;
-  hasRecurrentMasks: boolean;
-  hasInputMasks: boolean;
-}
+/** What planGatedDims needs of a layer: its dims' options, and its activations by name. */
+export type GatedLayerPlan = Pick<
+  GatedLayerDims,
+  | 'kind'
+  | 'units'
+  | 'goBackwards'
+  | 'returnSequences'
+  | 'hasBias'
+  | 'resetAfter'
+  | 'hasOutputMask'
+  | 'implementation'
+  | 'hasRecurrentMasks'
+  | 'hasInputMasks'
+> & { activation: string; recurrentActivation: string };
 
 /**
  * Byte offsets of what a layer's forward pass keeps for the gradient (0 = none). LSTM: c0, c,
