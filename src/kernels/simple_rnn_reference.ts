@@ -31,6 +31,8 @@ export interface SimpleRnnSequenceOptions {
   recurrentMask?: tf.Tensor2D;
   /** h_0: [batch, units]. Default: zeros. */
   initialState?: tf.Tensor2D;
+  /** Keras's step mask (see StepRunOptions in cells/sequence.ts). Default: every step runs. */
+  stepMask?: tf.Tensor2D;
 }
 
 export interface SimpleRnnSequenceResult {

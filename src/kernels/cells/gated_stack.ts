@@ -25,6 +25,8 @@ export interface GatedRunOptions {
   goBackwards: boolean;
   /** Every h [batch, timesteps, units] (processing order), or the last [batch, units]. */
   returnSequences: boolean;
+  /** Keras's step mask (see StepRunOptions in cells/sequence.ts). Default: every step runs. */
+  stepMask?: tf.Tensor2D;
 }
 
 /**

@@ -37,12 +37,28 @@ export function timeSteps(projected: tf.Tensor3D): tf.Tensor2D[] {
   return tf.unstack(tf.transpose(projected, [1, 0, 2])) as tf.Tensor2D[];
 }
 
+/**
+ * Which samples run at each step, from a step mask [batch, timesteps] of ones (the step runs)
+ * and zeros (it is masked): one boolean [batch, 1] per step, in time order.
+ */
+function stepRuns(stepMask: tf.Tensor2D): tf.Tensor2D[] {
+  return timeSteps(tf.expandDims<tf.Tensor3D>(stepMask, 2)).map((m) => tf.cast(m, 'bool'));
+}
+
 /** How a sequence is run. */
 export interface StepRunOptions {
   /** Read the sequence from its last step to its first; outputs come in that processing order. */
   goBackwards: boolean;
   /** Return every step's output [batch, timesteps, units], or only the last [batch, units]. */
   returnSequences: boolean;
+  /**
+   * Keras's step mask: [batch, timesteps], 1 where the step runs and 0 where it is masked, in
+   * input order (goBackwards reads it backwards with the inputs). At a masked step a sample's
+   * states (h, and an LSTM's c) carry over unchanged and its output is the carried h; no
+   * gradient reaches that step's input or gates. What a layer outputs at masked steps
+   * (`zeroOutputForMask`) it applies itself. Default: every step runs.
+   */
+  stepMask?: tf.Tensor2D;
 }
 
 /** A cell's output: its first state. */
@@ -66,10 +82,15 @@ export function runSteps(
   const count = inputs.at(0)?.length ?? 0;
   let states = [...initial];
   const outputs: tf.Tensor2D[] = [];
+  const runs = options.stepMask === undefined ? undefined : stepRuns(options.stepMask);
   for (let i = 0; i < count; i++) {
     // Indices, not a reversed array: tf.unstack's array is the op's output list on the
     // gradient tape, and reversing it in place silently swaps the gradients of the steps.
-    states = step(options.goBackwards ? count - 1 - i : i, states);
+    const t = options.goBackwards ? count - 1 - i : i;
+    const next = step(t, states);
+    // A masked sample keeps its states (Keras's TensorFlow backend: tf.where per step).
+    const run = runs?.[t];
+    states = run === undefined ? next : next.map((s, k) => tf.where(run, s, states[k]));
     if (options.returnSequences) outputs.push(outputOf(states));
   }
   return { output: options.returnSequences ? tf.stack(outputs, 1) : outputOf(states), states };
