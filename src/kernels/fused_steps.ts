@@ -1,7 +1,8 @@
 /**
  * What the kernels with back-propagation through time written by hand (`tf.customGrad`: the
  * fused SimpleRNN, LSTM and GRU kernels) share: the activations whose derivative is a function of
- * their output, and cutting a time-major tensor into its steps cheaply on every backend.
+ * their output, cutting a time-major tensor into its steps cheaply on every backend, and Keras's
+ * step mask in their loops.
  */
 import * as tf from '@tensorflow/tfjs';
 import { denseProduct } from './dense';
@@ -110,4 +111,53 @@ export function projectionGradients(
     features,
   ]);
   return [swapLeadingAxes(goBackwards ? tf.reverse(dxTime, 0) : dxTime), dW];
+}
+
+/**
+ * Keras's step mask (see StepRunOptions in cells/sequence.ts: [batch, timesteps], 1 where the
+ * step runs, 0 where it is masked, in input order) cut once into one condition per step for a
+ * fused kernel's loops, in processing order: boolean [batch, width], `width` the states' width.
+ * As wide as the states because tfjs's `where` tiles a narrower condition at every call; cast
+ * to boolean as the reference does, so that any non-zero entry runs the step.
+ */
+export function stepMaskRuns(
+  stepMask: tf.Tensor2D,
+  width: number,
+  goBackwards: boolean,
+): tf.Tensor2D[] {
+  const timeMajor = tf.transpose(stepMask);
+  const ordered = goBackwards ? tf.reverse(timeMajor, 0) : timeMajor;
+  return timeMajorSteps(tf.cast(tf.tile(tf.expandDims(ordered, 2), [1, 1, width]), 'bool'));
+}
+
+/**
+ * One step of a masked loop: where(run, ran, carried) per sample, with `run` a step's condition
+ * from `stepMaskRuns`. Forward, a masked sample keeps its state (`ran` the step's candidate,
+ * `carried` the state before it); backward, the gradient reaching a masked step's candidate is
+ * zero (`carried` zeros) and the state's gradient passes to the state before it unchanged
+ * (`ran` the step's own term, `carried` the state's gradient). A select, as the reference's,
+ * rather than m ⊙ a + (1 - m) ⊙ b: one op instead of three, and a masked step's candidate never
+ * leaks in through 0 ⊙ inf. Without a mask (`run` undefined), `ran` itself: not one op more
+ * than a kernel without masks.
+ */
+export function maskedStep(
+  run: tf.Tensor2D | undefined,
+  ran: tf.Tensor2D,
+  carried: tf.Tensor2D,
+): tf.Tensor2D {
+  return run === undefined ? ran : tf.where(run, ran, carried);
+}
+
+/**
+ * A customGrad forward's tensors to save (`save`), with the step conditions after them: the
+ * forward runs in a tidy that disposes everything it does not return or save, so the backward
+ * pass finds the conditions cut once among the saved tensors (see `savedStepRuns`).
+ */
+export function withStepRuns(saved: tf.Tensor[], runs: tf.Tensor2D[] | null): tf.Tensor[] {
+  return runs === null ? saved : [...saved, ...runs];
+}
+
+/** The step conditions that `withStepRuns` put after the first `count` saved tensors, if any. */
+export function savedStepRuns(saved: tf.Tensor[], count: number): tf.Tensor2D[] | null {
+  return saved.length > count ? (saved.slice(count) as tf.Tensor2D[]) : null;
 }

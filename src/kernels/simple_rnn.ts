@@ -149,6 +149,7 @@ export function fusedSimpleRnnSequence(
         goBackwards: options.goBackwards,
         returnSequences: options.returnSequences,
         recurrentMask: options.recurrentMask,
+        stepMask: options.stepMask,
       },
     );
     return options.returnSequences ? swapLeadingAxes(out as tf.Tensor3D) : out;

@@ -6,13 +6,21 @@
  * every step's output is used), one multiply by the activation's derivative (computed for all
  * steps in one op before the loop) and one matMul; the recurrent kernel's gradient is one large
  * matMul after the loop. Works on time-major tensors `[timesteps, samples, units]`.
+ *
+ * With Keras's step mask m (cut once into per-step conditions, see fused_steps.ts), forward
+ * h_t = where(m_t, act(...), h_{t-1}); backward the candidate's gradient is where(m_t, g_t, 0)
+ * and the gradient of h_{t-1} is where(m_t, its usual term, g_t). Without one, not an op more.
  */
 import * as tf from '@tensorflow/tfjs';
 import {
   type FusedActivation,
   activateFused as activate,
   derivativeFromOutput,
+  maskedStep,
+  savedStepRuns,
+  stepMaskRuns,
   timeMajorSteps as steps,
+  withStepRuns,
 } from './fused_steps';
 
 export interface FusedRecurrenceOptions {
@@ -23,6 +31,11 @@ export interface FusedRecurrenceOptions {
   returnSequences: boolean;
   /** Multiplies h_{t-1} at every step: [samples, units]. Treated as a constant. */
   recurrentMask?: tf.Tensor2D;
+  /**
+   * Keras's step mask [samples, timesteps] in input order (see StepRunOptions in
+   * cells/sequence.ts). Treated as a constant. Default: every step runs.
+   */
+  stepMask?: tf.Tensor2D;
 }
 
 /**
@@ -36,7 +49,7 @@ export function fusedSimpleRnnRecurrence(
   initialState: tf.Tensor2D,
   options: FusedRecurrenceOptions,
 ): tf.Tensor {
-  const { activation, goBackwards, returnSequences, recurrentMask } = options;
+  const { activation, goBackwards, returnSequences, recurrentMask, stepMask } = options;
   const masked = (h: tf.Tensor2D): tf.Tensor2D =>
     recurrentMask === undefined ? h : tf.mul(h, recurrentMask);
 
@@ -45,20 +58,27 @@ export function fusedSimpleRnnRecurrence(
     const save = args[3] as tf.GradSaveFunc;
     // A reversed copy, never the op's own output list (see simple_rnn_reference.ts).
     const inputs = goBackwards ? [...steps(p)].reverse() : steps(p);
+    // Processing order, as `inputs`.
+    const runs = stepMask === undefined ? null : stepMaskRuns(stepMask, h0.shape[1], goBackwards);
     const states: tf.Tensor2D[] = [];
     let h = h0;
-    for (const pt of inputs) {
-      h = activate(activation, tf.add(pt, tf.matMul(masked(h), u)));
+    inputs.forEach((pt, t) => {
+      h = maskedStep(runs?.[t], activate(activation, tf.add(pt, tf.matMul(masked(h), u))), h);
       states.push(h);
-    }
-    // Every state, in processing order: the backward pass needs them all.
+    });
+    // Every state, in processing order: the backward pass needs them all. A masked step's
+    // derivative below is then that of the carried state, but its gradient is zero anyway.
     const all = states.length === 1 ? tf.expandDims(h, 0) : tf.stack(states, 0);
-    save([all, u, h0]);
+    save(withStepRuns([all, u, h0], runs));
     const value = returnSequences ? all : tf.clone(h);
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [hAll, uSaved, h0Saved] = saved as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D];
+        const runs = savedStepRuns(saved, 3);
+        // The gradient a masked step's candidate gets; without a mask `maskedStep` never reads
+        // it, so no tensor is made.
+        const zeros = runs === null ? h0Saved : tf.zerosLike(h0Saved);
         const count = hAll.shape[0];
         const uT = tf.transpose(uSaved);
         const derivative = derivativeFromOutput(activation, hAll);
@@ -71,10 +91,12 @@ export function fusedSimpleRnnRecurrence(
           let g: tf.Tensor2D;
           if (carry === null) g = fromOutput as tf.Tensor2D;
           else g = fromOutput === undefined ? carry : tf.add(fromOutput, carry);
+          const run = runs?.[t];
+          const gRan = maskedStep(run, g, zeros);
           const d = derivativeSteps?.[t];
-          const da: tf.Tensor2D = d === undefined ? g : tf.mul(g, d);
+          const da: tf.Tensor2D = d === undefined ? gRan : tf.mul(gRan, d);
           dA[t] = da;
-          carry = masked(tf.matMul(da, uT));
+          carry = maskedStep(run, masked(tf.matMul(da, uT)), g);
         }
         const dProcessing = count === 1 ? tf.expandDims(dA[0], 0) : tf.stack(dA, 0);
         // h_{t-1} for every step: h0, then every state but the last.

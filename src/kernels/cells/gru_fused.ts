@@ -13,6 +13,10 @@
  * else: dq = da · U_hᵀ, dr = dq ⊙ h_prev ⊙ σ'(r), dm = [dz, dr];
  * dh_next = dh ⊙ z + dm · U_mᵀ (+ dq ⊙ r). The weights' gradients and dx are one product each
  * over every step.
+ * With Keras's step mask m (cut once into per-step conditions, see fused_steps.ts): forward
+ * h = where(m_t, h', h) for the step's candidate h'; backward the candidate's gradient is
+ * where(m_t, dh, 0) and dh_next is where(m_t, its usual term, dh). Without a mask, not an op
+ * more.
  */
 import * as tf from '@tensorflow/tfjs';
 import { denseProduct } from '../dense';
@@ -21,11 +25,15 @@ import {
   activateFused,
   derivativeOrOne,
   flatSteps,
+  maskedStep,
   previousStates,
   projectionGradients,
+  savedStepRuns,
   stackSteps,
+  stepMaskRuns,
   swapLeadingAxes,
   timeMajorSteps,
+  withStepRuns,
 } from '../fused_steps';
 import type { GruWeights } from './gru';
 
@@ -38,6 +46,12 @@ export interface FusedGruOptions {
   goBackwards: boolean;
   /** Every h [batch, timesteps, units] (processing order), or the last [batch, units]. */
   returnSequences: boolean;
+  /**
+   * Keras's step mask [batch, timesteps] in input order (see StepRunOptions in
+   * cells/sequence.ts): a masked sample keeps h. Treated as a constant. Default: every step
+   * runs.
+   */
+  stepMask?: tf.Tensor2D;
 }
 
 /** The output (h of every step or of the last) of a GRU over x [batch, timesteps, features]. */
@@ -46,7 +60,8 @@ export function fusedGruSequence(
   weights: GruWeights,
   options: FusedGruOptions,
 ): tf.Tensor {
-  const { activation, recurrentActivation, resetAfter, goBackwards, returnSequences } = options;
+  const { activation, recurrentActivation, resetAfter, goBackwards, returnSequences, stepMask } =
+    options;
   const sigma = (z: tf.Tensor): tf.Tensor2D => activateFused(recurrentActivation, z as tf.Tensor2D);
   const act = (z: tf.Tensor): tf.Tensor2D => activateFused(activation, z as tf.Tensor2D);
   const withBias = weights.bias !== null;
@@ -69,13 +84,14 @@ export function fusedGruSequence(
     const xTime = goBackwards ? tf.reverse(swapLeadingAxes(xs), 0) : swapLeadingAxes(xs);
     const projected = denseProduct(flatSteps(xTime), w, biasIn);
     const inputs = timeMajorSteps(tf.reshape(projected, [count, batch, 3 * units]));
+    const runs = stepMask === undefined ? null : stepMaskRuns(stepMask, units, goBackwards);
     let h: tf.Tensor2D = tf.zeros([batch, units]);
     const zs: tf.Tensor2D[] = [];
     const rs: tf.Tensor2D[] = [];
     const hhs: tf.Tensor2D[] = [];
     const mhs: tf.Tensor2D[] = [];
     const states: tf.Tensor2D[] = [];
-    for (const p of inputs) {
+    inputs.forEach((p, t) => {
       const [xz, xr, xh] = tf.split<tf.Tensor2D>(p, 3, 1);
       let m: tf.Tensor2D = denseProduct(h, uzr, null);
       if (biasRec !== null) m = tf.add(m, biasRec);
@@ -84,17 +100,19 @@ export function fusedGruSequence(
       const r = sigma(tf.add(xr, parts[1]));
       const recurrentH = resetAfter ? tf.mul(r, parts[2]) : denseProduct(tf.mul(r, h), uh, null);
       const hh = act(tf.add(xh, recurrentH));
-      h = tf.add(tf.mul(z, h), tf.mul(tf.sub(1, z), hh));
+      h = maskedStep(runs?.[t], tf.add(tf.mul(z, h), tf.mul(tf.sub(1, z), hh)), h);
       zs.push(z);
       rs.push(r);
       hhs.push(hh);
       if (resetAfter) mhs.push(parts[2]);
       states.push(h);
-    }
+    });
+    // The states as carried (the previous states of the next step); the gates and candidates
+    // of every step, which only a step that ran reads.
     const hAll = stackSteps(states);
     const saved = [xTime, w, u, stackSteps(zs), stackSteps(rs), stackSteps(hhs), hAll];
     if (resetAfter) saved.push(stackSteps(mhs));
-    save(saved);
+    save(withStepRuns(saved, runs));
     const value = returnSequences ? swapLeadingAxes(hAll) : tf.clone(h);
     return {
       value,
@@ -108,7 +126,8 @@ export function fusedGruSequence(
           tf.Tensor3D,
           tf.Tensor3D,
         ];
-        const mhAll = kept.at(7);
+        const mhAll = resetAfter ? kept[7] : undefined;
+        const runs = savedStepRuns(kept, resetAfter ? 8 : 7);
         const zSteps = timeMajorSteps(zAll);
         const rSteps = timeMajorSteps(rAll);
         const hhSteps = timeMajorSteps(hhAll);
@@ -131,7 +150,11 @@ export function fusedGruSequence(
         let dhNext: tf.Tensor2D = returnSequences ? zeros : (dy as tf.Tensor2D);
         for (let t = count - 1; t >= 0; t--) {
           const fromOutput = outputGrads?.[t];
-          const dh = fromOutput === undefined ? dhNext : tf.add(fromOutput, dhNext);
+          const dhState =
+            fromOutput === undefined ? dhNext : tf.add<tf.Tensor2D>(fromOutput, dhNext);
+          const run = runs?.[t];
+          // The gradient of the step's candidate: zero where the step is masked.
+          const dh = maskedStep(run, dhState, zeros);
           const hPrev = t === 0 ? zeros : hSteps[t - 1];
           const z = zSteps[t];
           const r = rSteps[t];
@@ -151,7 +174,11 @@ export function fusedGruSequence(
             resetPrevious[t] = tf.mul(r, hPrev);
           }
           dInput[t] = tf.concat([dz, dr, da], 1);
-          dhNext = tf.add(dPrev, denseProduct(dInner[t], uzrT, null));
+          dhNext = maskedStep(
+            run,
+            tf.add<tf.Tensor2D>(dPrev, denseProduct(dInner[t], uzrT, null)),
+            dhState,
+          );
         }
         const previousT = tf.transpose(flatSteps(previousStates(hs)));
         const dInnerFlat = flatSteps(stackSteps(dInner));
