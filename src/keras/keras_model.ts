@@ -88,6 +88,7 @@ function withoutInitializers(spec: KerasLayerSpec): KerasLayerSpec {
     case 'Embedding':
       return { className: spec.className, args: { ...spec.args, embeddingsInitializer: ZEROS } };
     case 'Dropout':
+    case 'Masking':
       return spec;
   }
 }

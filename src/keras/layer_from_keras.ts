@@ -13,12 +13,14 @@
  * | `Dense`, `TimeDistributed(Dense)`                  | `Dense`                  |
  * | `Embedding`                                        | `Embedding`              |
  * | `Dropout`, `TimeDistributed(Dropout)`              | `Dropout`                |
+ * | `Masking`                                          | `Masking`                |
  * | `InputLayer`                                       | the model's input        |
  */
 import * as tf from '@tensorflow/tfjs';
 import { Dense, type DenseArgs } from '../layers/dense';
 import { Dropout, type DropoutArgs } from '../layers/dropout';
 import { Embedding, type EmbeddingArgs } from '../layers/embedding';
+import { Masking } from '../layers/masking';
 import { GRU } from '../layers/rnn/gru';
 import { LSTM } from '../layers/rnn/lstm';
 import { SimpleRNN } from '../layers/rnn/simple_rnn';
@@ -96,11 +98,8 @@ function embeddingSpec(object: KerasObject): Mapped {
     inputDim: reader.positiveInteger('input_dim'),
     outputDim: reader.positiveInteger('output_dim'),
     embeddingsInitializer: readInitializer(reader, 'embeddings_initializer', 'random_uniform'),
+    maskZero: reader.boolean('mask_zero', false),
   };
-  reader.refuseIfSet(
-    'mask_zero',
-    'index 0 as padding makes Keras skip those steps in the RNN; masks are not supported yet',
-  );
   reader.refuseIfSet('sparse', 'sparse embedding outputs are not supported');
   refuseRegularizers(reader, 'embeddings_regularizer');
   refuseConstraints(reader, 'embeddings_constraint');
@@ -137,6 +136,20 @@ function dropoutSpec(object: KerasObject): Mapped<SpecOf<'Dropout'>> {
   return {
     spec: { className: 'Dropout', args },
     info: { declaredBatchShape, stochastic: rate > 0 },
+  };
+}
+
+function maskingSpec(object: KerasObject): Mapped<SpecOf<'Masking'>> {
+  const reader = new ConfigReader(subjectOf(object.className, object.config), object.config);
+  const { declaredBatchShape, ...base } = readBase(reader);
+  const maskValue = reader.get('mask_value') ?? 0;
+  if (typeof maskValue !== 'number') {
+    throw reader.error('mask_value', 'must be a number');
+  }
+  reader.finish();
+  return {
+    spec: { className: 'Masking', args: { ...base, maskValue } },
+    info: { declaredBatchShape, stochastic: false },
   };
 }
 
@@ -214,6 +227,9 @@ export function kerasLayerSpec(json: unknown, options: KerasReadOptions = {}): M
     case 'Dropout':
       mapped = dropoutSpec(object);
       break;
+    case 'Masking':
+      mapped = maskingSpec(object);
+      break;
     case 'TimeDistributed':
       mapped = timeDistributedSpec(object, dialect, where);
       break;
@@ -263,6 +279,8 @@ export function buildLayer(spec: KerasLayerSpec, info?: KerasLayerInfo): tf.laye
         return new Embedding(spec.args);
       case 'Dropout':
         return new Dropout(spec.args);
+      case 'Masking':
+        return new Masking(spec.args);
     }
   } catch (err) {
     const message = errorMessage(err);

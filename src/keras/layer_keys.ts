@@ -7,6 +7,7 @@ import type { DenseArgs } from '../layers/dense';
 import type { DropoutArgs } from '../layers/dropout';
 import type { EmbeddingArgs } from '../layers/embedding';
 import type { BaseLayerArgs } from '../layers/layer_args';
+import type { MaskingArgs } from '../layers/masking';
 import type { GRUArgs } from '../layers/rnn/gru';
 import type { LSTMArgs } from '../layers/rnn/lstm';
 import type { SimpleRNNArgs } from '../layers/rnn/simple_rnn';
@@ -30,11 +31,12 @@ export const SUPPORTED_KERAS_CLASSES: readonly string[] = [
   'Dense',
   'Embedding',
   'Dropout',
+  'Masking',
   'TimeDistributed',
 ];
 
 export const SUPPORTED_HELP =
-  'Supported classes: InputLayer, SimpleRNN, LSTM, GRU, RNN (of a SimpleRNNCell, an LSTMCell, a GRUCell, or a StackedRNNCells or list of them), Dense, Embedding, Dropout, TimeDistributed (of Dense or Dropout).';
+  'Supported classes: InputLayer, SimpleRNN, LSTM, GRU, RNN (of a SimpleRNNCell, an LSTMCell, a GRUCell, or a StackedRNNCells or list of them), Dense, Embedding, Dropout, Masking, TimeDistributed (of Dense or Dropout).';
 
 /** One class of layer to build and its options. */
 export interface LayerToBuild<C extends string, A> {
@@ -52,7 +54,8 @@ export type KerasLayerSpec =
   | LayerToBuild<'StackedRNN', StackedRNNArgs>
   | LayerToBuild<'Dense', DenseArgs>
   | LayerToBuild<'Embedding', EmbeddingArgs>
-  | LayerToBuild<'Dropout', DropoutArgs>;
+  | LayerToBuild<'Dropout', DropoutArgs>
+  | LayerToBuild<'Masking', MaskingArgs>;
 
 /** What the mapping knows about one Keras layer besides its options. */
 export interface KerasLayerInfo {

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { registeredVariable, runLayers } from '../models/forward';
 import { getLoss } from '../models/losses';
+import { outputLoss } from '../models/masked_reduction';
 import type { ForwardResult } from '../models/training';
 import { fixtureTensor, type KerasFixture } from './fixture';
 import { errorMessage } from './keras_json';
@@ -132,7 +133,7 @@ export function replayGradients(fixture: KerasFixture, built: KerasModel): Secti
       const variables = targets.map((w) => registeredVariable(w));
       const { value, grads } = tf.variableGrads(() => {
         const forward = forwardForLoss(built, x);
-        return loss.compute(y, forward.output, forward.logits);
+        return outputLoss(loss, y, forward);
       }, variables);
       outcome = compareGradients(
         section,

@@ -42,6 +42,7 @@ function readRnnOptions(reader: ConfigReader): RNNArgs {
     returnSequences: reader.boolean('return_sequences', false),
     returnState: reader.boolean('return_state', false),
     goBackwards: reader.boolean('go_backwards', false),
+    zeroOutputForMask: reader.boolean('zero_output_for_mask', false),
   };
   reader.refuseIfSet(
     'stateful',
@@ -51,9 +52,8 @@ function readRnnOptions(reader: ConfigReader): RNNArgs {
     'time_major',
     'time-major [timesteps, samples, features] input is not supported',
   );
-  // unroll and caching change how Keras runs the loop, not what it computes; zero_output_for_mask
-  // only acts on masked steps, and nothing here produces masks (mask_zero is refused).
-  reader.ignore('unroll', 'zero_output_for_mask', 'enable_caching_device');
+  // unroll and caching change how Keras runs the loop, not what it computes.
+  reader.ignore('unroll', 'enable_caching_device');
   return options;
 }
 

@@ -13,11 +13,14 @@ import {
   makeInitializer,
   serializeInitializer,
 } from './initializers';
+import type { OptionKeys } from '../option_keys';
 import { KerasLayer } from './keras_layer';
 import {
   BASE_LAYER_OPTIONS,
   type BaseLayerArgs,
   type Kwargs,
+  type LayerCallArgs,
+  MASKED_CALL_ARGS,
   NOT_YET_LORA_OPTIONS,
   baseLayerArgs,
   notYetWeightOptions,
@@ -73,6 +76,7 @@ export class Dense extends KerasLayer {
     );
     const biasInitializer = canonicalInitializer('Dense', args.biasInitializer ?? 'zeros');
     super(baseLayerArgs({ ...args, name: args.name ?? defaultLayerName(Dense.className) }));
+    this.supportsMasking = true;
     this.units = units;
     this.activation = activation;
     this.useBias = args.useBias ?? true;
@@ -119,6 +123,11 @@ export class Dense extends KerasLayer {
       );
     }
     this.built = true;
+  }
+
+  /** Takes Keras's mask and passes it on unchanged, as Keras's Dense does. */
+  protected override callArgs(): OptionKeys<LayerCallArgs> {
+    return MASKED_CALL_ARGS;
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {

@@ -7,11 +7,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkRate } from '../errors';
 import { MaskRandom } from './dropout_mask';
+import type { OptionKeys } from '../option_keys';
 import { KerasLayer } from './keras_layer';
 import {
   BASE_LAYER_OPTIONS,
   type BaseLayerArgs,
   type Kwargs,
+  type LayerCallArgs,
+  MASKED_CALL_ARGS,
   baseLayerArgs,
   singleInput,
   singleShape,
@@ -51,10 +54,16 @@ export class Dropout extends KerasLayer {
     DROPOUT_OPTIONS.check('Dropout', args);
     const rate = checkRate('Dropout', 'rate', args.rate);
     super(baseLayerArgs({ ...args, name: args.name ?? defaultLayerName(Dropout.className) }));
+    this.supportsMasking = true;
     this.rate = rate;
     this.noiseShape = args.noiseShape === undefined ? undefined : [...args.noiseShape];
     this.seed = args.seed;
     this.random = this.seed === undefined ? MaskRandom.unseeded() : new MaskRandom(this.seed);
+  }
+
+  /** Takes Keras's mask and passes it on unchanged, as Keras's Dropout does. */
+  protected override callArgs(): OptionKeys<LayerCallArgs> {
+    return MASKED_CALL_ARGS;
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {

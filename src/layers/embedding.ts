@@ -4,7 +4,7 @@
  * recurrent layer.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ValueError, checkPositiveInteger } from '../errors';
+import { checkPositiveInteger } from '../errors';
 import { embeddingLookup } from '../kernels/embedding';
 import {
   type Initializer,
@@ -24,6 +24,7 @@ import {
   singleInput,
   singleShape,
 } from './layer_args';
+import { NO_MASK } from './masks';
 import { defaultLayerName } from './naming';
 
 /** Options of Embedding. */
@@ -36,7 +37,7 @@ export interface EmbeddingArgs extends BaseLayerArgs {
   embeddingsInitializer?: InitializerSpec;
   /** Length of the index sequences (Keras 2's `input_length`); sets `inputShape` to `[inputLength]` when that is not given. Default: none. */
   inputLength?: number;
-  /** Keras's `mask_zero`. Only false is supported: masking is not implemented yet. Default: false. */
+  /** Index 0 is padding: the layer makes a mask (true where the index is not 0) that the layers after it follow, as Keras's `mask_zero`. The vocabulary still counts index 0 in `inputDim`. Default: false. */
   maskZero?: boolean;
 }
 
@@ -66,6 +67,8 @@ export class Embedding extends KerasLayer {
   readonly outputDim: number;
   /** Initializer of `embeddings`. */
   readonly embeddingsInitializer: string | Initializer;
+  /** Whether index 0 is padding, masked for the layers after it. */
+  readonly maskZero: boolean;
   private embeddings: tf.LayerVariable | null = null;
 
   constructor(args: EmbeddingArgs) {
@@ -76,11 +79,6 @@ export class Embedding extends KerasLayer {
       'Embedding',
       args.embeddingsInitializer ?? 'random_uniform',
     );
-    if (args.maskZero === true) {
-      throw new ValueError(
-        'Embedding: `maskZero: true` is not supported yet (recurrent layers here do not take masks); pad with a real index or use sequences of equal length.',
-      );
-    }
     const inputShape =
       args.inputShape ??
       (args.inputLength !== undefined && args.batchInputShape === undefined
@@ -96,6 +94,18 @@ export class Embedding extends KerasLayer {
     this.inputDim = inputDim;
     this.outputDim = outputDim;
     this.embeddingsInitializer = embeddingsInitializer;
+    this.maskZero = args.maskZero ?? false;
+    this.supportsMasking = this.maskZero;
+  }
+
+  /** With `maskZero`, the mask of the output: true where the index is not 0. Else null. */
+  override computeMask(
+    inputs: tf.Tensor | tf.Tensor[],
+    _mask?: tf.Tensor | tf.Tensor[],
+  ): tf.Tensor | tf.Tensor[] {
+    if (!this.maskZero || this.applying) return NO_MASK;
+    const x = singleInput(`Embedding '${this.name}'`, inputs);
+    return tf.notEqual(x, 0);
   }
 
   override build(_inputShape: tf.Shape | tf.Shape[]): void {
@@ -129,6 +139,7 @@ export class Embedding extends KerasLayer {
       inputDim: this.inputDim,
       outputDim: this.outputDim,
       embeddingsInitializer: serializeInitializer(this.embeddingsInitializer),
+      maskZero: this.maskZero,
     };
   }
 }

@@ -29,8 +29,20 @@ export abstract class KerasLayer extends tf.layers.Layer {
     return new cls(own);
   }
 
+  /**
+   * True while tfjs's `apply` runs. Its eager `apply` asks a masking layer for a mask to attach
+   * to the output tensor, where nothing disposes it; masks here flow through the model's loop
+   * and tfjs's graph executor instead, which ask `computeMask` outside `apply`.
+   */
+  protected applying = false;
+
   override apply(inputs: ApplyInputs, kwargs?: Kwargs): ApplyOutputs {
     this.callArgs().check(`${this.getClassName()} '${this.name}'`, kwargs, 'call argument');
-    return super.apply(inputs, kwargs);
+    this.applying = true;
+    try {
+      return super.apply(inputs, kwargs);
+    } finally {
+      this.applying = false;
+    }
   }
 }

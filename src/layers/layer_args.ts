@@ -68,13 +68,25 @@ export interface LayerCallArgs {
   training?: boolean;
 }
 
-/** The keys of LayerCallArgs; a mask (from tfjs's masking layers or given) is refused until masks are implemented. */
+/** The keys of LayerCallArgs; a mask is refused by layers that do not take one. */
 export const LAYER_CALL_ARGS = optionKeys<LayerCallArgs>(
   { training: true },
   {
-    mask: { hint: 'give sequences of equal length, without a masking layer' },
+    mask: { hint: 'this layer does not take a mask' },
   },
 );
+
+/** The keyword arguments of a layer that takes Keras's mask. */
+export interface MaskedCallArgs extends LayerCallArgs {
+  /**
+   * Keras's mask of the input: a boolean [samples, timesteps] tensor, true where the step is
+   * data and false where it is padding (Embedding's `maskZero`, Masking). Default: none.
+   */
+  mask?: tf.Tensor | null;
+}
+
+/** The keys of MaskedCallArgs. */
+export const MASKED_CALL_ARGS = LAYER_CALL_ARGS.extend<MaskedCallArgs>({ mask: true });
 
 /** The base-layer options of `args`, for `super(...)`, without the caller's other keys. */
 export function baseLayerArgs(args: BaseLayerArgs): TfLayerArgs {

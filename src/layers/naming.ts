@@ -19,3 +19,8 @@ export function defaultLayerName(className: string): string {
   counters.set(base, count + 1);
   return count === 0 ? base : `${base}_${count}`;
 }
+
+/** `SimpleRNN 'simple_rnn'`: how messages name a layer. */
+export function describeLayer(layer: { getClassName(): string; name: string }): string {
+  return `${layer.getClassName()} '${layer.name}'`;
+}

@@ -5,12 +5,14 @@ import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../errors';
 import { Dropout } from '../layers/dropout';
 import { RNN } from '../layers/rnn/rnn';
-import { describeLayer } from './forward';
+import { describeLayer } from '../layers/naming';
+import { checkTakesMask, maskSource } from './mask_flow';
 
 /**
  * The checks that make `Sequential.add` fail, leaving the model unchanged, before tfjs's own
  * less helpful errors: not a layer, a layer already there or a name taken, `returnState`
- * (several outputs), and a recurrent layer fed by one without `returnSequences`.
+ * (several outputs), a recurrent layer fed by one without `returnSequences`, and a layer that
+ * cannot take the mask that reaches it.
  */
 export function checkAddable(
   stack: readonly tf.layers.Layer[],
@@ -36,6 +38,7 @@ export function checkAddable(
       `${subject}: ${describeLayer(layer)} has returnState: true and so returns several tensors, but a Sequential model passes one tensor from layer to layer. Call the layer directly to get its states.`,
     );
   }
+  checkTakesMask(layer, maskSource(stack));
   if (layer instanceof RNN) {
     const feeder = [...stack].reverse().find((l) => !(l instanceof Dropout));
     if (feeder instanceof RNN && !feeder.returnSequences) {

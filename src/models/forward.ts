@@ -7,12 +7,10 @@ import { Dense } from '../layers/dense';
 import type { SimpleRnnStackHead } from '../kernels/simple_rnn';
 import { RNN } from '../layers/rnn/rnn';
 import { type RecurrentRunLayer, recurrentRun, runRecurrentStack } from '../layers/rnn/rnn_stack';
+import { stepMaskOf } from '../layers/masks';
+import { describeLayer } from '../layers/naming';
+import { outputMask } from './mask_flow';
 import type { ForwardResult } from './training';
-
-/** `SimpleRNN 'simple_rnn'`, for messages. */
-export function describeLayer(layer: tf.layers.Layer): string {
-  return `${layer.getClassName()} '${layer.name}'`;
-}
 
 /**
  * Runs `layers` in order on `x`. `training` reaches every layer's `call` (Dropout, recurrent
@@ -31,28 +29,38 @@ export function runLayers(
   let beforeLast = x;
   // The last layer's logits when a stack's Dense head computed them.
   let lastLogits: tf.Tensor | undefined;
+  // Keras's mask of h (see mask_flow.ts), and the layer that made it.
+  let mask: tf.Tensor | null = null;
+  let maskSource: tf.layers.Layer | undefined;
   for (let i = 0; i < layers.length;) {
     beforeLast = h;
     const run = recurrentRun(layers, i);
-    const head = run.length > 0 ? denseHead(run, layers[i + run.length]) : undefined;
-    if (head !== undefined) {
-      // The Dense layer's product runs inside the stack's op: its input never becomes a tensor.
-      const z = runRecurrentStack(run, h, training, head.weights);
+    const head = run.length > 0 ? denseHead(run, layers[i + run.length], mask) : undefined;
+    if (head !== undefined || run.length > 1) {
+      const stepMask = mask === null ? undefined : stepMaskOf(mask);
+      // With a head, the Dense layer's product runs inside the stack's op: its input never
+      // becomes a tensor.
+      const z = runRecurrentStack(run, h, training, head?.weights, stepMask);
+      i += run.length;
+      const last = run[run.length - 1];
+      if (last instanceof RNN && !last.returnSequences) mask = null;
+      if (head === undefined) {
+        h = z;
+        continue;
+      }
       h = head.dense.activate(z);
-      i += run.length + 1;
+      i++;
       if (i === layers.length) lastLogits = z;
       continue;
     }
-    if (run.length > 1) {
-      h = runRecurrentStack(run, h, training);
-      i += run.length;
-      continue;
-    }
     const layer = layers[i];
-    const out = layer.apply(h, { training });
+    const nextMask = outputMask(layer, h, mask, maskSource);
+    const out = layer.apply(h, mask === null ? { training } : { training, mask });
     if (!(out instanceof tf.Tensor)) {
       throw new Error(`${describeLayer(layer)}: expected one output tensor.`);
     }
+    if (nextMask !== null && nextMask !== mask) maskSource = layer;
+    mask = nextMask;
     h = out;
     i++;
   }
@@ -62,9 +70,14 @@ export function runLayers(
     last instanceof Dense &&
     (last.activation === 'softmax' || last.activation === 'sigmoid')
   ) {
-    return { output: h, logits: lastLogits ?? last.logits(beforeLast) };
+    return { output: h, logits: lastLogits ?? last.logits(beforeLast), ...withMask(mask) };
   }
-  return { output: h };
+  return { output: h, ...withMask(mask) };
+}
+
+/** The result's `mask` field: present only when the output has a mask. */
+function withMask(mask: tf.Tensor | null): { mask?: tf.Tensor } {
+  return mask === null ? {} : { mask };
 }
 
 /**
@@ -75,9 +88,12 @@ export function runLayers(
 function denseHead(
   run: readonly RecurrentRunLayer[],
   next: tf.layers.Layer | undefined,
+  mask: tf.Tensor | null,
 ): { dense: Dense; weights: SimpleRnnStackHead } | undefined {
   const last = run.at(-1);
   if (!(next instanceof Dense) || !(last instanceof RNN) || last.returnSequences) return undefined;
+  // The head would read the last output before zeroOutputForMask zeroes it.
+  if (mask !== null && last.zeroOutputForMask) return undefined;
   const weights = next.productWeights();
   const units = last.cells.at(-1)?.units;
   if (weights === null || weights.kernel.shape[0] !== units) return undefined;

@@ -41,7 +41,8 @@ import {
   prepareFit,
 } from './fit_setup';
 import { checkAddable } from './add_checks';
-import { describeLayer, registeredVariable, runLayers } from './forward';
+import { describeLayer } from '../layers/naming';
+import { registeredVariable, runLayers } from './forward';
 import { loadSequentialModel, saveModel } from './io';
 import { SUMMARY_OPTIONS, type SummaryOptions, layerRows, summaryLines } from './summary';
 import { countValues, writeWeights } from './weights';

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { copyRowsFromWasmBackend } from '../kernels/wasm/tensors';
 import { optionKeys } from '../option_keys';
 import type { Loss } from './losses';
+import { maskedSum, outputLoss } from './masked_reduction';
 import type { Metric } from './metrics';
 import { Progbar, type ProgressStream, writeLine } from './progbar';
 import type { ResidentTraining } from './resident_training';
@@ -86,6 +87,8 @@ export interface HistoryParams {
 export interface ForwardResult {
   output: tf.Tensor;
   logits?: tf.Tensor;
+  /** Keras's mask of the output (see mask_flow.ts): the loss and metrics skip its padding. */
+  mask?: tf.Tensor;
 }
 
 /** What the loops need from a model. */
@@ -127,11 +130,12 @@ class Trackers {
   constructor(private readonly resolved: readonly Metric[]) {
     this.metrics = resolved.map(() => new MeanTracker());
   }
-  /** `stats` = [mean loss, sum of each metric's values]; `counts` = each metric's value count. */
-  add(batchSize: number, stats: ArrayLike<number>, counts: readonly number[]): void {
+  /** `stats` as batchStats packs them: [mean loss, each metric's sum, each metric's count]. */
+  add(batchSize: number, stats: ArrayLike<number>): void {
     this.loss.add(stats[0] * batchSize, batchSize);
+    const count = this.metrics.length;
     this.metrics.forEach((m, i) => {
-      m.add(stats[i + 1] ?? 0, counts[i] ?? 0);
+      m.add(stats[i + 1] ?? 0, stats[i + 1 + count] ?? 0);
     });
   }
   /** Loss then metrics in compile order. */
@@ -188,24 +192,31 @@ function take(t: tf.Tensor, rows: Int32Array): tf.Tensor {
   return tf.tidy(() => tf.gather(t, tf.tensor1d(rows, 'int32')));
 }
 
-/** Loss and metric statistics of one batch, stacked: [loss, sum of metric 1, ...]. */
+/**
+ * Loss and metric statistics of one batch: [loss, each metric's sum, each metric's count]. With
+ * a mask, Keras's: the loss weighted by it (see maskedLoss), each metric's values summed over
+ * the steps it keeps and counted by them.
+ */
 function batchStats(
   loss: Loss,
   metrics: readonly Metric[],
   y: tf.Tensor,
   result: ForwardResult,
-  counts: number[],
 ): tf.Tensor[] {
-  const stats: tf.Tensor[] = [loss.compute(y, result.output, result.logits)];
-  metrics.forEach((m, i) => {
-    const values = m.values(y, result.output, result.logits);
-    counts[i] = values.size;
-    stats.push(tf.sum(values));
-  });
-  return stats;
+  const { output, logits, mask } = result;
+  const stats: tf.Tensor[] = [outputLoss(loss, y, result)];
+  const counts: tf.Tensor[] = [];
+  for (const m of metrics) {
+    const values = m.values(y, output, logits);
+    const [sum, count] =
+      mask === undefined ? [tf.sum(values), tf.scalar(values.size)] : maskedSum(values, mask);
+    stats.push(sum);
+    counts.push(count);
+  }
+  return [...stats, ...counts];
 }
 
-/** One optimizer step in training mode; returns [loss, metric sums...] and the metric counts. */
+/** One optimizer step in training mode; returns the batch's stats (see batchStats). */
 function trainStep(
   model: LoopModel,
   optimizer: tf.Optimizer,
@@ -213,8 +224,7 @@ function trainStep(
   metrics: readonly Metric[],
   x: tf.Tensor,
   y: tf.Tensor,
-): { stats: tf.Tensor1D; counts: number[] } {
-  const counts: number[] = [];
+): tf.Tensor1D {
   const stats = tf.tidy(() => {
     const variables = model.trainableVariables();
     let kept: tf.Tensor[] = [];
@@ -222,7 +232,7 @@ function trainStep(
     // an Embedding's per-lookup rows there, for Keras's sparse second moments.
     const { value, grads } = optimizer.computeGradients(() => {
       const result = model.forward(x, true, true);
-      const [lossValue, ...metricSums] = batchStats(loss, metrics, y, result, counts);
+      const [lossValue, ...metricSums] = batchStats(loss, metrics, y, result);
       kept = metricSums.map((t) => tf.keep(t));
       return lossValue as tf.Scalar;
     }, variables);
@@ -234,7 +244,7 @@ function trainStep(
     for (const t of kept) t.dispose();
     return packed;
   });
-  return { stats, counts };
+  return stats;
 }
 
 /** Options the loops share. */
@@ -264,15 +274,14 @@ export async function evaluateLoop(
       ? null
       : new Progbar({ target: steps.length, verbose: options.verbose, stream: options.stream });
   for (const [i, rows] of steps.entries()) {
-    const counts: number[] = [];
     const packed = tf.tidy(() => {
       const xb = take(x, rows);
       const yb = take(y, rows);
-      return tf.stack(batchStats(loss, metrics, yb, model.forward(xb, false, true), counts));
+      return tf.stack(batchStats(loss, metrics, yb, model.forward(xb, false, true)));
     });
     const stats = await packed.data();
     packed.dispose();
-    trackers.add(rows.length, stats, counts);
+    trackers.add(rows.length, stats);
     bar?.update(i + 1, trackers.logs(), false);
   }
   const logs = trackers.logs();
@@ -383,20 +392,20 @@ async function epochs(
     for (const [b, rows] of batches(epochOrder(n, plan.shuffle), plan.batchSize).entries()) {
       await call('onBatchBegin', (cb) => cb.onBatchBegin?.(b, {}));
       if (resident !== undefined) {
-        trackers.add(rows.length, [resident.step(rows)], []);
+        trackers.add(rows.length, [resident.step(rows)]);
       } else {
         const xb = take(plan.x, rows);
         const yb = take(plan.y, rows);
-        let step: { stats: tf.Tensor1D; counts: number[] };
+        let step: tf.Tensor1D;
         try {
           step = trainStep(model, optimizer, loss, metrics, xb, yb);
         } finally {
           xb.dispose();
           yb.dispose();
         }
-        const stats = await step.stats.data();
-        step.stats.dispose();
-        trackers.add(rows.length, stats, step.counts);
+        const stats = await step.data();
+        step.dispose();
+        trackers.add(rows.length, stats);
       }
       const logs = trackers.logs();
       await call('onBatchEnd', (cb) => cb.onBatchEnd?.(b, { ...logs }));

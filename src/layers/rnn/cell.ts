@@ -33,6 +33,12 @@ export interface SequenceRunOptions {
   training: boolean;
   /** Whether the caller reads the result's `states` (else a kind may skip making them). */
   returnState: boolean;
+  /**
+   * Keras's mask as the kernels take it: [samples, timesteps], 1 where the step is data and 0
+   * where it is padding, in the order the cell reads its input (see StepRunOptions in
+   * kernels/cells/sequence.ts). Default: every step is data.
+   */
+  stepMask?: tf.Tensor2D;
 }
 
 /** A cell's run over a whole sequence. */
@@ -366,6 +372,7 @@ export abstract class RecurrentCellBase extends KerasLayer implements RecurrentC
         resetAfter,
         goBackwards: options.goBackwards,
         returnSequences: options.returnSequences,
+        stepMask: options.stepMask,
       },
       ...(this.implementation === 2
         ? { inputMask: masks.inputMasks?.[0] }

@@ -116,6 +116,7 @@ export class GRUCell extends RecurrentCellBase {
         implementation: this.implementation,
         goBackwards: options.goBackwards,
         returnSequences: options.returnSequences,
+        stepMask: options.stepMask,
         ...this.runMasks(batch, features, options.training),
       }),
     );

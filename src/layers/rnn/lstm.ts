@@ -134,6 +134,7 @@ export class LSTMCell extends RecurrentCellBase {
         implementation: this.implementation,
         goBackwards: options.goBackwards,
         returnSequences: options.returnSequences,
+        stepMask: options.stepMask,
         ...this.runMasks(batch, features, options.training),
       }),
     );

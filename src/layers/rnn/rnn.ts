@@ -13,14 +13,17 @@ import {
   BASE_LAYER_OPTIONS,
   type BaseLayerArgs,
   type Kwargs,
-  LAYER_CALL_ARGS,
   type LayerCallArgs,
+  MASKED_CALL_ARGS,
+  type MaskedCallArgs,
   baseLayerArgs,
   singleInput,
   singleShape,
 } from '../layer_args';
 import { defaultLayerName } from '../naming';
 import type { RecurrentCell, RecurrentCellBase } from './cell';
+import { NO_MASK, callMask, firstMask, stepMaskOf } from '../masks';
+import { maskLastOutput, processingOrder, sequenceOutputMask } from './output_mask';
 import { checkSequenceShape } from './sequence_shape';
 
 export type { RecurrentCell, SequenceRunOptions } from './cell';
@@ -33,26 +36,24 @@ export interface RNNArgs extends BaseLayerArgs {
   returnState?: boolean;
   /** Process the sequence from its last step to its first; returned sequences come in that order, as in Keras. Default: false. */
   goBackwards?: boolean;
+  /** With a mask, output zeros at padding steps instead of the output of the step before (Keras's `zero_output_for_mask`). Default: false. */
+  zeroOutputForMask?: boolean;
 }
 
 /** The keys of RNNArgs, and the options of Keras's RNN not implemented yet. */
 export const RNN_OPTIONS = BASE_LAYER_OPTIONS.extend<RNNArgs>(
-  { returnSequences: true, returnState: true, goBackwards: true },
+  { returnSequences: true, returnState: true, goBackwards: true, zeroOutputForMask: true },
   {
     stateful: {
       default: false,
       hint: 'every batch starts from zero states here; leave it out',
     },
     unroll: { default: false, hint: 'the kernels run the time loop themselves; leave it out' },
-    zeroOutputForMask: {
-      default: false,
-      hint: 'it acts on masked steps, and masks are not supported yet; leave it out',
-    },
   },
 );
 
 /** A recurrent layer's call arguments: `initialState` is refused until it is implemented. */
-const RNN_CALL_ARGS = LAYER_CALL_ARGS.extend<LayerCallArgs>(
+const RNN_CALL_ARGS = MASKED_CALL_ARGS.extend<MaskedCallArgs>(
   {},
   {
     initialState: { hint: 'every sequence starts from zero states here' },
@@ -67,17 +68,30 @@ export abstract class RNN extends KerasLayer {
   readonly returnState: boolean;
   /** Read the sequence from its last step to its first; outputs come in that order. */
   readonly goBackwards: boolean;
+  /** With a mask, zeros at padding steps instead of the output of the step before. */
+  readonly zeroOutputForMask: boolean;
 
   protected constructor(args: RNNArgs) {
     super(baseLayerArgs(args));
     this.returnSequences = args.returnSequences ?? false;
     this.returnState = args.returnState ?? false;
     this.goBackwards = args.goBackwards ?? false;
-    this.supportsMasking = false;
+    this.zeroOutputForMask = args.zeroOutputForMask ?? false;
+    this.supportsMasking = true;
   }
 
   protected override callArgs(): OptionKeys<LayerCallArgs> {
     return RNN_CALL_ARGS;
+  }
+
+  /** The mask of the output: the input's with `returnSequences`, else none; none on the states. */
+  override computeMask(
+    _inputs: tf.Tensor | tf.Tensor[],
+    mask?: tf.Tensor | tf.Tensor[],
+  ): tf.Tensor | tf.Tensor[] {
+    const output = (this.returnSequences ? firstMask(mask) : null) ?? NO_MASK;
+    if (!this.returnState) return output;
+    return [output, ...this.cells.flatMap((cell) => cell.stateSizes.map(() => NO_MASK))];
   }
 
   /** The cells, from the input toward the output. */
@@ -132,7 +146,9 @@ export abstract class RNN extends KerasLayer {
    * The layer's cells as layers of a kernel stack (see recurrentStack), for `batch` sequences of
    * `features` features: the first cell reads backwards with goBackwards, and the last returns
    * every step when `returnSequences` (the layer's own, or true when another layer of the
-   * stack follows). Makes the dropout masks of a training run. Only for a `stackable` layer.
+   * stack follows). Makes the dropout masks of a training run. With a `stepMask` (see
+   * SequenceRunOptions) the cells skip padding steps, and with `zeroOutputForMask` the last
+   * cell's returned sequence is zero there (its `outputMask`). Only for a `stackable` layer.
    * @internal
    */
   stackLayers(
@@ -140,37 +156,80 @@ export abstract class RNN extends KerasLayer {
     features: number,
     training: boolean,
     returnSequences: boolean,
+    stepMask?: tf.Tensor2D,
   ): RecurrentStackLayer[] {
     let width = features;
     return this.cells.map((cell, i) => {
       if (!cell.stackable) {
         throw new Error(`${this.subject}: cell '${cell.name}' cannot run in a kernel stack.`);
       }
+      const isLast = i === this.cells.length - 1;
       const layer = cell.stackLayer(batch, width, {
         goBackwards: this.goBackwards && i === 0,
-        returnSequences: i < this.cells.length - 1 || returnSequences,
+        returnSequences: !isLast || returnSequences,
         training,
         returnState: false,
+        stepMask: this.cellStepMask(stepMask, i),
       });
+      if (isLast && returnSequences) {
+        const zeros = this.zeroOutputMask(stepMask, cell.units);
+        if (zeros !== undefined) layer.outputMask = zeros;
+      }
       width = cell.units;
       return layer;
     });
   }
 
+  /**
+   * The step mask of cell `i`: the layer's own for the first cell; in the first cell's
+   * processing order for the cells after it, which read its outputs in that order.
+   */
+  private cellStepMask(stepMask: tf.Tensor2D | undefined, i: number): tf.Tensor2D | undefined {
+    if (stepMask === undefined || i === 0) return stepMask;
+    return processingOrder(stepMask, this.goBackwards);
+  }
+
+  /**
+   * `zeroOutputForMask` as a factor of the layer's output sequence, [samples, timesteps, units]
+   * in processing order; undefined when it changes nothing (no mask, or the option off).
+   */
+  private zeroOutputMask(
+    stepMask: tf.Tensor2D | undefined,
+    units: number,
+  ): tf.Tensor3D | undefined {
+    if (stepMask === undefined || !this.zeroOutputForMask) return undefined;
+    const [samples, steps] = stepMask.shape;
+    return tf.broadcastTo(sequenceOutputMask(stepMask, this.goBackwards), [samples, steps, units]);
+  }
+
+  /**
+   * The layer's last output [samples, units] with `zeroOutputForMask`: zeros where the last
+   * processed step is padding. Unchanged without a mask, the option, or with returnSequences.
+   * @internal
+   */
+  maskedLastOutput(output: tf.Tensor, stepMask: tf.Tensor2D | undefined): tf.Tensor {
+    if (stepMask === undefined || !this.zeroOutputForMask || this.returnSequences) return output;
+    return maskLastOutput(output, stepMask, this.goBackwards);
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
     const x = singleInput(this.subject, inputs);
     checkSequenceShape(this.subject, x.shape, this.cells.at(0)?.inputFeatures);
+    const mask = callMask(this.subject, kwargs, x);
     const training = kwargs.training === true;
     if (this.stackable) {
       const [batch, , features] = x.shape as [number, number, number];
-      return tf.tidy(() =>
-        recurrentStack(
+      return tf.tidy(() => {
+        const stepMask = mask === undefined ? undefined : stepMaskOf(mask);
+        const output = recurrentStack(
           x as tf.Tensor3D,
-          this.stackLayers(batch, features, training, this.returnSequences),
-        ),
-      );
+          this.stackLayers(batch, features, training, this.returnSequences, stepMask),
+        );
+        return this.maskedLastOutput(output, stepMask);
+      });
     }
     return tf.tidy(() => {
+      const stepMask = mask === undefined ? undefined : stepMaskOf(mask);
       let sequence = x as tf.Tensor3D;
       let output: tf.Tensor = sequence;
       const states: tf.Tensor2D[] = [];
@@ -183,12 +242,18 @@ export abstract class RNN extends KerasLayer {
           returnSequences: !isLast || this.returnSequences,
           training,
           returnState: this.returnState,
+          stepMask: this.cellStepMask(stepMask, i),
         });
         // Read only when returned: with returnSequences the state is made on first read.
         if (this.returnState) states.push(...result.states);
         output = result.output;
         sequence = result.output as tf.Tensor3D;
       });
+      const zeros = this.returnSequences
+        ? this.zeroOutputMask(stepMask, output.shape[2] ?? 0)
+        : undefined;
+      output =
+        zeros === undefined ? this.maskedLastOutput(output, stepMask) : tf.mul(output, zeros);
       if (!this.returnState) return output;
       // The last state is the output itself without returnSequences; tfjs's graph executor
       // frees a tensor after its first consumer, so each returned tensor must be distinct.
@@ -234,6 +299,7 @@ export abstract class RNN extends KerasLayer {
       returnSequences: this.returnSequences,
       returnState: this.returnState,
       goBackwards: this.goBackwards,
+      zeroOutputForMask: this.zeroOutputForMask,
     };
   }
 

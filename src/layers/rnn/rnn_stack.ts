@@ -53,12 +53,15 @@ export function recurrentRun(
  * kernel stack; the output of the last. `training` makes the layers' dropout masks, the
  * Dropout layers' included. With `head` (a Dense layer's weights; the last layer returns its
  * last state), the output is that Dense layer's x · kernel + bias, before its activation.
+ * With a `stepMask` (Keras's mask of x as the kernels take it, see SequenceRunOptions), every
+ * layer skips the padding steps: each gets the mask as Keras passes it on, unchanged.
  */
 export function runRecurrentStack(
   layers: readonly RecurrentRunLayer[],
   x: tf.Tensor,
   training: boolean,
   head?: SimpleRnnStackHead,
+  stepMask?: tf.Tensor2D,
 ): tf.Tensor {
   const recurrent = layers.filter((layer): layer is RNN => layer instanceof RNN);
   if (recurrent.length === 0) throw new Error('runRecurrentStack: no recurrent layers.');
@@ -81,15 +84,25 @@ export function runRecurrentStack(
         const before = stack.at(-1);
         const shape = [batch, steps, inputWidth];
         const mask = training ? layer.trainingMask(shape) : undefined;
-        // A mask of a noise shape covers the whole sequence, as a training call broadcasts it.
-        if (before !== undefined && mask !== undefined)
-          before.outputMask = tf.broadcastTo(mask, shape);
+        // A mask of a noise shape covers the whole sequence, as a training call broadcasts it;
+        // after a layer with zeroOutputForMask, both factors apply.
+        if (before !== undefined && mask !== undefined) {
+          const dropped = tf.broadcastTo(mask, shape);
+          before.outputMask =
+            before.outputMask === undefined ? dropped : tf.mul(before.outputMask, dropped);
+        }
         continue;
       }
       const returnSequences = layer !== lastLayer || layer.returnSequences;
-      stack.push(...layer.stackLayers(batch, inputWidth, training, returnSequences));
+      stack.push(...layer.stackLayers(batch, inputWidth, training, returnSequences, stepMask));
       inputWidth = layer.cells.at(-1)?.units ?? inputWidth;
     }
-    return recurrentStack(x as tf.Tensor3D, stack, head);
+    // The head would read the last output before its mask: the caller runs it on its own.
+    if (head !== undefined && stepMask !== undefined && lastLayer.zeroOutputForMask) {
+      throw new Error(
+        `runRecurrentStack: ${lastLayer.subject} has zeroOutputForMask; its Dense head must run as a layer of its own.`,
+      );
+    }
+    return lastLayer.maskedLastOutput(recurrentStack(x as tf.Tensor3D, stack, head), stepMask);
   });
 }

@@ -75,6 +75,7 @@ export class SimpleRNNCell extends RecurrentCellBase {
         activation: this.activation,
         goBackwards: options.goBackwards,
         returnSequences: options.returnSequences,
+        stepMask: options.stepMask,
         inputMask: inputMasks?.[0],
         recurrentMask: recurrentMasks?.[0],
       },
