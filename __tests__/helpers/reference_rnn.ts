@@ -21,7 +21,11 @@ function stepActivation(name: string, v: number): number {
   }
 }
 
-/** x: [batch][steps][features]; returns every step's h in processing order, [batch][steps][units]. */
+/**
+ * x: [batch][steps][features]; returns every step's h in processing order, [batch][steps][units].
+ * With `mask` ([batch][steps], input order, 0 for padding), a padding step keeps h and outputs
+ * it, as Keras's TensorFlow backend does.
+ */
 export function referenceSimpleRnn(
   x: number[][][],
   kernel: Matrix,
@@ -29,13 +33,20 @@ export function referenceSimpleRnn(
   bias: number[] | null,
   activation: string,
   goBackwards = false,
+  mask?: number[][],
 ): number[][][] {
   const units = recurrent.length;
-  return x.map((sequence) => {
-    const order = goBackwards ? [...sequence].reverse() : sequence;
+  return x.map((sequence, b) => {
+    const steps = sequence.map((_, t) => t);
+    const order = goBackwards ? steps.reverse() : steps;
     let h = new Array<number>(units).fill(0);
     const outputs: number[][] = [];
-    for (const xt of order) {
+    for (const t of order) {
+      const xt = sequence[t] ?? [];
+      if (mask?.[b]?.[t] === 0) {
+        outputs.push(h);
+        continue;
+      }
       const next: number[] = [];
       for (let j = 0; j < units; j++) {
         let v = bias === null ? 0 : (bias[j] ?? 0);

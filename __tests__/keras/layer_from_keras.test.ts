@@ -52,6 +52,7 @@ describe('snake_case Keras configs -> camelCase args', () => {
         returnSequences: true,
         returnState: true,
         goBackwards: true,
+        zeroOutputForMask: false,
         kernelInitializer: 'glorot_uniform',
         recurrentInitializer: 'orthogonal',
         biasInitializer: 'zeros',
@@ -86,12 +87,32 @@ describe('snake_case Keras configs -> camelCase args', () => {
         inputDim: 26,
         outputDim: 8,
         embeddingsInitializer: 'random_uniform',
+        maskZero: false,
       },
     });
     expect(kerasLayerSpec(dropout({ rate: 0.3, noise_shape: [null, 1, 4] })).spec).toEqual({
       className: 'Dropout',
       args: { name: 'dropout', rate: 0.3, noiseShape: [null, 1, 4] },
     });
+  });
+
+  it('maps mask_zero, Masking and zero_output_for_mask', () => {
+    const emb = kerasLayerSpec(embedding({ input_dim: 26, output_dim: 8, mask_zero: true }));
+    expect(emb.spec.args).toMatchObject({ maskZero: true });
+    const masking = {
+      class_name: 'Masking',
+      config: { name: 'masking', trainable: true, dtype: 'float32', mask_value: -1.0 },
+    };
+    expect(kerasLayerSpec(masking).spec).toEqual({
+      className: 'Masking',
+      args: { name: 'masking', maskValue: -1 },
+    });
+    expect(layerFromKeras(masking).getClassName()).toBe('Masking');
+    const layer = kerasLayerSpec(simpleRnn({ zero_output_for_mask: true }));
+    expect(layer.spec.args).toMatchObject({ zeroOutputForMask: true });
+    expect(() =>
+      kerasLayerSpec({ class_name: 'Masking', config: { name: 'm', mask_value: 'x' } }),
+    ).toThrow(/Masking 'm'.*`mask_value`.*must be a number/);
   });
 
   it('maps RNN(SimpleRNNCell) to SimpleRNN', () => {
@@ -254,7 +275,6 @@ describe('initializers', () => {
 describe('keys that do not change the math are ignored', () => {
   it.each([
     ['unroll', simpleRnn({ unroll: true })],
-    ['zero_output_for_mask', simpleRnn({ zero_output_for_mask: true })],
     ['seed', dropout({ seed: 42 })],
     ['trainable: false', dense({ trainable: false })],
     ['a plain float32 dtype string (Keras 2)', dense({ dtype: 'float32' })],
@@ -306,11 +326,6 @@ describe('refusals name the class and the key', () => {
       'time_major: true',
       simpleRnn({ time_major: true }),
       /SimpleRNN 'simple_rnn': `time_major: true`/,
-    ],
-    [
-      'mask_zero: true',
-      embedding({ mask_zero: true }),
-      /Keras Embedding 'embedding': `mask_zero: true` is not supported/,
     ],
     [
       'a mixed_float16 policy',

@@ -57,7 +57,6 @@ describe('Embedding', () => {
       { inputDim: 5, outputDim: 1.5 },
       /Embedding: expected `outputDim` to be a positive integer, received 1\.5/,
     ],
-    [{ inputDim: 5, outputDim: 2, maskZero: true }, /`maskZero: true` is not supported yet/],
     [{ inputDim: 5, outputDim: 2, embeddingsInitializer: 'nope' }, /unknown initializer "nope"/],
   ])('refuses %j', (args, message) => {
     expect(() => new Embedding(args)).toThrow(message);

@@ -98,11 +98,6 @@ describe('Keras features not implemented yet are refused by name', () => {
       () => ({ initialState: [tf.zeros([1, 2])] }),
       /`initialState` is not supported yet/,
     ],
-    [
-      'a mask',
-      () => ({ mask: tf.ones([1, 3], 'bool') }),
-      /`mask` is not supported yet \(received a \w+\)/,
-    ],
   ])('%s given to apply', async (_what, makeKwargs, message) => {
     const layer = new SimpleRNN({ units: 2 });
     const x = tf.ones([1, 3, 2]);
@@ -114,23 +109,6 @@ describe('Keras features not implemented yet are refused by name', () => {
     });
     expect(layer.built).toBe(false);
     tf.dispose([x, ...(Object.values(kwargs).flat() as tf.Tensor[])]);
-  });
-
-  it('a mask from a tfjs masking layer in a plain tf.sequential', async () => {
-    const model = tf.sequential({
-      layers: [
-        tf.layers.masking({ maskValue: 0, inputShape: [3, 2] }),
-        new SimpleRNN({ units: 2 }),
-      ],
-    });
-    const x = tf.ones([1, 3, 2]);
-    await expectNoLeak(() => {
-      expect(() => model.predict(x)).toThrow(
-        /^SimpleRNN 'simple_rnn[_0-9]*': `mask` is not supported yet/,
-      );
-    });
-    x.dispose();
-    model.dispose();
   });
 
   it.each<[string, Extra, RegExp]>([
@@ -183,26 +161,9 @@ describe("the cases of Keras's simple_rnn_test.py that need what is not built ye
     ['test_correctness: unroll', { unroll: true }, {}, /`unroll` is not supported yet/],
     ['test_statefulness', { stateful: true }, {}, /`stateful` is not supported yet/],
     ['test_pass_initial_state', {}, { initialState: 'h0' }, /`initialState` is not supported yet/],
-    ['test_masking', {}, { mask: 'mask' }, /`mask` is not supported yet/],
-    [
-      'test_masking: zero_output_for_mask',
-      { returnSequences: true, zeroOutputForMask: true },
-      {},
-      /`zeroOutputForMask` is not supported yet/,
-    ],
   ])('%s', async (_case, layerArgs, callArgs, message) => {
     const x = sequence();
-    const tensors: Extra = {
-      initialState: [tf.zeros([2, 4])],
-      mask: tf.tensor2d(
-        [
-          [1, 1, 0, 1],
-          [1, 0, 0, 1],
-        ],
-        [2, 4],
-        'bool',
-      ),
-    };
+    const tensors: Extra = { initialState: [tf.zeros([2, 4])] };
     const kwargs = Object.fromEntries(Object.keys(callArgs).map((k) => [k, tensors[k]]));
     await expectNoLeak(() => {
       expect(() => {

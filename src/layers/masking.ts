@@ -64,7 +64,8 @@ export class Masking extends KerasLayer {
     _mask?: tf.Tensor | tf.Tensor[],
   ): tf.Tensor | tf.Tensor[] {
     if (this.applying) return NO_MASK;
-    return tf.any(tf.notEqual(this.checkedInput(inputs), this.maskValue), -1);
+    const x = this.checkedInput(inputs);
+    return tf.tidy(() => tf.any(tf.notEqual(x, this.maskValue), -1));
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {

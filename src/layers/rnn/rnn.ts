@@ -84,6 +84,15 @@ export abstract class RNN extends KerasLayer {
     return RNN_CALL_ARGS;
   }
 
+  /** Checks a given mask against the input before tfjs builds the weights, then applies. */
+  override apply(
+    inputs: Parameters<KerasLayer['apply']>[0],
+    kwargs?: Kwargs,
+  ): ReturnType<KerasLayer['apply']> {
+    if (kwargs !== undefined && inputs instanceof tf.Tensor) callMask(this.subject, kwargs, inputs);
+    return super.apply(inputs, kwargs);
+  }
+
   /** The mask of the output: the input's with `returnSequences`, else none; none on the states. */
   override computeMask(
     _inputs: tf.Tensor | tf.Tensor[],
