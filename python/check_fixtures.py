@@ -8,6 +8,14 @@ checks `gradients` against central differences of the loss, and replays each `tr
 (central-difference gradients, Keras 3's optimizer update rules). It is what a reader in another
 language has to do, in miniature, and it fails if a fixture asks for a tolerance that Keras's own
 float32 numbers do not meet against the float64 reference.
+
+Keras masks (the mask_* fixtures) are replayed as Keras 3 computes them: Embedding(mask_zero)
+and Masking make the mask, Dense and Dropout pass it on, an RNN passes it on (unreversed) only
+with return_sequences, a masked RNN step keeps every state and repeats the previous output
+(zeros with zero_output_for_mask), and the loss and metrics of a masked output are averaged over
+its unmasked entries. Then `check_wrong_readers` proves the mask fixtures sensitive: a reader
+that ignores masks, or gets one of those rules wrong, fails them by far more than their
+tolerances.
 """
 
 from __future__ import annotations
@@ -130,9 +138,29 @@ CELLS = {"SimpleRNN": simple_rnn_cell, "SimpleRNNCell": simple_rnn_cell,
          "LSTM": lstm_cell, "LSTMCell": lstm_cell, "GRU": gru_cell, "GRUCell": gru_cell}
 
 
-def run_rnn(layer: dict, x: np.ndarray, weights: Weights) -> list[np.ndarray]:
+# How this reader treats Keras masks. All True is what Keras 3 does; `wrong_readers()` turns one
+# off at a time to prove that the mask_* fixtures fail a reader that gets that one thing wrong.
+KERAS_READER = {
+    "masks": True,                   # Embedding(mask_zero=True) and Masking make a mask
+    "masking_zeroes": True,          # Masking outputs 0 at masked steps (not the input values)
+    "zero_output_for_mask": True,    # honour zero_output_for_mask (else repeat the previous)
+    "masked_output_repeats": True,   # a masked step repeats the previous output (else zeros)
+    "output_mask_as_input": True,    # go_backwards + return_sequences: mask passed on unreversed
+    "masked_loss": True,             # the loss is sum(loss * mask) / sum(mask)
+}
+READER = dict(KERAS_READER)
+
+
+def run_rnn(layer: dict, x: np.ndarray, mask: np.ndarray | None,
+            weights: Weights) -> tuple[list[np.ndarray], np.ndarray | None]:
     """SimpleRNN, LSTM, GRU, or RNN over one cell or StackedRNNCells. With return_state the
-    outputs are the output, then every cell's states in cell order (LSTM: h, then c)."""
+    outputs are the output, then every cell's states in cell order (LSTM: h, then c).
+
+    Under a mask [batch, T] (Keras's TensorFlow backend, keras/src/backend/tensorflow/rnn.py):
+    go_backwards reverses the mask with the inputs; at a masked step every state of every cell
+    keeps its value and the output is the previous step's output (zeros before the first
+    unmasked step), or zeros with zero_output_for_mask. The last output is the output at the
+    final processed step. The mask passed on (return_sequences only) is the input's, as it is."""
     name, cfg = layer["class_name"], layer["config"]
     if name != "RNN":
         cells = [CELLS[name](cfg, weights)]
@@ -143,70 +171,127 @@ def run_rnn(layer: dict, x: np.ndarray, weights: Weights) -> list[np.ndarray]:
         cells = [CELLS[cfg["cell"]["class_name"]](cfg["cell"]["config"], weights)]
     states = [[np.zeros((x.shape[0], units)) for units in sizes] for sizes, _ in cells]
     steps = range(x.shape[1] - 1, -1, -1) if cfg["go_backwards"] else range(x.shape[1])
+    zero_output = ((cfg.get("zero_output_for_mask", False) and READER["zero_output_for_mask"])
+                   or not READER["masked_output_repeats"])
     seq = []
     for t in steps:  # outputs in processing order
         inp = x[:, t]
+        new_states = []
         for k, (_, step) in enumerate(cells):
-            inp, states[k] = step(inp, states[k])
+            inp, cell_states = step(inp, states[k])
+            new_states.append(cell_states)
+        if mask is None:
+            states = new_states
+        else:
+            keep = mask[:, t][:, None]
+            states = [[np.where(keep, new, old) for new, old in zip(news, olds)]
+                      for news, olds in zip(new_states, states)]
+            previous = seq[-1] if seq and not zero_output else np.zeros_like(inp)
+            inp = np.where(keep, inp, previous)
         seq.append(inp)
     out = np.stack(seq, axis=1) if cfg["return_sequences"] else seq[-1]
+    out_mask = None
+    if mask is not None and cfg["return_sequences"]:
+        reverse = cfg["go_backwards"] and not READER["output_mask_as_input"]
+        out_mask = mask[:, ::-1] if reverse else mask
     return [out] + ([s for cell_states in states for s in cell_states]
-                    if cfg["return_state"] else [])
+                    if cfg["return_state"] else []), out_mask
 
 
-def run_layer(layer: dict, x: np.ndarray, weights: Weights) -> list[np.ndarray]:
+def run_layer(layer: dict, x: np.ndarray, mask: np.ndarray | None,
+              weights: Weights) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """One layer: its outputs and the mask it passes on ([batch, T] bool, or None)."""
     name, cfg = layer["class_name"], layer["config"]
-    if name in ("InputLayer", "Dropout"):
-        return [x]
-    if name == "Dense":
+    if name in ("InputLayer", "Dropout"):  # Dropout passes the mask on
+        return [x], mask
+    if name == "Dense":  # passes the mask on (a 3-D Dense's output is masked per step)
         y = x @ weights.take("/kernel") + (weights.take("/bias") if cfg["use_bias"] else 0.0)
-        return [ACTIVATIONS[cfg["activation"]](y)]
+        return [ACTIVATIONS[cfg["activation"]](y)], mask
     if name == "Embedding":
+        assert mask is None, "a mask reaching an Embedding"
         table = weights.take("/embeddings")
-        return [table[x] if weights.embedded is None else weights.embedded]
+        out = table[x] if weights.embedded is None else weights.embedded
+        return [out], (x != 0) if cfg.get("mask_zero") and READER["masks"] else None
+    if name == "Masking":
+        # A step is masked when EVERY feature equals mask_value; Masking outputs those steps as 0.
+        assert mask is None, "a mask reaching a Masking layer"
+        if not READER["masks"]:
+            return [x], None
+        keep = np.any(x != cfg["mask_value"], axis=-1)
+        return [np.where(keep[..., None], x, 0.0) if READER["masking_zeroes"] else x], keep
     if name in ("SimpleRNN", "LSTM", "GRU", "RNN"):
-        return run_rnn(layer, x, weights)
+        return run_rnn(layer, x, mask, weights)
     raise ValueError(f"check_fixtures: no reference for layer class {name}")
 
 
-def run(fx: dict, inputs: list[np.ndarray], values: list[np.ndarray] | None = None,
-        embedded: np.ndarray | None = None) -> list[np.ndarray]:
+def forward(fx: dict, inputs: list[np.ndarray], values: list[np.ndarray] | None = None,
+            embedded: np.ndarray | None = None) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """The fixture's outputs, and the mask Keras attaches to the first one (None: no mask)."""
     names = [w["name"] for w in fx["weights"]]
     weights = Weights(names, values if values is not None else [array(w) for w in fx["weights"]],
                       embedded)
     if "layer" in fx:
-        outs = run_layer(fx["layer"], inputs[0], weights)
+        outs, mask = run_layer(fx["layer"], inputs[0], None, weights)
     else:
         model = fx["model"]
         assert model["class_name"] in ("Sequential", "Functional"), model["class_name"]
         # Every model here is a chain; a Functional model lists its layers in call order.
-        outs = inputs
+        outs, mask = inputs, None
         for layer in model["config"]["layers"]:
-            outs = run_layer(layer, outs[0], weights)
+            outs, mask = run_layer(layer, outs[0], mask, weights)
     assert weights.i == len(fx["weights"]), "not every stored weight was used"
-    return outs
+    return outs, mask
 
 
-def loss_value(name: str, from_logits: bool, y: np.ndarray, p: np.ndarray) -> float:
-    """Keras's losses, reduced by the mean over the batch and every other axis."""
+def run(fx: dict, inputs: list[np.ndarray], values: list[np.ndarray] | None = None,
+        embedded: np.ndarray | None = None) -> list[np.ndarray]:
+    return forward(fx, inputs, values, embedded)[0]
+
+
+def loss_entries(name: str, from_logits: bool, y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Keras's losses before reduction: one value per sample (and step), the last axis reduced."""
     eps = 1e-7  # Keras clips probabilities to [eps, 1 - eps]
     if name == "mean_squared_error":
-        return float(np.mean((y - p) ** 2))
+        return np.mean((y - p) ** 2, axis=-1)
     if name == "binary_crossentropy":
         if from_logits:
-            return float(np.mean(np.maximum(p, 0) - p * y + np.log1p(np.exp(-np.abs(p)))))
+            return np.mean(np.maximum(p, 0) - p * y + np.log1p(np.exp(-np.abs(p))), axis=-1)
         p = np.clip(p, eps, 1 - eps)
-        return float(np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p))))
+        return np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p)), axis=-1)
     if from_logits:
         logp = p - p.max(-1, keepdims=True)
         logp = logp - np.log(np.exp(logp).sum(-1, keepdims=True))
     else:
         logp = np.log(np.clip(p / p.sum(-1, keepdims=True), eps, 1 - eps))
     if name == "categorical_crossentropy":
-        return float(np.mean(-(y * logp).sum(-1)))
+        return -(y * logp).sum(-1)
     if name == "sparse_categorical_crossentropy":
-        return float(np.mean(-np.take_along_axis(logp, y[..., None], -1)))
+        return -np.take_along_axis(logp, y[..., None], -1)[..., 0]
     raise ValueError(f"check_fixtures: no reference for loss {name}")
+
+
+def masked_mean(values: np.ndarray, mask: np.ndarray | None) -> float:
+    """Keras's default reduction ("sum_over_batch_size"): the mean over every entry; with the
+    mask of y_pred, Keras (losses/loss.py apply_mask) weights unmasked entries total / valid and
+    masked ones 0, then divides the sum by total: sum(values * mask) / sum(mask), 0 when nothing
+    is unmasked."""
+    if mask is None or not READER["masked_loss"]:
+        return float(np.mean(values))
+    assert mask.shape == values.shape, f"mask {mask.shape} vs loss values {values.shape}"
+    valid = mask.sum()
+    return float((values * mask).sum() / valid) if valid else 0.0
+
+
+def loss_value(name: str, from_logits: bool, y: np.ndarray, p: np.ndarray,
+               mask: np.ndarray | None = None) -> float:
+    """Keras's loss reduced as Keras reduces it, under the mask of y_pred if it has one."""
+    return masked_mean(loss_entries(name, from_logits, y, p), mask)
+
+
+def model_loss(fx: dict, name: str, from_logits: bool, x: np.ndarray, y: np.ndarray,
+               values: list[np.ndarray], embedded: np.ndarray | None = None) -> float:
+    outs, mask = forward(fx, [x], values, embedded)
+    return loss_value(name, from_logits, y, outs[0], mask)
 
 
 def check_gradients(fx: dict, samples_per_weight: int = 25) -> float:
@@ -218,7 +303,7 @@ def check_gradients(fx: dict, samples_per_weight: int = 25) -> float:
     index = {w["name"]: i for i, w in enumerate(fx["weights"])}
 
     def loss(vals):
-        return loss_value(g["loss"], g["from_logits"], y, run(fx, [x], vals)[0])
+        return model_loss(fx, g["loss"], g["from_logits"], x, y, vals)
 
     assert abs(loss(values) - g["loss_value"]) <= 1e-5 * max(1.0, abs(g["loss_value"])), (
         f"loss {loss(values)} vs stored {g['loss_value']}")
@@ -322,35 +407,83 @@ def accuracy(y: np.ndarray, p: np.ndarray) -> np.ndarray:
     return (p.argmax(-1) == y.argmax(-1)).astype(float)
 
 
-def check_training(fx: dict) -> float:
+METRICS = {
+    "accuracy": accuracy,
+    "mae": lambda y, p: np.mean(np.abs(y - p), axis=-1),
+    "mse": lambda y, p: np.mean((y - p) ** 2, axis=-1),
+}
+
+
+class RunningMean:
+    """Keras's Mean metric over an epoch: total / count."""
+
+    def __init__(self):
+        self.total, self.count = 0.0, 0.0
+
+    def add(self, total: float, count: float) -> None:
+        self.total += total
+        self.count += count
+
+    def add_values(self, values: np.ndarray, mask: np.ndarray | None) -> None:
+        """A metric's values [batch, ...] under the mask of y_pred, as Keras's MeanMetricWrapper
+        adds them: the mask becomes 0/1 sample weights, each sample adds the mean over its steps
+        of value * mask to total and the mean of its mask to count. Over the epoch that is
+        sum(value * mask) / sum(mask); without a mask, the mean of the per-sample means."""
+        b = len(values)
+        weights = np.ones_like(values) if mask is None else mask.astype(float)
+        self.add((values * weights).reshape(b, -1).mean(1).sum(),
+                 weights.reshape(b, -1).mean(1).sum())
+
+    def result(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+
+def check_training(fx: dict, strict: bool = True) -> tuple[float, dict[str, float]]:
     """Replay the fit in float64 (gradients by central differences, Keras's update rules) and
-    compare the per-epoch history and the final weights. Returns the worst relative error."""
+    compare the per-epoch history and the final weights (strict=False: only measure, for
+    `check_wrong_readers`). Returns the worst relative error, and
+    for a model whose output carries a mask how far (in rtol) the two plausible wrong history
+    formulas land from Keras's: the loss weighted by unmasked steps instead of by batch size,
+    and a metric averaged per batch (weighted by batch size) instead of over the epoch's steps."""
     tr = fx["training"]
     opt = tr["compile"]["optimizer"]
     loss_name, from_logits = tr["compile"]["loss"], tr["compile"]["from_logits"]
     x, y = array(tr["x"]), array(tr["y"])
     values = [array(w) for w in fx["weights"]]
-    state, t, worst = {}, 0, 0.0
+    state, t, worst, wrong = {}, 0, 0.0, {}
     bs = tr["fit"]["batch_size"]
     tables = [i for i, w in enumerate(fx["weights"]) if w["name"].endswith("/embeddings")]
     table = tables[0] if tables else None
     for epoch in range(tr["fit"]["epochs"]):
-        sums = {"loss": 0.0, "accuracy": 0.0}
+        # Keras's trackers, and the wrong formulas next to them.
+        means = {key: RunningMean() for key in tr["history"]}
+        alt = {key: RunningMean() for key in tr["history"]}
         for start in range(0, len(x), bs):
             xb, yb = x[start:start + bs], y[start:start + bs]
 
             def loss(vals):
-                return loss_value(loss_name, from_logits, yb, run(fx, [xb], vals)[0])
+                return model_loss(fx, loss_name, from_logits, xb, yb, vals)
 
-            pred = run(fx, [xb], values)[0]
-            sums["loss"] += loss(values) * len(xb)
-            sums["accuracy"] += accuracy(yb, pred).mean() * len(xb)
+            outs, mask = forward(fx, [xb], values)
+            batch_loss = loss(values)
+            # The loss tracker: each batch's (masked) loss weighted by the batch's size.
+            means["loss"].add(batch_loss * len(xb), len(xb))
+            valid = float(mask.sum()) if mask is not None else float(len(xb))
+            alt["loss"].add(batch_loss * valid, valid)
+            for key in tr["history"]:
+                if key == "loss":
+                    continue
+                if key not in METRICS:
+                    raise ValueError(f"check_fixtures: no reference for metric {key}")
+                metric = METRICS[key](yb, outs[0])
+                means[key].add_values(metric, mask)
+                alt[key].add(masked_mean(metric, mask) * len(xb), len(xb))
             t += 1
             grads = clip(numeric_grads(loss, values), opt["config"])
             squares, absolutes = [g * g for g in grads], [np.abs(g) for g in grads]
             if table is not None:  # per-lookup rows, as Keras's IndexedSlices gradient has them
-                rows = numeric_grads(lambda e: loss_value(loss_name, from_logits, yb,
-                                                          run(fx, [xb], values, e[0])[0]),
+                rows = numeric_grads(lambda e: model_loss(fx, loss_name, from_logits, xb, yb,
+                                                          values, e[0]),
                                      [values[table][xb]])[0]
                 for agg, f in ((squares, np.square), (absolutes, np.abs)):
                     agg[table] = np.zeros_like(values[table])
@@ -359,16 +492,21 @@ def check_training(fx: dict) -> float:
                 optimizer_step(opt["class_name"], opt["config"], state, t, w, g, k, squares[k],
                                absolutes[k])
         for key, history in tr["history"].items():
-            want, got = history[epoch], sums[key] / len(x)
+            want, got = history[epoch], means[key].result()
             err = abs(got - want) / abs(want)
-            assert err <= tr["rtol"], f"history {key}[{epoch}]: float64 {got} vs keras {want}"
+            assert err <= tr["rtol"] or not strict, (
+                f"history {key}[{epoch}]: float64 {got} vs keras {want}")
             worst = max(worst, err)
+            if mask is not None:
+                what = f"{key} step-weighted" if key == "loss" else f"{key} batch-weighted"
+                off = abs(alt[key].result() - want) / abs(want) / tr["rtol"]
+                wrong[what] = max(wrong.get(what, 0.0), off)
     for w, final in zip(values, tr["final_weights"]):
         stored = np.array(final["data"]).reshape(final["shape"])
         err = float((np.abs(w - stored) / (tr["atol"] / tr["rtol"] + np.abs(stored))).max())
-        assert err <= tr["rtol"], f"final {final['name']}: relative error {err:.1e}"
+        assert err <= tr["rtol"] or not strict, f"final {final['name']}: relative error {err:.1e}"
         worst = max(worst, err)
-    return worst
+    return worst, wrong
 
 
 def check(path: Path) -> float:
@@ -395,9 +533,67 @@ def check(path: Path) -> float:
         grad_worst = check_gradients(fx)
         print(f"     {fx['name']}: gradients within {grad_worst:.2f} of their tolerance")
     if "training" in fx:
-        print(f"     {fx['name']}: training replay, worst relative error "
-              f"{check_training(fx):.1e}")
+        train_worst, wrong = check_training(fx)
+        print(f"     {fx['name']}: training replay, worst relative error {train_worst:.1e}")
+        for what, off in wrong.items():
+            # A fixture whose output is masked must tell Keras's history formulas from these.
+            assert off > 10, f"history {what} is only {off:.1f} rtol from Keras's"
+            print(f"     {fx['name']}: history {what} would be {off:.0f} rtol off")
     return worst
+
+
+def has_mask(fx: dict) -> bool:
+    """Whether the fixture's model makes a Keras mask (Embedding mask_zero=True or Masking)."""
+    layers = fx["model"]["config"]["layers"] if "model" in fx else [fx["layer"]]
+    return any(layer["class_name"] == "Masking" or layer["config"].get("mask_zero", False)
+               for layer in layers)
+
+
+def distances(fx: dict) -> dict[str, float]:
+    """How far this reader lands from Keras, in units of the fixture's own tolerances: every
+    forward case (atol), the gradients section's loss value (the 1e-5 relative that
+    check_gradients asks), and the training replay's history and final weights (rtol)."""
+    out = {}
+    for case in fx["cases"]:
+        got = run(fx, [array(t) for t in case["inputs"]])
+        want = [array(t) for t in case["outputs"]]
+        out[f"case {case['name']}"] = max(float(np.abs(g - w).max())
+                                          for g, w in zip(got, want)) / case["atol"]
+    if "gradients" in fx:
+        g = fx["gradients"]
+        loss = model_loss(fx, g["loss"], g["from_logits"], array(g["x"]), array(g["y"]),
+                          [array(w) for w in fx["weights"]])
+        out["gradients loss"] = (abs(loss - g["loss_value"])
+                                 / (1e-5 * max(1.0, abs(g["loss_value"]))))
+    if "training" in fx:
+        out["training"] = check_training(fx, strict=False)[0] / fx["training"]["rtol"]
+    return out
+
+
+def check_wrong_readers(fixtures: list[dict], factor: float = 100.0) -> None:
+    """The mask fixtures must fail a reader that gets masks wrong, by far more than their own
+    tolerances: without masks at all, every case and section of every mask fixture lands more
+    than `factor` tolerances away; each other mistake (KERAS_READER's other entries, one at a
+    time) is caught that clearly by some fixture."""
+    for flag in KERAS_READER:
+        READER[flag] = False
+        try:
+            found = {fx["name"]: distances(fx) for fx in fixtures}
+        finally:
+            READER.update(KERAS_READER)
+        if flag == "masks":
+            weakest = min((d, name, what) for name, ds in found.items() for what, d in ds.items())
+            assert weakest[0] > factor, (f"a reader without masks is only {weakest[0]:.1f} "
+                                         f"tolerances off on {weakest[1]} {weakest[2]}")
+            print(f"ok   wrong reader without masks: every case and section of the "
+                  f"{len(found)} mask fixtures fails, by at least {weakest[0]:.0f} x its "
+                  f"tolerance ({weakest[1]} {weakest[2]})")
+            continue
+        caught = sorted(((max(ds.values()), name) for name, ds in found.items()
+                         if max(ds.values()) > factor), reverse=True)
+        assert caught, f"no mask fixture catches a reader with {flag} wrong"
+        print(f"ok   wrong reader ({flag} wrong): caught by {len(caught)} fixture(s), most by "
+              f"{caught[0][1]} ({caught[0][0]:.0e} x its tolerance)")
 
 
 def main() -> int:
@@ -409,6 +605,13 @@ def main() -> int:
         except (AssertionError, ValueError, KeyError) as e:
             failed += 1
             print(f"FAIL {path.stem}: {e}")
+    masked = [fx for fx in (json.loads(p.read_text(encoding="utf-8")) for p in paths)
+              if has_mask(fx)]
+    try:
+        check_wrong_readers(masked)
+    except (AssertionError, ValueError, KeyError) as e:
+        failed += 1
+        print(f"FAIL wrong readers: {e}")
     total = sum(p.stat().st_size for p in paths)
     print(f"{len(paths) - failed} passed, {failed} failed ({total / 1e6:.2f} MB in {len(paths)} files)")
     return 1 if failed else 0

@@ -23,6 +23,7 @@ os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 import fixturelib as fl  # noqa: E402  (sets up TensorFlow before anything else imports it)
 import forward_fixtures  # noqa: E402
 import training_fixtures  # noqa: E402,F401  (its @fixture functions register themselves)
+import mask_fixtures  # noqa: E402,F401  (mask_*: Embedding mask_zero, Masking)
 
 SCRIPT = "python/generate_fixtures.py"
 ALL = forward_fixtures.FIXTURES  # every @fixture function, in definition order
