@@ -34,6 +34,8 @@ export { Embedding } from './layers/embedding';
 export type { EmbeddingArgs } from './layers/embedding';
 export { Dropout } from './layers/dropout';
 export type { DropoutArgs } from './layers/dropout';
+export { Bidirectional } from './layers/rnn/bidirectional';
+export type { BidirectionalArgs, MergeMode } from './layers/rnn/bidirectional';
 export { Masking } from './layers/masking';
 export type { MaskingArgs } from './layers/masking';
 export { readCsv, parseCsv } from './data/csv';

@@ -308,14 +308,22 @@ describe('refusals name the class and the key', () => {
       /Keras class 'ConvLSTM1D' \(layer 'simple_rnn'\) is not supported\. Supported classes: InputLayer, SimpleRNN, LSTM, GRU/,
     ],
     [
-      'a Bidirectional',
-      { ...simpleRnn(), class_name: 'Bidirectional' },
-      /Keras class 'Bidirectional'.*not supported/,
+      'a Bidirectional without its layer',
+      { class_name: 'Bidirectional', config: { name: 'bidi' } },
+      /Keras Bidirectional 'bidi': `layer` is required/,
     ],
     [
-      'a Bidirectional',
-      { class_name: 'Bidirectional', config: { name: 'bidi' } },
-      /'Bidirectional'/,
+      'a Bidirectional around a Dense',
+      { class_name: 'Bidirectional', config: { name: 'bidi', layer: dense() } },
+      /Keras Bidirectional 'bidi': `layer` of class 'Dense' is not supported; Bidirectional wraps a recurrent layer/,
+    ],
+    [
+      'a Bidirectional with an unknown merge_mode',
+      {
+        class_name: 'Bidirectional',
+        config: { name: 'bidi', layer: simpleRnn(), merge_mode: 'max' },
+      },
+      /Keras Bidirectional 'bidi': `merge_mode` must be 'concat', 'sum', 'mul', 'ave' or null, received "max"/,
     ],
     [
       'stateful: true',

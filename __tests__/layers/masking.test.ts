@@ -52,7 +52,12 @@ describe('Masking', () => {
 
   it('zeroes a padding step holding NaN or Infinity elsewhere, as Keras (a where, not a product)', () => {
     const layer = new Masking();
-    const x = tf.tensor3d([[[0, 0], [Number.NaN, 1]]]);
+    const x = tf.tensor3d([
+      [
+        [0, 0],
+        [Number.NaN, 1],
+      ],
+    ]);
     // A step with NaN is data (NaN differs from 0); only all-zero steps are padding.
     const y = layer.apply(x) as tf.Tensor;
     expect(Array.from(y.dataSync())).toEqual([0, 0, Number.NaN, 1]);
@@ -71,7 +76,7 @@ describe('Masking', () => {
 
   it('round-trips its config', () => {
     const layer = new Masking({ maskValue: 2.5, name: 'pad' });
-    const copy = new Masking(layer.getConfig() as never);
+    const copy = new Masking(layer.getConfig());
     expect(copy.maskValue).toBe(2.5);
     expect(copy.getConfig()).toEqual(layer.getConfig());
   });

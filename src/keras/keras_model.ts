@@ -90,6 +90,19 @@ function withoutInitializers(spec: KerasLayerSpec): KerasLayerSpec {
     case 'Dropout':
     case 'Masking':
       return spec;
+    case 'Bidirectional': {
+      const { layer, backwardLayer } = spec.args;
+      return {
+        className: spec.className,
+        args: {
+          ...spec.args,
+          layer: withoutInitializers(layer) as typeof layer,
+          ...(backwardLayer === undefined
+            ? {}
+            : { backwardLayer: withoutInitializers(backwardLayer) as typeof backwardLayer }),
+        },
+      };
+    }
   }
 }
 

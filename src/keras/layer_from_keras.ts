@@ -14,6 +14,7 @@
  * | `Embedding`                                        | `Embedding`              |
  * | `Dropout`, `TimeDistributed(Dropout)`              | `Dropout`                |
  * | `Masking`                                          | `Masking`                |
+ * | `Bidirectional` of any of the recurrent layers     | `Bidirectional`          |
  * | `InputLayer`                                       | the model's input        |
  */
 import * as tf from '@tensorflow/tfjs';
@@ -21,6 +22,8 @@ import { Dense, type DenseArgs } from '../layers/dense';
 import { Dropout, type DropoutArgs } from '../layers/dropout';
 import { Embedding, type EmbeddingArgs } from '../layers/embedding';
 import { Masking } from '../layers/masking';
+import { Bidirectional } from '../layers/rnn/bidirectional';
+import { RNN } from '../layers/rnn/rnn';
 import { GRU } from '../layers/rnn/gru';
 import { LSTM } from '../layers/rnn/lstm';
 import { SimpleRNN } from '../layers/rnn/simple_rnn';
@@ -49,6 +52,8 @@ import {
   KERAS_READ_OPTIONS,
   type KerasReadOptions,
   type Mapped,
+  type BidirectionalSpecArgs,
+  type RecurrentLayerSpec,
   SUPPORTED_HELP,
   type SpecOf,
   readBase,
@@ -153,6 +158,50 @@ function maskingSpec(object: KerasObject): Mapped<SpecOf<'Masking'>> {
   };
 }
 
+/** Bidirectional(layer, backward_layer?, merge_mode), its layers mapped as recurrent specs. */
+function bidirectionalSpec(object: KerasObject, dialect: KerasDialect, where: string): Mapped {
+  const subject = subjectOf(object.className, object.config);
+  const reader = new ConfigReader(subject, object.config);
+  const { declaredBatchShape, ...base } = readBase(reader);
+  const mergeMode = reader.get('merge_mode') ?? (reader.has('merge_mode') ? null : 'concat');
+  if (
+    mergeMode !== null &&
+    (typeof mergeMode !== 'string' || !['concat', 'sum', 'mul', 'ave'].includes(mergeMode))
+  ) {
+    throw reader.error('merge_mode', "must be 'concat', 'sum', 'mul', 'ave' or null");
+  }
+  let stochastic = false;
+  const inner = (key: string): RecurrentLayerSpec | undefined => {
+    const value = reader.get(key);
+    if (value === undefined || value === null) return undefined;
+    const mapped = kerasLayerSpec(value, { dialect, where: `${where}: ${subject}: \`${key}\`` });
+    const spec = mapped.spec;
+    if (
+      spec.className !== 'SimpleRNN' &&
+      spec.className !== 'LSTM' &&
+      spec.className !== 'GRU' &&
+      spec.className !== 'StackedRNN'
+    ) {
+      throw new KerasJsonError(
+        `${subject}: \`${key}\` of class '${mapped.info.kerasClassName}' is not supported; Bidirectional wraps a recurrent layer (SimpleRNN, LSTM, GRU, RNN).`,
+      );
+    }
+    stochastic ||= mapped.info.stochastic;
+    return spec;
+  };
+  const layer = inner('layer');
+  if (layer === undefined) throw reader.error('layer', 'is required');
+  const backwardLayer = inner('backward_layer');
+  reader.finish();
+  const args: BidirectionalSpecArgs = {
+    ...base,
+    layer,
+    mergeMode: mergeMode as BidirectionalSpecArgs['mergeMode'],
+    ...(backwardLayer === undefined ? {} : { backwardLayer }),
+  };
+  return { spec: { className: 'Bidirectional', args }, info: { declaredBatchShape, stochastic } };
+}
+
 /** TimeDistributed(Dense) is Dense on the last axis, and TimeDistributed(Dropout) Dropout. */
 function timeDistributedSpec(object: KerasObject, dialect: KerasDialect, where: string): Mapped {
   const subject = subjectOf(object.className, object.config);
@@ -230,6 +279,9 @@ export function kerasLayerSpec(json: unknown, options: KerasReadOptions = {}): M
     case 'Masking':
       mapped = maskingSpec(object);
       break;
+    case 'Bidirectional':
+      mapped = bidirectionalSpec(object, dialect, where);
+      break;
     case 'TimeDistributed':
       mapped = timeDistributedSpec(object, dialect, where);
       break;
@@ -281,6 +333,14 @@ export function buildLayer(spec: KerasLayerSpec, info?: KerasLayerInfo): tf.laye
         return new Dropout(spec.args);
       case 'Masking':
         return new Masking(spec.args);
+      case 'Bidirectional': {
+        const { layer, backwardLayer, ...rest } = spec.args;
+        return new Bidirectional({
+          ...rest,
+          layer: buildRecurrent(layer),
+          ...(backwardLayer === undefined ? {} : { backwardLayer: buildRecurrent(backwardLayer) }),
+        });
+      }
     }
   } catch (err) {
     const message = errorMessage(err);
@@ -290,6 +350,13 @@ export function buildLayer(spec: KerasLayerSpec, info?: KerasLayerInfo): tf.laye
         : `Keras ${info.kerasClassName} '${info.name}'`;
     throw new KerasJsonError(`${subject}: ${message}`);
   }
+}
+
+/** Builds a recurrent layer's spec (Bidirectional's layers). */
+function buildRecurrent(spec: RecurrentLayerSpec): RNN {
+  const layer = buildLayer(spec);
+  if (!(layer instanceof RNN)) throw new Error(`${spec.className} built as a non-recurrent layer.`);
+  return layer;
 }
 
 /** Maps and builds one Keras layer object (not an InputLayer). */

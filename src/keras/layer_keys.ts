@@ -8,6 +8,7 @@ import type { DropoutArgs } from '../layers/dropout';
 import type { EmbeddingArgs } from '../layers/embedding';
 import type { BaseLayerArgs } from '../layers/layer_args';
 import type { MaskingArgs } from '../layers/masking';
+import type { BidirectionalArgs } from '../layers/rnn/bidirectional';
 import type { GRUArgs } from '../layers/rnn/gru';
 import type { LSTMArgs } from '../layers/rnn/lstm';
 import type { SimpleRNNArgs } from '../layers/rnn/simple_rnn';
@@ -33,10 +34,11 @@ export const SUPPORTED_KERAS_CLASSES: readonly string[] = [
   'Dropout',
   'Masking',
   'TimeDistributed',
+  'Bidirectional',
 ];
 
 export const SUPPORTED_HELP =
-  'Supported classes: InputLayer, SimpleRNN, LSTM, GRU, RNN (of a SimpleRNNCell, an LSTMCell, a GRUCell, or a StackedRNNCells or list of them), Dense, Embedding, Dropout, Masking, TimeDistributed (of Dense or Dropout).';
+  'Supported classes: InputLayer, SimpleRNN, LSTM, GRU, RNN (of a SimpleRNNCell, an LSTMCell, a GRUCell, or a StackedRNNCells or list of them), Dense, Embedding, Dropout, Masking, TimeDistributed (of Dense or Dropout), Bidirectional (of a recurrent layer).';
 
 /** One class of layer to build and its options. */
 export interface LayerToBuild<C extends string, A> {
@@ -55,7 +57,22 @@ export type KerasLayerSpec =
   | LayerToBuild<'Dense', DenseArgs>
   | LayerToBuild<'Embedding', EmbeddingArgs>
   | LayerToBuild<'Dropout', DropoutArgs>
-  | LayerToBuild<'Masking', MaskingArgs>;
+  | LayerToBuild<'Masking', MaskingArgs>
+  | LayerToBuild<'Bidirectional', BidirectionalSpecArgs>;
+
+/** The recurrent layers Bidirectional wraps, as mapped specs. */
+export type RecurrentLayerSpec = Extract<
+  KerasLayerSpec,
+  { className: 'SimpleRNN' | 'LSTM' | 'GRU' | 'StackedRNN' }
+>;
+
+/** Bidirectional's options with its layers as specs, built with it. */
+export interface BidirectionalSpecArgs extends Omit<BidirectionalArgs, 'layer' | 'backwardLayer'> {
+  /** The forward layer's spec (Keras's `layer`). */
+  layer: RecurrentLayerSpec;
+  /** The backward layer's spec (Keras's `backward_layer`), when Keras wrote one. */
+  backwardLayer?: RecurrentLayerSpec;
+}
 
 /** What the mapping knows about one Keras layer besides its options. */
 export interface KerasLayerInfo {

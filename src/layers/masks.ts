@@ -24,8 +24,9 @@ export function callMask(subject: string, kwargs: Kwargs, x: tf.Tensor): tf.Tens
       `${subject}: expected the mask to be a tensor of shape ${formatShape(x.shape.slice(0, -1))} (true where a step is data), received ${typeof mask}.`,
     );
   }
-  checkMaskShape(subject, mask, x.shape);
-  return mask;
+  const tensor: tf.Tensor = mask as tf.Tensor;
+  checkMaskShape(subject, tensor, x.shape);
+  return tensor;
 }
 
 /** Refuses a mask whose shape is not the input's without its last axis. */

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../errors';
 import { Dropout } from '../layers/dropout';
+import { Bidirectional } from '../layers/rnn/bidirectional';
 import { RNN } from '../layers/rnn/rnn';
 import { describeLayer } from '../layers/naming';
 import { checkTakesMask, maskSource } from './mask_flow';
@@ -38,10 +39,16 @@ export function checkAddable(
       `${subject}: ${describeLayer(layer)} has returnState: true and so returns several tensors, but a Sequential model passes one tensor from layer to layer. Call the layer directly to get its states.`,
     );
   }
+  if (layer instanceof Bidirectional && (layer.returnState || layer.mergeMode === null)) {
+    const why = layer.returnState ? 'returnState: true' : 'mergeMode: null';
+    throw new ValueError(
+      `${subject}: ${describeLayer(layer)} has ${why} and so returns several tensors, but a Sequential model passes one tensor from layer to layer. Call the layer directly to get them.`,
+    );
+  }
   checkTakesMask(layer, maskSource(stack));
-  if (layer instanceof RNN) {
+  if (layer instanceof RNN || layer instanceof Bidirectional) {
     const feeder = [...stack].reverse().find((l) => !(l instanceof Dropout));
-    if (feeder instanceof RNN && !feeder.returnSequences) {
+    if ((feeder instanceof RNN || feeder instanceof Bidirectional) && !feeder.returnSequences) {
       throw new ValueError(
         `${subject}: ${describeLayer(layer)} needs a sequence [samples, timesteps, features], but ${describeLayer(feeder)} before it returns only its last step [samples, units] (returnSequences: false). Create '${feeder.name}' with returnSequences: true.`,
       );

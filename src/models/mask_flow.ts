@@ -1,7 +1,7 @@
 /**
  * How Keras's mask flows through a Sequential model: Embedding (`maskZero`) and Masking make
- * it; Dense and Dropout pass it on; a recurrent layer consumes it and passes it on only with
- * `returnSequences`. The mask of the model's output weights the loss and the metrics.
+ * it; Dense and Dropout pass it on; a recurrent layer (or Bidirectional) consumes it and passes
+ * it on only with `returnSequences`. The mask of the model's output weights the loss and the metrics.
  *
  * Porting note: Keras 3 warns and drops the mask when it reaches a layer that does not support
  * masking; here that is an error naming both layers, since the steps after it would silently
@@ -12,6 +12,7 @@ import { ValueError } from '../errors';
 import { Embedding } from '../layers/embedding';
 import { Masking } from '../layers/masking';
 import { firstMask } from '../layers/masks';
+import { Bidirectional } from '../layers/rnn/bidirectional';
 import { RNN } from '../layers/rnn/rnn';
 import { describeLayer } from '../layers/naming';
 
@@ -25,7 +26,8 @@ export function maskSource(layers: readonly tf.layers.Layer[]): tf.layers.Layer 
   let source: tf.layers.Layer | undefined;
   for (const layer of layers) {
     if (makesMask(layer)) source = layer;
-    else if (layer instanceof RNN && !layer.returnSequences) source = undefined;
+    else if ((layer instanceof RNN || layer instanceof Bidirectional) && !layer.returnSequences)
+      source = undefined;
   }
   return source;
 }

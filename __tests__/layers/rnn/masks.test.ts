@@ -159,7 +159,7 @@ describe('masked steps against a float64 reference', () => {
         ),
       );
       await expectNoLeak(() => {
-        const y = model.predict(padded) as tf.Tensor;
+        const y = model.predict(padded);
         expect(Array.from(y.dataSync())).toBeAllClose(flat(h2), 1e-5);
         y.dispose();
       });
@@ -234,7 +234,7 @@ describe('masks reaching recurrent layers by tfjs', () => {
       ],
     ]);
     const fresh = new SimpleRNN({ units: 2, ...CONSTANT_WEIGHTS });
-    tf.dispose([model.predict(x) as tf.Tensor, fresh.apply(unpadded) as tf.Tensor]);
+    tf.dispose([model.predict(x), fresh.apply(unpadded) as tf.Tensor]);
     await expectNoLeak(() => {
       const y = model.predict(x) as tf.Tensor;
       const expected = fresh.apply(unpadded) as tf.Tensor;

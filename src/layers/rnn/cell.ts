@@ -217,6 +217,13 @@ export abstract class RecurrentCellBase extends KerasLayer implements RecurrentC
   readonly dropout: number;
   /** Fraction of the previous state dropped at every step while training. */
   readonly recurrentDropout: number;
+  /**
+   * What the weights' names start with before the cell's name: '' in a layer of a model, the
+   * layer's name and a slash in a layer inside another (Bidirectional's `forward_lstm/`), as
+   * Keras's variable paths have it. Set before `build`.
+   * @internal
+   */
+  weightPrefix = '';
   private kernel: tf.LayerVariable | null = null;
   private recurrentKernel: tf.LayerVariable | null = null;
   private bias: tf.LayerVariable | null = null;
@@ -284,20 +291,20 @@ export abstract class RecurrentCellBase extends KerasLayer implements RecurrentC
     }
     const width = this.units * this.gates;
     this.kernel = this.addWeight(
-      `${this.name}/kernel`,
+      `${this.weightPrefix}${this.name}/kernel`,
       [features, width],
       'float32',
       makeInitializer(this.kernelInitializer),
     );
     this.recurrentKernel = this.addWeight(
-      `${this.name}/recurrent_kernel`,
+      `${this.weightPrefix}${this.name}/recurrent_kernel`,
       [this.units, width],
       'float32',
       makeInitializer(this.recurrentInitializer),
     );
     if (this.useBias) {
       this.bias = this.addWeight(
-        `${this.name}/bias`,
+        `${this.weightPrefix}${this.name}/bias`,
         this.biasShape(),
         'float32',
         this.makeBiasInitializer(),

@@ -68,8 +68,11 @@ export abstract class RNN extends KerasLayer {
   readonly returnState: boolean;
   /** Read the sequence from its last step to its first; outputs come in that order. */
   readonly goBackwards: boolean;
-  /** With a mask, zeros at padding steps instead of the output of the step before. */
-  readonly zeroOutputForMask: boolean;
+  /**
+   * With a mask, zeros at padding steps instead of the output of the step before. Bidirectional
+   * sets it to `returnSequences` on both of its layers, as Keras's does.
+   */
+  zeroOutputForMask: boolean;
 
   protected constructor(args: RNNArgs) {
     super(baseLayerArgs(args));

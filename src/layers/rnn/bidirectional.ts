@@ -1,0 +1,340 @@
+/**
+ * Bidirectional: a recurrent layer run over the sequence in both directions, Keras's
+ * `Bidirectional`. The forward layer is a fresh copy of the given layer (`forward_<name>`); the
+ * backward one is another copy with `goBackwards` (`backward_<name>`), or the `backwardLayer`
+ * given. The backward layer's returned sequence is flipped back to input order, then the two
+ * outputs merge: concatenated (forward first), summed, multiplied, averaged, or both returned.
+ * Weights come forward layer first, as in Keras; with `returnState`, the forward layer's states,
+ * then the backward layer's. A mask reaches both layers; with returnSequences both output zeros
+ * at padding steps (Keras forces `zero_output_for_mask` to `return_sequences`).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ValueError } from '../../errors';
+import type { OptionKeys } from '../../option_keys';
+import { KerasLayer } from '../keras_layer';
+import {
+  BASE_LAYER_OPTIONS,
+  type BaseLayerArgs,
+  type Kwargs,
+  type LayerCallArgs,
+  MASKED_CALL_ARGS,
+  baseLayerArgs,
+  singleInput,
+  singleShape,
+} from '../layer_args';
+import { NO_MASK, callMask, firstMask } from '../masks';
+import { defaultLayerName, describeLayer } from '../naming';
+import { RecurrentCellBase } from './cell';
+import { RNN } from './rnn';
+
+/** How the two directions' outputs combine. */
+export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave' | null;
+
+const MERGE_MODES: readonly MergeMode[] = ['concat', 'sum', 'mul', 'ave', null];
+
+/** Options of Bidirectional. */
+export interface BidirectionalArgs extends BaseLayerArgs {
+  /** The recurrent layer (SimpleRNN, LSTM, GRU, StackedRNN) to run forward; copied, not used itself. */
+  layer: RNN;
+  /** How the two outputs combine: `'concat'` (forward first), `'sum'`, `'mul'`, `'ave'`, or null (both outputs). Default: 'concat'. */
+  mergeMode?: MergeMode;
+  /** The layer that reads backwards (with `goBackwards: true`, and the same returnSequences and returnState). Default: a copy of `layer` with goBackwards. */
+  backwardLayer?: RNN;
+}
+
+/** The keys of BidirectionalArgs. */
+export const BIDIRECTIONAL_OPTIONS = BASE_LAYER_OPTIONS.extend<BidirectionalArgs>({
+  layer: true,
+  mergeMode: true,
+  backwardLayer: true,
+});
+
+/** A constructor of a recurrent layer from its config (every RNN subclass here has one). */
+type RnnFromConfig = new (config: tf.serialization.ConfigDict) => RNN;
+
+/** A fresh copy of `layer` under `name`, with `changes` to its config and no weights. */
+function copyOf(layer: RNN, name: string, changes: tf.serialization.ConfigDict): RNN {
+  const {
+    batchInputShape: _batchInputShape,
+    inputShape: _inputShape,
+    ...config
+  } = layer.getConfig();
+  return new (layer.constructor as RnnFromConfig)({ ...config, ...changes, name });
+}
+
+/** `name` without `prefix` at its start (Python's removeprefix). */
+function withoutPrefix(name: string, prefix: string): string {
+  return name.startsWith(prefix) ? name.slice(prefix.length) : name;
+}
+
+/** Keras's `Bidirectional` wrapper of a recurrent layer. */
+export class Bidirectional extends KerasLayer {
+  /** The class name under which tfjs serializes and deserializes it (Keras's, where Keras has the class). */
+  static className = 'Bidirectional';
+  /** The layer that reads the sequence from its first step. */
+  readonly forwardLayer: RNN;
+  /** The layer that reads it from its last step. */
+  readonly backwardLayer: RNN;
+  /** How the two outputs combine. */
+  readonly mergeMode: MergeMode;
+
+  constructor(args: BidirectionalArgs) {
+    BIDIRECTIONAL_OPTIONS.check('Bidirectional', args);
+    const { layer, backwardLayer } = args;
+    if (!(layer instanceof RNN)) {
+      throw new ValueError(
+        `Bidirectional: expected \`layer\` to be a recurrent layer (new LSTM({...}), new GRU({...}), new SimpleRNN({...}) or new StackedRNN({...})), received ${describeValue(layer)}.`,
+      );
+    }
+    if (backwardLayer !== undefined && !(backwardLayer instanceof RNN)) {
+      throw new ValueError(
+        `Bidirectional: expected \`backwardLayer\` to be a recurrent layer, received ${describeValue(backwardLayer)}.`,
+      );
+    }
+    const mergeMode = args.mergeMode === undefined ? 'concat' : args.mergeMode;
+    if (!MERGE_MODES.includes(mergeMode)) {
+      throw new ValueError(
+        `Bidirectional: expected \`mergeMode\` to be 'concat', 'sum', 'mul', 'ave' or null, received ${JSON.stringify(mergeMode)}.`,
+      );
+    }
+    const forward = copyOf(layer, `forward_${withoutPrefix(layer.name, 'forward_')}`, {});
+    const backward =
+      backwardLayer ??
+      copyOf(layer, `backward_${withoutPrefix(layer.name, 'backward_')}`, { goBackwards: true });
+    checkPair(forward, backward);
+    super(baseLayerArgs({ ...args, name: args.name ?? defaultLayerName(Bidirectional.className) }));
+    // Keras: with a mask, both directions output zeros at padding steps when they return
+    // sequences, so that the merged steps line up.
+    forward.zeroOutputForMask = forward.returnSequences;
+    backward.zeroOutputForMask = backward.returnSequences;
+    // Keras's variable paths: bidirectional/forward_lstm/lstm_cell/kernel.
+    for (const layer of [forward, backward]) {
+      for (const cell of layer.cells) {
+        if (cell instanceof RecurrentCellBase && !cell.built) cell.weightPrefix = `${layer.name}/`;
+      }
+    }
+    this.forwardLayer = forward;
+    this.backwardLayer = backward;
+    this.mergeMode = mergeMode;
+    this.supportsMasking = true;
+  }
+
+  protected override callArgs(): OptionKeys<LayerCallArgs> {
+    return MASKED_CALL_ARGS;
+  }
+
+  /** Whether each direction returns every step. */
+  get returnSequences(): boolean {
+    return this.forwardLayer.returnSequences;
+  }
+
+  /** Whether the states follow the output: the forward layer's, then the backward layer's. */
+  get returnState(): boolean {
+    return this.forwardLayer.returnState;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = singleShape(inputShape);
+    if (!this.forwardLayer.built) this.forwardLayer.build(shape);
+    if (!this.backwardLayer.built) this.backwardLayer.build(shape);
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    const shape = singleShape(inputShape);
+    const [forwardOut, ...forwardStates] = outputShapes(this.forwardLayer, shape);
+    const [backwardOut, ...backwardStates] = outputShapes(this.backwardLayer, shape);
+    const merged: tf.Shape[] =
+      this.mergeMode === null
+        ? [forwardOut, backwardOut]
+        : this.mergeMode === 'concat'
+          ? [[...forwardOut.slice(0, -1), sumOf(forwardOut.at(-1), backwardOut.at(-1))]]
+          : [forwardOut];
+    const all = [...merged, ...forwardStates, ...backwardStates];
+    const [only] = all;
+    return all.length === 1 ? only : all;
+  }
+
+  /** The mask of the output(s): the input's with returnSequences (on each output with mergeMode null). */
+  override computeMask(
+    _inputs: tf.Tensor | tf.Tensor[],
+    mask?: tf.Tensor | tf.Tensor[],
+  ): tf.Tensor | tf.Tensor[] {
+    const output = (this.returnSequences ? firstMask(mask) : null) ?? NO_MASK;
+    const outputs = this.mergeMode === null ? [output, output] : [output];
+    if (!this.returnState) return outputs.length === 1 ? output : outputs;
+    const states = [this.forwardLayer, this.backwardLayer].flatMap((layer) =>
+      layer.cells.flatMap((cell) => cell.stateSizes.map(() => NO_MASK)),
+    );
+    return [...outputs, ...states];
+  }
+
+  /** Checks a given mask against the input before tfjs builds the weights, then applies. */
+  override apply(
+    inputs: Parameters<KerasLayer['apply']>[0],
+    kwargs?: Kwargs,
+  ): ReturnType<KerasLayer['apply']> {
+    if (kwargs !== undefined && inputs instanceof tf.Tensor) {
+      callMask(describeLayer(this), kwargs, inputs);
+    }
+    return super.apply(inputs, kwargs);
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    const x = singleInput(describeLayer(this), inputs);
+    const mask = callMask(describeLayer(this), kwargs, x);
+    const inner = { training: kwargs.training === true, ...(mask === undefined ? {} : { mask }) };
+    return tf.tidy(() => {
+      const [y, ...forwardStates] = outputsOf(this.forwardLayer.apply(x, inner));
+      const [backward, ...backwardStates] = outputsOf(this.backwardLayer.apply(x, inner));
+      // The backward layer returns its steps in the order it read them: flip them back.
+      const yRev = this.returnSequences ? tf.reverse(backward, 1) : backward;
+      const merged = this.merge(y, yRev);
+      const states = [...forwardStates, ...backwardStates];
+      const all = [...merged, ...states];
+      const [only] = all;
+      return all.length === 1 ? only : all;
+    });
+  }
+
+  /** The merged output, or both outputs with mergeMode null. */
+  private merge(y: tf.Tensor, yRev: tf.Tensor): tf.Tensor[] {
+    switch (this.mergeMode) {
+      case 'concat':
+        return [tf.concat([y, yRev], -1)];
+      case 'sum':
+        return [tf.add(y, yRev)];
+      case 'mul':
+        return [tf.mul(y, yRev)];
+      case 'ave':
+        return [tf.div(tf.add(y, yRev), 2)];
+      case null:
+        return [y, yRev];
+    }
+  }
+
+  /** Whether training updates the layer's weights (both directions'). */
+  override get trainable(): boolean {
+    return super.trainable;
+  }
+
+  /** Sets whether training updates the weights of both directions. */
+  override set trainable(value: boolean) {
+    super.trainable = value;
+    this.forwardLayer.trainable = value;
+    this.backwardLayer.trainable = value;
+  }
+
+  /** The forward layer's trainable weights, then the backward layer's (Keras's order). */
+  override get trainableWeights(): tf.LayerVariable[] {
+    if (!this.trainable) return [];
+    return [...this.forwardLayer.trainableWeights, ...this.backwardLayer.trainableWeights];
+  }
+
+  /** Refused: the weights belong to the two layers. */
+  override set trainableWeights(_weights: tf.LayerVariable[]) {
+    throw new ValueError(
+      `${describeLayer(this)}: its weights belong to its two layers and cannot be replaced.`,
+    );
+  }
+
+  /** The weights that training does not update, forward layer first. */
+  override get nonTrainableWeights(): tf.LayerVariable[] {
+    const own = [
+      ...this.forwardLayer.nonTrainableWeights,
+      ...this.backwardLayer.nonTrainableWeights,
+    ];
+    if (this.trainable) return own;
+    return [...this.forwardLayer.weights, ...this.backwardLayer.weights];
+  }
+
+  /** Why `shape` does not fit `weight`, when one of the two layers knows. */
+  weightShapeHint(weight: tf.LayerVariable, shape: readonly number[]): string | undefined {
+    return (
+      this.forwardLayer.weightShapeHint(weight, shape) ??
+      this.backwardLayer.weightShapeHint(weight, shape)
+    );
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      mergeMode: this.mergeMode,
+      layer: { className: this.forwardLayer.getClassName(), config: this.forwardLayer.getConfig() },
+      backwardLayer: {
+        className: this.backwardLayer.getClassName(),
+        config: this.backwardLayer.getConfig(),
+      },
+    };
+  }
+
+  /** Builds a Bidirectional from its `getConfig()` (the layers as their serialized configs). */
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+  ): T {
+    const { customObjects: _customObjects, layer, backwardLayer, ...own } = config;
+    return new cls({
+      ...own,
+      layer: layerFromConfig(layer),
+      backwardLayer: backwardLayer == null ? undefined : layerFromConfig(backwardLayer),
+    });
+  }
+}
+
+/** Keras's checks of a forward and backward pair. */
+function checkPair(forward: RNN, backward: RNN): void {
+  if (forward.goBackwards === backward.goBackwards) {
+    throw new ValueError(
+      `Bidirectional: the forward and backward layers must read in different directions, but both have goBackwards: ${forward.goBackwards}. Give the backward layer goBackwards: true.`,
+    );
+  }
+  for (const key of ['returnSequences', 'returnState'] as const) {
+    if (forward[key] !== backward[key]) {
+      throw new ValueError(
+        `Bidirectional: the forward and backward layers must have the same ${key}, received ${forward[key]} (forward, ${describeLayer(forward)}) and ${backward[key]} (backward, ${describeLayer(backward)}).`,
+      );
+    }
+  }
+}
+
+/** The output shapes of `layer` for an input of `shape`: the output first, then the states. */
+function outputShapes(layer: RNN, shape: tf.Shape): tf.Shape[] {
+  const out = layer.computeOutputShape(shape);
+  return Array.isArray(out[0]) ? (out as tf.Shape[]) : [out as tf.Shape];
+}
+
+/** The sum of two sizes, null when either is unknown. */
+function sumOf(a: number | null | undefined, b: number | null | undefined): number | null {
+  return a == null || b == null ? null : a + b;
+}
+
+/** A layer's output as a list: the output, then any states. */
+function outputsOf(out: ReturnType<KerasLayer['apply']>): tf.Tensor[] {
+  const list = Array.isArray(out) ? out : [out];
+  return list.map((t) => {
+    if (!(t instanceof tf.Tensor)) throw new Error('Bidirectional: expected concrete tensors.');
+    return t;
+  });
+}
+
+/** A layer from its serialized form `{ className, config }`, by tfjs's class registry. */
+function layerFromConfig(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const { className, config } = value as { className?: unknown; config?: unknown };
+  const entry =
+    typeof className === 'string'
+      ? tf.serialization.SerializationMap.getMap().classNameMap[className]
+      : undefined;
+  if (entry === undefined || typeof config !== 'object' || config === null) return value;
+  const [cls, fromConfig] = entry;
+  return fromConfig(cls, config as tf.serialization.ConfigDict);
+}
+
+/** How messages show a value that is not a layer. */
+function describeValue(value: unknown): string {
+  if (value instanceof tf.layers.Layer) return describeLayer(value);
+  return value === null ? 'null' : typeof value;
+}
+
+tf.serialization.registerClass(Bidirectional);
