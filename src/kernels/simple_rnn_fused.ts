@@ -69,13 +69,18 @@ export function fusedSimpleRnnRecurrence(
     // Every state, in processing order: the backward pass needs them all. A masked step's
     // derivative below is then that of the carried state, but its gradient is zero anyway.
     const all = states.length === 1 ? tf.expandDims(h, 0) : tf.stack(states, 0);
-    save(withStepRuns([all, u, h0], runs));
+    // The dropout mask too: it lives in the caller's tidy, which may end before the backward
+    // pass runs.
+    save(withStepRuns([all, u, h0, ...(recurrentMask === undefined ? [] : [recurrentMask])], runs));
     const value = returnSequences ? all : tf.clone(h);
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [hAll, uSaved, h0Saved] = saved as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D];
-        const runs = savedStepRuns(saved, 3);
+        const maskSaved = recurrentMask === undefined ? undefined : (saved[3] as tf.Tensor2D);
+        const maskedSaved = (h: tf.Tensor2D): tf.Tensor2D =>
+          maskSaved === undefined ? h : tf.mul(h, maskSaved);
+        const runs = savedStepRuns(saved, maskSaved === undefined ? 3 : 4);
         // The gradient a masked step's candidate gets; without a mask `maskedStep` never reads
         // it, so no tensor is made.
         const zeros = runs === null ? h0Saved : tf.zerosLike(h0Saved);
@@ -96,7 +101,7 @@ export function fusedSimpleRnnRecurrence(
           const d = derivativeSteps?.[t];
           const da: tf.Tensor2D = d === undefined ? gRan : tf.mul(gRan, d);
           dA[t] = da;
-          carry = maskedStep(run, masked(tf.matMul(da, uT)), g);
+          carry = maskedStep(run, maskedSaved(tf.matMul(da, uT)), g);
         }
         const dProcessing = count === 1 ? tf.expandDims(dA[0], 0) : tf.stack(dA, 0);
         // h_{t-1} for every step: h0, then every state but the last.
@@ -110,9 +115,9 @@ export function fusedSimpleRnnRecurrence(
         const [, batch, units] = hAll.shape;
         const previousFlat = tf.reshape(previous, [count * batch, units]);
         const prevMasked =
-          recurrentMask === undefined
+          maskSaved === undefined
             ? previousFlat
-            : tf.reshape(tf.mul(previous, recurrentMask), [count * batch, units]);
+            : tf.reshape(tf.mul(previous, maskSaved), [count * batch, units]);
         const dU = tf.matMul(
           tf.transpose(prevMasked),
           tf.reshape(dProcessing, [count * batch, units]),
