@@ -94,9 +94,14 @@ describe('Keras features not implemented yet are refused by name', () => {
 
   it.each<[string, () => Extra, RegExp]>([
     [
-      'initialState',
-      () => ({ initialState: [tf.zeros([1, 2])] }),
-      /`initialState` is not supported yet/,
+      'initial_state',
+      () => ({ initial_state: [tf.zeros([1, 2])] }),
+      /unknown call argument `initial_state`: `initial_state` is `initialState` here/,
+    ],
+    [
+      'initialStates',
+      () => ({ initialStates: [tf.zeros([1, 2])] }),
+      /unknown call argument `initialStates`; did you mean `initialState`\?/,
     ],
   ])('%s given to apply', async (_what, makeKwargs, message) => {
     const layer = new SimpleRNN({ units: 2 });
@@ -160,7 +165,6 @@ describe("the cases of Keras's simple_rnn_test.py that need what is not built ye
     ],
     ['test_correctness: unroll', { unroll: true }, {}, /`unroll` is not supported yet/],
     ['test_statefulness', { stateful: true }, {}, /`stateful` is not supported yet/],
-    ['test_pass_initial_state', {}, { initialState: 'h0' }, /`initialState` is not supported yet/],
   ])('%s', async (_case, layerArgs, callArgs, message) => {
     const x = sequence();
     const tensors: Extra = { initialState: [tf.zeros([2, 4])] };

@@ -95,7 +95,8 @@ export interface CompareSummary {
 
 /**
  * Rebuilds a fixture's model from its Keras JSON (`model`, or `layer` + `input_shape`) and loads
- * its weights. The caller disposes `model.model`.
+ * its weights. A layer fixture whose cases give more than one input calls the layer with the
+ * others as its initial states, in order. The caller disposes `model.model`.
  */
 export function modelFromFixture(fixture: KerasFixture): KerasModel {
   const kerasVersion = fixtureKerasVersion(fixture);
@@ -110,6 +111,10 @@ export function modelFromFixture(fixture: KerasFixture): KerasModel {
           dialect: dialectOf(kerasVersion),
           initializeWeights: false,
           ...(firstInput === undefined ? {} : { inputDtype: firstInput.dtype }),
+          initialStateShapes: (fixture.cases.at(0)?.inputs.slice(1) ?? []).map((t) => [
+            null,
+            ...t.shape.slice(1),
+          ]),
         });
   try {
     loadKerasWeights(built, fixture.weights);

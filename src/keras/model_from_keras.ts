@@ -88,11 +88,17 @@ export function modelFromKeras(json: unknown, options: KerasModelOptions = {}): 
 export interface KerasLayerModelOptions extends KerasModelOptions {
   /** The input's dtype. Default: 'int32' for an Embedding, else 'float32'. */
   inputDtype?: 'float32' | 'int32';
+  /**
+   * The shapes of initial states the layer is called with (`layer(x, initial_state=[...])`),
+   * each with the batch axis: they become inputs of the model after x. Default: none.
+   */
+  initialStateShapes?: readonly (readonly (number | null)[])[];
 }
 
 /** The keys of KerasLayerModelOptions. */
 const KERAS_LAYER_MODEL_OPTIONS = KERAS_MODEL_OPTIONS.extend<KerasLayerModelOptions>({
   inputDtype: true,
+  initialStateShapes: true,
 });
 
 /**
@@ -115,14 +121,20 @@ export function modelFromKerasLayer(
     `Keras ${info.kerasClassName} '${info.name}'`,
     () => {
       const input = tf.input({ batchShape: [...batchShape], dtype, name: `${info.name}_input` });
-      const output = layer.apply(input) as tf.SymbolicTensor | tf.SymbolicTensor[];
-      return tf.model({ inputs: input, outputs: output, name: `${info.name}_model` });
+      const states = (options.initialStateShapes ?? []).map((shape, i) =>
+        tf.input({ batchShape: [...shape], name: `${info.name}_initial_state_${i}` }),
+      );
+      const output = layer.apply(
+        input,
+        states.length === 0 ? undefined : { initialState: states },
+      ) as tf.SymbolicTensor | tf.SymbolicTensor[];
+      return tf.model({ inputs: [input, ...states], outputs: output, name: `${info.name}_model` });
     },
   );
   return {
     model,
     layers: [{ name: info.name, kerasClassName: info.kerasClassName, layer }],
-    inputDtypes: [dtype],
+    inputDtypes: [dtype, ...(options.initialStateShapes ?? []).map(() => 'float32' as const)],
     dialect,
   };
 }

@@ -19,12 +19,12 @@ import {
   type LayerCallArgs,
   MASKED_CALL_ARGS,
   baseLayerArgs,
-  singleInput,
   singleShape,
 } from '../layer_args';
 import { NO_MASK, callMask, firstMask } from '../masks';
 import { defaultLayerName, describeLayer } from '../naming';
 import { RecurrentCellBase } from './cell';
+import { checkInitialStates, stateList } from './initial_states';
 import { RNN } from './rnn';
 
 /** How the two directions' outputs combine. */
@@ -169,24 +169,65 @@ export class Bidirectional extends KerasLayer {
     return [...outputs, ...states];
   }
 
-  /** Checks a given mask against the input before tfjs builds the weights, then applies. */
+  /**
+   * Checks a given mask and initial states before tfjs builds the weights, then applies. The
+   * initial states (the forward layer's, then the backward layer's, as Keras takes them)
+   * become extra inputs, as a recurrent layer's do.
+   */
   override apply(
     inputs: Parameters<KerasLayer['apply']>[0],
     kwargs?: Kwargs,
   ): ReturnType<KerasLayer['apply']> {
-    if (kwargs !== undefined && inputs instanceof tf.Tensor) {
-      callMask(describeLayer(this), kwargs, inputs);
+    const { initialState, ...rest } = kwargs ?? {};
+    const listed = Array.isArray(inputs) ? inputs : [inputs];
+    const [x] = listed;
+    if (kwargs !== undefined && x instanceof tf.Tensor) callMask(describeLayer(this), kwargs, x);
+    if (initialState === undefined || initialState === null) return super.apply(inputs, kwargs);
+    const states = stateList(initialState);
+    const [forward, backward] = this.splitStates(states);
+    checkInitialStates(
+      `${describeLayer(this)}: forward layer`,
+      this.forwardLayer.cells,
+      x.shape[0] ?? null,
+      forward,
+    );
+    checkInitialStates(
+      `${describeLayer(this)}: backward layer`,
+      this.backwardLayer.cells,
+      x.shape[0] ?? null,
+      backward,
+    );
+    return super.apply([x, ...states] as Parameters<KerasLayer['apply']>[0], rest);
+  }
+
+  /** The given initial states cut into the forward layer's and the backward layer's. */
+  private splitStates<T>(states: readonly T[]): [T[], T[]] {
+    const count = (layer: RNN): number => layer.cells.reduce((n, c) => n + c.stateSizes.length, 0);
+    const forward = count(this.forwardLayer);
+    const backward = count(this.backwardLayer);
+    if (states.length !== forward + backward) {
+      throw new ValueError(
+        `${describeLayer(this)}: expected ${forward + backward} initial states (the forward layer's ${forward}, then the backward layer's ${backward}), received ${states.length}.`,
+      );
     }
-    return super.apply(inputs, kwargs);
+    return [states.slice(0, forward), states.slice(forward)];
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
-    const x = singleInput(describeLayer(this), inputs);
+    const [x, ...initial] = Array.isArray(inputs) ? inputs : [inputs];
     const mask = callMask(describeLayer(this), kwargs, x);
     const inner = { training: kwargs.training === true, ...(mask === undefined ? {} : { mask }) };
+    const [forwardInitial, backwardInitial] =
+      initial.length === 0 ? [undefined, undefined] : this.splitStates(initial);
+    const withStates = (states: tf.Tensor[] | undefined): Kwargs =>
+      states === undefined ? inner : { ...inner, initialState: states };
     return tf.tidy(() => {
-      const [y, ...forwardStates] = outputsOf(this.forwardLayer.apply(x, inner));
-      const [backward, ...backwardStates] = outputsOf(this.backwardLayer.apply(x, inner));
+      const [y, ...forwardStates] = outputsOf(
+        this.forwardLayer.apply(x, withStates(forwardInitial)),
+      );
+      const [backward, ...backwardStates] = outputsOf(
+        this.backwardLayer.apply(x, withStates(backwardInitial)),
+      );
       // The backward layer returns its steps in the order it read them: flip them back.
       const yRev = this.returnSequences ? tf.reverse(backward, 1) : backward;
       const merged = this.merge(y, yRev);

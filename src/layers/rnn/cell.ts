@@ -39,6 +39,8 @@ export interface SequenceRunOptions {
    * kernels/cells/sequence.ts). Default: every step is data.
    */
   stepMask?: tf.Tensor2D;
+  /** The cell's states before the first step, in Keras's order (LSTM: h, c). Default: zeros. */
+  initialStates?: readonly tf.Tensor2D[];
 }
 
 /** A cell's run over a whole sequence. */
@@ -393,7 +395,7 @@ export abstract class RecurrentCellBase extends KerasLayer implements RecurrentC
    * no state is read; else null.
    */
   protected runAsStack(x: tf.Tensor3D, options: SequenceRunOptions): SequenceRunResult | null {
-    if (options.returnState || !this.stackable) return null;
+    if (options.returnState || options.initialStates !== undefined || !this.stackable) return null;
     const [batch, , features] = x.shape;
     return tf.tidy(() => ({
       output: recurrentStack(x, [this.stackLayer(batch, features, options)]),

@@ -117,6 +117,7 @@ export class GRUCell extends RecurrentCellBase {
         goBackwards: options.goBackwards,
         returnSequences: options.returnSequences,
         stepMask: options.stepMask,
+        initialState: options.initialStates?.[0],
         ...this.runMasks(batch, features, options.training),
       }),
     );

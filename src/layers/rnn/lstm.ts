@@ -49,6 +49,15 @@ interface LstmOptions extends CellOptions {
   unitForgetBias: boolean;
 }
 
+/** An LSTM cell's initial states as its kernels take them: [h, c], or none. */
+function lstmStates(
+  states: readonly tf.Tensor2D[] | undefined,
+): readonly [tf.Tensor2D, tf.Tensor2D] | undefined {
+  if (states === undefined) return undefined;
+  const [h, c] = states;
+  return [h, c];
+}
+
 function lstmOptions(subject: string, args: LSTMCellArgs): LstmOptions {
   return {
     ...cellOptions(subject, args),
@@ -135,6 +144,7 @@ export class LSTMCell extends RecurrentCellBase {
         goBackwards: options.goBackwards,
         returnSequences: options.returnSequences,
         stepMask: options.stepMask,
+        initialStates: lstmStates(options.initialStates),
         ...this.runMasks(batch, features, options.training),
       }),
     );

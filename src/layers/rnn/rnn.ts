@@ -17,13 +17,13 @@ import {
   MASKED_CALL_ARGS,
   type MaskedCallArgs,
   baseLayerArgs,
-  singleInput,
   singleShape,
 } from '../layer_args';
 import { defaultLayerName } from '../naming';
 import type { RecurrentCell, RecurrentCellBase } from './cell';
 import { NO_MASK, callMask, firstMask, stepMaskOf } from '../masks';
 import { maskLastOutput, processingOrder, sequenceOutputMask } from './output_mask';
+import { checkInitialStates, seenSteps, stateList, statesPerCell } from './initial_states';
 import { checkSequenceShape } from './sequence_shape';
 
 export type { RecurrentCell, SequenceRunOptions } from './cell';
@@ -52,13 +52,17 @@ export const RNN_OPTIONS = BASE_LAYER_OPTIONS.extend<RNNArgs>(
   },
 );
 
-/** A recurrent layer's call arguments: `initialState` is refused until it is implemented. */
-const RNN_CALL_ARGS = MASKED_CALL_ARGS.extend<MaskedCallArgs>(
-  {},
-  {
-    initialState: { hint: 'every sequence starts from zero states here' },
-  },
-);
+/** A recurrent layer's call arguments. */
+export interface RNNCallArgs extends MaskedCallArgs {
+  /**
+   * The states before the first step, in Keras's order: an LSTM's [h, c], a StackedRNN's
+   * cells' in order; each [samples, size]. Default: zeros.
+   */
+  initialState?: tf.Tensor | tf.Tensor[] | null;
+}
+
+/** The keys of RNNCallArgs. */
+const RNN_CALL_ARGS = MASKED_CALL_ARGS.extend<RNNCallArgs>({ initialState: true });
 
 /** A layer that runs one or more recurrent cells over the time axis. */
 export abstract class RNN extends KerasLayer {
@@ -88,12 +92,29 @@ export abstract class RNN extends KerasLayer {
   }
 
   /** Checks a given mask against the input before tfjs builds the weights, then applies. */
+  /**
+   * Checks the initial states and a mask against the input before tfjs builds the weights,
+   * then applies. Initial states become extra inputs of the layer, so that they flow through a
+   * `tf.model` graph too (tfjs's executor passes them back as inputs).
+   */
   override apply(
     inputs: Parameters<KerasLayer['apply']>[0],
     kwargs?: Kwargs,
   ): ReturnType<KerasLayer['apply']> {
-    if (kwargs !== undefined && inputs instanceof tf.Tensor) callMask(this.subject, kwargs, inputs);
-    return super.apply(inputs, kwargs);
+    const { initialState, ...rest } = kwargs ?? {};
+    const listed = Array.isArray(inputs) ? inputs : [inputs];
+    const [x] = listed;
+    if (kwargs !== undefined && x instanceof tf.Tensor) callMask(this.subject, kwargs, x);
+    if (initialState === undefined || initialState === null) return super.apply(inputs, kwargs);
+    if (listed.length !== 1) {
+      throw new ValueError(
+        `${this.subject}: received initial states both as extra inputs and as initialState; give them once, as initialState.`,
+      );
+    }
+    const states = stateList(initialState);
+    checkInitialStates(this.subject, this.cells, x.shape[0] ?? null, states);
+    // tfjs takes either tensors or symbolic tensors; the states are of the input's kind.
+    return super.apply([x, ...states] as Parameters<KerasLayer['apply']>[0], rest);
   }
 
   /** The mask of the output: the input's with `returnSequences`, else none; none on the states. */
@@ -215,6 +236,29 @@ export abstract class RNN extends KerasLayer {
   }
 
   /**
+   * The layer's output with a mask, as Keras's: zeros at padding steps with zeroOutputForMask;
+   * else zeros before a sample's first data step when the states started from given ones (with
+   * zero initial states the carried state is zero there already).
+   */
+  private maskedOutput(
+    output: tf.Tensor,
+    stepMask: tf.Tensor2D | undefined,
+    givenStates: boolean,
+  ): tf.Tensor {
+    if (stepMask === undefined || (!this.zeroOutputForMask && !givenStates)) return output;
+    const [samples, steps] = stepMask.shape;
+    const ordered = processingOrder(stepMask, this.goBackwards);
+    const factor = this.zeroOutputForMask
+      ? tf.expandDims<tf.Tensor3D>(ordered, 2)
+      : seenSteps(ordered);
+    if (this.returnSequences) return tf.mul(output, factor);
+    return tf.mul(
+      output,
+      tf.reshape(tf.slice(factor, [0, steps - 1, 0], [samples, 1, 1]), [samples, 1]),
+    );
+  }
+
+  /**
    * The layer's last output [samples, units] with `zeroOutputForMask`: zeros where the last
    * processed step is padding. Unchanged without a mask, the option, or with returnSequences.
    * @internal
@@ -225,11 +269,12 @@ export abstract class RNN extends KerasLayer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
-    const x = singleInput(this.subject, inputs);
+    const [x, ...initial] = Array.isArray(inputs) ? inputs : [inputs];
     checkSequenceShape(this.subject, x.shape, this.cells.at(0)?.inputFeatures);
+    if (initial.length > 0) checkInitialStates(this.subject, this.cells, x.shape[0], initial);
     const mask = callMask(this.subject, kwargs, x);
     const training = kwargs.training === true;
-    if (this.stackable) {
+    if (this.stackable && initial.length === 0) {
       const [batch, , features] = x.shape as [number, number, number];
       return tf.tidy(() => {
         const stepMask = mask === undefined ? undefined : stepMaskOf(mask);
@@ -242,6 +287,7 @@ export abstract class RNN extends KerasLayer {
     }
     return tf.tidy(() => {
       const stepMask = mask === undefined ? undefined : stepMaskOf(mask);
+      const perCell = initial.length === 0 ? undefined : statesPerCell(this.cells, initial);
       let sequence = x as tf.Tensor3D;
       let output: tf.Tensor = sequence;
       const states: tf.Tensor2D[] = [];
@@ -255,17 +301,14 @@ export abstract class RNN extends KerasLayer {
           training,
           returnState: this.returnState,
           stepMask: this.cellStepMask(stepMask, i),
+          initialStates: perCell?.[i],
         });
         // Read only when returned: with returnSequences the state is made on first read.
         if (this.returnState) states.push(...result.states);
         output = result.output;
         sequence = result.output as tf.Tensor3D;
       });
-      const zeros = this.returnSequences
-        ? this.zeroOutputMask(stepMask, output.shape[2] ?? 0)
-        : undefined;
-      output =
-        zeros === undefined ? this.maskedLastOutput(output, stepMask) : tf.mul(output, zeros);
+      output = this.maskedOutput(output, stepMask, perCell !== undefined);
       if (!this.returnState) return output;
       // The last state is the output itself without returnSequences; tfjs's graph executor
       // frees a tensor after its first consumer, so each returned tensor must be distinct.

@@ -76,6 +76,7 @@ export class SimpleRNNCell extends RecurrentCellBase {
         goBackwards: options.goBackwards,
         returnSequences: options.returnSequences,
         stepMask: options.stepMask,
+        initialState: options.initialStates?.[0],
         inputMask: inputMasks?.[0],
         recurrentMask: recurrentMasks?.[0],
       },

@@ -1,0 +1,75 @@
+/**
+ * Initial states given to a recurrent layer (`layer.apply(x, { initialState })`): checked
+ * against the cells' states before any work, and cut into each cell's, in Keras's order (an
+ * LSTM's h then c; a StackedRNN's cells in order). tfjs carries them as extra inputs of the
+ * layer so that they also flow through a `tf.model` graph, as tfjs's own RNN does.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ValueError, formatShape } from '../../errors';
+import type { RecurrentCell } from './cell';
+
+/** The states of `cells` as messages name them: `h`, `c`, or `h of 'gru_cell'` in a stack. */
+function stateNames(cells: readonly RecurrentCell[]): string[] {
+  return cells.flatMap((cell) => {
+    const names = cell.stateSizes.length === 2 ? ['h', 'c'] : ['h'];
+    return cells.length === 1 ? names : names.map((n) => `${n} of '${cell.name}'`);
+  });
+}
+
+/** The initial states as a list, from what `initialState` holds. */
+export function stateList(initialState: unknown): unknown[] {
+  return Array.isArray(initialState) ? initialState : [initialState];
+}
+
+/**
+ * Checks `states` against what `cells` hold for `batch` samples: their count and each one's
+ * shape [batch, size]; every error names the expected ones. Concrete tensors only.
+ */
+export function checkInitialStates(
+  subject: string,
+  cells: readonly RecurrentCell[],
+  batch: number | null,
+  states: readonly unknown[],
+): void {
+  const sizes = cells.flatMap((cell) => cell.stateSizes);
+  const names = stateNames(cells);
+  const expected = sizes.map((size, i) => `${names[i] ?? 'h'} ${formatShape([batch, size])}`);
+  const received = states.map((s) =>
+    s instanceof tf.Tensor || s instanceof tf.SymbolicTensor ? formatShape(s.shape) : typeof s,
+  );
+  const problem = (): ValueError =>
+    new ValueError(
+      `${subject}: expected ${sizes.length} initial state${sizes.length === 1 ? '' : 's'} (${expected.join(', ')}), received ${states.length}: ${received.join(', ') || 'none'}. Pass initialState: [${names.join(', ')}], each [samples, size].`,
+    );
+  if (states.length !== sizes.length) throw problem();
+  states.forEach((state, i) => {
+    if (!(state instanceof tf.Tensor || state instanceof tf.SymbolicTensor)) throw problem();
+    const [rows, width] = state.shape;
+    const rowsFit = rows === batch || rows == null || batch === null;
+    if (state.shape.length !== 2 || width !== sizes[i] || !rowsFit) throw problem();
+  });
+}
+
+/** `states` (checked) cut into each cell's, in the cells' order. */
+export function statesPerCell(
+  cells: readonly RecurrentCell[],
+  states: readonly tf.Tensor[],
+): tf.Tensor2D[][] {
+  let next = 0;
+  return cells.map((cell) => {
+    const own = states.slice(next, next + cell.stateSizes.length) as tf.Tensor2D[];
+    next += cell.stateSizes.length;
+    return own;
+  });
+}
+
+/**
+ * Which steps come at or after a sample's first data step, in processing order, [samples,
+ * timesteps, 1]: Keras's output before that step is zeros even when the state is not.
+ */
+export function seenSteps(processingMask: tf.Tensor2D): tf.Tensor3D {
+  return tf.expandDims<tf.Tensor3D>(
+    tf.cast(tf.greater(tf.cumsum(processingMask, 1), 0), 'float32'),
+    2,
+  );
+}
