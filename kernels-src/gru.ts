@@ -24,11 +24,14 @@
  *                      the step after, and its part that does not go through U
  *   rmask  [3, B, ld] implementation 1's recurrent dropout: a mask of h_{t-1} per gate (0:
  *                      none); HM, dH2 [B, ld] scratch for its products
+ *   stepMask [B, T]   Keras's step mask, batch-major in the input's time order (0: none; see
+ *                      step_mask.ts); carry [B, ld] the backward pass's scratch with it
  */
 import { ACT_LINEAR, Activation } from './activations';
 import { activateSum, gateProductsBack, recurrentProducts } from './gates';
 import { multiplyRows, timeIndex } from './products';
 import { Vec } from './simd';
+import { addMaskedRows, copyMaskedRows, stepMasked, zeroMaskedRows } from './step_mask';
 import { EPI_BACKWARD, EPI_FORWARD, matmulEpilogue, setEpilogue } from './tiles';
 
 let ONE: v128 = f32x4.splat(1.0);
@@ -54,6 +57,7 @@ export function gruForward(
   h: usize,
   rmask: usize,
   hm: usize,
+  stepMask: usize,
 ): void {
   if (nb <= 0 || steps <= 0) return;
   const stride = (<usize>ld) << 2;
@@ -64,7 +68,8 @@ export function gruForward(
   const gStepBytes = <usize>batch * gStride;
   const gate = stride;
   for (let s = 0; s < steps; s++) {
-    const gt = g + <usize>timeIndex(s, steps, goBackwards) * gStepBytes + gRowOff;
+    const t = timeIndex(s, steps, goBackwards);
+    const gt = g + <usize>t * gStepBytes + gRowOff;
     const ms = m + <usize>s * gStepBytes + gRowOff;
     const prev = s == 0 ? h0 + rowOff : h + <usize>(s - 1) * stepBytes + rowOff;
     const hs = h + <usize>s * stepBytes + rowOff;
@@ -125,6 +130,8 @@ export function gruForward(
         gruCandidate(act, gt + <usize>r * gStride, q + rowOff + ro, prev + ro, hs + ro, gate);
       }
     }
+    // A masked row keeps h (the gates it computed are never read: see gruBackward).
+    copyMaskedRows(stepMask, steps, t, b0, nb, prev, hs, stride, stride);
   }
 }
 
@@ -202,6 +209,8 @@ export function gruBackward(
   rmask: usize,
   hm: usize,
   dh2: usize,
+  stepMask: usize,
+  carry: usize,
 ): void {
   if (nb <= 0 || steps <= 0) return;
   const stride = (<usize>ld) << 2;
@@ -212,8 +221,10 @@ export function gruBackward(
   const gStepBytes = <usize>batch * gStride;
   const gate = stride;
   const last = steps - 1;
+  const kept = carry + rowOff;
   for (let s = last; s >= 0; s--) {
-    const gt = g + <usize>timeIndex(s, steps, goBackwards) * gStepBytes + gRowOff;
+    const t = timeIndex(s, steps, goBackwards);
+    const gt = g + <usize>t * gStepBytes + gRowOff;
     const ms = m + <usize>s * gStepBytes + gRowOff;
     const prev = s == 0 ? h0 + rowOff : h + <usize>(s - 1) * stepBytes + rowOff;
     // dh = dy_s (+ what came back from the step after, in dH).
@@ -221,7 +232,16 @@ export function gruBackward(
     if (returnSequences != 0) dys = dy + <usize>s * stepBytes + rowOff;
     else if (s == last) dys = dy + rowOff;
     const dhs: usize = s == last ? 0 : dh + rowOff;
+    // A masked row's dh passes to h_{s-1} (set aside here, added after the product); its gates
+    // and m get no gradient, nor h_{s-1} through them.
+    if (s > 0) {
+      copyMaskedRows(stepMask, steps, t, b0, nb, dhs != 0 ? dhs : dys, kept, stride, stride);
+      if (dhs != 0 && dys != 0) {
+        addMaskedRows(stepMask, steps, t, b0, nb, dys, kept, stride, stride);
+      }
+    }
     for (let r = 0; r < nb; r++) {
+      if (stepMasked(stepMask, steps, b0 + r, t)) continue;
       const go = <usize>r * gStride;
       const ro = <usize>r * stride;
       gruGateGrads(
@@ -237,6 +257,9 @@ export function gruBackward(
         gate,
       );
     }
+    zeroMaskedRows(stepMask, steps, t, b0, nb, gt, gStride, gStride);
+    if (resetAfter != 0) zeroMaskedRows(stepMask, steps, t, b0, nb, ms, gStride, gStride);
+    zeroMaskedRows(stepMask, steps, t, b0, nb, dPrev + rowOff, stride, stride);
     const rm = rmask != 0 ? rmask + rowOff : 0;
     if (resetAfter == 0) {
       // dq = da · U_hᵀ, then dr and the rest of dPrev (through h ⊙ r_h with recurrent dropout).
@@ -245,6 +268,8 @@ export function gruBackward(
       const prevH = rm != 0 ? hm + rowOff : prev;
       if (rm != 0) multiplyRows(prev, rm + 2 * stepBytes, prevH, nb, gate, stride);
       for (let r = 0; r < nb; r++) {
+        // A masked row's dr stays 0 (G's block), and so does its dPrev.
+        if (stepMasked(stepMask, steps, b0 + r, t)) continue;
         const ro = <usize>r * stride;
         gruResetGrads(
           recurrentAct,
@@ -278,6 +303,7 @@ export function gruBackward(
       dh2 + rowOff,
       stride,
     );
+    addMaskedRows(stepMask, steps, t, b0, nb, kept, dh + rowOff, stride, stride);
   }
 }
 

@@ -23,11 +23,14 @@
  *   rmask  [4, B, ld] implementation 1's recurrent dropout: a mask of h_{t-1} per gate (0:
  *                      none); HM [B, ld] and dH2 [B, ld] scratch for its products
  *   dH, dC [B, ld]    scratch: the gradient reaching h and c from the step after
+ *   stepMask [B, T]   Keras's step mask, batch-major in the input's time order (0: none; see
+ *                      step_mask.ts); carry [B, ld] the backward pass's scratch with it
  */
 import { Activation } from './activations';
 import { activateSum, gateProductsBack, recurrentProducts } from './gates';
 import { timeIndex } from './products';
 import { Vec } from './simd';
+import { addMaskedRows, copyMaskedRows, stepMasked, zeroMaskedRows } from './step_mask';
 
 /**
  * Every step's gates and states for the rows [b0, b0 + nb), from G = x · W. Z [B, gl] is
@@ -54,6 +57,7 @@ export function lstmForward(
   tc: usize,
   rmask: usize,
   hm: usize,
+  stepMask: usize,
 ): void {
   if (nb <= 0 || steps <= 0) return;
   const stride = (<usize>ld) << 2;
@@ -102,6 +106,10 @@ export function lstmForward(
         ld,
       );
     }
+    // A masked row keeps h and c (the gates it computed are never read: see lstmBackward).
+    const t = timeIndex(s, steps, goBackwards);
+    copyMaskedRows(stepMask, steps, t, b0, nb, prevH, h + at, stride, stride);
+    copyMaskedRows(stepMask, steps, t, b0, nb, prevC, c + at, stride, stride);
   }
 }
 
@@ -162,6 +170,8 @@ export function lstmBackward(
   dc: usize,
   rmask: usize,
   dh2: usize,
+  stepMask: usize,
+  carry: usize,
 ): void {
   if (nb <= 0 || steps <= 0) return;
   const stride = (<usize>ld) << 2;
@@ -171,15 +181,21 @@ export function lstmBackward(
   const stepBytes = <usize>batch * stride;
   const gStepBytes = <usize>batch * gStride;
   const last = steps - 1;
+  const kept = carry + rowOff;
   for (let s = last; s >= 0; s--) {
-    const gt = g + <usize>timeIndex(s, steps, goBackwards) * gStepBytes + gRowOff;
+    const t = timeIndex(s, steps, goBackwards);
+    const gt = g + <usize>t * gStepBytes + gRowOff;
     // The gradient reaching h: dy alone at the last step, else what the step after's product
     // left in dH (with dy added there).
     let dhs = dh + rowOff;
     if (s == last) dhs = dy + (returnSequences != 0 ? <usize>last * stepBytes : 0) + rowOff;
     const cPrev = s == 0 ? c0 + rowOff : c + <usize>(s - 1) * stepBytes + rowOff;
     const at = <usize>s * stepBytes + rowOff;
+    // A masked row's gradient of h passes to h_{s-1} (set aside here, added after the product);
+    // its gradient of c stays in dC for c_{s-1}, none at the last step; its gates get none.
+    if (s > 0) copyMaskedRows(stepMask, steps, t, b0, nb, dhs, kept, stride, stride);
     for (let r = 0; r < nb; r++) {
+      if (stepMasked(stepMask, steps, b0 + r, t)) continue;
       const ro = <usize>r * stride;
       lstmGateGrads(
         act,
@@ -193,6 +209,8 @@ export function lstmBackward(
         ld,
       );
     }
+    zeroMaskedRows(stepMask, steps, t, b0, nb, gt, gStride, gStride);
+    if (s == last) zeroMaskedRows(stepMask, steps, t, b0, nb, dc + rowOff, stride, stride);
     if (s == 0) break;
     // The gradient reaching h_{s-1}: dz · Uᵀ (gate by gate with recurrent dropout), plus dy.
     gateProductsBack(
@@ -214,6 +232,7 @@ export function lstmBackward(
       dh2 + rowOff,
       stride,
     );
+    addMaskedRows(stepMask, steps, t, b0, nb, kept, dh + rowOff, stride, stride);
   }
 }
 

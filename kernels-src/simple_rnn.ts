@@ -20,10 +20,13 @@
  *   W, WT  [units, ld] (W[k, j]; WT[k, j] = W[j, k]); Win [F, ld]; WinT [units, ldf]
  *   dW     [ld, ld], dWin [ldf, ld] (rows past the true size are padding)
  *   HM     [2, B, ld]  scratch for h ⊙ mask (only with a mask)
+ *   stepMask [B, T]    Keras's step mask, batch-major in the input's time order (0: none; see
+ *                      step_mask.ts); carry [B, ld] the backward pass's scratch with it
  */
 import { Activation } from './activations';
 import { Vec } from './simd';
 import { multiplyRows, timeIndex } from './products';
+import { addMaskedRows, copyMaskedRows, zeroMaskedRows } from './step_mask';
 import {
   EPI_BACKWARD,
   EPI_FORWARD,
@@ -59,6 +62,7 @@ export function simpleRnnForward(
   x: usize,
   win: usize,
   bias: usize,
+  stepMask: usize,
 ): void {
   if (nb <= 0 || steps <= 0) return;
   const stride = (<usize>ld) << 2;
@@ -69,21 +73,22 @@ export function simpleRnnForward(
   if (mask != 0) multiplyRows(h0 + rowOff, m, hm + stepBytes + rowOff, nb, stride, stride);
   for (let s = 0; s < steps; s++) {
     const slot = ring != 0 ? s & 1 : s;
-    let prev: usize;
-    if (mask != 0) prev = hm + <usize>((s - 1) & 1) * stepBytes + rowOff;
-    else if (s == 0) prev = h0 + rowOff;
-    else prev = h + <usize>(ring != 0 ? (s - 1) & 1 : s - 1) * stepBytes + rowOff;
+    const prevH =
+      s == 0 ? h0 + rowOff : h + <usize>(ring != 0 ? (s - 1) & 1 : s - 1) * stepBytes + rowOff;
+    const prevHm = hm + <usize>((s - 1) & 1) * stepBytes + rowOff;
+    const hs = h + <usize>slot * stepBytes + rowOff;
+    const hms = mask != 0 ? hm + <usize>(s & 1) * stepBytes + rowOff : 0;
     const t = timeIndex(s, steps, goBackwards);
     setEpilogue(
       EPI_FORWARD,
       act,
-      h + <usize>slot * stepBytes + rowOff,
+      hs,
       stride,
       features > 0 ? 0 : p + <usize>t * stepBytes + rowOff,
       stride,
       m,
       stride,
-      mask != 0 ? hm + <usize>(s & 1) * stepBytes + rowOff : 0,
+      hms,
       stride,
       0,
       0,
@@ -98,14 +103,22 @@ export function simpleRnnForward(
         bias,
       );
     }
-    matmulEpilogue(prev, stride, w, stride, nb, units, ld);
+    matmulEpilogue(mask != 0 ? prevHm : prevH, stride, w, stride, nb, units, ld);
+    if (stepMask != 0) {
+      // A masked row keeps h_{s-1}, and h_{s-1} ⊙ mask for the next step's product.
+      copyMaskedRows(stepMask, steps, t, b0, nb, prevH, hs, stride, stride);
+      if (mask != 0) copyMaskedRows(stepMask, steps, t, b0, nb, prevHm, hms, stride, stride);
+    }
   }
 }
 
 /**
  * BPTT for the rows [b0, b0 + nb): writes dP (caller's time order) and dh0 (unless dh0 is 0:
  * a state that was not an input needs no gradient), given H from the forward pass. dP may be
- * P's own buffer (P is not read here).
+ * P's own buffer (P is not read here). With a step mask each step's epilogue leaves the
+ * gradient g reaching h (no derivative): the rows masked at that step set theirs aside in
+ * `carry` [B, ld] and get dP = 0, the others dP = g ⊙ act'(h); what was set aside joins the
+ * gradient of the state before after its product. Without one, the epilogue applies act'.
  */
 export function simpleRnnBackward(
   act: i32,
@@ -123,28 +136,27 @@ export function simpleRnnBackward(
   h: usize,
   dp: usize,
   dh0: usize,
+  stepMask: usize,
+  carry: usize,
 ): void {
   if (nb <= 0 || steps <= 0) return;
   const stride = (<usize>ld) << 2;
   const stepBytes = <usize>batch * stride;
   const rowOff = <usize>b0 * stride;
   const m = mask != 0 ? mask + rowOff : 0;
+  const kept = carry + rowOff;
   const last = steps - 1;
   const dyLast = dy + (returnSequences != 0 ? <usize>last * stepBytes : 0) + rowOff;
-  scaleByDerivative(
-    act,
-    dyLast,
-    h + <usize>last * stepBytes + rowOff,
-    dp + <usize>timeIndex(last, steps, goBackwards) * stepBytes + rowOff,
-    nb,
-    ld,
-    stride,
-  );
+  const tLast = timeIndex(last, steps, goBackwards);
+  const hLast = h + <usize>last * stepBytes + rowOff;
+  const dpLast = dp + <usize>tLast * stepBytes + rowOff;
+  splitStepGradient(act, stepMask, steps, tLast, b0, nb, dyLast, hLast, dpLast, kept, ld);
   for (let s = last; s >= 1; s--) {
+    const out = dp + <usize>timeIndex(s - 1, steps, goBackwards) * stepBytes + rowOff;
     setEpilogue(
       EPI_BACKWARD,
       act,
-      dp + <usize>timeIndex(s - 1, steps, goBackwards) * stepBytes + rowOff,
+      out,
       stride,
       returnSequences != 0 ? dy + <usize>(s - 1) * stepBytes + rowOff : 0,
       stride,
@@ -152,7 +164,7 @@ export function simpleRnnBackward(
       stride,
       0,
       0,
-      h + <usize>(s - 1) * stepBytes + rowOff,
+      stepMask != 0 ? 0 : h + <usize>(s - 1) * stepBytes + rowOff,
       stride,
     );
     matmulEpilogue(
@@ -164,6 +176,13 @@ export function simpleRnnBackward(
       units,
       ld,
     );
+    if (stepMask == 0) continue;
+    // g_{s-1}: what passed the rows masked at s joins it, then act' or, masked at s - 1, aside.
+    const t = timeIndex(s, steps, goBackwards);
+    addMaskedRows(stepMask, steps, t, b0, nb, kept, out, stride, stride);
+    const hPrev = h + <usize>(s - 1) * stepBytes + rowOff;
+    const tPrev = timeIndex(s - 1, steps, goBackwards);
+    splitStepGradient(act, stepMask, steps, tPrev, b0, nb, out, hPrev, out, kept, ld);
   }
   if (dh0 == 0) return;
   setEpilogue(EPI_BACKWARD, act, dh0 + rowOff, stride, 0, 0, m, stride, 0, 0, 0, 0);
@@ -176,6 +195,32 @@ export function simpleRnnBackward(
     units,
     ld,
   );
+  const t0 = timeIndex(0, steps, goBackwards);
+  addMaskedRows(stepMask, steps, t0, b0, nb, kept, dh0 + rowOff, stride, stride);
+}
+
+/**
+ * A step's dP from g, the gradient reaching its h (rows `stride` bytes apart; g may be dP's own
+ * rows): g ⊙ act'(h); with a step mask, the rows masked at input step t set g aside in `kept`
+ * and get dP = 0 instead.
+ */
+function splitStepGradient(
+  act: i32,
+  stepMask: usize,
+  steps: i32,
+  t: i32,
+  b0: i32,
+  nb: i32,
+  g: usize,
+  h: usize,
+  dp: usize,
+  kept: usize,
+  ld: i32,
+): void {
+  const stride = (<usize>ld) << 2;
+  copyMaskedRows(stepMask, steps, t, b0, nb, g, kept, stride, stride);
+  scaleByDerivative(act, g, h, dp, nb, ld, stride);
+  zeroMaskedRows(stepMask, steps, t, b0, nb, dp, stride, stride);
 }
 
 /** out = g ⊙ act'(h), row by row. */

@@ -44,6 +44,7 @@ function asGatedLayer(layer: RecurrentStackLayer): GatedStackLayer | undefined {
       resetAfter: false,
       goBackwards: options.goBackwards,
       returnSequences: options.returnSequences,
+      stepMask: options.stepMask,
     },
     ...(masked
       ? {

@@ -78,6 +78,7 @@ function tfjsLayer(x: tf.Tensor3D, layer: GatedStackLayer): tf.Tensor {
       returnSequences: options.returnSequences,
       recurrentMask: gateMasks?.recurrent?.[0],
       inputMask: gateMasks?.input?.[0],
+      stepMask: options.stepMask,
     }).output;
   }
   if (gateMasks === undefined) {
@@ -101,7 +102,8 @@ function tfjsLayer(x: tf.Tensor3D, layer: GatedStackLayer): tf.Tensor {
  * [batch, timesteps, features], each reading every output step of the one before (so every
  * layer but the last must return sequences), times its `outputMask` when it has one: the output
  * of the last. A layer with an input mask (implementation 2's input dropout) after the first
- * starts a kernel stack of its own.
+ * starts a kernel stack of its own; step masks do not (each layer reads its own, see
+ * `wasmGatedStack`).
  */
 export function gatedStack(x: tf.Tensor3D, layers: readonly GatedStackLayer[]): tf.Tensor {
   const wasm = useWasmKernel();

@@ -28,7 +28,7 @@ function forwardCall(
       fn: 'simpleRnnForward',
       args: [
         ...([l.act, steps, batch, l.units, l.ld, b0, nb, gb, 0, s.g, s.u, s.h0] as const),
-        ...([s.rmask, s.h, f.hm, 0, l.xStride, s.x, s.win, 0] as const),
+        ...([s.rmask, s.h, f.hm, 0, l.xStride, s.x, s.win, 0, s.stepMask] as const),
       ],
     };
   }
@@ -57,6 +57,7 @@ function forwardCall(
         s.tc,
         s.rmask,
         f.hm,
+        s.stepMask,
       ],
     };
   }
@@ -82,6 +83,7 @@ function forwardCall(
       s.h,
       s.rmask,
       f.hm,
+      s.stepMask,
     ],
   };
 }
@@ -190,7 +192,7 @@ function backwardCall(
       fn: 'simpleRnnBackward',
       args: [
         ...([l.act, steps, batch, l.units, l.ld, b0, nb, gb, rs, g.dY, g.ut, s.rmask] as const),
-        ...([s.h, s.g, 0] as const),
+        ...([s.h, s.g, 0, s.stepMask, g.carry] as const),
       ],
     };
   }
@@ -217,6 +219,8 @@ function backwardCall(
         g.dc,
         s.rmask,
         g.dh2,
+        s.stepMask,
+        g.carry,
       ],
     };
   }
@@ -246,6 +250,8 @@ function backwardCall(
       // h ⊙ r_h (reset before) is read before the gate-by-gate sums write dH2: one scratch.
       g.dh2,
       g.dh2,
+      s.stepMask,
+      g.carry,
     ],
   };
 }

@@ -47,6 +47,9 @@ export function checkGatedStack(
       }
       for (const mask of list) checkShape(subject, `a ${which} dropout mask`, mask, [batch, width]);
     }
+    if (options.stepMask !== undefined) {
+      checkShape(subject, 'stepMask', options.stepMask, [batch, steps]);
+    }
     checkStackPlace(subject, [i, layers.length], options.returnSequences, outputMask, [
       batch,
       steps,

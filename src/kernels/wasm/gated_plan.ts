@@ -45,6 +45,8 @@ export interface GatedLayerDims {
   /** Implementation 1's dropout masks per gate: of h_{t-1}, and of x_t. */
   hasRecurrentMasks: boolean;
   hasInputMasks: boolean;
+  /** Keras's step mask: masked steps keep the states (the backward pass takes a scratch). */
+  hasStepMask: boolean;
 }
 
 export interface GatedDims {
@@ -68,6 +70,7 @@ export type GatedLayerPlan = Pick<
   | 'implementation'
   | 'hasRecurrentMasks'
   | 'hasInputMasks'
+  | 'hasStepMask'
 > & { activation: string; recurrentActivation: string };
 
 /**
@@ -92,6 +95,8 @@ export interface GatedSaved {
   /** Implementation 1's masks per gate: [gates, B, ld] of h_{t-1}, [gates, B, ldf] of x_t. */
   rmask: number;
   imask: number;
+  /** The step mask [B, T] as tfjs has it, one block for the layers that share a mask tensor. */
+  stepMask: number;
 }
 
 /** A layer's forward scratch: its biases and its per-step scratch (LSTM z, GRU q). */
@@ -124,6 +129,8 @@ export interface GatedGradBlocks {
   /** Scratch of the gate-by-gate sums (implementation 1's masks): [B, ld] and [B, ldf]. */
   dh2: number;
   dxTmp: number;
+  /** [B, ld] scratch with a step mask: the gradient that passes a masked step. */
+  carry: number;
 }
 
 interface WeightGradJob {
@@ -329,6 +336,7 @@ export function planGatedDims(
       implementation: p.implementation,
       hasRecurrentMasks: p.hasRecurrentMasks,
       hasInputMasks: p.hasInputMasks,
+      hasStepMask: p.hasStepMask,
     };
     work += steps * batch * gates * p.units * (p.units + features);
     features = p.units;
@@ -348,7 +356,7 @@ export function planGatedDims(
 function noBuffers(d: GatedDims): GatedSaved[] {
   return d.layers.map(() => ({
     ...{ x: 0, maskOut: 0, xNext: 0, win: 0, u: 0, g: 0 },
-    ...{ h: 0, h0: 0, c0: 0, c: 0, tc: 0, m: 0, rmask: 0, imask: 0 },
+    ...{ h: 0, h0: 0, c0: 0, c: 0, tc: 0, m: 0, rmask: 0, imask: 0, stepMask: 0 },
   }));
 }
 
@@ -359,6 +367,6 @@ function noScratch(d: GatedDims): GatedForwardScratch[] {
 function noGrads(d: GatedDims): GatedGradBlocks[] {
   return d.layers.map(() => ({
     ...{ dY: 0, ut: 0, wint: 0, dh: 0, dc: 0, dq: 0 },
-    ...{ dwin: 0, du: 0, db: 0, dh2: 0, dxTmp: 0 },
+    ...{ dwin: 0, du: 0, db: 0, dh2: 0, dxTmp: 0, carry: 0 },
   }));
 }

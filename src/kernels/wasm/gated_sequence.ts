@@ -36,7 +36,7 @@ import {
   planGatedDims,
 } from './gated_plan';
 import { kernelRuntime, runJobs, type KernelRuntime } from './runtime';
-import { runWeightGradJobs } from './stack_moves';
+import { runWeightGradJobs, writeStepMasks } from './stack_moves';
 import { tensorFrom, valuesOf } from './tensors';
 
 const SUBJECT = 'wasmGatedStack';
@@ -55,6 +55,8 @@ interface LayerInputs {
   /** Implementation 1's dropout masks, one per gate: of h_{t-1} and of x_t. */
   recurrentMasks?: readonly tf.Tensor[];
   inputMasks?: readonly tf.Tensor[];
+  /** Keras's step mask [batch, steps]. */
+  stepMask?: tf.Tensor;
 }
 
 /** Allocates `sizes` (see allocate) and records the blocks in `owned`, for one cleanup. */
@@ -101,7 +103,7 @@ function allocateLayer(
   x: number,
   kept: number[],
   scratch: number[],
-): { saved: GatedSaved; forward: GatedForwardScratch } {
+): { saved: Omit<GatedSaved, 'stepMask'>; forward: GatedForwardScratch } {
   const { batch, steps } = d;
   const row = l.ld * 4;
   const stepRows = steps * batch;
@@ -161,13 +163,19 @@ function forward(
     ]);
     const saved: GatedSaved[] = [];
     const forwardScratch: GatedForwardScratch[] = [];
+    const stepMasks = writeStepMasks(
+      rt,
+      inputs.map((t) => t.stepMask),
+      kept,
+    );
     layers.forEach((l, i) => {
       const before = saved.at(-1);
       const input = before === undefined ? x0 : before.xNext !== 0 ? before.xNext : before.h;
       const blocks = allocateLayer(rt, d, l, input, kept, scratch);
-      saved.push(blocks.saved);
+      const layerSaved = { ...blocks.saved, stepMask: stepMasks[i] };
+      saved.push(layerSaved);
       forwardScratch.push(blocks.forward);
-      writeWeights(rt, l, blocks.saved, blocks.forward.bias, inputs[i]);
+      writeWeights(rt, l, layerSaved, blocks.forward.bias, inputs[i]);
     });
     rt.heap.f32.set(valuesOf(x), xBatchMajor >> 2);
     runJobs(
@@ -219,7 +227,7 @@ function backward(rt: KernelRuntime, d: GatedDims, saved: Saved, dy: tf.Tensor):
       const row = l.ld * 4;
       // Every layer but the last gets the gradient of all of its states from the next one.
       const dyRows = i < layers.length - 1 || l.returnSequences ? steps * batch : batch;
-      const [dY, ut, wint, dh, dc, dq, dwin, du, db, dh2, dxTmp] = allocateOwned(rt, owned, [
+      const [dY, ut, wint, dh, dc, dq, dwin, du, db, dh2, dxTmp, carry] = allocateOwned(rt, owned, [
         dyRows * row,
         l.gl * row,
         l.gl * l.ldf * 4,
@@ -231,11 +239,12 @@ function backward(rt: KernelRuntime, d: GatedDims, saved: Saved, dy: tf.Tensor):
         l.hasBias ? (l.resetAfter ? 2 : 1) * l.gl * 4 : 0,
         l.hasRecurrentMasks && l.kind !== 'SimpleRNN' ? batch * row : 0,
         l.hasInputMasks ? batch * l.ldf * 4 : 0,
+        l.hasStepMask ? batch * row : 0,
       ]);
       const s = saved.layers[i];
       rt.exports.transposePacked(s.u, l.units, l.gl, l.gl, ut, l.ld);
       rt.exports.transposePacked(s.win, l.features, l.gl, l.gl, wint, l.ldf);
-      return { dY, ut, wint, dh, dc, dq, dwin, du, db, dh2, dxTmp };
+      return { dY, ut, wint, dh, dc, dq, dwin, du, db, dh2, dxTmp, carry };
     });
     const lastGrads = grads[grads.length - 1];
     // With returnSequences each share puts its rows of dy time-major first.
@@ -283,8 +292,11 @@ function backward(rt: KernelRuntime, d: GatedDims, saved: Saved, dy: tf.Tensor):
  * timesteps, features] (activations tanh, sigmoid, relu and linear; implementation 1, and a
  * SimpleRNN's dropout, with `gateMasks`), each reading every output step of the one before, times
  * its `outputMask` when it has one; returns the last layer's output. Every layer but the last
- * must return sequences; implementation 2's input mask is the caller's (see `gatedStack`). Differentiable with respect to x and every weight; the masks
- * are constants. Throws when the kernels cannot load (see `wasmKernelAvailable`).
+ * must return sequences; implementation 2's input mask is the caller's (see `gatedStack`). A
+ * layer's `stepMask` (Keras's, see StepRunOptions) is copied into the kernels' memory once for
+ * all the layers that share it; layers with different masks, or none, can share a stack.
+ * Differentiable with respect to x and every weight; the masks are constants. Throws when the
+ * kernels cannot load (see `wasmKernelAvailable`).
  */
 export function wasmGatedStack(x: tf.Tensor3D, layers: readonly GatedStackLayer[]): tf.Tensor {
   const rt = kernelRuntime();
@@ -301,6 +313,7 @@ export function wasmGatedStack(x: tf.Tensor3D, layers: readonly GatedStackLayer[
       implementation: gateMasks === undefined ? 2 : 1,
       hasRecurrentMasks: gateMasks?.recurrent !== undefined,
       hasInputMasks: gateMasks?.input !== undefined,
+      hasStepMask: options.stepMask !== undefined,
     })),
   );
   releaseFinishedTapes(rt);
@@ -313,7 +326,7 @@ export function wasmGatedStack(x: tf.Tensor3D, layers: readonly GatedStackLayer[
   }
   const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, ...rest] = args.slice(0, differentiable.length) as tf.Tensor[];
-    const inputs = layers.map(({ weights, outputMask, gateMasks }): LayerInputs => {
+    const inputs = layers.map(({ weights, options, outputMask, gateMasks }): LayerInputs => {
       const [kernel, recurrentKernel] = rest.splice(0, 2) as [tf.Tensor, tf.Tensor];
       const bias = weights.bias !== null ? rest.shift() : undefined;
       return {
@@ -323,6 +336,7 @@ export function wasmGatedStack(x: tf.Tensor3D, layers: readonly GatedStackLayer[
         maskOut: outputMask,
         recurrentMasks: gateMasks?.recurrent,
         inputMasks: gateMasks?.input,
+        stepMask: options.stepMask,
       };
     });
     const { value, saved } = forward(rt, d, xs, inputs, keep);

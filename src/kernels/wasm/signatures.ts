@@ -13,6 +13,8 @@ interface KernelSignature {
   readonly returns: 'void' | 'i32';
 }
 
+// The recurrences' stepMask: Keras's step mask [batch, steps] as tfjs has it (0 where a step is
+// masked; a pointer of 0: none); carry: a [batch, ld] scratch of the backward pass with it.
 export const KERNEL_SIGNATURES = {
   simpleRnnForward: {
     // features > 0: the projection is computed in the epilogue from x, win and bias (no P);
@@ -38,6 +40,7 @@ export const KERNEL_SIGNATURES = {
       'x',
       'win',
       'bias',
+      'stepMask',
     ],
     returns: 'void',
   },
@@ -58,6 +61,8 @@ export const KERNEL_SIGNATURES = {
       'h',
       'dp',
       'dh0',
+      'stepMask',
+      'carry',
     ],
     returns: 'void',
   },
@@ -149,6 +154,7 @@ export const KERNEL_SIGNATURES = {
       'tc',
       'rmask',
       'hm',
+      'stepMask',
     ],
     returns: 'void',
   },
@@ -173,6 +179,8 @@ export const KERNEL_SIGNATURES = {
       'dc',
       'rmask',
       'dh2',
+      'stepMask',
+      'carry',
     ],
     returns: 'void',
   },
@@ -197,6 +205,7 @@ export const KERNEL_SIGNATURES = {
       'h',
       'rmask',
       'hm',
+      'stepMask',
     ],
     returns: 'void',
   },
@@ -224,6 +233,8 @@ export const KERNEL_SIGNATURES = {
       'rmask',
       'hm',
       'dh2',
+      'stepMask',
+      'carry',
     ],
     returns: 'void',
   },

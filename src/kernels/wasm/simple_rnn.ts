@@ -107,6 +107,8 @@ function forward(
             0,
             0,
             0,
+            // No step mask.
+            0,
           ],
         },
       ]),
@@ -164,6 +166,9 @@ function backward(rt: KernelRuntime, dims: Dims, saved: Saved, dy: tf.Tensor): t
             saved.h,
             saved.p,
             dh0Ptr,
+            // No step mask, so no scratch for it.
+            0,
+            0,
           ],
         },
       ]),

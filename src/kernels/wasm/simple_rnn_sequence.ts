@@ -14,7 +14,6 @@
  * the threads forward, one backward and one for the weights' gradients, however many layers.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ValueError, formatShape } from '../../errors';
 import {
   type SimpleRnnSequenceOptions,
   type SimpleRnnSequenceResult,
@@ -24,7 +23,6 @@ import {
 import {
   RELEASED_MESSAGE,
   allocate,
-  checkShape,
   freeAll,
   keepForGradient,
   release,
@@ -34,7 +32,8 @@ import {
   type Blocks,
   type KeptBuffers,
 } from './buffers';
-import { checkStackPlace, runWeightGradJobs } from './stack_moves';
+import { checkSimpleRnnStack } from './simple_rnn_checks';
+import { runWeightGradJobs, writeStepMasks } from './stack_moves';
 import { kernelRuntime, runJobs, type KernelRuntime } from './runtime';
 import {
   type HeadGradBlocks,
@@ -54,8 +53,8 @@ import {
   backwardCalls,
   forwardCalls,
   planDims,
-  weightGradJobs,
 } from './stack_plan';
+import { weightGradJobs } from './stack_weight_grads';
 import { tensorFrom, valuesOf } from './tensors';
 
 export type { SimpleRnnStackLayer } from './stack_plan';
@@ -75,6 +74,8 @@ interface LayerInputs {
   h0?: tf.Tensor;
   mask?: tf.Tensor;
   maskIn?: tf.Tensor;
+  /** Keras's step mask [batch, steps]. */
+  stepMask?: tf.Tensor;
 }
 
 /** Allocates `sizes` (see allocate) and records the blocks in `owned`, for one cleanup. */
@@ -110,6 +111,11 @@ function forward(
     const saved: LayerSaved[] = [];
     const layerBlocks: { bias: number; hm: number; ring: boolean }[] = [];
     let sequence = 0;
+    const stepMasks = writeStepMasks(
+      rt,
+      inputs.map((t) => t.stepMask),
+      owned,
+    );
     layers.forEach((l, i) => {
       const row = l.ld * 4;
       const isLast = i === layers.length - 1;
@@ -130,7 +136,7 @@ function forward(
       ]);
       const before = saved.at(-1);
       const x = before === undefined ? x0 : before.xNext !== 0 ? before.xNext : before.h;
-      saved.push({ x, maskOut, xNext, win, w, h0, mask, maskIn, p, h });
+      saved.push({ x, maskOut, xNext, win, w, h0, mask, maskIn, p, h, stepMask: stepMasks[i] });
       layerBlocks.push({ bias, hm, ring });
       if (isLast && l.returnSequences) {
         // The batch-major copy of every state that tfjs gets back: each thread writes its own
@@ -217,7 +223,7 @@ function backward(rt: KernelRuntime, d: Dims, s: Saved, dyTensor: tf.Tensor): tf
       const row = l.ld * 4;
       // Every layer but the last gets the gradient of all of its states from the next one.
       const dyRows = i < layers.length - 1 || l.returnSequences ? steps * batch : batch;
-      const [dY, wt, wint, dh0, dw, dwin, db] = allocateOwned(rt, owned, [
+      const [dY, wt, wint, dh0, dw, dwin, db, carry] = allocateOwned(rt, owned, [
         dyRows * row,
         l.units * row,
         l.units * l.ldf * 4,
@@ -226,8 +232,9 @@ function backward(rt: KernelRuntime, d: Dims, s: Saved, dyTensor: tf.Tensor): tf
         l.ld * row,
         l.ldf * row,
         l.hasBias ? row : 0,
+        l.hasStepMask ? batch * row : 0,
       ]);
-      return { dY, wt, wint, dh0, dw, dwin, db };
+      return { dY, wt, wint, dh0, dw, dwin, db, carry };
     });
     const lastGrads = grads.at(-1);
     if (lastGrads === undefined) throw new Error(`${d.subject}: no layers.`);
@@ -285,60 +292,14 @@ function backward(rt: KernelRuntime, d: Dims, s: Saved, dyTensor: tf.Tensor): tf
   }
 }
 
-/** Checks every layer's tensors and options; returns each layer's units. */
-function validate(
-  subjectOfStack: Subject,
-  x: tf.Tensor3D,
-  layers: readonly SimpleRnnStackLayer[],
-): number[] {
-  const rank = (x.shape as readonly number[]).length;
-  if (rank !== 3 || x.shape.some((n) => n < 1)) {
-    throw new ValueError(
-      `${subjectOfStack}: expected x of shape [samples, timesteps, features], each at least 1, received ${formatShape(x.shape)}.`,
-    );
-  }
-  if (layers.length === 0) {
-    throw new ValueError(`${subjectOfStack}: expected at least one layer.`);
-  }
-  const [batch, steps, inputFeatures] = x.shape;
-  let features = inputFeatures;
-  return layers.map(({ weights, options }, i) => {
-    const subject = layers.length === 1 ? subjectOfStack : `${subjectOfStack} (layer ${i})`;
-    const units = (weights.kernel.shape as readonly number[])[1] ?? 0;
-    checkShape(subject, 'kernel', weights.kernel, [features, units]);
-    checkShape(subject, 'recurrentKernel', weights.recurrentKernel, [units, units]);
-    if (weights.bias !== null) checkShape(subject, 'bias', weights.bias, [units]);
-    if (options.initialState !== undefined) {
-      checkShape(subject, 'initialState', options.initialState, [batch, units]);
-    }
-    if (options.inputMask !== undefined) {
-      if (i > 0) {
-        throw new ValueError(
-          `${subject}: only the first layer of a stack takes an input mask (it reads the layer before's states in place).`,
-        );
-      }
-      checkShape(subject, 'inputMask', options.inputMask, [batch, features]);
-    }
-    if (options.recurrentMask !== undefined) {
-      checkShape(subject, 'recurrentMask', options.recurrentMask, [batch, units]);
-    }
-    checkStackPlace(subject, [i, layers.length], options.returnSequences, layers[i].outputMask, [
-      batch,
-      steps,
-      units,
-    ]);
-    features = units;
-    return units;
-  });
-}
-
 /**
  * Runs SimpleRNN layers one after another over every step of `x` [batch, timesteps,
  * features]: each layer's h_t = act(x_t · W + h_{t-1} · U + b) with its own options (see
  * `simpleRnnSequence`), the next layer reading every state of the one before. Every layer but
  * the last must return sequences, and only the first may have an input mask. Returns the last
  * layer's output; with `head` (a Dense layer's kernel and bias, the last layer not returning
- * sequences), that Dense layer's x · kernel + bias of it instead (see stack_head.ts).
+ * sequences), that Dense layer's x · kernel + bias of it instead (see stack_head.ts). Step
+ * masks as in `wasmGatedStack` (the head reads the last states, which a masked step carries).
  * Differentiable with respect to x, every weight and every initial state; the masks are
  * constants. Throws when the kernels cannot load (see `wasmKernelAvailable`) or for an
  * activation other than tanh, sigmoid, relu and linear.
@@ -358,7 +319,7 @@ function runStack(
   head?: SimpleRnnStackHead,
 ): tf.Tensor {
   const rt = kernelRuntime();
-  const units = validate(subject, x, layers);
+  const units = checkSimpleRnnStack(subject, x, layers);
   const d = planDims(subject, x.shape, layers, units);
   if (head !== undefined) {
     d.head = headDims(
@@ -394,6 +355,7 @@ function runStack(
         mask: options.recurrentMask,
         maskIn: options.inputMask,
         maskOut: outputMask,
+        stepMask: options.stepMask,
       };
     });
     const headInputs =

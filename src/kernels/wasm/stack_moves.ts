@@ -6,9 +6,10 @@
  * jobs' runs.
  */
 import { ValueError } from '../../errors';
-import { checkShape } from './buffers';
+import { allocate, checkShape } from './buffers';
 import { MAX_JOBS, type KernelCall } from './pool';
 import { runJobs, type KernelRuntime } from './runtime';
+import { valuesOf } from './tensors';
 import type * as tf from '@tensorflow/tfjs';
 
 /**
@@ -35,6 +36,30 @@ export function checkStackPlace(
       `${subject}: every layer of a stack but the last must return sequences (the next one reads every step).`,
     );
   }
+}
+
+/**
+ * Copies the layers' step masks into the kernels' memory, each mask tensor once, as tfjs has it
+ * ([batch, steps], batch-major: the kernels read a row's value at each step, whichever share of
+ * the batch runs it), recording the blocks in `owned`: each layer's block, 0 for none. The
+ * layers of a Sequential share one mask, so a stack takes one block.
+ */
+export function writeStepMasks(
+  rt: KernelRuntime,
+  masks: readonly (tf.Tensor | undefined)[],
+  owned: number[],
+): number[] {
+  const blocks = new Map<tf.Tensor, number>();
+  return masks.map((mask) => {
+    if (mask === undefined) return 0;
+    const known = blocks.get(mask);
+    if (known !== undefined) return known;
+    const [block] = allocate(rt, [mask.size * 4]);
+    owned.push(block);
+    rt.heap.f32.set(valuesOf(mask), block >> 2);
+    blocks.set(mask, block);
+    return block;
+  });
 }
 
 /**

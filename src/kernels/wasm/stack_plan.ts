@@ -1,16 +1,15 @@
 /**
  * The plan of a SimpleRNN stack's passes in the kernels' module: each layer's sizes and options
  * as the kernels take them, the batch's shares, and the kernel calls of each pass (forward over
- * every layer, backward from the last, and the weights' gradients), given where the buffers
- * are. The op (simple_rnn_sequence.ts) and the training step that keeps its weights in the
- * kernels' memory (stack_trainer.ts) run the same calls.
+ * every layer, backward from the last; the weights' gradients are stack_weight_grads.ts's),
+ * given where the buffers are. The op (simple_rnn_sequence.ts) and the training step that keeps
+ * its weights in the kernels' memory (stack_trainer.ts) run the same calls.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { SimpleRnnSequenceOptions, SimpleRnnWeights } from '../simple_rnn_reference';
-import { activationCode, padded, planSlices, splitRows } from './buffers';
+import { activationCode, padded, planSlices } from './buffers';
 import { inputGradTarget, toBatchMajor, toTimeMajor } from './stack_moves';
-import { CALL_INTS, MAX_JOBS, jobSlots, type KernelCall } from './pool';
-import { getThreads } from './runtime';
+import { CALL_INTS, jobSlots, type KernelCall } from './pool';
 import type { HeadDims } from './stack_head';
 
 /** What errors name: the function the caller called. */
@@ -48,6 +47,8 @@ export interface LayerDims {
   hasMask: boolean;
   hasInputMask: boolean;
   hasOutputMask: boolean;
+  /** Keras's step mask: masked steps keep the state (the backward pass takes a scratch). */
+  hasStepMask: boolean;
   /** Few features: the projection is computed in the forward epilogue. */
   fusedProjection: boolean;
 }
@@ -82,6 +83,8 @@ export interface LayerSaved {
   /** P, then dP. */
   p: number;
   h: number;
+  /** The step mask [B, T] as tfjs has it, one block for the layers that share a mask tensor. */
+  stepMask: number;
 }
 
 /** The calls of one share of the forward pass: every layer, first to last. */
@@ -150,6 +153,7 @@ export function forwardCalls(
         saved.x,
         saved.win,
         blocks.bias,
+        saved.stepMask,
       ],
     });
     if (l.hasOutputMask) {
@@ -177,6 +181,8 @@ export interface LayerGradBlocks {
   dw: number;
   dwin: number;
   db: number;
+  /** [B, ld] scratch with a step mask: the gradient that passes a masked step. */
+  carry: number;
 }
 
 /** The calls of one share of the backward pass: every layer, last to first. */
@@ -224,6 +230,8 @@ export function backwardCalls(
         saved.h,
         saved.p,
         grads.dh0,
+        saved.stepMask,
+        grads.carry,
       ],
     });
     // dx 0: the first layer's input needs no gradient (training data).
@@ -270,76 +278,6 @@ export function backwardCalls(
   return calls;
 }
 
-/** A weight-gradient job and its work in multiply-adds per row of the sequence. */
-interface WeightGradJob {
-  work: number;
-  call: KernelCall;
-}
-
-/**
- * The weights' gradient jobs of every layer, longest first. Each matrix splits its rows into one
- * part per thread: every part reads all of its layer's dP, so more parts cost more memory
- * traffic than they save in waiting (stock, p25 of the pass: 3.98 ms in 2 parts against 4.42 ms
- * in 8). Threads take jobs as they come free, so with the longest first the last jobs taken are
- * the shortest and the threads finish close together (0.1-0.2 ms less waiting than in layer
- * order). Each job writes rows of its own: neither the split nor the order changes any sum.
- */
-export function weightGradJobs(
-  d: Dims,
-  s: readonly LayerSaved[],
-  g: readonly LayerGradBlocks[],
-): KernelCall[][] {
-  const { batch, steps } = d;
-  // Every layer's two matrices should also fit one job list.
-  const parts = Math.max(
-    1,
-    Math.min(getThreads(), d.slices.length, Math.floor(MAX_JOBS / (2 * d.layers.length))),
-  );
-  const jobs = d.layers.flatMap((l, i): WeightGradJob[] => {
-    const saved = s[i];
-    const grads = g[i];
-    const gb = l.goBackwards ? 1 : 0;
-    const kernel = splitRows(l.ld, parts).map(([i0, ni]): WeightGradJob => ({
-      work: ni * l.ld,
-      call: {
-        fn: 'weightGrad' as const,
-        // Σ (h_{s-1} ⊙ mask)ᵀ · dP, from h0 before the first step.
-        args: [
-          ...([
-            steps,
-            batch,
-            gb,
-            i0,
-            ni,
-            l.ld,
-            saved.h,
-            l.ld,
-            1,
-            saved.h0,
-            saved.mask,
-            l.ld,
-          ] as const),
-          ...([saved.p, l.ld, 1, grads.dw, l.ld, 0] as const),
-        ],
-      },
-    }));
-    const input = splitRows(l.ldf, parts).map(([i0, ni]): WeightGradJob => ({
-      work: ni * l.ld,
-      call: {
-        fn: 'weightGrad' as const,
-        // Σ x_tᵀ · dP; the job of the first rows also sums the bias gradient.
-        args: [
-          ...([steps, batch, 0, i0, ni, l.ld, saved.x, l.xStride, 0, 0, 0, 0] as const),
-          ...([saved.p, l.ld, 0, grads.dwin, l.ld, l.hasBias && i0 === 0 ? grads.db : 0] as const),
-        ],
-      },
-    }));
-    return [...kernel, ...input];
-  });
-  jobs.sort((a, b) => b.work - a.work);
-  return jobs.map((j) => [j.call]);
-}
-
 /**
  * Job-list slots of one share's job, by the stack's shape: which layers fuse their projection or
  * mask their output, and whether the last returns sequences (the calls' arguments are fixed).
@@ -366,9 +304,19 @@ export function shareSlots(d: Dims): number {
     maskIn: 0,
     p: 0,
     h: 0,
+    stepMask: 0,
   }));
   const blocks = d.layers.map(() => ({ bias: 0, hm: 0, ring: false }));
-  const grads = d.layers.map(() => ({ dY: 0, wt: 0, wint: 0, dh0: 0, dw: 0, dwin: 0, db: 0 }));
+  const grads = d.layers.map(() => ({
+    dY: 0,
+    wt: 0,
+    wint: 0,
+    dh0: 0,
+    dw: 0,
+    dwin: 0,
+    db: 0,
+    carry: 0,
+  }));
   const whole: [number, number] = [0, d.batch];
   const slots = Math.max(
     jobSlots(forwardCalls(d, none, blocks, 0, 1, whole)),
@@ -405,6 +353,7 @@ export function planDims(
       hasMask: options.recurrentMask !== undefined,
       hasInputMask: options.inputMask !== undefined,
       hasOutputMask: layers[i].outputMask !== undefined,
+      hasStepMask: options.stepMask !== undefined,
       fusedProjection: features < FUSED_PROJECTION_BELOW,
     };
     work += steps * batch * u * (u + features);

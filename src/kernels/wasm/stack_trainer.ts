@@ -26,8 +26,8 @@ import {
   backwardCalls,
   forwardCalls,
   planDims,
-  weightGradJobs,
 } from './stack_plan';
+import { weightGradJobs } from './stack_weight_grads';
 import { MAX_JOBS, type KernelCall } from './pool';
 
 const SUBJECT = 'WasmStackTrainer';
@@ -126,8 +126,11 @@ export class WasmStackTrainer {
         options.initialState !== undefined ||
         options.inputMask !== undefined ||
         options.recurrentMask !== undefined ||
+        options.stepMask !== undefined ||
         outputMask !== undefined
       ) {
+        // A step mask (Keras's masking) is not among `masks`: a masked model trains through the
+        // stack op, which takes one.
         throw new ValueError(
           `${SUBJECT}: takes no mask tensors and no initial states (masks come from \`masks\`).`,
         );
@@ -198,9 +201,10 @@ export class WasmStackTrainer {
           maskIn: 0,
           p,
           h: states,
+          stepMask: 0,
         });
         this.blocks.push({ bias, hm: 0, ring: false });
-        this.grads.push({ dY, wt, wint, dh0: 0, dw, dwin, db });
+        this.grads.push({ dY, wt, wint, dh0: 0, dw, dwin, db, carry: 0 });
         this.variables.push(this.resident(win, dwin, l.features, l.units, l.ld, alloc));
         this.variables.push(this.resident(w, dw, l.units, l.units, l.ld, alloc));
         if (l.hasBias) this.variables.push(this.resident(bias, db, 1, l.units, l.ld, alloc));
