@@ -53,6 +53,7 @@ describe('snake_case Keras configs -> camelCase args', () => {
         returnState: true,
         goBackwards: true,
         zeroOutputForMask: false,
+        stateful: false,
         kernelInitializer: 'glorot_uniform',
         recurrentInitializer: 'orthogonal',
         biasInitializer: 'zeros',
@@ -94,6 +95,14 @@ describe('snake_case Keras configs -> camelCase args', () => {
       className: 'Dropout',
       args: { name: 'dropout', rate: 0.3, noiseShape: [null, 1, 4] },
     });
+  });
+
+  it('maps stateful', () => {
+    expect(kerasLayerSpec(simpleRnn({ stateful: true })).spec.args).toMatchObject({
+      stateful: true,
+    });
+    const spec = kerasLayerSpec(rnn(stackedCells([simpleRnnCell()]), { stateful: true })).spec;
+    expect(spec.args).toMatchObject({ stateful: true });
   });
 
   it('maps mask_zero, Masking and zero_output_for_mask', () => {
@@ -326,11 +335,6 @@ describe('refusals name the class and the key', () => {
       /Keras Bidirectional 'bidi': `merge_mode` must be 'concat', 'sum', 'mul', 'ave' or null, received "max"/,
     ],
     [
-      'stateful: true',
-      simpleRnn({ stateful: true }),
-      /Keras SimpleRNN 'simple_rnn': `stateful: true` is not supported/,
-    ],
-    [
       'time_major: true',
       simpleRnn({ time_major: true }),
       /SimpleRNN 'simple_rnn': `time_major: true`/,
@@ -449,11 +453,6 @@ describe('refusals name the class and the key', () => {
       'a stacked cell with a regularizer',
       cellWith({ recurrent_regularizer: { class_name: 'L2', config: { l2: 1 } } }),
       /RNN 'rnn': cell Keras SimpleRNNCell 'simple_rnn_cell_1': `recurrent_regularizer: /,
-    ],
-    [
-      'a stateful RNN of cells',
-      rnn(stackedCells([simpleRnnCell()]), { stateful: true }),
-      /Keras RNN 'rnn': `stateful: true` is not supported/,
     ],
     [
       'a custom registered class',

@@ -28,16 +28,6 @@ beforeAll(async () => {
 describe('Keras features not implemented yet are refused by name', () => {
   it.each<[string, () => unknown, RegExp]>([
     [
-      'stateful',
-      () => new SimpleRNN({ units: 4, stateful: true, batchInputShape: [2, 3, 4] } as never),
-      /^SimpleRNN: `stateful` is not supported yet \(received true\): every batch starts from zero states here/,
-    ],
-    [
-      'stateful on a StackedRNN, in snake_case',
-      () => new StackedRNN({ cells: [{ units: 2 }], stateful: true } as never),
-      /^StackedRNN: `stateful` is not supported yet/,
-    ],
-    [
       'a regularizer',
       () => new Dense({ units: 2, kernelRegularizer: 'l2' } as never),
       /^Dense: `kernelRegularizer` is not supported yet \(received "l2"\): leave it out\.$/,
@@ -164,7 +154,6 @@ describe("the cases of Keras's simple_rnn_test.py that need what is not built ye
       /`biasRegularizer` is not supported yet .* `kernelRegularizer` is not supported yet/,
     ],
     ['test_correctness: unroll', { unroll: true }, {}, /`unroll` is not supported yet/],
-    ['test_statefulness', { stateful: true }, {}, /`stateful` is not supported yet/],
   ])('%s', async (_case, layerArgs, callArgs, message) => {
     const x = sequence();
     const tensors: Extra = { initialState: [tf.zeros([2, 4])] };

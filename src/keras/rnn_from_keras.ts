@@ -2,7 +2,7 @@
  * Keras's recurrent layers -> this package's: `SimpleRNN`, `LSTM`, `GRU` and `RNN` of one
  * SimpleRNNCell, LSTMCell or GRUCell to the layer of that kind; `RNN(StackedRNNCells([...]))`
  * and `RNN([cells])` of any mix to `StackedRNN`. Options that change the math and are not
- * supported (`stateful`, `time_major`, other cell classes) are refused with the class and key
+ * supported (`time_major`, other cell classes) are refused with the class and key
  * named.
  */
 import type * as tf from '@tensorflow/tfjs';
@@ -43,11 +43,8 @@ function readRnnOptions(reader: ConfigReader): RNNArgs {
     returnState: reader.boolean('return_state', false),
     goBackwards: reader.boolean('go_backwards', false),
     zeroOutputForMask: reader.boolean('zero_output_for_mask', false),
+    stateful: reader.boolean('stateful', false),
   };
-  reader.refuseIfSet(
-    'stateful',
-    'a stateful RNN carries its states from one batch to the next; not supported',
-  );
   reader.refuseIfSet(
     'time_major',
     'time-major [timesteps, samples, features] input is not supported',

@@ -24,7 +24,6 @@ import {
 import {
   type DataInput,
   type ModelInputInfo,
-  checkBatchSize,
   checkVerbose,
   checkX,
   toTensor,
@@ -47,6 +46,7 @@ import { loadSequentialModel, saveModel } from './io';
 import { SUMMARY_OPTIONS, type SummaryOptions, layerRows, summaryLines } from './summary';
 import { countValues, writeWeights } from './weights';
 import { residentTraining } from './resident_training';
+import { checkStatefulSamples, modelBatchSize, statefulLayers } from './stateful';
 import { type History, type LoopModel, evaluateLoop, fitLoop, predictLoop } from './training';
 
 export type { EvaluateArgs, FitArgs, PredictArgs } from './fit_setup';
@@ -265,7 +265,8 @@ export class Sequential {
     const subject = 'Sequential.fit';
     this.assertUsable(subject);
     const compiled = this.requireCompiled(subject);
-    const options = fitOptions(subject, args);
+    const batchSize = this.batchSizeOf(subject, args.batchSize);
+    const options = fitOptions(subject, { ...args, batchSize });
     const data = prepareFit(
       subject,
       this.dataModel(),
@@ -276,6 +277,10 @@ export class Sequential {
       args.validationData,
     );
     try {
+      this.checkSamples(subject, 'x', data.train.x, batchSize);
+      if (data.validation !== null) {
+        this.checkSamples(subject, 'the validation data', data.validation.x, batchSize);
+      }
       this.stopTraining = false;
       const history = await fitLoop(
         this.loopModel(),
@@ -304,10 +309,11 @@ export class Sequential {
     this.assertUsable(subject);
     const compiled = this.requireCompiled(subject);
     EVALUATE_OPTIONS.check(subject, args);
-    const batchSize = checkBatchSize(subject, args.batchSize ?? 32);
+    const batchSize = this.batchSizeOf(subject, args.batchSize);
     const verbose = checkVerbose(subject, args.verbose ?? 1);
     const data = prepareData(subject, this.dataModel(), compiled, x, y);
     try {
+      this.checkSamples(subject, 'x', data.x, batchSize);
       const { values } = await evaluateLoop(
         this.loopModel(),
         compiled.loss,
@@ -330,11 +336,12 @@ export class Sequential {
     const subject = 'Sequential.predict';
     this.assertUsable(subject);
     PREDICT_OPTIONS.check(subject, args);
-    const batchSize = checkBatchSize(subject, args.batchSize ?? 32);
+    const batchSize = this.batchSizeOf(subject, args.batchSize);
     const verbose = checkVerbose(subject, args.verbose ?? 1);
     const xs = toTensor(subject, 'x', x);
     try {
       this.prepareX(subject, xs.tensor);
+      this.checkSamples(subject, 'x', xs.tensor, batchSize);
       return predictLoop(this.loopModel(), xs.tensor, { batchSize, verbose, stream: args.stream });
     } finally {
       if (xs.owned) xs.tensor.dispose();
@@ -419,6 +426,25 @@ export class Sequential {
     model.inner = loaded;
     model.stack.push(...loaded.layers.filter((l) => l.getClassName() !== 'InputLayer'));
     return model;
+  }
+
+  /**
+   * Resets the states of every stateful recurrent layer to zeros, as Keras's
+   * `model.reset_states()`; layers that are not stateful keep none.
+   */
+  resetStates(): void {
+    this.assertUsable('Sequential.resetStates');
+    for (const layer of statefulLayers(this.stack)) layer.resetStates();
+  }
+
+  /** The batch size of a run: the given one, checked against stateful layers (see stateful.ts). */
+  private batchSizeOf(subject: string, given: number | undefined): number {
+    return modelBatchSize(subject, this.stack, this.inputShape?.[0] ?? null, given);
+  }
+
+  /** Refuses a sample count a stateful model cannot split into whole batches. */
+  private checkSamples(subject: string, what: string, x: tf.Tensor, batchSize: number): void {
+    checkStatefulSamples(subject, this.stack, what, x.shape[0] ?? 0, batchSize);
   }
 
   /** Frees every weight (and the optimizer compile created); the model is unusable after. */

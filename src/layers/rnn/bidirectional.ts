@@ -116,7 +116,28 @@ export class Bidirectional extends KerasLayer {
     this.forwardLayer = forward;
     this.backwardLayer = backward;
     this.mergeMode = mergeMode;
+    this._stateful = forward.stateful;
     this.supportsMasking = true;
+  }
+
+  /**
+   * Resets both directions' states (a stateful layer's): to zeros, or to `states`, the forward
+   * layer's then the backward layer's.
+   */
+  override resetStates(states?: tf.Tensor | tf.Tensor[]): void {
+    if (states === undefined) {
+      this.forwardLayer.resetStates();
+      this.backwardLayer.resetStates();
+      return;
+    }
+    const [forward, backward] = this.splitStates([states].flat());
+    this.forwardLayer.resetStates(forward);
+    this.backwardLayer.resetStates(backward);
+  }
+
+  /** Copies of the states both directions carry (a stateful layer's): forward, then backward. */
+  getStates(): tf.Tensor2D[] {
+    return [...this.forwardLayer.getStates(), ...this.backwardLayer.getStates()];
   }
 
   protected override callArgs(): OptionKeys<LayerCallArgs> {
@@ -330,7 +351,7 @@ function checkPair(forward: RNN, backward: RNN): void {
       `Bidirectional: the forward and backward layers must read in different directions, but both have goBackwards: ${forward.goBackwards}. Give the backward layer goBackwards: true.`,
     );
   }
-  for (const key of ['returnSequences', 'returnState'] as const) {
+  for (const key of ['returnSequences', 'returnState', 'stateful'] as const) {
     if (forward[key] !== backward[key]) {
       throw new ValueError(
         `Bidirectional: the forward and backward layers must have the same ${key}, received ${forward[key]} (forward, ${describeLayer(forward)}) and ${backward[key]} (backward, ${describeLayer(backward)}).`,

@@ -19,7 +19,8 @@ import {
   cellOptions,
   recurrentActivationOption,
 } from './cell';
-import { type RNNArgs, RNN_OPTIONS, SingleCellRNN } from './rnn';
+import { type RNNArgs, RNN_OPTIONS } from './rnn';
+import { SingleCellRNN } from './single_cell_rnn';
 
 /** Options of one GRU step. */
 export interface GRUCellArgs extends CellArgs {

@@ -16,6 +16,16 @@ function stateNames(cells: readonly RecurrentCell[]): string[] {
   });
 }
 
+/** The shape of a tensor or a symbolic tensor; undefined for anything else. */
+function shapeOf(value: unknown): readonly (number | null)[] | undefined {
+  if (value instanceof tf.Tensor) {
+    const tensor: tf.Tensor = value as tf.Tensor;
+    return tensor.shape;
+  }
+  if (value instanceof tf.SymbolicTensor) return value.shape;
+  return undefined;
+}
+
 /** The initial states as a list, from what `initialState` holds. */
 export function stateList(initialState: unknown): unknown[] {
   return Array.isArray(initialState) ? initialState : [initialState];
@@ -34,19 +44,21 @@ export function checkInitialStates(
   const sizes = cells.flatMap((cell) => cell.stateSizes);
   const names = stateNames(cells);
   const expected = sizes.map((size, i) => `${names[i] ?? 'h'} ${formatShape([batch, size])}`);
-  const received = states.map((s) =>
-    s instanceof tf.Tensor || s instanceof tf.SymbolicTensor ? formatShape(s.shape) : typeof s,
-  );
+  const received = states.map((s) => {
+    const shape = shapeOf(s);
+    return shape === undefined ? typeof s : formatShape(shape);
+  });
   const problem = (): ValueError =>
     new ValueError(
       `${subject}: expected ${sizes.length} initial state${sizes.length === 1 ? '' : 's'} (${expected.join(', ')}), received ${states.length}: ${received.join(', ') || 'none'}. Pass initialState: [${names.join(', ')}], each [samples, size].`,
     );
   if (states.length !== sizes.length) throw problem();
   states.forEach((state, i) => {
-    if (!(state instanceof tf.Tensor || state instanceof tf.SymbolicTensor)) throw problem();
-    const [rows, width] = state.shape;
+    const shape = shapeOf(state);
+    if (shape === undefined) throw problem();
+    const [rows, width] = shape;
     const rowsFit = rows === batch || rows == null || batch === null;
-    if (state.shape.length !== 2 || width !== sizes[i] || !rowsFit) throw problem();
+    if (shape.length !== 2 || width !== sizes[i] || !rowsFit) throw problem();
   });
 }
 
@@ -61,15 +73,4 @@ export function statesPerCell(
     next += cell.stateSizes.length;
     return own;
   });
-}
-
-/**
- * Which steps come at or after a sample's first data step, in processing order, [samples,
- * timesteps, 1]: Keras's output before that step is zeros even when the state is not.
- */
-export function seenSteps(processingMask: tf.Tensor2D): tf.Tensor3D {
-  return tf.expandDims<tf.Tensor3D>(
-    tf.cast(tf.greater(tf.cumsum(processingMask, 1), 0), 'float32'),
-    2,
-  );
 }

@@ -21,7 +21,8 @@ import {
   cellOptions,
   recurrentActivationOption,
 } from './cell';
-import { type RNNArgs, RNN_OPTIONS, SingleCellRNN } from './rnn';
+import { type RNNArgs, RNN_OPTIONS } from './rnn';
+import { SingleCellRNN } from './single_cell_rnn';
 
 /** Options of one LSTM step. */
 export interface LSTMCellArgs extends CellArgs {

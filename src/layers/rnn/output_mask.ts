@@ -11,25 +11,63 @@ export function processingOrder(stepMask: tf.Tensor2D, goBackwards: boolean): tf
   return goBackwards ? tf.reverse(stepMask, 1) : stepMask;
 }
 
-/**
- * `zeroOutputForMask` as a factor of a layer's output sequence [samples, timesteps, units]
- * (processing order): the mask in that order, [samples, timesteps, 1].
- */
-export function sequenceOutputMask(stepMask: tf.Tensor2D, goBackwards: boolean): tf.Tensor3D {
-  return tf.expandDims<tf.Tensor3D>(processingOrder(stepMask, goBackwards), 2);
+/** A recurrent layer's options that decide what it outputs at padding steps. */
+export interface OutputMaskOptions {
+  /** Zeros at padding steps, instead of the output of the step before. */
+  readonly zeroOutputForMask: boolean;
+  /** The layer reads the sequence backwards; its outputs come in that order. */
+  readonly goBackwards: boolean;
+  /** The layer returns every step, else the last. */
+  readonly returnSequences: boolean;
 }
 
 /**
- * `zeroOutputForMask` on a layer's last output [samples, units]: zeros for a sample whose last
- * processed step is padding (the last step, or the first with goBackwards), as Keras's last
- * output is the output of the final step.
+ * `zeroOutputForMask` as a factor of a layer's output sequence, [samples, timesteps, units] in
+ * processing order; undefined when it changes nothing (no mask, or the option off).
  */
-export function maskLastOutput(
-  output: tf.Tensor,
-  stepMask: tf.Tensor2D,
-  goBackwards: boolean,
-): tf.Tensor {
+export function zeroOutputFactor(
+  stepMask: tf.Tensor2D | undefined,
+  layer: OutputMaskOptions,
+  units: number,
+): tf.Tensor3D | undefined {
+  if (stepMask === undefined || !layer.zeroOutputForMask) return undefined;
   const [samples, steps] = stepMask.shape;
-  const last = tf.slice(stepMask, [0, goBackwards ? 0 : steps - 1], [samples, 1]);
-  return tf.mul(output, last);
+  const factor = tf.expandDims<tf.Tensor3D>(processingOrder(stepMask, layer.goBackwards), 2);
+  return tf.broadcastTo(factor, [samples, steps, units]);
+}
+
+/**
+ * A layer's output with a mask, as Keras's: zeros at padding steps with zeroOutputForMask (the
+ * last output too when the last processed step is padding); else zeros before a sample's first
+ * data step when the states started from given ones (from zero states, the carried state is
+ * zero there already). Unchanged without a mask.
+ */
+export function maskedOutput(
+  output: tf.Tensor,
+  stepMask: tf.Tensor2D | undefined,
+  layer: OutputMaskOptions,
+  givenStates: boolean,
+): tf.Tensor {
+  if (stepMask === undefined || (!layer.zeroOutputForMask && !givenStates)) return output;
+  const [samples, steps] = stepMask.shape;
+  const ordered = processingOrder(stepMask, layer.goBackwards);
+  const factor = layer.zeroOutputForMask
+    ? tf.expandDims<tf.Tensor3D>(ordered, 2)
+    : seenSteps(ordered);
+  if (layer.returnSequences) return tf.mul(output, factor);
+  return tf.mul(
+    output,
+    tf.reshape(tf.slice(factor, [0, steps - 1, 0], [samples, 1, 1]), [samples, 1]),
+  );
+}
+
+/**
+ * Which steps come at or after a sample's first data step, in processing order, [samples,
+ * timesteps, 1]: Keras's output before that step is zeros even when the state is not.
+ */
+function seenSteps(processingMask: tf.Tensor2D): tf.Tensor3D {
+  return tf.expandDims<tf.Tensor3D>(
+    tf.cast(tf.greater(tf.cumsum(processingMask, 1), 0), 'float32'),
+    2,
+  );
 }

@@ -19,11 +19,11 @@ import {
   baseLayerArgs,
   singleShape,
 } from '../layer_args';
-import { defaultLayerName } from '../naming';
-import type { RecurrentCell, RecurrentCellBase } from './cell';
+import type { RecurrentCell } from './cell';
 import { NO_MASK, callMask, firstMask, stepMaskOf } from '../masks';
-import { maskLastOutput, processingOrder, sequenceOutputMask } from './output_mask';
-import { checkInitialStates, seenSteps, stateList, statesPerCell } from './initial_states';
+import { maskedOutput, processingOrder, zeroOutputFactor } from './output_mask';
+import { CarriedStates } from './carried_states';
+import { checkInitialStates, stateList, statesPerCell } from './initial_states';
 import { checkSequenceShape } from './sequence_shape';
 
 export type { RecurrentCell, SequenceRunOptions } from './cell';
@@ -38,16 +38,20 @@ export interface RNNArgs extends BaseLayerArgs {
   goBackwards?: boolean;
   /** With a mask, output zeros at padding steps instead of the output of the step before (Keras's `zero_output_for_mask`). Default: false. */
   zeroOutputForMask?: boolean;
+  /** Carry the last states of each batch over as the first states of the next (across predict, evaluate and fit) until resetStates(). Needs a fixed batch size: `batchInputShape` on the model's first layer, or `batchSize` with `inputShape`. Default: false. */
+  stateful?: boolean;
 }
 
 /** The keys of RNNArgs, and the options of Keras's RNN not implemented yet. */
 export const RNN_OPTIONS = BASE_LAYER_OPTIONS.extend<RNNArgs>(
-  { returnSequences: true, returnState: true, goBackwards: true, zeroOutputForMask: true },
   {
-    stateful: {
-      default: false,
-      hint: 'every batch starts from zero states here; leave it out',
-    },
+    returnSequences: true,
+    returnState: true,
+    goBackwards: true,
+    zeroOutputForMask: true,
+    stateful: true,
+  },
+  {
     unroll: { default: false, hint: 'the kernels run the time loop themselves; leave it out' },
   },
 );
@@ -84,8 +88,12 @@ export abstract class RNN extends KerasLayer {
     this.returnState = args.returnState ?? false;
     this.goBackwards = args.goBackwards ?? false;
     this.zeroOutputForMask = args.zeroOutputForMask ?? false;
+    this._stateful = args.stateful ?? false;
     this.supportsMasking = true;
   }
+
+  /** The states a stateful layer carries between calls (null until it is built, or not stateful). */
+  private carried: CarriedStates | null = null;
 
   protected override callArgs(): OptionKeys<LayerCallArgs> {
     return RNN_CALL_ARGS;
@@ -138,12 +146,58 @@ export abstract class RNN extends KerasLayer {
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = singleShape(inputShape);
     checkSequenceShape(this.subject, shape, this.cells.at(0)?.inputFeatures);
-    let stepShape: tf.Shape = [shape[0] ?? null, shape[2] ?? null];
+    const batch = shape[0] ?? null;
+    if (this.stateful && batch === null) {
+      throw new ValueError(
+        `${this.subject}: stateful: true needs a fixed batch size, for the states it carries between batches; the input's is not known. Give the model's first layer batchInputShape: [batch, timesteps, features], or batchSize with inputShape.`,
+      );
+    }
+    let stepShape: tf.Shape = [batch, shape[2] ?? null];
     for (const cell of this.cells) {
       if (!cell.built) cell.build(stepShape);
-      stepShape = [shape[0] ?? null, cell.units];
+      stepShape = [batch, cell.units];
+    }
+    if (this.stateful && batch !== null) {
+      this.carried ??= new CarriedStates(
+        this.subject,
+        batch,
+        this.cells.flatMap((cell) => cell.stateSizes),
+      );
     }
     this.built = true;
+  }
+
+  /**
+   * Resets a stateful layer's states: to zeros, or to `states` (each [batch, size], in Keras's
+   * order), as Keras's `reset_state()`. Refused on a layer that is not stateful.
+   */
+  override resetStates(states?: tf.Tensor | tf.Tensor[]): void {
+    if (!this.stateful) {
+      throw new ValueError(
+        `${this.subject}: is not stateful, so it keeps no states between calls to reset. Create it with stateful: true to carry them.`,
+      );
+    }
+    this.carried?.reset(states === undefined ? undefined : [states].flat());
+  }
+
+  /**
+   * The states a stateful layer carries into its next call (zeros after a reset), in Keras's
+   * order, as copies the caller owns; [] before the layer is built.
+   */
+  getStates(): tf.Tensor2D[] {
+    if (!this.stateful) {
+      throw new ValueError(
+        `${this.subject}: is not stateful, so it keeps no states between calls.`,
+      );
+    }
+    return this.carried?.read() ?? [];
+  }
+
+  /** Frees the weights, and a stateful layer's carried states with them. */
+  override dispose(): ReturnType<tf.layers.Layer['dispose']> {
+    const result = super.dispose();
+    if (result.refCountAfterDispose === 0) this.carried?.dispose();
+    return result;
   }
 
   /** Why `shape` does not fit `weight`, when one of the cells knows (see writeWeights). */
@@ -172,7 +226,7 @@ export abstract class RNN extends KerasLayer {
    * @internal
    */
   get stackable(): boolean {
-    return !this.returnState && this.cells.every((cell) => cell.stackable);
+    return !this.returnState && !this.stateful && this.cells.every((cell) => cell.stackable);
   }
 
   /**
@@ -205,7 +259,7 @@ export abstract class RNN extends KerasLayer {
         stepMask: this.cellStepMask(stepMask, i),
       });
       if (isLast && returnSequences) {
-        const zeros = this.zeroOutputMask(stepMask, cell.units);
+        const zeros = zeroOutputFactor(stepMask, this, cell.units);
         if (zeros !== undefined) layer.outputMask = zeros;
       }
       width = cell.units;
@@ -223,55 +277,23 @@ export abstract class RNN extends KerasLayer {
   }
 
   /**
-   * `zeroOutputForMask` as a factor of the layer's output sequence, [samples, timesteps, units]
-   * in processing order; undefined when it changes nothing (no mask, or the option off).
-   */
-  private zeroOutputMask(
-    stepMask: tf.Tensor2D | undefined,
-    units: number,
-  ): tf.Tensor3D | undefined {
-    if (stepMask === undefined || !this.zeroOutputForMask) return undefined;
-    const [samples, steps] = stepMask.shape;
-    return tf.broadcastTo(sequenceOutputMask(stepMask, this.goBackwards), [samples, steps, units]);
-  }
-
-  /**
-   * The layer's output with a mask, as Keras's: zeros at padding steps with zeroOutputForMask;
-   * else zeros before a sample's first data step when the states started from given ones (with
-   * zero initial states the carried state is zero there already).
-   */
-  private maskedOutput(
-    output: tf.Tensor,
-    stepMask: tf.Tensor2D | undefined,
-    givenStates: boolean,
-  ): tf.Tensor {
-    if (stepMask === undefined || (!this.zeroOutputForMask && !givenStates)) return output;
-    const [samples, steps] = stepMask.shape;
-    const ordered = processingOrder(stepMask, this.goBackwards);
-    const factor = this.zeroOutputForMask
-      ? tf.expandDims<tf.Tensor3D>(ordered, 2)
-      : seenSteps(ordered);
-    if (this.returnSequences) return tf.mul(output, factor);
-    return tf.mul(
-      output,
-      tf.reshape(tf.slice(factor, [0, steps - 1, 0], [samples, 1, 1]), [samples, 1]),
-    );
-  }
-
-  /**
    * The layer's last output [samples, units] with `zeroOutputForMask`: zeros where the last
    * processed step is padding. Unchanged without a mask, the option, or with returnSequences.
    * @internal
    */
   maskedLastOutput(output: tf.Tensor, stepMask: tf.Tensor2D | undefined): tf.Tensor {
-    if (stepMask === undefined || !this.zeroOutputForMask || this.returnSequences) return output;
-    return maskLastOutput(output, stepMask, this.goBackwards);
+    if (this.returnSequences) return output;
+    return maskedOutput(output, stepMask, this, false);
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
-    const [x, ...initial] = Array.isArray(inputs) ? inputs : [inputs];
+    const [x, ...given] = Array.isArray(inputs) ? inputs : [inputs];
     checkSequenceShape(this.subject, x.shape, this.cells.at(0)?.inputFeatures);
-    if (initial.length > 0) checkInitialStates(this.subject, this.cells, x.shape[0], initial);
+    if (given.length > 0) checkInitialStates(this.subject, this.cells, x.shape[0], given);
+    this.carried?.checkBatch(x.shape[0] ?? 0);
+    // A stateful layer starts from the states it carries, unless it is given others.
+    const initial = given.length > 0 ? given : [...(this.carried?.current ?? [])];
+    const keepStates = this.returnState || this.carried !== null;
     const mask = callMask(this.subject, kwargs, x);
     const training = kwargs.training === true;
     if (this.stackable && initial.length === 0) {
@@ -299,16 +321,17 @@ export abstract class RNN extends KerasLayer {
           goBackwards: this.goBackwards && i === 0,
           returnSequences: !isLast || this.returnSequences,
           training,
-          returnState: this.returnState,
+          returnState: keepStates,
           stepMask: this.cellStepMask(stepMask, i),
           initialStates: perCell?.[i],
         });
-        // Read only when returned: with returnSequences the state is made on first read.
-        if (this.returnState) states.push(...result.states);
+        // Read only when needed: with returnSequences the state is made on first read.
+        if (keepStates) states.push(...result.states);
         output = result.output;
         sequence = result.output as tf.Tensor3D;
       });
-      output = this.maskedOutput(output, stepMask, perCell !== undefined);
+      output = maskedOutput(output, stepMask, this, perCell !== undefined);
+      this.carried?.replace(states);
       if (!this.returnState) return output;
       // The last state is the output itself without returnSequences; tfjs's graph executor
       // frees a tensor after its first consumer, so each returned tensor must be distinct.
@@ -355,6 +378,7 @@ export abstract class RNN extends KerasLayer {
       returnState: this.returnState,
       goBackwards: this.goBackwards,
       zeroOutputForMask: this.zeroOutputForMask,
+      stateful: this.stateful,
     };
   }
 
@@ -362,36 +386,5 @@ export abstract class RNN extends KerasLayer {
     const last = this.cells.at(-1);
     if (last === undefined) throw new ValueError(`${this.subject}: has no cells.`);
     return last;
-  }
-}
-
-/** A recurrent layer of one cell (SimpleRNN, LSTM, GRU): the cell's options are the layer's. */
-export abstract class SingleCellRNN<C extends RecurrentCellBase> extends RNN {
-  /** The layer's one cell, which owns its weights. */
-  readonly cell: C;
-
-  /**
-   * @param className the layer's Keras class name (for its default name).
-   * @param args the layer's options, checked by the subclass.
-   * @param makeCell builds the cell, after the layer has its name.
-   */
-  protected constructor(className: string, args: RNNArgs, makeCell: () => C) {
-    super({ ...args, name: args.name ?? defaultLayerName(className) });
-    this.cell = makeCell();
-  }
-
-  get cells(): readonly RecurrentCell[] {
-    return [this.cell];
-  }
-
-  /** The cell's units: the size of the output and of each state. */
-  get units(): number {
-    return this.cell.units;
-  }
-
-  /** The layer's config: the time options and the cell's (Keras's flat layer config). */
-  override getConfig(): tf.serialization.ConfigDict {
-    const { name: _cellName, trainable: _cellTrainable, ...cellConfig } = this.cell.getConfig();
-    return { ...super.getConfig(), ...cellConfig };
   }
 }

@@ -17,7 +17,8 @@ import {
   type SequenceRunResult,
   cellOptions,
 } from './cell';
-import { type RNNArgs, RNN_OPTIONS, SingleCellRNN } from './rnn';
+import { type RNNArgs, RNN_OPTIONS } from './rnn';
+import { SingleCellRNN } from './single_cell_rnn';
 
 /** Options of one SimpleRNN step: those of every cell kind. */
 export type SimpleRNNCellArgs = CellArgs;
