@@ -16,6 +16,13 @@ with return_sequences, a masked RNN step keeps every state and repeats the previ
 its unmasked entries. Then `check_wrong_readers` proves the mask fixtures sensitive: a reader
 that ignores masks, or gets one of those rules wrong, fails them by far more than their
 tolerances.
+
+Bidirectional (the bidirectional_* fixtures) is replayed as keras/src/layers/rnn/bidirectional.py
+computes it: the forward layer and the backward one (go_backwards) on the same input and mask,
+weights forward then backward, the backward sequence flipped back to input order, the merge,
+the states forward then backward, zero_output_for_mask forced to return_sequences. Then
+`check_wrong_bidirectional_readers` proves every fixture concerned fails a reader that gets one
+of those wrong.
 """
 
 from __future__ import annotations
@@ -51,10 +58,13 @@ class Weights:
     def __init__(self, names: list[str], values: list[np.ndarray], embedded=None):
         self.names, self.values, self.i = names, values, 0
         self.embedded = embedded  # replaces the Embedding layer's lookup result when given
+        self.scope = None  # a layer name ("forward_lstm"): every weight taken must be under it
 
     def take(self, suffix: str) -> np.ndarray:
         name = self.names[self.i]
         assert name.endswith(suffix), f"expected a weight ending {suffix}, got {name}"
+        assert self.scope is None or f"/{self.scope}/" in f"/{name}", (
+            f"expected a weight of {self.scope}, got {name}")
         self.i += 1
         return self.values[self.i - 1]
 
@@ -148,11 +158,41 @@ KERAS_READER = {
     "output_mask_as_input": True,    # go_backwards + return_sequences: mask passed on unreversed
     "masked_loss": True,             # the loss is sum(loss * mask) / sum(mask)
 }
-READER = dict(KERAS_READER)
+# How this reader treats Bidirectional; `check_wrong_bidirectional_readers()` turns one off at a
+# time to prove that the bidirectional_* fixtures fail a reader that gets that one thing wrong.
+KERAS_BIDIRECTIONAL = {
+    "bidi_weight_order": True,       # forward layer's weights first, then the backward layer's
+    "bidi_backward_reversed": True,  # the backward layer reads the input reversed (go_backwards)
+    "bidi_flip_back": True,          # return_sequences: backward sequence flipped to input order
+    "bidi_backward_last": True,      # else: the backward output after its LAST step (input 0)
+    "bidi_merge": True,              # merge_mode as Keras: concat [fwd, bwd], sum, ave, mul
+    "bidi_state_order": True,        # return_state: forward states, then backward states
+    "bidi_backward_mask": True,      # the backward layer reverses the mask with its input
+    "bidi_zero_output": True,        # zero_output_for_mask = return_sequences on both layers
+    "bidi_output_mask": True,        # return_sequences: the input mask is passed on
+}
+KERAS_READER.update(KERAS_BIDIRECTIONAL)
+MASK_FLAGS = [flag for flag in KERAS_READER if flag not in KERAS_BIDIRECTIONAL]
 
 
-def run_rnn(layer: dict, x: np.ndarray, mask: np.ndarray | None,
-            weights: Weights) -> tuple[list[np.ndarray], np.ndarray | None]:
+class Reader(dict):
+    """The switches of this reader. It remembers which ones were read: a switch that running a
+    fixture never reads cannot change what the reader computes for it."""
+
+    def __init__(self, flags: dict):
+        super().__init__(flags)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> bool:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+
+READER = Reader(KERAS_READER)
+
+
+def run_rnn(layer: dict, x: np.ndarray, mask: np.ndarray | None, weights: Weights,
+            passes_mask: bool = True) -> tuple[list[np.ndarray], np.ndarray | None]:
     """SimpleRNN, LSTM, GRU, or RNN over one cell or StackedRNNCells. With return_state the
     outputs are the output, then every cell's states in cell order (LSTM: h, then c).
 
@@ -160,7 +200,8 @@ def run_rnn(layer: dict, x: np.ndarray, mask: np.ndarray | None,
     go_backwards reverses the mask with the inputs; at a masked step every state of every cell
     keeps its value and the output is the previous step's output (zeros before the first
     unmasked step), or zeros with zero_output_for_mask. The last output is the output at the
-    final processed step. The mask passed on (return_sequences only) is the input's, as it is."""
+    final processed step. The mask passed on (return_sequences only) is the input's, as it is
+    (passes_mask=False: none, for a layer inside a Bidirectional, which passes its own)."""
     name, cfg = layer["class_name"], layer["config"]
     if name != "RNN":
         cells = [CELLS[name](cfg, weights)]
@@ -191,11 +232,96 @@ def run_rnn(layer: dict, x: np.ndarray, mask: np.ndarray | None,
         seq.append(inp)
     out = np.stack(seq, axis=1) if cfg["return_sequences"] else seq[-1]
     out_mask = None
-    if mask is not None and cfg["return_sequences"]:
+    if mask is not None and cfg["return_sequences"] and passes_mask:
         reverse = cfg["go_backwards"] and not READER["output_mask_as_input"]
         out_mask = mask[:, ::-1] if reverse else mask
     return [out] + ([s for cell_states in states for s in cell_states]
                     if cfg["return_state"] else []), out_mask
+
+
+def run_bidirectional(layer: dict, x: np.ndarray, mask: np.ndarray | None,
+                      weights: Weights) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """Keras's Bidirectional (keras/src/layers/rnn/bidirectional.py), TensorFlow backend.
+
+    `config.layer` is the forward layer (Keras names it forward_<name>) and
+    `config.backward_layer` the backward one (backward_<name>, a copy of the wrapped layer with
+    go_backwards=True, or the user's own layer under its own name). Both read the same input
+    and the same mask; each runs as its own config says (the backward one reverses input and
+    mask, its sequence comes out in processing order). Keras forces zero_output_for_mask =
+    return_sequences on both when it builds the wrapper, whatever the config says. Weights: all
+    of the forward layer's, then all of the backward layer's. With return_sequences the
+    backward sequence is flipped back to input order; then merge_mode: concat [forward,
+    backward] on the last axis, sum, ave ((f + b) / 2), mul, or None (both, forward first).
+    Outputs: the merged output (or both), then with return_state the forward layer's states,
+    then the backward layer's. The mask passed on is the input's with return_sequences."""
+    cfg = layer["config"]
+    forward_layer, backward_layer = cfg["layer"], cfg["backward_layer"]
+    fc, bc = forward_layer["config"], backward_layer["config"]
+    assert fc["go_backwards"] != bc["go_backwards"], "Bidirectional: same go_backwards twice"
+    for key in ("stateful", "return_sequences", "return_state"):
+        assert fc[key] == bc[key], f"Bidirectional: {key} differs between the two layers"
+    assert not fc["stateful"], "check_fixtures: no reference for a stateful Bidirectional"
+    sequences = fc["return_sequences"]
+
+    def inner(sub: dict, backward: bool) -> dict:
+        c = dict(sub["config"])
+        if "zero_output_for_mask" in c:
+            c["zero_output_for_mask"] = sequences and (mask is None or READER["bidi_zero_output"])
+        if backward and not READER["bidi_backward_reversed"]:
+            c["go_backwards"] = False
+        return {**sub, "config": c}
+
+    def run(sub: dict, backward: bool) -> list[np.ndarray]:
+        sub_mask = mask
+        if backward and mask is not None and not READER["bidi_backward_mask"]:
+            sub_mask = mask[:, ::-1]  # reversing the input by hand but not the mask
+        if READER["bidi_weight_order"]:  # (a model loaded from JSON has no outer scopes)
+            weights.scope = sub["config"]["name"]
+        try:
+            if backward and not sequences and not READER["bidi_backward_last"]:
+                # Run as a sequence, flip it to input order and take its last step, as for
+                # the forward layer: the backward output after its first step.
+                wrong = inner(sub, backward)
+                wrong["config"]["return_sequences"] = True
+                out, *states = run_rnn(wrong, x, sub_mask, weights, passes_mask=False)[0]
+                return [out[:, ::-1][:, -1]] + states
+            return run_rnn(inner(sub, backward), x, sub_mask, weights, passes_mask=False)[0]
+        finally:
+            weights.scope = None
+
+    if READER["bidi_weight_order"]:
+        y, y_rev = run(forward_layer, False), run(backward_layer, True)
+    else:
+        y_rev = run(backward_layer, True)
+        y = run(forward_layer, False)
+    (f, *f_states), (b, *b_states) = y, y_rev
+    if sequences and READER["bidi_flip_back"]:
+        b = b[:, ::-1]
+    mode = cfg["merge_mode"]
+    if not READER["bidi_merge"]:  # plausible slips: halves swapped, no halving, a sum
+        mode = {"concat": "concat_swapped", "ave": "sum", "sum": "ave", "mul": "sum",
+                None: "swapped"}[mode]
+    if mode == "concat":
+        merged = [np.concatenate([f, b], axis=-1)]
+    elif mode == "concat_swapped":
+        merged = [np.concatenate([b, f], axis=-1)]
+    elif mode == "sum":
+        merged = [f + b]
+    elif mode == "ave":
+        merged = [(f + b) / 2]
+    elif mode == "mul":
+        merged = [f * b]
+    elif mode is None:
+        merged = [f, b]
+    elif mode == "swapped":
+        merged = [b, f]
+    else:
+        raise ValueError(f"check_fixtures: no reference for merge_mode {mode}")
+    states = f_states + b_states
+    if states and not READER["bidi_state_order"]:
+        states = b_states + f_states
+    out_mask = mask if sequences and mask is not None and READER["bidi_output_mask"] else None
+    return merged + states, out_mask
 
 
 def run_layer(layer: dict, x: np.ndarray, mask: np.ndarray | None,
@@ -221,6 +347,8 @@ def run_layer(layer: dict, x: np.ndarray, mask: np.ndarray | None,
         return [np.where(keep[..., None], x, 0.0) if READER["masking_zeroes"] else x], keep
     if name in ("SimpleRNN", "LSTM", "GRU", "RNN"):
         return run_rnn(layer, x, mask, weights)
+    if name == "Bidirectional":
+        return run_bidirectional(layer, x, mask, weights)
     raise ValueError(f"check_fixtures: no reference for layer class {name}")
 
 
@@ -438,10 +566,12 @@ class RunningMean:
         return self.total / self.count if self.count else 0.0
 
 
-def check_training(fx: dict, strict: bool = True) -> tuple[float, dict[str, float]]:
+def check_training(fx: dict, strict: bool = True,
+                   epochs: int | None = None) -> tuple[float, dict[str, float]]:
     """Replay the fit in float64 (gradients by central differences, Keras's update rules) and
     compare the per-epoch history and the final weights (strict=False: only measure, for
-    `check_wrong_readers`). Returns the worst relative error, and
+    `check_wrong_readers`; `epochs`: replay only the first ones and compare only their history,
+    not the final weights). Returns the worst relative error, and
     for a model whose output carries a mask how far (in rtol) the two plausible wrong history
     formulas land from Keras's: the loss weighted by unmasked steps instead of by batch size,
     and a metric averaged per batch (weighted by batch size) instead of over the epoch's steps."""
@@ -454,7 +584,9 @@ def check_training(fx: dict, strict: bool = True) -> tuple[float, dict[str, floa
     bs = tr["fit"]["batch_size"]
     tables = [i for i, w in enumerate(fx["weights"]) if w["name"].endswith("/embeddings")]
     table = tables[0] if tables else None
-    for epoch in range(tr["fit"]["epochs"]):
+    total_epochs = tr["fit"]["epochs"]
+    replayed = total_epochs if epochs is None else min(epochs, total_epochs)
+    for epoch in range(replayed):
         # Keras's trackers, and the wrong formulas next to them.
         means = {key: RunningMean() for key in tr["history"]}
         alt = {key: RunningMean() for key in tr["history"]}
@@ -478,6 +610,8 @@ def check_training(fx: dict, strict: bool = True) -> tuple[float, dict[str, floa
                 metric = METRICS[key](yb, outs[0])
                 means[key].add_values(metric, mask)
                 alt[key].add(masked_mean(metric, mask) * len(xb), len(xb))
+            if replayed < total_epochs and epoch == replayed - 1 and start + bs >= len(x):
+                break  # the last update only shows in later epochs and the final weights
             t += 1
             grads = clip(numeric_grads(loss, values), opt["config"])
             squares, absolutes = [g * g for g in grads], [np.abs(g) for g in grads]
@@ -501,7 +635,7 @@ def check_training(fx: dict, strict: bool = True) -> tuple[float, dict[str, floa
                 what = f"{key} step-weighted" if key == "loss" else f"{key} batch-weighted"
                 off = abs(alt[key].result() - want) / abs(want) / tr["rtol"]
                 wrong[what] = max(wrong.get(what, 0.0), off)
-    for w, final in zip(values, tr["final_weights"]):
+    for w, final in zip(values if replayed == total_epochs else [], tr["final_weights"]):
         stored = np.array(final["data"]).reshape(final["shape"])
         err = float((np.abs(w - stored) / (tr["atol"] / tr["rtol"] + np.abs(stored))).max())
         assert err <= tr["rtol"] or not strict, f"final {final['name']}: relative error {err:.1e}"
@@ -549,10 +683,16 @@ def has_mask(fx: dict) -> bool:
                for layer in layers)
 
 
-def distances(fx: dict) -> dict[str, float]:
+def distances(fx: dict, flag: str | None = None, enough: float = float("inf")) -> dict[str, float]:
     """How far this reader lands from Keras, in units of the fixture's own tolerances: every
     forward case (atol), the gradients section's loss value (the 1e-5 relative that
-    check_gradients asks), and the training replay's history and final weights (rtol)."""
+    check_gradients asks), and the training replay's history and final weights (rtol).
+
+    The training replay is the costly part, so it first replays one epoch, and the whole fit
+    only when that could change the verdict: when the first epoch's history is not already
+    more than `enough` tolerances off (the whole fit is at least as far off) and the reader's
+    switch `flag` (the one turned off) was read (unread, the reader computes what the right
+    reader does, and that passed)."""
     out = {}
     for case in fx["cases"]:
         got = run(fx, [array(t) for t in case["inputs"]])
@@ -566,7 +706,13 @@ def distances(fx: dict) -> dict[str, float]:
         out["gradients loss"] = (abs(loss - g["loss_value"])
                                  / (1e-5 * max(1.0, abs(g["loss_value"]))))
     if "training" in fx:
-        out["training"] = check_training(fx, strict=False)[0] / fx["training"]["rtol"]
+        rtol = fx["training"]["rtol"]
+        READER.read.clear()
+        first = check_training(fx, strict=False, epochs=1)[0] / rtol
+        if first > enough or (flag is not None and flag not in READER.read):
+            out["training"] = first
+        else:
+            out["training"] = check_training(fx, strict=False)[0] / rtol
     return out
 
 
@@ -575,10 +721,10 @@ def check_wrong_readers(fixtures: list[dict], factor: float = 100.0) -> None:
     tolerances: without masks at all, every case and section of every mask fixture lands more
     than `factor` tolerances away; each other mistake (KERAS_READER's other entries, one at a
     time) is caught that clearly by some fixture."""
-    for flag in KERAS_READER:
+    for flag in MASK_FLAGS:
         READER[flag] = False
         try:
-            found = {fx["name"]: distances(fx) for fx in fixtures}
+            found = {fx["name"]: distances(fx, flag, factor) for fx in fixtures}
         finally:
             READER.update(KERAS_READER)
         if flag == "masks":
@@ -594,6 +740,70 @@ def check_wrong_readers(fixtures: list[dict], factor: float = 100.0) -> None:
         assert caught, f"no mask fixture catches a reader with {flag} wrong"
         print(f"ok   wrong reader ({flag} wrong): caught by {len(caught)} fixture(s), most by "
               f"{caught[0][1]} ({caught[0][0]:.0e} x its tolerance)")
+
+
+def bidirectional_layers(fx: dict) -> list[dict]:
+    layers = fx["model"]["config"]["layers"] if "model" in fx else [fx["layer"]]
+    return [layer for layer in layers if layer["class_name"] == "Bidirectional"]
+
+
+def _wrapped(fx: dict, key: str, some=any) -> bool:
+    """Whether some (some=all: every) Bidirectional of the fixture wraps layers with `key`."""
+    return some(layer["config"]["layer"]["config"][key] for layer in bidirectional_layers(fx))
+
+
+# Which bidirectional_* fixtures each wrong Bidirectional reader must fail, and where: "every"
+# case and section; only the "cases" (zeros instead of repeated outputs at masked steps, which
+# the masked loss never sees); only the "sections" (the mask passed on weighs only the loss).
+BIDIRECTIONAL_MUST_FAIL = {
+    "bidi_weight_order": (lambda fx: True, "every"),
+    "bidi_backward_reversed": (lambda fx: True, "every"),
+    "bidi_flip_back": (lambda fx: _wrapped(fx, "return_sequences"), "every"),
+    "bidi_backward_last": (lambda fx: not _wrapped(fx, "return_sequences", all), "every"),
+    "bidi_merge": (lambda fx: True, "every"),
+    "bidi_state_order": (lambda fx: _wrapped(fx, "return_state"), "every"),
+    "bidi_backward_mask": (has_mask, "every"),
+    "bidi_zero_output": (lambda fx: has_mask(fx) and _wrapped(fx, "return_sequences"), "cases"),
+    "bidi_output_mask": (lambda fx: has_mask(fx) and _wrapped(fx, "return_sequences"),
+                         "sections"),
+}
+
+
+def check_wrong_bidirectional_readers(fixtures: list[dict], factor: float = 100.0) -> None:
+    """The bidirectional_* fixtures must fail a reader that gets Bidirectional wrong by far more
+    than their own tolerances: for each mistake (KERAS_BIDIRECTIONAL's entries, one at a
+    time), every fixture it concerns fails, in every case and section it can show in
+    (BIDIRECTIONAL_MUST_FAIL). A reader that refuses a fixture (a weight of the wrong shape)
+    fails it too."""
+    assert set(BIDIRECTIONAL_MUST_FAIL) == set(KERAS_BIDIRECTIONAL)
+    for flag, (concerns, where) in BIDIRECTIONAL_MUST_FAIL.items():
+        READER[flag] = False
+        found, refused = {}, []
+        try:
+            for fx in fixtures:
+                try:
+                    found[fx["name"]] = distances(fx, flag, factor)
+                except (AssertionError, ValueError) as e:
+                    refused.append(f"{fx['name']} ({str(e).splitlines()[0][:60]})")
+        finally:
+            READER.update(KERAS_READER)
+        concerned = [fx["name"] for fx in fixtures if concerns(fx)]
+        assert concerned, f"no bidirectional fixture concerns {flag}"
+        weakest = (float("inf"), "", "")
+        for name in concerned:
+            if name not in found:
+                continue  # refused
+            shown = {what: d for what, d in found[name].items()
+                     if where == "every" or (where == "cases") == what.startswith("case ")}
+            assert shown, f"{name} has nothing that shows {flag}"
+            weakest = min(weakest, min((d, name, what) for what, d in shown.items()))
+        assert weakest[0] > factor, (f"a reader with {flag} wrong is only {weakest[0]:.1f} "
+                                     f"tolerances off on {weakest[1]} {weakest[2]}")
+        print(f"ok   wrong reader ({flag} wrong): fails all {len(concerned)} fixtures concerned"
+              f" ({where if where != 'every' else 'every case and section'}), by at least "
+              + (f"{weakest[0]:.0f} x the tolerance ({weakest[1]} {weakest[2]})"
+                 if weakest[1] else "refusing them")
+              + (f"; refuses {', '.join(refused)}" if refused else ""))
 
 
 def main() -> int:
@@ -612,6 +822,13 @@ def main() -> int:
     except (AssertionError, ValueError, KeyError) as e:
         failed += 1
         print(f"FAIL wrong readers: {e}")
+    bidirectional = [fx for fx in (json.loads(p.read_text(encoding="utf-8")) for p in paths)
+                     if bidirectional_layers(fx)]
+    try:
+        check_wrong_bidirectional_readers(bidirectional)
+    except (AssertionError, ValueError, KeyError) as e:
+        failed += 1
+        print(f"FAIL wrong bidirectional readers: {e}")
     total = sum(p.stat().st_size for p in paths)
     print(f"{len(paths) - failed} passed, {failed} failed ({total / 1e6:.2f} MB in {len(paths)} files)")
     return 1 if failed else 0

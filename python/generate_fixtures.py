@@ -24,6 +24,7 @@ import fixturelib as fl  # noqa: E402  (sets up TensorFlow before anything else 
 import forward_fixtures  # noqa: E402
 import training_fixtures  # noqa: E402,F401  (its @fixture functions register themselves)
 import mask_fixtures  # noqa: E402,F401  (mask_*: Embedding mask_zero, Masking)
+import bidirectional_fixtures  # noqa: E402,F401  (bidirectional_*: the Bidirectional wrapper)
 
 SCRIPT = "python/generate_fixtures.py"
 ALL = forward_fixtures.FIXTURES  # every @fixture function, in definition order
