@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../src/backend';
 import { type KerasFixture, fixtureTensor, readFixtureFile } from '../src/keras/fixture';
 import { caseInputs, modelFromFixture } from '../src/keras/compare';
+import { replayCalls } from '../src/keras/replay_calls';
 import { replayGradients } from '../src/keras/replay_gradients';
 import { replayTraining } from '../src/keras/replay_training';
 import { fixtureBackends } from './helpers/tensors';
@@ -41,6 +42,7 @@ function withSection(section: string): { file: string; fixture: KerasFixture }[]
 }
 const gradientFixtures = withSection('gradients');
 const trainingFixtures = withSection('training');
+const callsFixtures = withSection('calls');
 
 it.each(fixtures)('$file is a valid fixture', ({ error }) => {
   if (error !== undefined) throw error;
@@ -51,6 +53,7 @@ it('finds the fixtures', () => {
   expect(cases.length).toBeGreaterThanOrEqual(files.length);
   expect(gradientFixtures.length).toBeGreaterThan(0);
   expect(trainingFixtures.length).toBeGreaterThan(0);
+  expect(callsFixtures.length).toBeGreaterThan(0);
 });
 
 describe.each(fixtureBackends())('Keras fixtures on %s', (backend) => {
@@ -85,6 +88,19 @@ describe.each(fixtureBackends())('Keras fixtures on %s', (backend) => {
     const built = modelFromFixture(fixture);
     try {
       const result = replayGradients(fixture, built);
+      expect(result.reason).toBeUndefined();
+      expect(result.status).toBe('passed');
+    } finally {
+      built.model.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.each(callsFixtures)('$file: calls', ({ fixture }) => {
+    const before = tf.memory().numTensors;
+    const built = modelFromFixture(fixture);
+    try {
+      const result = replayCalls(fixture, built);
       expect(result.reason).toBeUndefined();
       expect(result.status).toBe('passed');
     } finally {

@@ -24,6 +24,7 @@ import { errorMessage } from './keras_json';
 import { dialectOf } from './keras_values';
 import { loadKerasWeights } from './keras_weights';
 import { type KerasModel, modelFromKeras, modelFromKerasLayer } from './model_from_keras';
+import { replayCalls } from './replay_calls';
 import { replayGradients } from './replay_gradients';
 import { replayTraining } from './replay_training';
 import { type SectionResult, indexIn } from './sections';
@@ -240,13 +241,16 @@ export function runCase(
 /** The sections that will not be replayed: unknown ones, or every one when `why` is given. */
 function unreplayed(fixture: KerasFixture, why?: string): SkippedSection[] {
   return fixture.sections
-    .filter((section) => why !== undefined || (section !== 'gradients' && section !== 'training'))
+    .filter((section) => why !== undefined || !isReplayed(section))
     .map((section) => ({
       section,
-      reason:
-        why ??
-        (section === 'gradients' || section === 'training' ? 'not replayed' : 'unknown section'),
+      reason: why ?? (isReplayed(section) ? 'not replayed' : 'unknown section'),
     }));
+}
+
+/** Whether compare replays a section of this name. */
+function isReplayed(section: string): boolean {
+  return section === 'gradients' || section === 'training' || section === 'calls';
 }
 
 /** `50%`, `<1%` of the tolerance. */
@@ -287,6 +291,7 @@ export async function compareFixture(
   try {
     cases = fixture.cases.map((c) => runCase(built, c, options));
     if (fixture.sections.includes('gradients')) replayed.push(replayGradients(fixture, built));
+    if (fixture.sections.includes('calls')) replayed.push(replayCalls(fixture, built));
   } finally {
     built.model.dispose();
   }

@@ -20,7 +20,7 @@ export const FIXTURE_FORMAT = 'keras-reference-fixture';
 export const FIXTURE_VERSION = 1;
 
 /** The optional sections FORMAT.md defines besides the forward cases. */
-export const FIXTURE_SECTIONS = ['gradients', 'training'] as const;
+export const FIXTURE_SECTIONS = ['gradients', 'training', 'calls'] as const;
 
 const KNOWN_KEYS = new Set([
   'format',
@@ -33,6 +33,8 @@ const KNOWN_KEYS = new Set([
   'input_shape',
   'weights',
   'cases',
+  // The tolerance of the `calls` (FORMAT.md writes it beside them).
+  'atol',
   ...FIXTURE_SECTIONS,
 ]);
 
@@ -202,8 +204,9 @@ export function parseFixture(value: unknown): KerasFixture {
     return { name: w.name, ...readTensor(path, w) };
   });
 
-  const caseValues = value.cases;
-  if (!isJsonArray(caseValues) || caseValues.length === 0) {
+  // A fixture with `calls` may have no cases (FORMAT.md).
+  const caseValues = value.cases ?? (value.calls === undefined ? undefined : []);
+  if (!isJsonArray(caseValues) || (caseValues.length === 0 && value.calls === undefined)) {
     fail('cases', 'a non-empty list of cases', caseValues);
   }
   const cases = caseValues.map((c, i) => readCase(`cases[${i}]`, c));

@@ -49,10 +49,22 @@ export interface TrainingSection {
   readonly atol: number;
 }
 
+/** One of a `calls` section's ordered calls: a forward pass, or a reset of the states. */
+export type FixtureCall =
+  | { readonly kind: 'predict'; readonly input: FixtureTensor; readonly output: FixtureTensor }
+  | { readonly kind: 'reset' };
+
+/** A `calls` section: calls on one model instance, the states carrying over between them. */
+export interface CallsSection {
+  readonly calls: readonly FixtureCall[];
+  /** The absolute tolerance of every output (the fixture's top-level `atol`; default 1e-5). */
+  readonly atol: number;
+}
+
 /** The outcome of replaying one section. */
 export interface SectionResult {
   /** Which section. */
-  readonly section: 'gradients' | 'training';
+  readonly section: 'gradients' | 'training' | 'calls';
   /** How its replay ended. */
   readonly status: 'passed' | 'failed' | 'skipped';
   /**
@@ -121,6 +133,26 @@ export function readGradientsSection(fixture: KerasFixture): GradientsSection {
     rtol: tolerance('gradients.rtol', s.rtol),
     atol: tolerance('gradients.atol', s.atol, 0),
   };
+}
+
+/** Reads and checks the fixture's `calls` section. Throws a FixtureError naming the part. */
+export function readCallsSection(fixture: KerasFixture): CallsSection {
+  const values = fixture.raw.calls;
+  if (!isJsonArray(values) || values.length === 0)
+    fail('calls', 'a non-empty list of calls', values);
+  const calls = values.map((value, i): FixtureCall => {
+    const call = object(`calls[${i}]`, value);
+    if (call.reset_states !== undefined) {
+      if (call.reset_states !== true) fail(`calls[${i}].reset_states`, 'true', call.reset_states);
+      return { kind: 'reset' };
+    }
+    return {
+      kind: 'predict',
+      input: readTensor(`calls[${i}].input`, call.input),
+      output: readTensor(`calls[${i}].output`, call.output),
+    };
+  });
+  return { calls, atol: tolerance('atol', fixture.raw.atol, 1e-5) };
 }
 
 /** Reads and checks the fixture's `training` section. Throws a FixtureError naming the part. */
