@@ -6,6 +6,8 @@
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
+  Bidirectional,
+  Masking,
   Adadelta,
   Adagrad,
   Adam,
@@ -193,6 +195,22 @@ export const ENTRY_POINTS: EntryPoint[] = [
     },
     typo: ['noiseShap', 'noiseShape'],
     snake: ['noise_shape', 'noiseShape'],
+  },
+  {
+    subject: 'Masking',
+    call: (e) => {
+      make(() => new Masking({ maskValue: 0, ...e }));
+    },
+    typo: ['maskValu', 'maskValue'],
+    snake: ['mask_value', 'maskValue'],
+  },
+  {
+    subject: 'Bidirectional',
+    call: (e) => {
+      make(() => new Bidirectional({ layer: new LSTM({ units: 2 }), ...e }));
+    },
+    typo: ['mergeMod', 'mergeMode'],
+    snake: ['backward_layer', 'backwardLayer'],
   },
   {
     subject: "SimpleRNN 'simple_rnn[_0-9]*'",

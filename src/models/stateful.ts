@@ -30,6 +30,7 @@ export function modelBatchSize(
 ): number {
   const stateful = statefulLayers(layers).at(0);
   if (stateful === undefined || fixedBatch === null) return checkBatchSize(subject, given ?? 32);
+  // Porting note: Keras defaults to 32 here too, and then fails on the states' shape.
   if (given !== undefined && given !== fixedBatch) {
     throw new ValueError(
       `${subject}: ${describeLayer(stateful)} is stateful and holds states for batches of ${fixedBatch} samples (the model's batch size); received batchSize: ${given}. Pass batchSize: ${fixedBatch}, or leave it out.`,

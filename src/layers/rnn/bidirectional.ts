@@ -169,7 +169,8 @@ export class Bidirectional extends KerasLayer {
       this.mergeMode === null
         ? [forwardOut, backwardOut]
         : this.mergeMode === 'concat'
-          ? [[...forwardOut.slice(0, -1), sumOf(forwardOut.at(-1), backwardOut.at(-1))]]
+          ? // Porting note: Keras's shape says twice the forward units; its output has the sum.
+            [[...forwardOut.slice(0, -1), sumOf(forwardOut.at(-1), backwardOut.at(-1))]]
           : [forwardOut];
     const all = [...merged, ...forwardStates, ...backwardStates];
     const [only] = all;
