@@ -135,10 +135,10 @@ describe('compareFixtureFile', () => {
       'an unsupported option',
       () =>
         writeTemp(
-          'stateful.json',
-          mapObjects(loadJson(PASSING), (o) => ('stateful' in o ? { ...o, stateful: true } : o)),
+          'time_major.json',
+          mapObjects(loadJson(PASSING), (o) => ('stateful' in o ? { ...o, time_major: true } : o)),
         ),
-      /Keras SimpleRNN 'simple_rnn': `stateful: true` is not supported/,
+      /Keras SimpleRNN 'simple_rnn': `time_major: true`/,
     ],
     [
       'weights that do not fit',

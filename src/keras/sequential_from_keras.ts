@@ -103,9 +103,11 @@ export function sequentialFromKeras(
         try {
           sequential.add(layer);
         } catch (err) {
-          throw new KerasJsonError(
-            `${reader.subject}: ${info.kerasClassName} '${info.name}': ${errorMessage(err)}`,
-          );
+          // The layer's own messages already name it: `LSTM 'lstm': ...`.
+          const message = errorMessage(err);
+          const named = message.startsWith(`${layer.getClassName()} '${layer.name}'`);
+          const subject = named ? '' : `${info.kerasClassName} '${info.name}': `;
+          throw new KerasJsonError(`${reader.subject}: ${subject}${message}`);
         }
       }
       return sequential;
