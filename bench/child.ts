@@ -16,6 +16,7 @@ import {
   copyWeights,
   makeData,
   sameLayouts,
+  theirsCannotTrain,
 } from './models';
 import {
   type ChildMessage,
@@ -92,6 +93,12 @@ async function setup(request: SetupRequest): Promise<SetupResult> {
   const data = makeData(request.model, request.samples);
   const ours = buildOurs(request.model);
   const wanted = new Set(request.contenders);
+  const result: SetupResult = { params: {}, startDifferences: {}, kernels: {}, unsupported: {} };
+  const cannotTrain = wanted.has('tf.layers') ? theirsCannotTrain(request.model) : null;
+  if (cannotTrain !== null) {
+    result.unsupported['tf.layers'] = cannotTrain;
+    wanted.delete('tf.layers');
+  }
   const b: Bench = {
     request,
     data,
@@ -100,11 +107,11 @@ async function setup(request: SetupRequest): Promise<SetupResult> {
     theirs: wanted.has('tf.layers') ? buildTheirs(request.model) : null,
   };
   bench = b;
-  const result: SetupResult = { params: {}, startDifferences: {}, kernels: {} };
   const probe = tf.slice(data.x, 0, Math.min(request.batchSize, request.samples));
   const expected = await predictions(b, 'ours', probe);
   try {
     for (const contender of request.contenders) {
+      if (!wanted.has(contender)) continue;
       const model = modelOf(b, contender);
       result.params[contender] = model.countParams();
       if (contender !== 'tf.layers')

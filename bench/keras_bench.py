@@ -3,17 +3,19 @@
 Two ways to run it:
 
   keras_bench.py MODEL SAMPLES EPOCHS BATCH
-      One measurement. Prints one JSON line: {"train_samples_per_s": ..., "predict_samples_per_s":
-      ..., "first_epoch_s": ..., ...}. The first epoch (graph tracing) is timed on its own and
-      left out of the rate.
+      One measurement, on data of the same kind as the bench's, drawn here. Prints one JSON
+      line: {"train_samples_per_s": ..., "predict_samples_per_s": ..., "first_epoch_s": ...,
+      ...}. The first epoch (graph tracing) is timed on its own and left out of the rate.
 
   keras_bench.py --serve
       A worker that bench/run.ts keeps open, so that Keras rounds can alternate with the
       JavaScript ones without paying TensorFlow's import each time. Reads one JSON command a line
       on stdin and answers each with one JSON line on stdout:
-        {"cmd": "setup", "key": "stock:512", "model": "stock", "samples": 512, "batch": 64}
-            builds the model and its data under the name `key` (default: the model's name),
-            kept until exit (several may be set up)
+        {"cmd": "setup", "key": "stock:512", "model": "stock", "samples": 512, "batch": 64,
+         "x": {"values": [...], "shape": [512, 60, 1], "dtype": "float32"}, "y": {...}}
+            builds the model under the name `key` (default: the model's name) with the data
+            x, y (bench/data.ts's, sent by bench/run.ts; without them, data of the same kind
+            drawn here), kept until exit (several may be set up)
             -> {"ok": true, "keras": ..., "tensorflow": ..., "params": ...}
         {"cmd": "train", "key": "stock:512", "epochs": 2}
             -> {"ok": true, "seconds": ..., "epoch_seconds": [...], "loss": [...]}
@@ -27,7 +29,9 @@ Two ways to run it:
 The models match bench/models.ts: "letters" (4x5 one-hot -> SimpleRNN(3) -> Dense(5, softmax),
 sparse categorical crossentropy, Adam lr 0.01) and "stock" (60x1 -> SimpleRNN(80,
 return_sequences) -> SimpleRNN(100) -> Dense(1), MSE, Adam); "stock-lstm" and "stock-gru" are
-the stock shape with LSTM or GRU layers (Keras's defaults).
+the stock shape with LSTM or GRU layers (Keras's defaults); "imdb" is 80 word ids padded with 0
+-> Embedding(5000, 64, mask_zero=True) -> Bidirectional(LSTM(64)) -> Dense(1, sigmoid), binary
+crossentropy, Adam.
 """
 
 import json
@@ -44,16 +48,19 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-MODELS = ("letters", "stock", "stock-lstm", "stock-gru")
+MODELS = ("letters", "stock", "stock-lstm", "stock-gru", "imdb")
 STOCK_LAYERS = {
     "stock": keras.layers.SimpleRNN,
     "stock-lstm": keras.layers.LSTM,
     "stock-gru": keras.layers.GRU,
 }
+# The IMDB-shaped classifier (bench/data.ts's IMDB): 80 word ids of a 5000-word vocabulary, 0 is
+# padding; reviews of 10 to 80 words.
+IMDB_STEPS, IMDB_VOCABULARY, IMDB_EMBEDDING, IMDB_UNITS, IMDB_MIN_LENGTH = 80, 5000, 64, 64, 10
 
 
-def build(model_name: str, samples: int) -> tuple[keras.Model, np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(1234)
+def build_model(model_name: str) -> keras.Model:
+    """The model, compiled: the same architecture, loss and optimizer as bench/models.ts."""
     if model_name in STOCK_LAYERS:
         layer = STOCK_LAYERS[model_name]
         model = keras.Sequential(
@@ -65,8 +72,6 @@ def build(model_name: str, samples: int) -> tuple[keras.Model, np.ndarray, np.nd
             ]
         )
         model.compile(optimizer="adam", loss="mean_squared_error")
-        x = rng.random((samples, 60, 1), dtype=np.float32)
-        y = rng.random((samples, 1), dtype=np.float32)
     elif model_name == "letters":
         model = keras.Sequential(
             [
@@ -76,11 +81,46 @@ def build(model_name: str, samples: int) -> tuple[keras.Model, np.ndarray, np.nd
             ]
         )
         model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
-        x = np.eye(5, dtype=np.float32)[rng.integers(0, 5, (samples, 4))]
-        y = rng.integers(0, 5, (samples,)).astype(np.int32)
+    elif model_name == "imdb":
+        model = keras.Sequential(
+            [
+                keras.Input(shape=(IMDB_STEPS,), dtype="int32"),
+                keras.layers.Embedding(IMDB_VOCABULARY, IMDB_EMBEDDING, mask_zero=True),
+                keras.layers.Bidirectional(keras.layers.LSTM(IMDB_UNITS)),
+                keras.layers.Dense(1, activation="sigmoid"),
+            ]
+        )
+        model.compile(optimizer="adam", loss="binary_crossentropy")
     else:
         raise ValueError(f"keras_bench.py: unknown model {model_name!r}; known: {', '.join(MODELS)}")
-    return model, x, y
+    return model
+
+
+def own_data(model_name: str, samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """Data of the same kind as bench/data.ts's, drawn here (the one-measurement mode only:
+    the bench's worker trains on the numbers bench/run.ts sends)."""
+    rng = np.random.default_rng(1234)
+    if model_name in STOCK_LAYERS:
+        return (
+            rng.random((samples, 60, 1), dtype=np.float32),
+            rng.random((samples, 1), dtype=np.float32),
+        )
+    if model_name == "letters":
+        x = np.eye(5, dtype=np.float32)[rng.integers(0, 5, (samples, 4))]
+        return x, rng.integers(0, 5, (samples,)).astype(np.int32)
+    if model_name == "imdb":
+        x = np.zeros((samples, IMDB_STEPS), dtype=np.int32)
+        for row in x:
+            length = rng.integers(IMDB_MIN_LENGTH, IMDB_STEPS + 1)
+            row[:length] = rng.integers(1, IMDB_VOCABULARY, length)
+        return x, rng.integers(0, 2, (samples, 1)).astype(np.float32)
+    raise ValueError(f"keras_bench.py: unknown model {model_name!r}; known: {', '.join(MODELS)}")
+
+
+def wire_array(value: dict) -> np.ndarray:
+    """An array sent by bench/workers.ts: {"values": [...], "shape": [...], "dtype": "..."}."""
+    values = np.asarray(value["values"], dtype=np.float32)
+    return values.reshape([int(n) for n in value["shape"]]).astype(str(value["dtype"]))
 
 
 class EpochTimes(keras.callbacks.Callback):
@@ -104,8 +144,15 @@ class Bench:
     def __init__(self) -> None:
         self.models: dict[str, tuple[keras.Model, np.ndarray, np.ndarray, int]] = {}
 
-    def setup(self, key: str, model_name: str, samples: int, batch: int) -> dict:
-        model, x, y = build(model_name, samples)
+    def setup(
+        self, key: str, model_name: str, samples: int, batch: int, data: tuple | None = None
+    ) -> dict:
+        model = build_model(model_name)
+        x, y = own_data(model_name, samples) if data is None else data
+        if len(x) != samples or len(y) != samples:
+            raise ValueError(
+                f"keras_bench.py: expected {samples} samples, received x {x.shape}, y {y.shape}"
+            )
         self.models[key] = (model, x, y, batch)
         return {
             "keras": keras.__version__,
@@ -160,11 +207,13 @@ def serve() -> None:
             cmd = command.get("cmd")
             if cmd == "setup":
                 model_name = str(command["model"])
+                given = "x" in command and "y" in command
                 result = bench.setup(
                     str(command.get("key", model_name)),
                     model_name,
                     int(command["samples"]),
                     int(command["batch"]),
+                    (wire_array(command["x"]), wire_array(command["y"])) if given else None,
                 )
             elif cmd == "train":
                 result = bench.train(str(command["key"]), int(command["epochs"]))

@@ -12,7 +12,7 @@ import {
   DEFAULT_MODELS,
   MODEL_NAMES,
   type ModelName,
-  isStockShape,
+  isHeavy,
   type ModelSize,
 } from './protocol';
 
@@ -48,27 +48,30 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: npm run bench -- [options]
 
-Times training and prediction of the "letters" and "stock" models with this package's layers
-(on its default WebAssembly kernels: "ours"), with the same layers on the older fused tfjs-ops
-kernel ("ours-fused", TFJS_KERAS_RNN_KERNEL=fused around its calls only), with tf.layers (all
-three from the same starting weights) and with Python Keras, in alternating rounds, one child
-process per tfjs backend. Before each timed train and predict it waits until every one of those
+Times training and prediction of the benchmark models ("letters" and "stock" by default) with
+this package's layers (on its default WebAssembly kernels: "ours"), with the same layers on the
+older fused tfjs-ops kernel ("ours-fused", TFJS_KERAS_RNN_KERNEL=fused around its calls only),
+with tf.layers (all three from the same starting weights) and with Python Keras (on the same
+data), in alternating rounds, one child process per tfjs backend. Before each timed train and predict it waits until every one of those
 processes is idle (Linux). Prints a table and writes bench/results.json.
 
 Options:
   --backend LIST   tensorflow,wasm,cpu (comma-separated or repeated). Default: all three;
                    tensorflow is skipped with a note when @tensorflow/tfjs-node does not load.
-  --model LIST     letters,stock,stock-lstm,stock-gru (the stock shape with LSTM or GRU
-                   cells). Default: letters,stock.
+  --model LIST     letters,stock,stock-lstm,stock-gru,imdb: stock-lstm and stock-gru are the
+                   stock shape with LSTM or GRU cells; imdb is 80 word ids padded with 0 ->
+                   Embedding(5000, 64, maskZero) -> Bidirectional(LSTM(64)) -> Dense(1,
+                   sigmoid), binary crossentropy. Default: letters,stock.
   --contenders LIST
                    ours,ours-fused,tf.layers,keras. Default: all four. The ratio columns
                    (ours ÷ that contender) need ours.
   --quick          a short run (small data, one epoch a round, no stock on cpu unless
                    --backend is given), well under a minute.
-  --rounds N       timed rounds per model (at least 3). Default: 5 letters, 3 stock.
-  --epochs N       epochs per timed training call. Default: 2 letters, 1 stock (1 with --quick).
-  --samples N      training samples of every model. Default: 1024 letters, 512 stock (256 on
-                   the cpu backend); with --quick 512 letters, 64 stock.
+  --rounds N       timed rounds per model (at least 3). Default: 5 letters, 3 the others.
+  --epochs N       epochs per timed training call. Default: 2 letters, 1 the others (1 with
+                   --quick).
+  --samples N      training samples of every model. Default: 1024 letters, 512 the others
+                   (256 on the cpu backend); with --quick 512 letters, 64 the others.
   --no-keras       leave Python Keras out (as --contenders without keras).
   --shuffle        shuffle every epoch (all contenders). Default: off, as keras_bench.py.
   --out FILE       where to write the results. Default: bench/results.json.
@@ -76,28 +79,28 @@ Options:
 `;
 
 /**
- * The plan of `model` on `backend`. The full run trains "stock" on 256 samples on the cpu
- * backend instead of 512 (tf.layers takes ~10 s an epoch there in quiet conditions); samples/s
+ * The plan of `model` on `backend`. The full run trains "stock" (and the other heavy models) on
+ * 256 samples on the cpu backend instead of 512 (tf.layers takes ~10 s an epoch there in quiet conditions); samples/s
  * stay comparable because the batches are the same, and Keras runs the same size with it.
  */
 export function planFor(options: BenchOptions, backend: Backend, model: ModelName): ModelPlan {
   const plan = options.plans[model];
-  if (!options.quick && !options.samplesGiven && backend === 'cpu' && isStockShape(model)) {
+  if (!options.quick && !options.samplesGiven && backend === 'cpu' && isHeavy(model)) {
     return { ...plan, samples: Math.min(plan.samples, 256) };
   }
   return plan;
 }
 
 /**
- * Why `model` is left out on `backend`, or null. `--quick` leaves out "stock" on cpu (30 s or
- * more on its own) unless --backend named the backends.
+ * Why `model` is left out on `backend`, or null. `--quick` leaves out "stock" and the other heavy
+ * models on cpu (30 s or more on its own) unless --backend named the backends.
  */
 export function skipReason(
   options: BenchOptions,
   backend: Backend,
   model: ModelName,
 ): string | null {
-  if (options.quick && !options.backendsGiven && backend === 'cpu' && isStockShape(model)) {
+  if (options.quick && !options.backendsGiven && backend === 'cpu' && isHeavy(model)) {
     return `--quick leaves out ${model} on cpu (30 s or more); add --backend cpu to run it`;
   }
   return null;
@@ -160,12 +163,14 @@ export function parseOptions(argv: readonly string[], root: string): BenchOption
         stock: { samples: 64, batchSize: 64, epochsPerRound: 1, rounds: 3 },
         'stock-lstm': { samples: 64, batchSize: 64, epochsPerRound: 1, rounds: 3 },
         'stock-gru': { samples: 64, batchSize: 64, epochsPerRound: 1, rounds: 3 },
+        imdb: { samples: 64, batchSize: 64, epochsPerRound: 1, rounds: 3 },
       }
     : {
         letters: { samples: 1024, batchSize: 32, epochsPerRound: 2, rounds: 5 },
         stock: { samples: 512, batchSize: 64, epochsPerRound: 1, rounds: 3 },
         'stock-lstm': { samples: 512, batchSize: 64, epochsPerRound: 1, rounds: 3 },
         'stock-gru': { samples: 512, batchSize: 64, epochsPerRound: 1, rounds: 3 },
+        imdb: { samples: 512, batchSize: 64, epochsPerRound: 1, rounds: 3 },
       };
   for (const plan of Object.values(plans)) {
     plan.samples = samples ?? plan.samples;

@@ -6,14 +6,18 @@
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
 export type Backend = (typeof BACKENDS)[number];
 
-export const MODEL_NAMES = ['letters', 'stock', 'stock-lstm', 'stock-gru'] as const;
+export const MODEL_NAMES = ['letters', 'stock', 'stock-lstm', 'stock-gru', 'imdb'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 /** The models a run times when --model does not name them. */
 export const DEFAULT_MODELS: readonly ModelName[] = ['letters', 'stock'];
 
-/** Whether `model` is the stock shape (60x1 -> 80 (seq) -> 100 -> Dense(1)), of any cell kind. */
-export function isStockShape(model: ModelName): boolean {
+/**
+ * Whether `model` is one of the heavy ones, whose tf.layers epoch takes seconds: the stock shape
+ * (60x1 -> 80 (seq) -> 100 -> Dense(1)) of any cell kind, and imdb (80 word ids -> Embedding(64)
+ * -> Bidirectional(LSTM(64)) -> Dense(1)).
+ */
+export function isHeavy(model: ModelName): boolean {
   return model !== 'letters';
 }
 
@@ -80,6 +84,11 @@ export interface SetupResult {
   startDifferences: Partial<Record<JsContender, number>>;
   /** The SimpleRNN kernel each of our contenders runs, e.g. `wasm simd, 2 threads` or `fused`. */
   kernels: Partial<Record<JsContender, string>>;
+  /**
+   * Contenders not built because they cannot train the model on this backend, with the reason
+   * (tf.layers' Embedding on wasm: tfjs's gather gradient needs a kernel the backend lacks).
+   */
+  unsupported: Partial<Record<JsContender, string>>;
 }
 export interface TrainResult {
   /** Wall time of the whole `fit` call. */

@@ -38,6 +38,8 @@ export interface Spread {
 export interface ContenderResult {
   /** Why this contender has no (or partial) numbers; null when every step ran. */
   error: string | null;
+  /** Why this contender cannot train the model on this backend (then not run); null when it can. */
+  unsupported: string | null;
   /** The first epoch (tracing, kernel compilation, optimizer slots): timed alone, not in the medians. */
   firstEpochSeconds: number | null;
   firstPredictSeconds: number | null;
@@ -115,6 +117,7 @@ export interface BenchResults {
 export function emptyContender(): ContenderResult {
   return {
     error: null,
+    unsupported: null,
     firstEpochSeconds: null,
     firstPredictSeconds: null,
     tensorsAfterFirstEpoch: [],
@@ -278,7 +281,9 @@ function modelLines(backend: string, m: ModelResult): string[] {
       c.profile === null ? '-' : String(c.profile.kernelsPerBatch),
       name === 'keras' ? '-' : tensorsCell(c),
     ]);
-    if (c.error !== null && !(name === 'keras' && c.error === 'not run')) {
+    if (c.unsupported !== null) {
+      errors.push(`  ${name} not run: ${c.unsupported}`);
+    } else if (c.error !== null && !(name === 'keras' && c.error === 'not run')) {
       errors.push(`  ${name} FAILED: ${c.error}`);
     }
   }

@@ -16,6 +16,7 @@ import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { optionsOrExitCode } from './command_line';
+import { benchArrays } from './data';
 import {
   type BenchOptions,
   type ModelPlan,
@@ -146,7 +147,9 @@ class Bench {
     const keras = this.keras;
     if (keras === null) return state;
     try {
-      state.setup = await keras.setup(key, model, plan.samples, plan.batchSize, this.timeout);
+      // The data the tfjs children make, from the same generator (bench/data.ts).
+      const data = benchArrays(model, plan.samples);
+      state.setup = await keras.setup(key, model, data, plan.batchSize, this.timeout);
       this.kerasInfo ??= state.setup;
       await this.untilIdle();
       state.firstEpochSeconds = (await keras.train(key, 1, this.timeout)).seconds;
@@ -235,6 +238,12 @@ class Bench {
         result.params = { ...setup.params };
         result.startDifferences = setup.startDifferences;
         result.kernels = setup.kernels;
+        for (const [name, reason] of Object.entries(setup.unsupported)) {
+          const c = of(name as JsContender);
+          c.unsupported = reason;
+          c.error = 'not run';
+          log(`${tag} ${name} ${reason}`);
+        }
       } catch (err) {
         for (const c of jsNames) of(c).error = `setup: ${errorMessage(err)}`;
       }

@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import type { BenchArray, BenchArrays } from './data';
 import {
   type Backend,
   type ChildMessage,
@@ -217,6 +218,21 @@ export interface KerasMemory {
 }
 type KerasAnswer = { ok: true; ready?: true } | { ok: false; error: string };
 
+/** An array as the Keras worker reads it: numbers, row-major, with shape and dtype. */
+interface WireArray {
+  values: number[];
+  shape: number[];
+  dtype: string;
+}
+
+/** One command line to the Keras worker. */
+type KerasCommand = Record<string, string | number | WireArray>;
+
+function wireArray(a: BenchArray): WireArray {
+  // Each float32 becomes the double of the same value, which numpy reads back exactly.
+  return { values: Array.from(a.values), shape: a.shape, dtype: a.dtype };
+}
+
 /** The Python interpreters tried for Keras, in order. */
 export function kerasPythons(): string[] {
   const venv = path.join(ROOT, 'python', '.venv', 'bin', 'python');
@@ -298,21 +314,28 @@ export class KerasWorker {
     });
   }
 
-  private call<T>(command: Record<string, string | number>, timeoutMs: number): Promise<T> {
+  private call<T>(command: KerasCommand, timeoutMs: number): Promise<T> {
     const { promise } = this.requests.start(timeoutMs, () => this.proc.kill('SIGKILL'));
     if (this.requests.dead === null) this.proc.stdin?.write(`${JSON.stringify(command)}\n`);
     return promise as Promise<T>;
   }
 
-  /** Builds `model` with `samples` samples under the name `key` (the handle of train/predict). */
+  /**
+   * Builds `model` under the name `key` (the handle of train/predict), to train on `data` (the
+   * tfjs children's, from bench/data.ts) in batches of `batch`.
+   */
   setup(
     key: string,
     model: string,
-    samples: number,
+    data: BenchArrays,
     batch: number,
     timeoutMs: number,
   ): Promise<KerasSetup> {
-    return this.call({ cmd: 'setup', key, model, samples, batch }, timeoutMs);
+    const samples = data.x.shape[0] ?? 0;
+    return this.call(
+      { cmd: 'setup', key, model, samples, batch, x: wireArray(data.x), y: wireArray(data.y) },
+      timeoutMs,
+    );
   }
   train(key: string, epochs: number, timeoutMs: number): Promise<KerasTrain> {
     return this.call({ cmd: 'train', key, epochs }, timeoutMs);

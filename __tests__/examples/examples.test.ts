@@ -89,6 +89,34 @@ describe('examples', () => {
     expect(out).toMatch(/expected input of rank 3 \[samples, timesteps, features\]/);
   });
 
+  it('text-classify trains briefly, reports both accuracies and shows the masks', async () => {
+    const result = await runExample('text-classify', TINY);
+    expectSuccess(result);
+    const out = result.stdout;
+    expect(out).toMatch(BACKEND_LINE);
+    expect(out).toMatch(SUMMARY_HEADER);
+    expect(out).toMatch(/^│ bidirectional(_\d+)? \(Bidirectional\) +│ \(None, 32\)/m);
+    expect(out).toMatch(/^Epoch 2\/2$/m);
+    expect(out).toMatch(/^2000 training and 500 test reviews of 3 to 1\d words/m);
+    expect(out).toMatch(/^Test accuracy: BiLSTM \d+\.\d%$/m);
+    expect(out).toMatch(/^Test accuracy: bag of words \d+\.\d%$/m);
+    // Four test reviews and the pair in both orders: ids, then a mask row of words and padding.
+    const ids = [...out.matchAll(/^ {4}ids +((?:\d+ *)+)$/gm)].map((m) => m[1].trim());
+    const masks = [...out.matchAll(/^ {4}mask +([▮▯ ]+)$/gm)].map((m) => m[1].trim());
+    expect(ids).toHaveLength(6);
+    expect(masks).toHaveLength(6);
+    ids.forEach((row, i) => {
+      // ▮ exactly where the id is not the padding id 0.
+      const expected = row.split(/ +/).map((id) => (id === '0' ? '▯' : '▮'));
+      expect((masks[i] ?? '').split(/ +/)).toEqual(expected);
+    });
+    expect(
+      out.match(
+        /^ {4}P\(positive\): BiLSTM \d\.\d\d (right|WRONG), bag of words \d\.\d\d (right|WRONG)$/gm,
+      ),
+    ).toHaveLength(6);
+  });
+
   describe('sp500', () => {
     let outDir: string;
     beforeAll(() => {
