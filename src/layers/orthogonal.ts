@@ -84,7 +84,19 @@ export class KerasOrthogonal extends InitializerBase {
   override getConfig(): tf.serialization.ConfigDict {
     return { gain: this.gain, seed: this.seed ?? null };
   }
+
+  /** Rebuilds it from `getConfig()`, as tfjs's deserializer does (a layer copied from its config). */
+  static fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+  ): T {
+    const gain = typeof config.gain === 'number' ? config.gain : 1;
+    const seed = typeof config.seed === 'number' ? config.seed : undefined;
+    return new (cls as unknown as typeof KerasOrthogonal)(gain, seed) as unknown as T;
+  }
 }
+
+tf.serialization.registerClass(KerasOrthogonal);
 
 /** Options of `orthogonalInitializer`. */
 export interface OrthogonalArgs {

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Dense } from '../../../src/layers/dense';
+import { orthogonalInitializer } from '../../../src/layers/orthogonal';
 import { Bidirectional, type MergeMode } from '../../../src/layers/rnn/bidirectional';
 import { GRU } from '../../../src/layers/rnn/gru';
 import { LSTM } from '../../../src/layers/rnn/lstm';
@@ -149,6 +150,20 @@ describe('Bidirectional', () => {
       y.dispose();
     });
     tf.dispose([x, mask]);
+    layer.dispose();
+  });
+
+  it('copies a layer whose initializer is a seeded orthogonal one: both draw the same matrix', () => {
+    const layer = new Bidirectional({
+      layer: new LSTM({ units: 2, recurrentInitializer: orthogonalInitializer({ seed: 3 }) }),
+    });
+    const x = input();
+    tf.dispose(layer.apply(x) as tf.Tensor);
+    const forward = layer.forwardLayer.getWeights();
+    const backward = layer.backwardLayer.getWeights();
+    expect(forward[1]).toBeAllClose(backward[1] as tf.Tensor, 0);
+    // tfjs's getWeights gives the variables themselves: they are the layer's to free.
+    x.dispose();
     layer.dispose();
   });
 
