@@ -23,6 +23,16 @@ weights forward then backward, the backward sequence flipped back to input order
 the states forward then backward, zero_output_for_mask forced to return_sequences. Then
 `check_wrong_bidirectional_readers` proves every fixture concerned fails a reader that gets one
 of those wrong.
+
+States: a fixture's `calls` (the stateful_* fixtures) run in order on one model from zero states,
+each stateful layer (each direction of a stateful Bidirectional) starting from the states its
+last call left, `reset_states` zeroing them; under a mask the carried states are the kept ones
+and the output before a call's first unmasked step is zeros. A layer fixture's inputs after x
+(the initial_state_* fixtures) are the layer's initial states, flat in Keras's order (each
+cell's in turn; Bidirectional: forward half, backward half). `check_wrong_state_readers` proves
+every fixture concerned fails a reader that does not carry, ignores resets, carries only some
+layers or states, gets a masked sample's state or output wrong, or ignores or reorders the
+initial states.
 """
 
 from __future__ import annotations
@@ -171,8 +181,24 @@ KERAS_BIDIRECTIONAL = {
     "bidi_zero_output": True,        # zero_output_for_mask = return_sequences on both layers
     "bidi_output_mask": True,        # return_sequences: the input mask is passed on
 }
+# How this reader treats states: a stateful model's states carried over `calls`, and initial
+# states given to a layer; `check_wrong_state_readers()` turns one off at a time to prove that
+# the stateful_* and initial_state_* fixtures fail a reader that gets that one thing wrong.
+KERAS_STATES = {
+    "stateful_carry": True,          # a stateful layer starts each call from the last one's states
+    "stateful_reset": True,          # reset_states zeroes them
+    "stateful_every_layer": True,    # every stateful layer carries (else only the model's first)
+    "stateful_all_states": True,     # every state carried (else only each cell's h, c zeroed)
+    "stateful_masked_state": True,   # a masked sample carries the state kept (not its last output)
+    "masked_output_starts_zero": True,  # before a call's first unmasked step the output is zeros
+                                        # (else the carried or initial h)
+    "initial_state": True,           # the extra inputs of a layer fixture are its initial states
+    "initial_state_order": True,     # in Keras's order (else the list reversed)
+}
 KERAS_READER.update(KERAS_BIDIRECTIONAL)
-MASK_FLAGS = [flag for flag in KERAS_READER if flag not in KERAS_BIDIRECTIONAL]
+KERAS_READER.update(KERAS_STATES)
+MASK_FLAGS = [flag for flag in KERAS_READER
+              if flag not in KERAS_BIDIRECTIONAL and flag not in KERAS_STATES]
 
 
 class Reader(dict):
@@ -191,8 +217,36 @@ class Reader(dict):
 READER = Reader(KERAS_READER)
 
 
+class States:
+    """The states of a model's stateful layers, carried from one call to the next (a
+    fixture's `calls`), by layer position (a Bidirectional's two layers apart)."""
+
+    def __init__(self):
+        self.carried: dict = {}
+        self.first = None  # the first stateful layer met (for the stateful_every_layer reader)
+
+
+def split_states(sizes: list[list[int]], flat: list[np.ndarray],
+                 batch: int) -> list[list[np.ndarray]]:
+    """Initial states given flat, in Keras's order, regrouped per cell (each cell's states in
+    order: an LSTM's h, c), each checked to be [batch, units]."""
+    assert len(flat) == sum(len(s) for s in sizes), (
+        f"{len(flat)} initial states for a layer with {sum(len(s) for s in sizes)}")
+    out, i = [], 0
+    for cell_sizes in sizes:
+        out.append([])
+        for units in cell_sizes:
+            assert flat[i].shape == (batch, units), (
+                f"initial state {i} of shape {flat[i].shape}, expected {(batch, units)}")
+            out[-1].append(flat[i].astype(np.float64))
+            i += 1
+    return out
+
+
 def run_rnn(layer: dict, x: np.ndarray, mask: np.ndarray | None, weights: Weights,
-            passes_mask: bool = True) -> tuple[list[np.ndarray], np.ndarray | None]:
+            passes_mask: bool = True, initial: list[np.ndarray] | None = None,
+            memory: States | None = None,
+            key=None) -> tuple[list[np.ndarray], np.ndarray | None]:
     """SimpleRNN, LSTM, GRU, or RNN over one cell or StackedRNNCells. With return_state the
     outputs are the output, then every cell's states in cell order (LSTM: h, then c).
 
@@ -201,7 +255,12 @@ def run_rnn(layer: dict, x: np.ndarray, mask: np.ndarray | None, weights: Weight
     keeps its value and the output is the previous step's output (zeros before the first
     unmasked step), or zeros with zero_output_for_mask. The last output is the output at the
     final processed step. The mask passed on (return_sequences only) is the input's, as it is
-    (passes_mask=False: none, for a layer inside a Bidirectional, which passes its own)."""
+    (passes_mask=False: none, for a layer inside a Bidirectional, which passes its own).
+
+    States start at zeros, or at `initial` (flat, Keras's order: each cell's in turn), or for a
+    stateful layer with `memory` at the states its last call left (under `key`), and a stateful
+    layer leaves its final states there. Under a mask the output before the first unmasked step
+    is zeros whatever the states start at."""
     name, cfg = layer["class_name"], layer["config"]
     if name != "RNN":
         cells = [CELLS[name](cfg, weights)]
@@ -211,6 +270,17 @@ def run_rnn(layer: dict, x: np.ndarray, mask: np.ndarray | None, weights: Weight
     else:
         cells = [CELLS[cfg["cell"]["class_name"]](cfg["cell"]["config"], weights)]
     states = [[np.zeros((x.shape[0], units)) for units in sizes] for sizes, _ in cells]
+    if initial is not None and READER["initial_state"]:
+        states = split_states([sizes for sizes, _ in cells], initial, x.shape[0])
+    stateful = cfg.get("stateful", False) and memory is not None
+    if stateful:
+        if memory.first is None:
+            memory.first = key
+        if (key in memory.carried and READER["stateful_carry"]
+                and (memory.first == key or READER["stateful_every_layer"])):
+            states = memory.carried[key]
+            assert [s.shape for c in states for s in c] == [
+                (x.shape[0], u) for sizes, _ in cells for u in sizes], "batch size changed"
     steps = range(x.shape[1] - 1, -1, -1) if cfg["go_backwards"] else range(x.shape[1])
     zero_output = ((cfg.get("zero_output_for_mask", False) and READER["zero_output_for_mask"])
                    or not READER["masked_output_repeats"])
@@ -227,10 +297,22 @@ def run_rnn(layer: dict, x: np.ndarray, mask: np.ndarray | None, weights: Weight
             keep = mask[:, t][:, None]
             states = [[np.where(keep, new, old) for new, old in zip(news, olds)]
                       for news, olds in zip(new_states, states)]
-            previous = seq[-1] if seq and not zero_output else np.zeros_like(inp)
+            if seq and not zero_output:
+                previous = seq[-1]
+            elif not seq and not zero_output and not READER["masked_output_starts_zero"]:
+                previous = states[-1][0]  # the carried (or initial) h of the top cell
+            else:
+                previous = np.zeros_like(inp)
             inp = np.where(keep, inp, previous)
         seq.append(inp)
     out = np.stack(seq, axis=1) if cfg["return_sequences"] else seq[-1]
+    if stateful:
+        carried = [list(cell_states) for cell_states in states]
+        if not READER["stateful_all_states"]:  # only each cell's first state (h) kept
+            carried = [[c[0]] + [np.zeros_like(s) for s in c[1:]] for c in carried]
+        if not READER["stateful_masked_state"]:  # the last output carried as the top cell's h
+            carried[-1][0] = seq[-1]
+        memory.carried[key] = carried
     out_mask = None
     if mask is not None and cfg["return_sequences"] and passes_mask:
         reverse = cfg["go_backwards"] and not READER["output_mask_as_input"]
@@ -239,8 +321,9 @@ def run_rnn(layer: dict, x: np.ndarray, mask: np.ndarray | None, weights: Weight
                     if cfg["return_state"] else []), out_mask
 
 
-def run_bidirectional(layer: dict, x: np.ndarray, mask: np.ndarray | None,
-                      weights: Weights) -> tuple[list[np.ndarray], np.ndarray | None]:
+def run_bidirectional(layer: dict, x: np.ndarray, mask: np.ndarray | None, weights: Weights,
+                      initial: list[np.ndarray] | None = None, memory: States | None = None,
+                      key=None) -> tuple[list[np.ndarray], np.ndarray | None]:
     """Keras's Bidirectional (keras/src/layers/rnn/bidirectional.py), TensorFlow backend.
 
     `config.layer` is the forward layer (Keras names it forward_<name>) and
@@ -253,14 +336,18 @@ def run_bidirectional(layer: dict, x: np.ndarray, mask: np.ndarray | None,
     backward sequence is flipped back to input order; then merge_mode: concat [forward,
     backward] on the last axis, sum, ave ((f + b) / 2), mul, or None (both, forward first).
     Outputs: the merged output (or both), then with return_state the forward layer's states,
-    then the backward layer's. The mask passed on is the input's with return_sequences."""
+    then the backward layer's. The mask passed on is the input's with return_sequences.
+    Initial states: the first half of the list is the forward layer's, the second the backward
+    layer's. Stateful: each layer carries its own states."""
     cfg = layer["config"]
     forward_layer, backward_layer = cfg["layer"], cfg["backward_layer"]
     fc, bc = forward_layer["config"], backward_layer["config"]
     assert fc["go_backwards"] != bc["go_backwards"], "Bidirectional: same go_backwards twice"
     for key in ("stateful", "return_sequences", "return_state"):
         assert fc[key] == bc[key], f"Bidirectional: {key} differs between the two layers"
-    assert not fc["stateful"], "check_fixtures: no reference for a stateful Bidirectional"
+    half = len(initial) // 2 if initial is not None else 0
+    initials = {False: initial[:half] if initial is not None else None,
+                True: initial[half:] if initial is not None else None}
     sequences = fc["return_sequences"]
 
     def inner(sub: dict, backward: bool) -> dict:
@@ -283,9 +370,12 @@ def run_bidirectional(layer: dict, x: np.ndarray, mask: np.ndarray | None,
                 # the forward layer: the backward output after its first step.
                 wrong = inner(sub, backward)
                 wrong["config"]["return_sequences"] = True
-                out, *states = run_rnn(wrong, x, sub_mask, weights, passes_mask=False)[0]
+                out, *states = run_rnn(wrong, x, sub_mask, weights, passes_mask=False,
+                                       initial=initials[backward], memory=memory,
+                                       key=(key, backward))[0]
                 return [out[:, ::-1][:, -1]] + states
-            return run_rnn(inner(sub, backward), x, sub_mask, weights, passes_mask=False)[0]
+            return run_rnn(inner(sub, backward), x, sub_mask, weights, passes_mask=False,
+                           initial=initials[backward], memory=memory, key=(key, backward))[0]
         finally:
             weights.scope = None
 
@@ -324,9 +414,15 @@ def run_bidirectional(layer: dict, x: np.ndarray, mask: np.ndarray | None,
     return merged + states, out_mask
 
 
-def run_layer(layer: dict, x: np.ndarray, mask: np.ndarray | None,
-              weights: Weights) -> tuple[list[np.ndarray], np.ndarray | None]:
-    """One layer: its outputs and the mask it passes on ([batch, T] bool, or None)."""
+def run_layer(layer: dict, x: np.ndarray, mask: np.ndarray | None, weights: Weights,
+              initial: list[np.ndarray] | None = None, memory: States | None = None,
+              key=None) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """One layer: its outputs and the mask it passes on ([batch, T] bool, or None). `initial`:
+    a recurrent layer's initial states; `memory`, `key`: where a stateful one keeps its states
+    between calls."""
+    if initial is not None and layer["class_name"] not in ("SimpleRNN", "LSTM", "GRU", "RNN",
+                                                            "Bidirectional"):
+        raise ValueError(f"check_fixtures: a {layer['class_name']} takes no initial states")
     name, cfg = layer["class_name"], layer["config"]
     if name in ("InputLayer", "Dropout"):  # Dropout passes the mask on
         return [x], mask
@@ -346,34 +442,70 @@ def run_layer(layer: dict, x: np.ndarray, mask: np.ndarray | None,
         keep = np.any(x != cfg["mask_value"], axis=-1)
         return [np.where(keep[..., None], x, 0.0) if READER["masking_zeroes"] else x], keep
     if name in ("SimpleRNN", "LSTM", "GRU", "RNN"):
-        return run_rnn(layer, x, mask, weights)
+        return run_rnn(layer, x, mask, weights, initial=initial, memory=memory, key=key)
     if name == "Bidirectional":
-        return run_bidirectional(layer, x, mask, weights)
+        return run_bidirectional(layer, x, mask, weights, initial, memory, key)
     raise ValueError(f"check_fixtures: no reference for layer class {name}")
 
 
 def forward(fx: dict, inputs: list[np.ndarray], values: list[np.ndarray] | None = None,
-            embedded: np.ndarray | None = None) -> tuple[list[np.ndarray], np.ndarray | None]:
-    """The fixture's outputs, and the mask Keras attaches to the first one (None: no mask)."""
+            embedded: np.ndarray | None = None,
+            memory: States | None = None) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """The fixture's outputs, and the mask Keras attaches to the first one (None: no mask).
+    A layer fixture's inputs after the first are the layer's initial states; `memory` carries
+    a stateful model's states from one call to the next (None: every call from zeros)."""
     names = [w["name"] for w in fx["weights"]]
     weights = Weights(names, values if values is not None else [array(w) for w in fx["weights"]],
                       embedded)
     if "layer" in fx:
-        outs, mask = run_layer(fx["layer"], inputs[0], None, weights)
+        initial = list(inputs[1:]) or None
+        if initial is not None and not READER["initial_state_order"]:
+            initial = initial[::-1]
+        outs, mask = run_layer(fx["layer"], inputs[0], None, weights, initial)
     else:
         model = fx["model"]
         assert model["class_name"] in ("Sequential", "Functional"), model["class_name"]
         # Every model here is a chain; a Functional model lists its layers in call order.
         outs, mask = inputs, None
-        for layer in model["config"]["layers"]:
-            outs, mask = run_layer(layer, outs[0], mask, weights)
+        assert len(inputs) == 1, f"a model of one input given {len(inputs)}"
+        for i, layer in enumerate(model["config"]["layers"]):
+            outs, mask = run_layer(layer, outs[0], mask, weights, memory=memory, key=i)
     assert weights.i == len(fx["weights"]), "not every stored weight was used"
     return outs, mask
 
 
 def run(fx: dict, inputs: list[np.ndarray], values: list[np.ndarray] | None = None,
-        embedded: np.ndarray | None = None) -> list[np.ndarray]:
-    return forward(fx, inputs, values, embedded)[0]
+        embedded: np.ndarray | None = None, memory: States | None = None) -> list[np.ndarray]:
+    return forward(fx, inputs, values, embedded, memory)[0]
+
+
+def replay_calls(fx: dict) -> float:
+    """The fixture's `calls` on one model from zero states, the stateful layers' states carried
+    from call to call, reset by `reset_states`. Every call must give the batch size the model's
+    InputLayer fixes (`batch_shape`) when it has stateful layers. Returns the worst
+    |float64 - keras| over the calls in units of the section's atol."""
+    assert "model" in fx, "calls on a layer fixture"
+    layers = fx["model"]["config"]["layers"]
+    batch = layers[0]["config"].get("batch_shape", [None])[0] if (
+        layers[0]["class_name"] == "InputLayer") else None
+    stateful = any(layer["config"].get("stateful", False) or (
+        layer["class_name"] == "Bidirectional" and layer["config"]["layer"]["config"]["stateful"])
+        for layer in layers)
+    assert not stateful or batch is not None, "stateful layers without a fixed batch_shape"
+    memory, worst = States(), 0.0
+    for i, call in enumerate(fx["calls"]):
+        if "reset_states" in call:
+            assert call["reset_states"] is True, f"calls[{i}].reset_states"
+            if READER["stateful_reset"]:
+                memory = States()
+            continue
+        x, want = array(call["input"]), array(call["output"])
+        assert not stateful or x.shape[0] == batch, (
+            f"calls[{i}]: batch {x.shape[0]}, the model's batch_shape says {batch}")
+        got = run(fx, [x], memory=memory)
+        assert len(got) == 1 and got[0].shape == want.shape, f"calls[{i}]: output shapes differ"
+        worst = max(worst, float(np.abs(got[0] - want).max()) / fx["atol"])
+    return worst
 
 
 def loss_entries(name: str, from_logits: bool, y: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -648,7 +780,8 @@ def check(path: Path) -> float:
     assert fx["format"] == "keras-reference-fixture" and fx["version"] == 1
     assert fx["name"] == path.stem, f"name {fx['name']} differs from file name"
     worst = 0.0
-    for case in fx["cases"]:
+    assert fx.get("cases") or fx.get("calls"), "neither cases nor calls"
+    for case in fx.get("cases", []):
         got = run(fx, [array(t) for t in case["inputs"]])
         want = [array(t) for t in case["outputs"]]
         assert [g.shape for g in got] == [w.shape for w in want], "output shapes differ"
@@ -663,6 +796,13 @@ def check(path: Path) -> float:
             assert set(got_names) <= set(names), f"{section} names unknown: {got_names}"
             for g in fx[section][key]:
                 assert len(g["data"]) == int(np.prod(g["shape"])), f"{section} {g['name']}"
+    if "calls" in fx:
+        calls_worst = replay_calls(fx)
+        assert calls_worst <= 1, f"calls: |keras - float64| = {calls_worst:.2f} x atol"
+        worst = max(worst, calls_worst * fx["atol"])
+        steps = sum("input" in call for call in fx["calls"])
+        print(f"     {fx['name']}: {steps} calls replayed, states carried, within "
+              f"{calls_worst:.2f} of their tolerance")
     if "gradients" in fx:
         grad_worst = check_gradients(fx)
         print(f"     {fx['name']}: gradients within {grad_worst:.2f} of their tolerance")
@@ -685,7 +825,8 @@ def has_mask(fx: dict) -> bool:
 
 def distances(fx: dict, flag: str | None = None, enough: float = float("inf")) -> dict[str, float]:
     """How far this reader lands from Keras, in units of the fixture's own tolerances: every
-    forward case (atol), the gradients section's loss value (the 1e-5 relative that
+    forward case (atol), the calls replayed (the worst call, in the section's atol), the
+    gradients section's loss value (the 1e-5 relative that
     check_gradients asks), and the training replay's history and final weights (rtol).
 
     The training replay is the costly part, so it first replays one epoch, and the whole fit
@@ -694,11 +835,13 @@ def distances(fx: dict, flag: str | None = None, enough: float = float("inf")) -
     switch `flag` (the one turned off) was read (unread, the reader computes what the right
     reader does, and that passed)."""
     out = {}
-    for case in fx["cases"]:
+    for case in fx.get("cases", []):
         got = run(fx, [array(t) for t in case["inputs"]])
         want = [array(t) for t in case["outputs"]]
         out[f"case {case['name']}"] = max(float(np.abs(g - w).max())
                                           for g, w in zip(got, want)) / case["atol"]
+    if "calls" in fx:
+        out["calls"] = replay_calls(fx)
     if "gradients" in fx:
         g = fx["gradients"]
         loss = model_loss(fx, g["loss"], g["from_logits"], array(g["x"]), array(g["y"]),
@@ -776,7 +919,14 @@ def check_wrong_bidirectional_readers(fixtures: list[dict], factor: float = 100.
     (BIDIRECTIONAL_MUST_FAIL). A reader that refuses a fixture (a weight of the wrong shape)
     fails it too."""
     assert set(BIDIRECTIONAL_MUST_FAIL) == set(KERAS_BIDIRECTIONAL)
-    for flag, (concerns, where) in BIDIRECTIONAL_MUST_FAIL.items():
+    check_must_fail(fixtures, BIDIRECTIONAL_MUST_FAIL, "bidirectional", factor)
+
+
+def check_must_fail(fixtures: list[dict], must_fail: dict, kind: str, factor: float) -> None:
+    """For each reader switch of `must_fail` turned off in turn, every fixture it concerns
+    fails, by more than `factor` times its tolerances, in every case and section it can show in
+    ("every", or only the "cases", or only the "sections"); a refused fixture fails too."""
+    for flag, (concerns, where) in must_fail.items():
         READER[flag] = False
         found, refused = {}, []
         try:
@@ -788,7 +938,7 @@ def check_wrong_bidirectional_readers(fixtures: list[dict], factor: float = 100.
         finally:
             READER.update(KERAS_READER)
         concerned = [fx["name"] for fx in fixtures if concerns(fx)]
-        assert concerned, f"no bidirectional fixture concerns {flag}"
+        assert concerned, f"no {kind} fixture concerns {flag}"
         weakest = (float("inf"), "", "")
         for name in concerned:
             if name not in found:
@@ -804,6 +954,57 @@ def check_wrong_bidirectional_readers(fixtures: list[dict], factor: float = 100.
               + (f"{weakest[0]:.0f} x the tolerance ({weakest[1]} {weakest[2]})"
                  if weakest[1] else "refusing them")
               + (f"; refuses {', '.join(refused)}" if refused else ""))
+
+
+def takes_initial_states(fx: dict) -> bool:
+    """A layer fixture whose cases give the layer initial states (inputs after x)."""
+    return "layer" in fx and any(len(case["inputs"]) > 1 for case in fx["cases"])
+
+
+def _stateful_layers(fx: dict) -> int:
+    """How many stateful recurrent layers the model has (a Bidirectional's count two)."""
+    layers = fx["model"]["config"]["layers"] if "model" in fx else [fx["layer"]]
+    count = 0
+    for layer in layers:
+        inner = layer["config"].get("layer", layer) if layer["class_name"] == "Bidirectional" \
+            else layer
+        if inner["config"].get("stateful", False):
+            count += 2 if layer["class_name"] == "Bidirectional" else 1
+    return count
+
+
+def _has_lstm(fx: dict) -> bool:
+    text = json.dumps(fx["model"] if "model" in fx else fx["layer"])
+    return '"class_name": "LSTM"' in text or '"class_name": "LSTMCell"' in text
+
+
+def _resets_then_calls(fx: dict) -> bool:
+    calls = fx.get("calls", [])
+    return any("reset_states" in a and "input" in b for a, b in zip(calls, calls[1:]))
+
+
+# Which stateful_* and initial_state_* fixtures each wrong reader must fail (in every case and
+# section they have: the stateful ones have only `calls`, the initial-state ones one case).
+STATE_MUST_FAIL = {
+    "stateful_carry": (lambda fx: "calls" in fx, "every"),
+    "stateful_reset": (_resets_then_calls, "every"),
+    "stateful_every_layer": (lambda fx: "calls" in fx and _stateful_layers(fx) > 1, "every"),
+    "stateful_all_states": (lambda fx: "calls" in fx and _has_lstm(fx), "every"),
+    "stateful_masked_state": (lambda fx: "calls" in fx and has_mask(fx), "every"),
+    "masked_output_starts_zero": (lambda fx: "calls" in fx and has_mask(fx), "every"),
+    "initial_state": (takes_initial_states, "every"),
+    "initial_state_order": (lambda fx: takes_initial_states(fx)
+                            and len(fx["cases"][0]["inputs"]) > 2, "every"),
+}
+
+
+def check_wrong_state_readers(fixtures: list[dict], factor: float = 100.0) -> None:
+    """The stateful_* fixtures must fail a reader that does not carry the states across calls,
+    ignores reset_states, carries only some layers or some states, or gets the states of a
+    masked sample wrong; the initial_state_* fixtures a reader that ignores the initial states
+    or takes them in another order: each by far more than the fixture's tolerance."""
+    assert set(STATE_MUST_FAIL) == set(KERAS_STATES)
+    check_must_fail(fixtures, STATE_MUST_FAIL, "stateful or initial-state", factor)
 
 
 def main() -> int:
@@ -829,6 +1030,13 @@ def main() -> int:
     except (AssertionError, ValueError, KeyError) as e:
         failed += 1
         print(f"FAIL wrong bidirectional readers: {e}")
+    with_states = [fx for fx in (json.loads(p.read_text(encoding="utf-8")) for p in paths)
+                   if "calls" in fx or takes_initial_states(fx)]
+    try:
+        check_wrong_state_readers(with_states)
+    except (AssertionError, ValueError, KeyError) as e:
+        failed += 1
+        print(f"FAIL wrong state readers: {e}")
     total = sum(p.stat().st_size for p in paths)
     print(f"{len(paths) - failed} passed, {failed} failed ({total / 1e6:.2f} MB in {len(paths)} files)")
     return 1 if failed else 0

@@ -181,6 +181,76 @@ def forward_case(model: Any, name: str, inputs: Any, atol: float = 1e-5) -> dict
     }
 
 
+def initial_state_case(layer: Any, name: str, x: Any, states: Sequence[Any],
+                       atol: float = 1e-5) -> dict:
+    """One case of a recurrent layer called with initial states: what
+    `layer(x, initial_state=...)` returns. The case's inputs are x, then the states flat, in
+    Keras's order (an LSTM's h, c; an RNN over StackedRNNCells the states of each cell in cell
+    order; a Bidirectional the forward layer's, then the backward layer's). Keras wants the
+    states of StackedRNNCells nested per cell ([[h], [h, c]]: flat, the LSTM cell gets one
+    state and fails), so they are regrouped here as `layer.cell.state_size` says."""
+    x = _as_input(x)
+    flat = [_as_input(s) for s in states]
+    nested: list = flat
+    cell = getattr(layer, "cell", None)
+    if cell is not None and isinstance(cell.state_size, (list, tuple)):
+        sizes = [len(s) if isinstance(s, (list, tuple)) else 1 for s in cell.state_size]
+        if any(isinstance(s, (list, tuple)) for s in cell.state_size) and len(sizes) > 1:
+            assert sum(sizes) == len(flat), f"{name}: {len(flat)} states for sizes {sizes}"
+            starts = np.cumsum([0] + sizes)
+            nested = [flat[a:b] for a, b in zip(starts[:-1], starts[1:])]
+    outs = layer(x, initial_state=nested, training=False)
+    return {
+        "name": name,
+        "inputs": [tensor_json(t) for t in [x, *flat]],
+        "outputs": [tensor_json(to_numpy(o)) for o in keras.tree.flatten(outs)],
+        "atol": atol,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Stateful models: the `calls` section
+
+RESET = "reset_states"
+
+
+def reset_stateful_layers(model: Any) -> None:
+    """Keras's `layer.reset_state()` on every stateful layer of the model: all its states zero.
+    Keras 3.15's `RNN.reset_state()` fails on an RNN over StackedRNNCells (its states are nested
+    per cell: AttributeError: 'ListWrapper' object has no attribute 'assign'), so such a layer's
+    state variables are zeroed one by one, which is what reset_state does for any other RNN."""
+    for layer in model.layers:
+        if not getattr(layer, "stateful", False):
+            continue
+        if isinstance(getattr(layer, "cell", None), keras.layers.StackedRNNCells):
+            for v in keras.tree.flatten(layer.states):
+                v.assign(np.zeros(v.shape, np.float32))
+        else:
+            layer.reset_state()
+
+
+def calls_section(model: Any, calls: Sequence[Any], atol: float = 1e-5) -> dict:
+    """The `calls` section (FORMAT.md) and its tolerance: the model run from zero states on each
+    input in turn with `model(x, training=False)`, the stateful layers' states carrying over;
+    an entry `RESET` ("reset_states") resets every stateful layer before the next call."""
+    reset_stateful_layers(model)
+    out = []
+    for x in calls:
+        if isinstance(x, str):
+            if x != RESET:
+                raise ValueError(f"calls_section: expected an array or {RESET!r}, received {x!r}")
+            reset_stateful_layers(model)
+            out.append({RESET: True})
+            continue
+        x = _as_input(x)
+        y = model(x, training=False)
+        if isinstance(y, (list, tuple)):
+            raise ValueError("calls_section: expected a model with one output")
+        out.append({"input": tensor_json(x), "output": tensor_json(to_numpy(y))})
+    reset_stateful_layers(model)
+    return {"calls": out, "atol": atol}
+
+
 def _header(name: str | None, description: str, script: str | None, seed: int | None) -> dict:
     return {
         "format": FORMAT,
@@ -198,6 +268,18 @@ def model_fixture(model: Any, description: str, cases: Sequence[dict], name: str
     fixture["model"] = json.loads(model.to_json())
     fixture["weights"] = weights_json(model.weights)
     fixture["cases"] = list(cases)
+    return fixture
+
+
+def calls_fixture(model: Any, description: str, calls: Sequence[Any], atol: float = 1e-5,
+                  name: str | None = None, script: str | None = None,
+                  seed: int | None = None) -> dict:
+    """A fixture of a stateful model: Keras's model JSON, the weights and a `calls` section
+    (see `calls_section`), no forward cases (a case would run first, on the same instance)."""
+    fixture = _header(name, description, script, seed)
+    fixture["model"] = json.loads(model.to_json())
+    fixture["weights"] = weights_json(model.weights)
+    fixture.update(calls_section(model, calls, atol))
     return fixture
 
 
@@ -309,8 +391,20 @@ def validate_fixture(fx: Mapping) -> None:
     assert len(set(names)) == len(names), f"{fx['name']}: duplicate weight names {names}"
     for w in fx["weights"]:
         _check_tensor(w, f"{fx['name']} weight {w['name']}")
-    assert 1 <= len(fx["cases"]) <= 3, f"{fx['name']}: expected 1-3 cases"
-    for c in fx["cases"]:
+    if "calls" in fx:  # a stateful model's ordered calls; then the cases are optional
+        assert fx["calls"], f"{fx['name']}: calls is empty"
+        assert isinstance(fx["atol"], float) and fx["atol"] > 0, f"{fx['name']}: calls atol"
+        for i, call in enumerate(fx["calls"]):
+            if RESET in call:
+                assert call == {RESET: True}, f"{fx['name']}: calls[{i}] {call}"
+                continue
+            assert set(call) == {"input", "output"}, f"{fx['name']}: calls[{i}] keys {set(call)}"
+            _check_tensor(call["input"], f"{fx['name']} calls[{i}].input")
+            _check_tensor(call["output"], f"{fx['name']} calls[{i}].output")
+        assert any(RESET not in call for call in fx["calls"]), f"{fx['name']}: no call to run"
+    lo = 0 if "calls" in fx else 1
+    assert lo <= len(fx.get("cases", [])) <= 3, f"{fx['name']}: expected {lo}-3 cases"
+    for c in fx.get("cases", []):
         for i, t in enumerate(c["inputs"] + c["outputs"]):
             _check_tensor(t, f"{fx['name']} case {c['name']} tensor {i}")
     shapes = {w["name"]: w["shape"] for w in fx["weights"]}

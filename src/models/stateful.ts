@@ -41,7 +41,10 @@ export function modelBatchSize(
 
 /**
  * Refuses data whose sample count is not a multiple of a stateful model's batch size: its last
- * batch would be smaller, which the states cannot take (Keras refuses it too).
+ * batch would be smaller, which the states cannot take.
+ *
+ * Porting note: Keras fails on such a batch with a shape error, or, for one sample against a
+ * batch of 2, silently broadcasts it against every state row; here it is refused before any step.
  */
 export function checkStatefulSamples(
   subject: string,

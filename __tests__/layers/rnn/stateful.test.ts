@@ -81,7 +81,13 @@ describe('stateful layers', () => {
     halves.dispose();
   });
 
-  it('carries both directions of a stateful Bidirectional, and resets both', () => {
+  it('carries both directions of a stateful Bidirectional, resets both, frees both', async () => {
+    await expectNoLeak(() => {
+      carriesBothDirections();
+    });
+  });
+
+  function carriesBothDirections(): void {
     const layer = new Bidirectional({ layer: new GRU({ units: 2, stateful: true }) });
     const x = sequence(3);
     const a = layer.apply(x) as tf.Tensor;
@@ -89,12 +95,14 @@ describe('stateful layers', () => {
     layer.resetStates();
     const c = layer.apply(x) as tf.Tensor;
     expect(layer.stateful).toBe(true);
-    expect(layer.getStates()).toHaveLength(2);
+    const states = layer.getStates();
+    expect(states).toHaveLength(2);
+    tf.dispose(states);
     expect(c).toBeAllClose(a, 0);
-    expect(tf.max(tf.abs(tf.sub(b, a))).dataSync()[0]).toBeGreaterThan(1e-3);
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(b, a))).dataSync()[0])).toBeGreaterThan(1e-3);
     tf.dispose([x, a, b, c]);
     layer.dispose();
-  });
+  }
 
   it('hands out copies: disposing them leaves the layer working', () => {
     const layer = new LSTM({ units: 2, stateful: true });

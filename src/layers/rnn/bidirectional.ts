@@ -135,6 +135,16 @@ export class Bidirectional extends KerasLayer {
     this.backwardLayer.resetStates(backward);
   }
 
+  /** Frees both directions' weights, and their carried states when stateful. */
+  override dispose(): ReturnType<tf.layers.Layer['dispose']> {
+    const result = super.dispose();
+    if (result.refCountAfterDispose === 0) {
+      this.forwardLayer.disposeStates();
+      this.backwardLayer.disposeStates();
+    }
+    return result;
+  }
+
   /** Copies of the states both directions carry (a stateful layer's): forward, then backward. */
   getStates(): tf.Tensor2D[] {
     return [...this.forwardLayer.getStates(), ...this.backwardLayer.getStates()];

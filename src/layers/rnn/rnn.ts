@@ -196,8 +196,17 @@ export abstract class RNN extends KerasLayer {
   /** Frees the weights, and a stateful layer's carried states with them. */
   override dispose(): ReturnType<tf.layers.Layer['dispose']> {
     const result = super.dispose();
-    if (result.refCountAfterDispose === 0) this.carried?.dispose();
+    if (result.refCountAfterDispose === 0) this.disposeStates();
     return result;
+  }
+
+  /**
+   * Frees a stateful layer's carried states (a layer inside another, as Bidirectional's, whose
+   * weights its wrapper frees).
+   * @internal
+   */
+  disposeStates(): void {
+    this.carried?.dispose();
   }
 
   /** Why `shape` does not fit `weight`, when one of the cells knows (see writeWeights). */
