@@ -24,6 +24,7 @@
  *                      the step after, and its part that does not go through U
  *   rmask  [3, B, ld] implementation 1's recurrent dropout: a mask of h_{t-1} per gate (0:
  *                      none); HM, dH2 [B, ld] scratch for its products
+ *   dh0    [B, ld]    the gradient reaching h0 (0: not computed)
  *   stepMask [B, T]   Keras's step mask, batch-major in the input's time order (0: none; see
  *                      step_mask.ts); carry [B, ld] the backward pass's scratch with it
  */
@@ -185,6 +186,7 @@ class Blend {
  * BPTT for the rows [b0, b0 + nb): overwrites every step of G with the gradient of x (dz, dr,
  * da) and, with resetAfter, of M with the gradient of m (dz, dr, da ⊙ r); without it, the
  * gradient of m_zr is G's first two blocks and U_h's pairs M's third block with G's third.
+ * The gradient of the last state enters through dY's last step; h0's leaves in dh0 (unless 0).
  */
 export function gruBackward(
   act: i32,
@@ -206,6 +208,7 @@ export function gruBackward(
   dh: usize,
   dPrev: usize,
   dq: usize,
+  dh0: usize,
   rmask: usize,
   hm: usize,
   dh2: usize,
@@ -234,7 +237,7 @@ export function gruBackward(
     const dhs: usize = s == last ? 0 : dh + rowOff;
     // A masked row's dh passes to h_{s-1} (set aside here, added after the product); its gates
     // and m get no gradient, nor h_{s-1} through them.
-    if (s > 0) {
+    if (s > 0 || dh0 != 0) {
       copyMaskedRows(stepMask, steps, t, b0, nb, dhs != 0 ? dhs : dys, kept, stride, stride);
       if (dhs != 0 && dys != 0) {
         addMaskedRows(stepMask, steps, t, b0, nb, dys, kept, stride, stride);
@@ -282,8 +285,10 @@ export function gruBackward(
         );
       }
     }
-    if (s == 0) break;
-    // The gradient reaching h_{s-1}: dm · U_mᵀ (gate by gate with recurrent dropout) + dPrev.
+    if (s == 0 && dh0 == 0) break;
+    // The gradient reaching h_{s-1} (h0's at s = 0): dm · U_mᵀ (gate by gate with recurrent
+    // dropout) + dPrev.
+    const dhPrev = s == 0 ? dh0 + rowOff : dh + rowOff;
     gateProductsBack(
       resetAfter != 0 ? ms : gt,
       gStride,
@@ -293,7 +298,7 @@ export function gruBackward(
       ld,
       resetAfter != 0 ? 3 : 2,
       ld,
-      dh + rowOff,
+      dhPrev,
       stride,
       dPrev + rowOff,
       stride,
@@ -303,7 +308,7 @@ export function gruBackward(
       dh2 + rowOff,
       stride,
     );
-    addMaskedRows(stepMask, steps, t, b0, nb, kept, dh + rowOff, stride, stride);
+    addMaskedRows(stepMask, steps, t, b0, nb, kept, dhPrev, stride, stride);
   }
 }
 

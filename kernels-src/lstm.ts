@@ -22,7 +22,10 @@
  *   Z      [B, gl]    scratch of the forward pass: each step's z
  *   rmask  [4, B, ld] implementation 1's recurrent dropout: a mask of h_{t-1} per gate (0:
  *                      none); HM [B, ld] and dH2 [B, ld] scratch for its products
- *   dH, dC [B, ld]    scratch: the gradient reaching h and c from the step after
+ *   dH [B, ld]        scratch: the gradient reaching h from the step after
+ *   dC [B, ld]        the gradient reaching c: on entry c_T's (the last state's; zeros when
+ *                      nothing reads it), on exit c0's
+ *   dh0 [B, ld]       the gradient reaching h0 (0: not computed)
  *   stepMask [B, T]   Keras's step mask, batch-major in the input's time order (0: none; see
  *                      step_mask.ts); carry [B, ld] the backward pass's scratch with it
  */
@@ -147,8 +150,9 @@ function lstmGates(
 
 /**
  * BPTT for the rows [b0, b0 + nb): overwrites every step of G (the gates) with dz, the gradient
- * of the gates' pre-activations, from which gateKernelGrad, simpleRnnInputKernelGrad and
- * simpleRnnInputGrad give the weights' and the input's gradients.
+ * of the gates' pre-activations, from which weightGrad and projectInputGrad give the weights'
+ * and the input's gradients. The gradient of the last states enters through dY's last step (h_T)
+ * and dC (c_T); the initial states' leaves in dC (c0) and, unless 0, dh0 (h0).
  */
 export function lstmBackward(
   act: i32,
@@ -168,6 +172,7 @@ export function lstmBackward(
   c0: usize,
   dh: usize,
   dc: usize,
+  dh0: usize,
   rmask: usize,
   dh2: usize,
   stepMask: usize,
@@ -192,8 +197,8 @@ export function lstmBackward(
     const cPrev = s == 0 ? c0 + rowOff : c + <usize>(s - 1) * stepBytes + rowOff;
     const at = <usize>s * stepBytes + rowOff;
     // A masked row's gradient of h passes to h_{s-1} (set aside here, added after the product);
-    // its gradient of c stays in dC for c_{s-1}, none at the last step; its gates get none.
-    if (s > 0) copyMaskedRows(stepMask, steps, t, b0, nb, dhs, kept, stride, stride);
+    // its gradient of c stays in dC for c_{s-1}; its gates get none.
+    if (s > 0 || dh0 != 0) copyMaskedRows(stepMask, steps, t, b0, nb, dhs, kept, stride, stride);
     for (let r = 0; r < nb; r++) {
       if (stepMasked(stepMask, steps, b0 + r, t)) continue;
       const ro = <usize>r * stride;
@@ -202,7 +207,7 @@ export function lstmBackward(
         recurrentAct,
         gt + <usize>r * gStride,
         dhs + ro,
-        s == last ? 0 : dc + rowOff + ro,
+        dc + rowOff + ro,
         tc + at + ro,
         cPrev + ro,
         dc + rowOff + ro,
@@ -210,9 +215,10 @@ export function lstmBackward(
       );
     }
     zeroMaskedRows(stepMask, steps, t, b0, nb, gt, gStride, gStride);
-    if (s == last) zeroMaskedRows(stepMask, steps, t, b0, nb, dc + rowOff, stride, stride);
-    if (s == 0) break;
-    // The gradient reaching h_{s-1}: dz · Uᵀ (gate by gate with recurrent dropout), plus dy.
+    if (s == 0 && dh0 == 0) break;
+    // The gradient reaching h_{s-1} (h0's at s = 0): dz · Uᵀ (gate by gate with recurrent
+    // dropout), plus dy.
+    const dPrev = s == 0 ? dh0 + rowOff : dh + rowOff;
     gateProductsBack(
       gt,
       gStride,
@@ -222,9 +228,9 @@ export function lstmBackward(
       ld,
       4,
       ld,
-      dh + rowOff,
+      dPrev,
       stride,
-      returnSequences != 0 ? dy + <usize>(s - 1) * stepBytes + rowOff : 0,
+      s > 0 && returnSequences != 0 ? dy + <usize>(s - 1) * stepBytes + rowOff : 0,
       stride,
       rmask != 0 ? rmask + rowOff : 0,
       stride,
@@ -232,13 +238,13 @@ export function lstmBackward(
       dh2 + rowOff,
       stride,
     );
-    addMaskedRows(stepMask, steps, t, b0, nb, kept, dh + rowOff, stride, stride);
+    addMaskedRows(stepMask, steps, t, b0, nb, kept, dPrev, stride, stride);
   }
 }
 
 /**
  * One row: dz over the gates (i, f, g, o in z) and the gradient reaching the cell state of the
- * step before (dcOut, which may be dcIn). dcIn 0: none (the last step).
+ * step before (dcOut, which may be dcIn).
  */
 function lstmGateGrads(
   act: i32,
@@ -259,8 +265,10 @@ function lstmGateGrads(
     const og = v128.load(z + 3 * gate + o);
     const dhv = v128.load(dh + o);
     const tcv = v128.load(tc + o);
-    const dcNext = dcIn != 0 ? v128.load(dcIn + o) : f32x4.splat(0.0);
-    const dcv = f32x4.add(dcNext, f32x4.mul(f32x4.mul(dhv, og), Activation.derivative(act, tcv)));
+    const dcv = f32x4.add(
+      v128.load(dcIn + o),
+      f32x4.mul(f32x4.mul(dhv, og), Activation.derivative(act, tcv)),
+    );
     const di = f32x4.mul(f32x4.mul(dcv, g), Activation.derivative(recurrentAct, i));
     const df = f32x4.mul(
       f32x4.mul(dcv, v128.load(cPrev + o)),

@@ -19,11 +19,13 @@ export function useWasmKernel(): boolean {
 
 /**
  * How a recurrent kind runs (for the activations tanh, sigmoid, relu and linear; an LSTM or a
- * GRU with `returnState` or another activation runs as `steps`): `sequence`,
- * one WebAssembly kernel call per layer and pass for the whole sequence; `fused`, one tfjs op
- * per layer with hand-written back-propagation through time; `steps`, tfjs ops step by step,
- * differentiated by tfjs, with their matrix products in the WebAssembly kernels when those
- * run. No kind reports `steps` today.
+ * GRU with another activation runs as `steps`): `sequence`, one WebAssembly kernel call per
+ * layer and pass for the whole sequence, initial states, `returnState` and stateful layers
+ * included; `fused`, one tfjs op per layer with hand-written back-propagation through time
+ * (there an LSTM or a GRU whose states go in or out, with `initialState`, `returnState` or
+ * `stateful`, runs as `steps`); `steps`, tfjs ops step by step, differentiated by tfjs, with
+ * their matrix products in the WebAssembly kernels when those run. No kind reports `steps`
+ * today.
  */
 export type CellKernel = 'sequence' | 'fused' | 'steps';
 

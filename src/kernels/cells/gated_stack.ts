@@ -2,13 +2,15 @@
  * LSTM and GRU layers, in any mix, over a whole sequence as one op with back-propagation through
  * time written by hand: in the WebAssembly kernels whenever they load (see `useWasmKernel`), the
  * sequence between two layers staying in the kernels' memory; else layer by layer as tfjs ops
- * (fused, or step by step for implementation 1). The same values either way (within float32
+ * (fused, or step by step for implementation 1 and for states in or out). One layer with its
+ * initial and last states: `gatedSequence`. The same values either way (within float32
  * rounding).
  */
 import * as tf from '@tensorflow/tfjs';
 import { useWasmKernel } from '../kernel_choice';
 import type { FusedActivation } from '../fused_steps';
-import { wasmGatedStack } from '../wasm';
+import { wasmGatedSequence, wasmGatedStack } from '../wasm';
+import { ValueError } from '../../errors';
 import { gruSequence } from './gru';
 import { fusedGruSequence } from './gru_fused';
 import { lstmSequence } from './lstm';
@@ -61,40 +63,94 @@ export interface GatedStackLayer {
    * (a Dropout layer between the two, scaled): [batch, timesteps, units]. Not on the last.
    */
   outputMask?: tf.Tensor;
+  /**
+   * The states before the first step, in Keras's order (LSTM: h, c; GRU and SimpleRNN: h),
+   * [batch, units] each; differentiable. Default: zeros.
+   */
+  initialStates?: readonly tf.Tensor2D[];
+}
+
+/** A gated layer's output and its last states (Keras's order: LSTM h, c; GRU and SimpleRNN h). */
+export interface GatedSequenceResult {
+  /** [batch, timesteps, units] with returnSequences, else [batch, units] (the last h itself). */
+  output: tf.Tensor;
+  /** [batch, units] each; none unless asked for. */
+  states: tf.Tensor2D[];
 }
 
 /**
- * One layer as tfjs ops: fused (implementation 2), or step by step with tfjs's automatic
- * differentiation (implementation 1, whose masks the fused ops do not take).
+ * One layer as tfjs ops: fused (implementation 2 from zeros, no states out), or step by step
+ * with tfjs's automatic differentiation (implementation 1's masks, initial states and last
+ * states, which the fused ops do not take).
  */
-function tfjsLayer(x: tf.Tensor3D, layer: GatedStackLayer): tf.Tensor {
-  const { kind, weights, options, gateMasks } = layer;
+function tfjsLayer(
+  x: tf.Tensor3D,
+  layer: GatedStackLayer,
+  returnState: boolean,
+): GatedSequenceResult {
+  const { kind, weights, options, gateMasks, initialStates } = layer;
+  const statesOf = (states: readonly tf.Tensor2D[]) => (returnState ? [...states] : []);
   // SimpleRNN and LSTM biases are vectors.
   const vectorBias = { ...weights, bias: weights.bias as tf.Tensor1D | null };
   if (kind === 'SimpleRNN') {
-    return simpleRnnSequence(x, vectorBias, {
+    const result = simpleRnnSequence(x, vectorBias, {
       activation: options.activation,
       goBackwards: options.goBackwards,
       returnSequences: options.returnSequences,
       recurrentMask: gateMasks?.recurrent?.[0],
       inputMask: gateMasks?.input?.[0],
       stepMask: options.stepMask,
-    }).output;
+      initialState: initialStates?.[0],
+    });
+    // The state is made when read (see resultWithLazyState): only when asked for.
+    return { output: result.output, states: returnState ? [result.state] : [] };
   }
-  if (gateMasks === undefined) {
-    return kind === 'LSTM'
-      ? fusedLstmSequence(x, vectorBias, options)
-      : fusedGruSequence(x, weights, options);
+  if (gateMasks === undefined && initialStates === undefined && !returnState) {
+    const output =
+      kind === 'LSTM'
+        ? fusedLstmSequence(x, vectorBias, options)
+        : fusedGruSequence(x, weights, options);
+    return { output, states: [] };
   }
   const stepOptions = {
     ...options,
-    implementation: 1 as const,
-    inputMasks: gateMasks.input,
-    recurrentMasks: gateMasks.recurrent,
+    implementation: gateMasks === undefined ? (2 as const) : (1 as const),
+    inputMasks: gateMasks?.input,
+    recurrentMasks: gateMasks?.recurrent,
   };
-  return kind === 'LSTM'
-    ? lstmSequence(x, vectorBias, stepOptions).output
-    : gruSequence(x, weights, stepOptions).output;
+  if (kind === 'GRU') {
+    const result = gruSequence(x, weights, { ...stepOptions, initialState: initialStates?.[0] });
+    return { output: result.output, states: statesOf(result.states) };
+  }
+  if (initialStates !== undefined && initialStates.length !== 2) {
+    throw new ValueError(
+      `LSTM: expected 2 initial states (h, c), received ${initialStates.length}.`,
+    );
+  }
+  const result = lstmSequence(x, vectorBias, {
+    ...stepOptions,
+    initialStates: initialStates === undefined ? undefined : [initialStates[0], initialStates[1]],
+  });
+  return { output: result.output, states: statesOf(result.states) };
+}
+
+/**
+ * One layer (LSTM, GRU, or a SimpleRNN) over every step of `x` [batch, timesteps, features]
+ * from its `initialStates` (default zeros): its output and, with `returnState`, its last states
+ * (Keras's order; a masked step carries them). In the WebAssembly kernels whenever they load
+ * (see `wasmGatedSequence`: one op, differentiable with respect to x, the weights and the
+ * initial states, from the output and from the last states); else step by step as tfjs ops
+ * (the fused ops when no state goes in or out). The layer takes no `outputMask`.
+ */
+export function gatedSequence(
+  x: tf.Tensor3D,
+  layer: GatedStackLayer,
+  { returnState }: { returnState: boolean },
+): GatedSequenceResult {
+  if (useWasmKernel()) return wasmGatedSequence(x, layer, { returnState });
+  const { inputMask, ...rest } = layer;
+  const h = inputMask === undefined ? x : tf.mul<tf.Tensor3D>(x, tf.expandDims(inputMask, 1));
+  return tfjsLayer(h, rest, returnState);
 }
 
 /**
@@ -118,7 +174,9 @@ export function gatedStack(x: tf.Tensor3D, layers: readonly GatedStackLayer[]): 
     if (inputMask !== undefined) h = tf.mul(h, tf.expandDims(inputMask, 1));
     const { outputMask, ...last } = segment[segment.length - 1];
     const run = [...segment.slice(0, -1), last];
-    h = wasm ? wasmGatedStack(h as tf.Tensor3D, run) : tfjsLayer(h as tf.Tensor3D, last);
+    h = wasm
+      ? wasmGatedStack(h as tf.Tensor3D, run)
+      : tfjsLayer(h as tf.Tensor3D, last, false).output;
     if (outputMask !== undefined) h = tf.mul(h, outputMask);
     start = i;
   }

@@ -192,7 +192,7 @@ function backwardCall(
       fn: 'simpleRnnBackward',
       args: [
         ...([l.act, steps, batch, l.units, l.ld, b0, nb, gb, rs, g.dY, g.ut, s.rmask] as const),
-        ...([s.h, s.g, 0, s.stepMask, g.carry] as const),
+        ...([s.h, s.g, g.dh0, s.stepMask, g.carry] as const),
       ],
     };
   }
@@ -217,6 +217,7 @@ function backwardCall(
         s.c0,
         g.dh,
         g.dc,
+        g.dh0,
         s.rmask,
         g.dh2,
         s.stepMask,
@@ -246,6 +247,7 @@ function backwardCall(
       g.dh,
       g.dc,
       g.dq,
+      g.dh0,
       s.rmask,
       // h ⊙ r_h (reset before) is read before the gate-by-gate sums write dH2: one scratch.
       g.dh2,

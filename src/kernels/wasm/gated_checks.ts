@@ -1,6 +1,6 @@
 /**
  * The checks of a gated kernel stack's inputs before any work: x's shape, every layer's weights,
- * masks and options, with errors that name the layer and the tensor.
+ * masks, initial states and options, with errors that name the layer and the tensor.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ValueError, formatShape } from '../../errors';
@@ -24,7 +24,7 @@ export function checkGatedStack(
   if (layers.length === 0) throw new ValueError(`${subjectOfStack}: expected at least one layer.`);
   const [batch, steps] = x.shape;
   let features = x.shape[2];
-  return layers.map(({ kind, weights, options, outputMask, gateMasks }, i) => {
+  return layers.map(({ kind, weights, options, outputMask, gateMasks, initialStates }, i) => {
     const subject = layers.length === 1 ? kind : `${subjectOfStack} (layer ${i}, ${kind})`;
     const gates = GATES[kind];
     const units = (weights.recurrentKernel.shape as readonly number[])[0] ?? 0;
@@ -49,6 +49,17 @@ export function checkGatedStack(
     }
     if (options.stepMask !== undefined) {
       checkShape(subject, 'stepMask', options.stepMask, [batch, steps]);
+    }
+    if (initialStates !== undefined) {
+      const names = kind === 'LSTM' ? ['h', 'c'] : ['h'];
+      if (initialStates.length !== names.length) {
+        throw new ValueError(
+          `${subject}: expected ${names.length} initial state${names.length === 1 ? '' : 's'} (${names.join(', ')}), received ${initialStates.length}.`,
+        );
+      }
+      initialStates.forEach((state, k) => {
+        checkShape(subject, `initial state ${names[k]}`, state, [batch, units]);
+      });
     }
     checkStackPlace(subject, [i, layers.length], options.returnSequences, outputMask, [
       batch,

@@ -47,6 +47,8 @@ export interface GatedLayerDims {
   hasInputMasks: boolean;
   /** Keras's step mask: masked steps keep the states (the backward pass takes a scratch). */
   hasStepMask: boolean;
+  /** The states before the first step are inputs (else zeros): their gradients are computed. */
+  hasInitialStates: boolean;
 }
 
 export interface GatedDims {
@@ -71,6 +73,7 @@ export type GatedLayerPlan = Pick<
   | 'hasRecurrentMasks'
   | 'hasInputMasks'
   | 'hasStepMask'
+  | 'hasInitialStates'
 > & { activation: string; recurrentActivation: string };
 
 /**
@@ -118,10 +121,15 @@ export interface GatedGradBlocks {
   dY: number;
   ut: number;
   wint: number;
-  /** Scratch [B, ld] each: LSTM dh, dc; GRU dh, dPrev, dq. */
+  /**
+   * [B, ld] each: LSTM dh (scratch) and dc (c_T's gradient in, c0's out); GRU dh, dPrev, dq
+   * (scratch).
+   */
   dh: number;
   dc: number;
   dq: number;
+  /** [B, ld]: the gradient reaching h0 (with initial states; else 0). */
+  dh0: number;
   dwin: number;
   du: number;
   /** [gl]; GRU resetAfter [2, gl]: b_in's gradient, then b_rec's. */
@@ -148,8 +156,11 @@ function splitColumns(n: number, parts: number): [number, number][] {
 
 /** What one weight's gradient sums over the steps: X_sᵀ · D_s, in blocks of columns. */
 interface WeightGradient {
-  /** The states or inputs X: byte offset, row stride in floats, whether step s reads s - 1. */
-  x: [number, number, number];
+  /**
+   * The states or inputs X: byte offset, row stride in floats, whether step s reads s - 1, and
+   * then what step 0 reads (the initial states; 0: zeros, which add nothing).
+   */
+  x: [number, number, number, number];
   /** Its rows: the gradient's rows (X's width, padded). */
   rows: number;
   /** The gates' gradients D: byte offset, whether in the input's time order. */
@@ -180,6 +191,8 @@ function layerWeightGradJobs(
   const gb = l.goBackwards ? 1 : 0;
   const all: [number, number] = [0, gl];
   const maskRows = batch * 4;
+  // The states before each step: h_{s-1}, h0 before the first (zeros unless given).
+  const hPrev: WeightGradient['x'] = [s.h, ld, 1, l.hasInitialStates ? s.h0 : 0];
   /**
    * The gradient of a weight whose product reads x (states or inputs) for the columns `columns`:
    * one over them all, or with masks (implementation 1) one per gate, reading x ⊙ m_k.
@@ -204,7 +217,7 @@ function layerWeightGradJobs(
     // dW = Σ x_tᵀ · dx_t (x and G both in the input's time order), and x's bias gradient (LSTM's
     // b, GRU's b_in).
     ...byGate(
-      { x: [s.x, l.xStride, 0], rows: ldf, d: [s.g, 0], c: g.dwin, columns: all, db: g.db },
+      { x: [s.x, l.xStride, 0, 0], rows: ldf, d: [s.g, 0], c: g.dwin, columns: all, db: g.db },
       s.imask,
       ldf,
     ),
@@ -212,21 +225,13 @@ function layerWeightGradJobs(
   if (l.kind !== 'GRU') {
     // dU = Σ (h_{s-1} ⊙ r)ᵀ · dz (a SimpleRNN's dz is dP)
     grads.push(
-      ...byGate(
-        { x: [s.h, ld, 1], rows: ld, d: [s.g, 1], c: g.du, columns: all, db: 0 },
-        s.rmask,
-        ld,
-      ),
+      ...byGate({ x: hPrev, rows: ld, d: [s.g, 1], c: g.du, columns: all, db: 0 }, s.rmask, ld),
     );
   } else if (l.resetAfter) {
     // dU = Σ h_{s-1}ᵀ · dm, and b_rec's gradient Σ dm.
     const dbRec = g.db !== 0 ? g.db + gl * 4 : 0;
     grads.push(
-      ...byGate(
-        { x: [s.h, ld, 1], rows: ld, d: [s.m, 0], c: g.du, columns: all, db: dbRec },
-        s.rmask,
-        ld,
-      ),
+      ...byGate({ x: hPrev, rows: ld, d: [s.m, 0], c: g.du, columns: all, db: dbRec }, s.rmask, ld),
     );
   } else {
     // U_zr's gradient pairs h_{s-1} with dm_zr (G's first two blocks); U_h's pairs r ⊙ h (M's
@@ -234,12 +239,12 @@ function layerWeightGradJobs(
     const third = 2 * ld;
     grads.push(
       ...byGate(
-        { x: [s.h, ld, 1], rows: ld, d: [s.g, 1], c: g.du, columns: [0, third], db: 0 },
+        { x: hPrev, rows: ld, d: [s.g, 1], c: g.du, columns: [0, third], db: 0 },
         s.rmask,
         ld,
       ),
       {
-        x: [s.m + third * 4, gl, 0],
+        x: [s.m + third * 4, gl, 0, 0],
         m: [0, 0],
         rows: ld,
         d: [s.g, 1],
@@ -251,7 +256,7 @@ function layerWeightGradJobs(
   }
   return grads.flatMap(
     ({
-      x: [x, xStride, previous],
+      x: [x, xStride, previous, x0],
       m: [mask, maskStride],
       rows,
       d: [dPtr, dTimeOrder],
@@ -275,7 +280,7 @@ function layerWeightGradJobs(
               x,
               xStride,
               previous,
-              0,
+              x0,
               mask,
               maskStride,
               dPtr + j0,
@@ -337,6 +342,7 @@ export function planGatedDims(
       hasRecurrentMasks: p.hasRecurrentMasks,
       hasInputMasks: p.hasInputMasks,
       hasStepMask: p.hasStepMask,
+      hasInitialStates: p.hasInitialStates,
     };
     work += steps * batch * gates * p.units * (p.units + features);
     features = p.units;
@@ -366,7 +372,7 @@ function noScratch(d: GatedDims): GatedForwardScratch[] {
 
 function noGrads(d: GatedDims): GatedGradBlocks[] {
   return d.layers.map(() => ({
-    ...{ dY: 0, ut: 0, wint: 0, dh: 0, dc: 0, dq: 0 },
+    ...{ dY: 0, ut: 0, wint: 0, dh: 0, dc: 0, dq: 0, dh0: 0 },
     ...{ dwin: 0, du: 0, db: 0, dh2: 0, dxTmp: 0, carry: 0 },
   }));
 }

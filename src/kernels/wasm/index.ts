@@ -9,7 +9,12 @@ export { wasmSimpleRnnSequence, wasmSimpleRnnStack } from './simple_rnn_sequence
 export type { SimpleRnnStackLayer } from './simple_rnn_sequence';
 export type { SimpleRnnStackHead } from './stack_head';
 export { wasmSimpleRnnRecurrence } from './simple_rnn';
-export { wasmGatedStack, wasmGruSequence, wasmLstmSequence } from './gated_sequence';
+export {
+  wasmGatedSequence,
+  wasmGatedStack,
+  wasmGruSequence,
+  wasmLstmSequence,
+} from './gated_sequence';
 export { wasmAdamStepValues } from './adam';
 export { wasmDense } from './dense';
 export {

@@ -8,8 +8,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkPositiveInteger, checkRate } from '../../errors';
 import { type FusedActivation, isFusedActivation } from '../../kernels/fused_steps';
-import type { GatedStackLayer } from '../../kernels/cells/gated_stack';
-import { type RecurrentStackLayer, recurrentStack } from '../../kernels/recurrent_stack';
+import { type GatedStackLayer, gatedSequence } from '../../kernels/cells/gated_stack';
+import { useWasmKernel } from '../../kernels/kernel_choice';
+import {
+  type RecurrentStackLayer,
+  isGatedStackLayer,
+  recurrentStack,
+} from '../../kernels/recurrent_stack';
 import { type KeyTable, type NotYetOptions } from '../../option_keys';
 import { canonicalActivation } from '../activations';
 import {
@@ -391,16 +396,23 @@ export abstract class RecurrentCellBase extends KerasLayer implements RecurrentC
 
   /**
    * The whole sequence as one kernel stack of this one layer (see recurrentStack): one op with
-   * hand-written BPTT, in the WebAssembly kernels where they run, when the cell can run so and
-   * no state is read; else null.
+   * hand-written BPTT, when the cell can run so. With initial states or `returnState` (the
+   * states in Keras's order), in the WebAssembly kernels only (see gatedSequence), else null.
    */
   protected runAsStack(x: tf.Tensor3D, options: SequenceRunOptions): SequenceRunResult | null {
-    if (options.returnState || options.initialStates !== undefined || !this.stackable) return null;
+    const { returnState, initialStates } = options;
+    const withStates = returnState || initialStates !== undefined;
+    if (!this.stackable || (withStates && !useWasmKernel())) return null;
     const [batch, , features] = x.shape;
-    return tf.tidy(() => ({
-      output: recurrentStack(x, [this.stackLayer(batch, features, options)]),
-      states: [],
-    }));
+    return tf.tidy(() => {
+      const layer = this.stackLayer(batch, features, options);
+      if (!withStates) return { output: recurrentStack(x, [layer]), states: [] };
+      if (!isGatedStackLayer(layer)) {
+        throw new Error(`${this.getClassName()} '${this.name}': not a gated cell.`);
+      }
+      const { output, states } = gatedSequence(x, { ...layer, initialStates }, { returnState });
+      return { output, states };
+    });
   }
 
   /** Whether `weight` is the cell's bias. */
