@@ -161,7 +161,7 @@ describe('Bidirectional', () => {
     tf.dispose(layer.apply(x) as tf.Tensor);
     const forward = layer.forwardLayer.getWeights();
     const backward = layer.backwardLayer.getWeights();
-    expect(forward[1]).toBeAllClose(backward[1] as tf.Tensor, 0);
+    expect(forward[1]).toBeAllClose(backward[1], 0);
     // tfjs's getWeights gives the variables themselves: they are the layer's to free.
     x.dispose();
     layer.dispose();
