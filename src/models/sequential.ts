@@ -21,13 +21,7 @@ import {
   kerasOptimizerParams,
   resolveCompile,
 } from './compile';
-import {
-  type DataInput,
-  type ModelInputInfo,
-  checkVerbose,
-  checkX,
-  toTensor,
-} from './data';
+import { type DataInput, type ModelInputInfo, checkVerbose, checkX, toTensor } from './data';
 import {
   type DataModel,
   EVALUATE_OPTIONS,
