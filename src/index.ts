@@ -77,9 +77,11 @@ export {
   layerFromKeras,
 } from './keras/layer_from_keras';
 export type {
+  BidirectionalSpecArgs,
   KerasInputSpec,
   KerasLayerInfo,
   KerasLayerSpec,
+  RecurrentLayerSpec,
   KerasReadOptions,
   LayerToBuild,
   MappedLayer,

@@ -64,11 +64,13 @@ import { rnnSpec, singleCellLayerSpec } from './rnn_from_keras';
 
 export { SUPPORTED_KERAS_CLASSES } from './layer_keys';
 export type {
+  BidirectionalSpecArgs,
   KerasInputSpec,
   KerasLayerInfo,
   KerasLayerSpec,
   KerasReadOptions,
   LayerToBuild,
+  RecurrentLayerSpec,
 } from './layer_keys';
 
 function denseSpec(object: KerasObject, dialect: KerasDialect): Mapped<SpecOf<'Dense'>> {
