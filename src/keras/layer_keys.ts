@@ -61,10 +61,11 @@ export type KerasLayerSpec =
   | LayerToBuild<'Bidirectional', BidirectionalSpecArgs>;
 
 /** The recurrent layers Bidirectional wraps, as mapped specs. */
-export type RecurrentLayerSpec = Extract<
-  KerasLayerSpec,
-  { className: 'SimpleRNN' | 'LSTM' | 'GRU' | 'StackedRNN' }
->;
+export type RecurrentLayerSpec =
+  | LayerToBuild<'SimpleRNN', SimpleRNNArgs>
+  | LayerToBuild<'LSTM', LSTMArgs>
+  | LayerToBuild<'GRU', GRUArgs>
+  | LayerToBuild<'StackedRNN', StackedRNNArgs>;
 
 /** Bidirectional's options with its layers as specs, built with it. */
 export interface BidirectionalSpecArgs extends Omit<BidirectionalArgs, 'layer' | 'backwardLayer'> {
