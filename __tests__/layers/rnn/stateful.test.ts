@@ -184,6 +184,19 @@ describe('a stateful Sequential model', () => {
     model.dispose();
   });
 
+  it('takes its batch size from batchSize with inputShape too, as tfjs layers do', () => {
+    const model = new Sequential([
+      new LSTM({ units: 2, stateful: true, batchSize: 3, inputShape: [4, 2] }),
+      new Dense({ units: 1 }),
+    ]);
+    expect(model.inputShape).toEqual([3, 4, 2]);
+    const x = tf.ones([3, 4, 2]);
+    const [a, b] = [0, 1].map(() => model.predict(x, { verbose: 0 }));
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0])).toBeGreaterThan(1e-4);
+    tf.dispose([x, a, b]);
+    model.dispose();
+  });
+
   it('leaks nothing over 1,000 predictions and repeated fits', async () => {
     const model = statefulModel();
     const x = sequence(4).slice([0, 0, 0], [2, 4, 2]);
