@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Dense } from '../../../src/layers/dense';
+import { orthogonalInitializer } from '../../../src/layers/orthogonal';
 import { Bidirectional } from '../../../src/layers/rnn/bidirectional';
 import { GRU, GRUCell } from '../../../src/layers/rnn/gru';
 import { LSTM, LSTMCell } from '../../../src/layers/rnn/lstm';
@@ -22,6 +23,13 @@ const constant = (value: number): { className: string; config: { value: number }
   className: 'Constant',
   config: { value },
 });
+
+/** Seeded initializers: the checks that the states carry do not depend on a random draw. */
+const SEEDED = {
+  kernelInitializer: { className: 'GlorotUniform', config: { seed: 7 } },
+  recurrentInitializer: orthogonalInitializer({ seed: 8 }),
+  biasInitializer: constant(0.1),
+};
 
 const sequence = (steps = 6): tf.Tensor3D =>
   tf.tidy(() => tf.sin(tf.reshape(tf.range(0, 2 * steps * 3), [2, steps, 3])));
@@ -88,7 +96,7 @@ describe('stateful layers', () => {
   });
 
   function carriesBothDirections(): void {
-    const layer = new Bidirectional({ layer: new GRU({ units: 2, stateful: true }) });
+    const layer = new Bidirectional({ layer: new GRU({ units: 2, stateful: true, ...SEEDED }) });
     const x = sequence(3);
     const a = layer.apply(x) as tf.Tensor;
     const b = layer.apply(x) as tf.Tensor;
@@ -160,8 +168,11 @@ describe('a stateful Sequential model', () => {
   /** LSTM(3, stateful) -> Dense(1) for batches of 2 sequences of 4 steps of 2 features. */
   function statefulModel(): Sequential {
     const model = new Sequential([
-      new LSTM({ units: 3, stateful: true, batchInputShape: [2, 4, 2] }),
-      new Dense({ units: 1 }),
+      new LSTM({ units: 3, stateful: true, batchInputShape: [2, 4, 2], ...SEEDED }),
+      new Dense({
+        units: 1,
+        kernelInitializer: { className: 'GlorotUniform', config: { seed: 9 } },
+      }),
     ]);
     model.compile({ optimizer: 'sgd', loss: 'mse' });
     return model;
@@ -186,8 +197,11 @@ describe('a stateful Sequential model', () => {
 
   it('takes its batch size from batchSize with inputShape too, as tfjs layers do', () => {
     const model = new Sequential([
-      new LSTM({ units: 2, stateful: true, batchSize: 3, inputShape: [4, 2] }),
-      new Dense({ units: 1 }),
+      new LSTM({ units: 2, stateful: true, batchSize: 3, inputShape: [4, 2], ...SEEDED }),
+      new Dense({
+        units: 1,
+        kernelInitializer: { className: 'GlorotUniform', config: { seed: 9 } },
+      }),
     ]);
     expect(model.inputShape).toEqual([3, 4, 2]);
     const x = tf.ones([3, 4, 2]);
