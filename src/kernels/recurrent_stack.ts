@@ -7,15 +7,17 @@
  * of its own, the sequence between them a tensor). The values and gradients are those of the
  * layers one by one.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { type GatedStackLayer, gatedStack } from './cells/gated_stack';
 import { isFusedActivation } from './fused_steps';
+import { useWasmKernel } from './kernel_choice';
 import {
   type SimpleRnnStackHead,
   type SimpleRnnStackLayer,
   headProduct,
   simpleRnnStack,
 } from './simple_rnn';
+import { type GatedStackRun, wasmGatedStacks } from './wasm';
 
 /** One layer of a kernel stack: a SimpleRNN layer, or a gated one (with its `kind`). */
 export type RecurrentStackLayer = SimpleRnnStackLayer | GatedStackLayer;
@@ -91,4 +93,59 @@ export function recurrentStack(
     start = i;
   }
   return withHead(h);
+}
+
+/**
+ * A run of layers as one stack of the gated kernels' op (see `wasmGatedStacks`): the first
+ * layer's input dropout, which multiplies x as a tensor, and the last layer's output mask, which
+ * multiplies the output, apart. Undefined when one op cannot take the run (a layer the gated
+ * kernels do not run, or input dropout on a layer after the first).
+ */
+function asGatedRun(layers: readonly RecurrentStackLayer[]):
+  | {
+      layers: GatedStackLayer[];
+      inputMask: tf.Tensor2D | undefined;
+      outputMask: tf.Tensor | undefined;
+    }
+  | undefined {
+  const gated = layers.map(asGatedLayer);
+  const run: GatedStackLayer[] = [];
+  for (const [i, layer] of gated.entries()) {
+    if (layer === undefined || (i > 0 && layer.inputMask !== undefined)) return undefined;
+    const { inputMask: _, ...rest } = layer;
+    run.push(rest);
+  }
+  const lastLayer = run.at(-1);
+  if (lastLayer === undefined) return undefined;
+  const { outputMask, ...last } = lastLayer;
+  run[run.length - 1] = last;
+  return { layers: run, inputMask: gated[0]?.inputMask, outputMask };
+}
+
+/**
+ * Independent runs of layers over the same x [batch, timesteps, features] (a Bidirectional
+ * layer's forward and backward layers): each run's output, the same values and gradients as
+ * `recurrentStack` on each run. In the kernels, all the runs are one op whose passes schedule
+ * every run's shares of the batch on the threads together (see `wasmGatedStacks`), when each
+ * run fits one gated stack; otherwise (or without the kernels) one run after another.
+ */
+export function independentStacks(
+  x: tf.Tensor3D,
+  runs: readonly (readonly RecurrentStackLayer[])[],
+): tf.Tensor[] {
+  const gated = useWasmKernel() ? runs.map(asGatedRun) : [];
+  const stacks = gated.filter((g) => g !== undefined);
+  if (stacks.length < 2 || stacks.length !== runs.length) {
+    return runs.map((layers) => recurrentStack(x, layers));
+  }
+  const outputs = wasmGatedStacks(
+    stacks.map(({ layers, inputMask }): GatedStackRun => ({
+      x: inputMask === undefined ? x : tf.mul<tf.Tensor3D>(x, tf.expandDims(inputMask, 1)),
+      layers,
+    })),
+  );
+  return outputs.map((out, k) => {
+    const mask = stacks[k].outputMask;
+    return mask === undefined ? out : tf.mul(out, mask);
+  });
 }

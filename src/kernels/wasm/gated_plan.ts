@@ -9,7 +9,7 @@
  */
 import { activationCode, padded, planSlices } from './buffers';
 import { gatedBackwardCalls, gatedForwardCalls } from './gated_calls';
-import { CALL_INTS, jobSlots, type KernelCall } from './pool';
+import { CALL_INTS, MAX_JOBS, jobSlots, type KernelCall } from './pool';
 import { getThreads } from './runtime';
 
 /** A layer's kind: a gated cell, or a SimpleRNN (one block of columns, no gates) among them. */
@@ -296,25 +296,39 @@ function layerWeightGradJobs(
   );
 }
 
+/** One stack's plan and buffers in the backward pass. */
+export interface GatedStackGrads {
+  d: GatedDims;
+  s: readonly GatedSaved[];
+  g: readonly GatedGradBlocks[];
+}
+
 /**
- * Every layer's weight-gradient jobs, longest first: each matrix split into one part of
- * columns per thread, every element summed over (t, b) in one order, whichever thread runs it.
+ * Every layer's weight-gradient jobs of independent stacks that share the threads, longest
+ * first: each matrix split into one part of columns per thread, every element summed over
+ * (t, b) in one order, whichever thread runs it.
  */
-export function gatedWeightGradJobs(
-  d: GatedDims,
-  s: readonly GatedSaved[],
-  g: readonly GatedGradBlocks[],
-): KernelCall[][] {
-  const parts = Math.max(1, Math.min(getThreads(), d.slices.length));
-  const jobs = d.layers.flatMap((l, i) => layerWeightGradJobs(d, l, s[i], g[i], parts));
+export function gatedWeightGradJobs(stacks: readonly GatedStackGrads[]): KernelCall[][] {
+  const jobs = stacks.flatMap(({ d, s, g }) => {
+    const parts = Math.max(1, Math.min(getThreads(), d.slices.length));
+    return d.layers.flatMap((l, i) => layerWeightGradJobs(d, l, s[i], g[i], parts));
+  });
   jobs.sort((a, b) => b.work - a.work);
   return jobs.map((j) => [j.call]);
 }
 
+/**
+ * A stack's dims and shares, for x of shape [batch, steps, features]. When `stacks`
+ * independent stacks share one pass, each gets its part of the job list, and its shares are
+ * planned for all the threads still: each stack as one share (one thread each) ran no faster
+ * here (a Bidirectional LSTM(64) on 2 threads), and shrinking shares let the threads finish
+ * together when one of them is slowed by other work.
+ */
 export function planGatedDims(
   subject: string,
   [batch, steps, inputFeatures]: readonly [number, number, number],
   plans: readonly GatedLayerPlan[],
+  stacks = 1,
 ): GatedDims {
   let features = inputFeatures;
   let xStride = inputFeatures;
@@ -355,7 +369,8 @@ export function planGatedDims(
     jobSlots(gatedForwardCalls(d, noBuffers(d), noScratch(d), 0, 1, [0, batch])),
     jobSlots(gatedBackwardCalls(d, noBuffers(d), noGrads(d), 1, 1, [0, batch])),
   );
-  d.slices = planSlices(batch, work, Math.floor(CALL_INTS / slots));
+  const maxShares = Math.min(Math.floor(CALL_INTS / stacks / slots), Math.floor(MAX_JOBS / stacks));
+  d.slices = planSlices(batch, work, maxShares);
   return d;
 }
 

@@ -13,21 +13,22 @@
  * stays there (see buffers.ts for its lifetime). The passes are gated_passes.ts's.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ValueError } from '../../errors';
 import type { GatedRunOptions, GatedSequenceResult, GatedStackLayer } from '../cells/gated_stack';
 import { RELEASED_MESSAGE, releaseFinishedTapes } from './buffers';
 import { checkGatedStack } from './gated_checks';
+import { type GatedIncoming, gatedBackward, gatedBackwardStacks } from './gated_backward';
 import {
   type GatedForward,
-  type GatedIncoming,
   type GatedLayerInputs,
-  gatedBackward,
   gatedForward,
+  gatedForwardStacks,
 } from './gated_passes';
 import { type GatedDims, planGatedDims } from './gated_plan';
 import { customGradOutputs } from './multi_output';
 import { kernelRuntime, type KernelRuntime } from './runtime';
 
-type Subject = 'wasmGatedStack' | 'wasmGatedSequence';
+type Subject = 'wasmGatedStack' | 'wasmGatedSequence' | 'wasmGatedStacks';
 
 /** A stack's checked plan, and its differentiable tensors in the op's order. */
 interface GatedOp {
@@ -41,7 +42,13 @@ interface GatedOp {
   keep: boolean;
 }
 
-function planOp(subject: Subject, x: tf.Tensor3D, layers: readonly GatedStackLayer[]): GatedOp {
+/** A stack's op; `stacks` independent stacks share its passes (see planGatedDims). */
+function planOp(
+  subject: Subject,
+  x: tf.Tensor3D,
+  layers: readonly GatedStackLayer[],
+  stacks = 1,
+): GatedOp {
   const rt = kernelRuntime();
   const units = checkGatedStack(subject, x, layers);
   const d = planGatedDims(
@@ -59,6 +66,7 @@ function planOp(subject: Subject, x: tf.Tensor3D, layers: readonly GatedStackLay
       hasStepMask: options.stepMask !== undefined,
       hasInitialStates: initialStates !== undefined,
     })),
+    stacks,
   );
   releaseFinishedTapes(rt);
   const differentiable: tf.Tensor[] = [x];
@@ -125,9 +133,10 @@ export function wasmGatedStack(x: tf.Tensor3D, layers: readonly GatedStackLayer[
       keep: op.keep,
       lastStateValue: false,
     });
+    const value = pass.value();
     pass.finish();
     const backward = gradientOf(op, pass, subject);
-    return { value: pass.value, gradFunc: (dy: tf.Tensor) => backward({ output: dy }) };
+    return { value, gradFunc: (dy: tf.Tensor) => backward({ output: dy }) };
   });
   return run(...op.differentiable);
 }
@@ -160,7 +169,7 @@ export function wasmGatedSequence(
     });
     const backward = gradientOf(op, pass, subject);
     return {
-      value: pass.value,
+      value: pass.value(),
       // The output sequence (the last h is the output without it), an LSTM's last c.
       others: [
         ...(returnSequences ? [() => pass.sequence()] : []),
@@ -185,6 +194,54 @@ export function wasmGatedSequence(
     throw new Error(`${subject}: an output is missing.`);
   }
   return { output, states: [h as tf.Tensor2D, ...(c === undefined ? [] : [c as tf.Tensor2D])] };
+}
+
+/** One of the independent stacks of `wasmGatedStacks`: its input and its layers. */
+export interface GatedStackRun {
+  x: tf.Tensor3D;
+  layers: readonly GatedStackLayer[];
+}
+
+/**
+ * Runs independent stacks (each as `wasmGatedStack` runs it: a Bidirectional layer's forward
+ * and backward layers, each possibly several cells) as one op: one forward pass in the kernels
+ * for all of them and one backward pass, the shares of every stack's batch claimed by the
+ * threads together, so that no stack waits for another. Returns each stack's output, in order.
+ * Differentiable with respect to every stack's x, weights and initial states (the same x
+ * tensor in several stacks gets the sum of their gradients, from the tape). One op of several
+ * outputs (see multi_output.ts): the first stack's output is its anchor. Throws when the
+ * kernels cannot load.
+ */
+export function wasmGatedStacks(stacks: readonly GatedStackRun[]): tf.Tensor[] {
+  const subject = 'wasmGatedStacks';
+  if (stacks.length === 0) throw new ValueError(`${subject}: expected at least one stack.`);
+  const ops = stacks.map(({ x, layers }) => planOp(subject, x, layers, stacks.length));
+  const { rt, keep } = ops[0];
+  const run = customGradOutputs((tensors) => {
+    let at = 0;
+    const forwardStacks = ops.map((op) => {
+      const inputs = op.inputs(tensors.slice(at, (at += op.differentiable.length)));
+      return { d: op.d, x: inputs.x, inputs: inputs.layers };
+    });
+    const passes = gatedForwardStacks(rt, forwardStacks, { keep, lastStateValue: false });
+    return {
+      value: passes[0].value(),
+      others: passes.slice(1).map((pass) => () => pass.value()),
+      finish: () => {
+        for (const pass of passes) pass.finish();
+      },
+      gradFunc: (dy, others) =>
+        gatedBackwardStacks(
+          rt,
+          passes.map(({ saved }, k) => {
+            if (saved === undefined) throw new Error(`${subject}: ${RELEASED_MESSAGE}`);
+            return { d: ops[k].d, saved, incoming: { output: k === 0 ? dy : others[k - 1] } };
+          }),
+          subject,
+        ).flat(),
+    };
+  });
+  return run(...ops.flatMap((op) => op.differentiable));
 }
 
 /** A gated cell's weights, in Keras's layouts (gates in blocks of `units` columns). */

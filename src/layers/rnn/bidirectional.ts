@@ -21,16 +21,17 @@ import {
   baseLayerArgs,
   singleShape,
 } from '../layer_args';
-import { NO_MASK, callMask, firstMask } from '../masks';
+import { independentStacks } from '../../kernels/recurrent_stack';
+import { useWasmKernel } from '../../kernels/kernel_choice';
+import { NO_MASK, callMask, firstMask, stepMaskOf } from '../masks';
 import { defaultLayerName, describeLayer } from '../naming';
 import { RecurrentCellBase } from './cell';
 import { checkInitialStates, stateList } from './initial_states';
+import { type MergeMode, directionsOf, layerFromConfig } from './bidirectional_pair';
 import { RNN } from './rnn';
 
-/** How the two directions' outputs combine. */
-export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave' | null;
-
-const MERGE_MODES: readonly MergeMode[] = ['concat', 'sum', 'mul', 'ave', null];
+export type { MergeMode } from './bidirectional_pair';
+import { checkSequenceShape } from './sequence_shape';
 
 /** Options of Bidirectional. */
 export interface BidirectionalArgs extends BaseLayerArgs {
@@ -49,24 +50,6 @@ export const BIDIRECTIONAL_OPTIONS = BASE_LAYER_OPTIONS.extend<BidirectionalArgs
   backwardLayer: true,
 });
 
-/** A constructor of a recurrent layer from its config (every RNN subclass here has one). */
-type RnnFromConfig = new (config: tf.serialization.ConfigDict) => RNN;
-
-/** A fresh copy of `layer` under `name`, with `changes` to its config and no weights. */
-function copyOf(layer: RNN, name: string, changes: tf.serialization.ConfigDict): RNN {
-  const {
-    batchInputShape: _batchInputShape,
-    inputShape: _inputShape,
-    ...config
-  } = layer.getConfig();
-  return new (layer.constructor as RnnFromConfig)({ ...config, ...changes, name });
-}
-
-/** `name` without `prefix` at its start (Python's removeprefix). */
-function withoutPrefix(name: string, prefix: string): string {
-  return name.startsWith(prefix) ? name.slice(prefix.length) : name;
-}
-
 /** Keras's `Bidirectional` wrapper of a recurrent layer. */
 export class Bidirectional extends KerasLayer {
   /** The class name under which tfjs serializes and deserializes it (Keras's, where Keras has the class). */
@@ -80,28 +63,7 @@ export class Bidirectional extends KerasLayer {
 
   constructor(args: BidirectionalArgs) {
     BIDIRECTIONAL_OPTIONS.check('Bidirectional', args);
-    const { layer, backwardLayer } = args;
-    if (!(layer instanceof RNN)) {
-      throw new ValueError(
-        `Bidirectional: expected \`layer\` to be a recurrent layer (new LSTM({...}), new GRU({...}), new SimpleRNN({...}) or new StackedRNN({...})), received ${describeValue(layer)}.`,
-      );
-    }
-    if (backwardLayer !== undefined && !(backwardLayer instanceof RNN)) {
-      throw new ValueError(
-        `Bidirectional: expected \`backwardLayer\` to be a recurrent layer, received ${describeValue(backwardLayer)}.`,
-      );
-    }
-    const mergeMode = args.mergeMode === undefined ? 'concat' : args.mergeMode;
-    if (!MERGE_MODES.includes(mergeMode)) {
-      throw new ValueError(
-        `Bidirectional: expected \`mergeMode\` to be 'concat', 'sum', 'mul', 'ave' or null, received ${JSON.stringify(mergeMode)}.`,
-      );
-    }
-    const forward = copyOf(layer, `forward_${withoutPrefix(layer.name, 'forward_')}`, {});
-    const backward =
-      backwardLayer ??
-      copyOf(layer, `backward_${withoutPrefix(layer.name, 'backward_')}`, { goBackwards: true });
-    checkPair(forward, backward);
+    const { forward, backward, mergeMode } = directionsOf(args);
     super(baseLayerArgs({ ...args, name: args.name ?? defaultLayerName(Bidirectional.className) }));
     // Keras: with a mask, both directions output zeros at padding steps when they return
     // sequences, so that the merged steps line up.
@@ -254,12 +216,11 @@ export class Bidirectional extends KerasLayer {
     const withStates = (states: tf.Tensor[] | undefined): Kwargs =>
       states === undefined ? inner : { ...inner, initialState: states };
     return tf.tidy(() => {
-      const [y, ...forwardStates] = outputsOf(
-        this.forwardLayer.apply(x, withStates(forwardInitial)),
-      );
-      const [backward, ...backwardStates] = outputsOf(
-        this.backwardLayer.apply(x, withStates(backwardInitial)),
-      );
+      const paired = initial.length === 0 ? this.bothAtOnce(x, mask, inner.training) : undefined;
+      const [[y, ...forwardStates], [backward, ...backwardStates]] = paired ?? [
+        outputsOf(this.forwardLayer.apply(x, withStates(forwardInitial))),
+        outputsOf(this.backwardLayer.apply(x, withStates(backwardInitial))),
+      ];
       // The backward layer returns its steps in the order it read them: flip them back.
       const yRev = this.returnSequences ? tf.reverse(backward, 1) : backward;
       const merged = this.merge(y, yRev);
@@ -268,6 +229,28 @@ export class Bidirectional extends KerasLayer {
       const [only] = all;
       return all.length === 1 ? only : all;
     });
+  }
+
+  /**
+   * Both layers' outputs as their own calls make them, as one kernel op that runs both
+   * directions at once (see independentStacks), when the kernels load and both layers can run
+   * as kernel stacks (no states returned); else undefined.
+   */
+  private bothAtOnce(
+    x: tf.Tensor,
+    mask: tf.Tensor | undefined,
+    training: boolean,
+  ): tf.Tensor[][] | undefined {
+    const layers = [this.forwardLayer, this.backwardLayer];
+    if (!useWasmKernel() || !layers.every((layer) => layer.stackable)) return undefined;
+    checkSequenceShape(layers[0].subject, x.shape, layers[0].cells.at(0)?.inputFeatures);
+    const [batch, , features] = x.shape as [number, number, number];
+    const stepMask = mask === undefined ? undefined : stepMaskOf(mask);
+    const runs = layers.map((layer) =>
+      layer.stackLayers(batch, features, training, layer.returnSequences, stepMask),
+    );
+    const outputs = independentStacks(x as tf.Tensor3D, runs);
+    return layers.map((layer, k) => [layer.maskedLastOutput(outputs[k], stepMask)]);
   }
 
   /** The merged output, or both outputs with mergeMode null. */
@@ -355,22 +338,6 @@ export class Bidirectional extends KerasLayer {
   }
 }
 
-/** Keras's checks of a forward and backward pair. */
-function checkPair(forward: RNN, backward: RNN): void {
-  if (forward.goBackwards === backward.goBackwards) {
-    throw new ValueError(
-      `Bidirectional: the forward and backward layers must read in different directions, but both have goBackwards: ${forward.goBackwards}. Give the backward layer goBackwards: true.`,
-    );
-  }
-  for (const key of ['returnSequences', 'returnState', 'stateful'] as const) {
-    if (forward[key] !== backward[key]) {
-      throw new ValueError(
-        `Bidirectional: the forward and backward layers must have the same ${key}, received ${forward[key]} (forward, ${describeLayer(forward)}) and ${backward[key]} (backward, ${describeLayer(backward)}).`,
-      );
-    }
-  }
-}
-
 /** The output shapes of `layer` for an input of `shape`: the output first, then the states. */
 function outputShapes(layer: RNN, shape: tf.Shape): tf.Shape[] {
   const out = layer.computeOutputShape(shape);
@@ -389,25 +356,6 @@ function outputsOf(out: ReturnType<KerasLayer['apply']>): tf.Tensor[] {
     if (!(t instanceof tf.Tensor)) throw new Error('Bidirectional: expected concrete tensors.');
     return t;
   });
-}
-
-/** A layer from its serialized form `{ className, config }`, by tfjs's class registry. */
-function layerFromConfig(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  const { className, config } = value as { className?: unknown; config?: unknown };
-  const entry =
-    typeof className === 'string'
-      ? tf.serialization.SerializationMap.getMap().classNameMap[className]
-      : undefined;
-  if (entry === undefined || typeof config !== 'object' || config === null) return value;
-  const [cls, fromConfig] = entry;
-  return fromConfig(cls, config as tf.serialization.ConfigDict);
-}
-
-/** How messages show a value that is not a layer. */
-function describeValue(value: unknown): string {
-  if (value instanceof tf.layers.Layer) return describeLayer(value);
-  return value === null ? 'null' : typeof value;
 }
 
 tf.serialization.registerClass(Bidirectional);
