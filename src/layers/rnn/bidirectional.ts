@@ -26,7 +26,7 @@ import { useWasmKernel } from '../../kernels/kernel_choice';
 import { NO_MASK, callMask, firstMask, stepMaskOf } from '../masks';
 import { defaultLayerName, describeLayer } from '../naming';
 import { RecurrentCellBase } from './cell';
-import { checkInitialStates, stateList } from './initial_states';
+import { checkInitialStates, statesAsInputs } from './initial_states';
 import { type MergeMode, directionsOf, layerFromConfig } from './bidirectional_pair';
 import { RNN } from './rnn';
 
@@ -172,26 +172,13 @@ export class Bidirectional extends KerasLayer {
     inputs: Parameters<KerasLayer['apply']>[0],
     kwargs?: Kwargs,
   ): ReturnType<KerasLayer['apply']> {
-    const { initialState, ...rest } = kwargs ?? {};
-    const listed = Array.isArray(inputs) ? inputs : [inputs];
-    const [x] = listed;
-    if (kwargs !== undefined && x instanceof tf.Tensor) callMask(describeLayer(this), kwargs, x);
-    if (initialState === undefined || initialState === null) return super.apply(inputs, kwargs);
-    const states = stateList(initialState);
-    const [forward, backward] = this.splitStates(states);
-    checkInitialStates(
-      `${describeLayer(this)}: forward layer`,
-      this.forwardLayer.cells,
-      x.shape[0] ?? null,
-      forward,
-    );
-    checkInitialStates(
-      `${describeLayer(this)}: backward layer`,
-      this.backwardLayer.cells,
-      x.shape[0] ?? null,
-      backward,
-    );
-    return super.apply([x, ...states] as Parameters<KerasLayer['apply']>[0], rest);
+    const subject = describeLayer(this);
+    const args = statesAsInputs(subject, inputs, kwargs, (batch, states) => {
+      const [forward, backward] = this.splitStates(states);
+      checkInitialStates(`${subject}: forward layer`, this.forwardLayer.cells, batch, forward);
+      checkInitialStates(`${subject}: backward layer`, this.backwardLayer.cells, batch, backward);
+    });
+    return super.apply(args.inputs, args.kwargs);
   }
 
   /** The given initial states cut into the forward layer's and the backward layer's. */

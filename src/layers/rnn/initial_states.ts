@@ -6,6 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError, formatShape } from '../../errors';
+import type { Kwargs } from '../layer_args';
+import { callMask } from '../masks';
 import type { RecurrentCell } from './cell';
 
 /** The states of `cells` as messages name them: `h`, `c`, or `h of 'gru_cell'` in a stack. */
@@ -73,4 +75,35 @@ export function statesPerCell(
     next += cell.stateSizes.length;
     return own;
   });
+}
+
+/** What tfjs's `Layer.apply` takes as inputs. */
+type ApplyInputs = Parameters<tf.layers.Layer['apply']>[0];
+
+/**
+ * The arguments a recurrent layer (or Bidirectional) hands tfjs's `apply`: a given mask checked
+ * against x, and `initialState`, checked by `check(batch, states)`, moved into the inputs after x
+ * so that the states also flow through a `tf.model` graph (tfjs's executor passes them back as
+ * inputs). All before tfjs builds any weight.
+ */
+export function statesAsInputs(
+  subject: string,
+  inputs: ApplyInputs,
+  kwargs: Kwargs | undefined,
+  check: (batch: number | null, states: readonly unknown[]) => void,
+): { inputs: ApplyInputs; kwargs: Kwargs | undefined } {
+  const { initialState, ...rest } = kwargs ?? {};
+  const listed = Array.isArray(inputs) ? inputs : [inputs];
+  const [x] = listed;
+  if (kwargs !== undefined && x instanceof tf.Tensor) callMask(subject, kwargs, x);
+  if (initialState === undefined || initialState === null) return { inputs, kwargs };
+  if (listed.length !== 1) {
+    throw new ValueError(
+      `${subject}: received initial states both as extra inputs and as initialState; give them once, as initialState.`,
+    );
+  }
+  const states = stateList(initialState);
+  check(x.shape[0] ?? null, states);
+  // tfjs takes either tensors or symbolic tensors; the states are of the input's kind.
+  return { inputs: [x, ...states] as ApplyInputs, kwargs: rest };
 }

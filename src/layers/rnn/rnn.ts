@@ -23,7 +23,7 @@ import type { RecurrentCell } from './cell';
 import { NO_MASK, callMask, firstMask, stepMaskOf } from '../masks';
 import { maskedOutput, processingOrder, zeroOutputFactor } from './output_mask';
 import { CarriedStates } from './carried_states';
-import { checkInitialStates, stateList, statesPerCell } from './initial_states';
+import { checkInitialStates, statesAsInputs, statesPerCell } from './initial_states';
 import { checkSequenceShape } from './sequence_shape';
 
 export type { RecurrentCell, SequenceRunOptions } from './cell';
@@ -99,7 +99,6 @@ export abstract class RNN extends KerasLayer {
     return RNN_CALL_ARGS;
   }
 
-  /** Checks a given mask against the input before tfjs builds the weights, then applies. */
   /**
    * Checks the initial states and a mask against the input before tfjs builds the weights,
    * then applies. Initial states become extra inputs of the layer, so that they flow through a
@@ -109,20 +108,10 @@ export abstract class RNN extends KerasLayer {
     inputs: Parameters<KerasLayer['apply']>[0],
     kwargs?: Kwargs,
   ): ReturnType<KerasLayer['apply']> {
-    const { initialState, ...rest } = kwargs ?? {};
-    const listed = Array.isArray(inputs) ? inputs : [inputs];
-    const [x] = listed;
-    if (kwargs !== undefined && x instanceof tf.Tensor) callMask(this.subject, kwargs, x);
-    if (initialState === undefined || initialState === null) return super.apply(inputs, kwargs);
-    if (listed.length !== 1) {
-      throw new ValueError(
-        `${this.subject}: received initial states both as extra inputs and as initialState; give them once, as initialState.`,
-      );
-    }
-    const states = stateList(initialState);
-    checkInitialStates(this.subject, this.cells, x.shape[0] ?? null, states);
-    // tfjs takes either tensors or symbolic tensors; the states are of the input's kind.
-    return super.apply([x, ...states] as Parameters<KerasLayer['apply']>[0], rest);
+    const args = statesAsInputs(this.subject, inputs, kwargs, (batch, states) => {
+      checkInitialStates(this.subject, this.cells, batch, states);
+    });
+    return super.apply(args.inputs, args.kwargs);
   }
 
   /** The mask of the output: the input's with `returnSequences`, else none; none on the states. */
