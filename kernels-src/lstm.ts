@@ -32,6 +32,7 @@
 import { Activation } from './activations';
 import { activateSum, gateProductsBack, recurrentProducts } from './gates';
 import { timeIndex } from './products';
+import { gatherRows, listedRow, productsBackRunning, runningRows } from './running_rows';
 import { Vec } from './simd';
 import { addMaskedRows, copyMaskedRows, stepMasked, zeroMaskedRows } from './step_mask';
 
@@ -61,6 +62,9 @@ export function lstmForward(
   rmask: usize,
   hm: usize,
   stepMask: usize,
+  rows: usize,
+  packA: usize,
+  packB: usize,
 ): void {
   if (nb <= 0 || steps <= 0) return;
   const stride = (<usize>ld) << 2;
@@ -70,47 +74,76 @@ export function lstmForward(
   const stepBytes = <usize>batch * stride;
   const gStepBytes = <usize>batch * gStride;
   const zs = z + gRowOff;
+  // With a step mask (and no recurrent dropout), the products of each step's running rows only.
+  const skips = stepMask != 0 && rmask == 0;
+  const list = rows + ((<usize>b0) << 2);
   for (let s = 0; s < steps; s++) {
-    const gt = g + <usize>timeIndex(s, steps, goBackwards) * gStepBytes + gRowOff;
+    const t = timeIndex(s, steps, goBackwards);
+    const gt = g + <usize>t * gStepBytes + gRowOff;
     const prevH = s == 0 ? h0 + rowOff : h + <usize>(s - 1) * stepBytes + rowOff;
     const prevC = s == 0 ? c0 + rowOff : c + <usize>(s - 1) * stepBytes + rowOff;
-    // z = x·W + h·U (the epilogue adds each row of x·W to its sums).
-    const rm = rmask != 0 ? rmask + rowOff : 0;
-    recurrentProducts(
-      prevH,
-      stride,
-      u,
-      gStride,
-      nb,
-      units,
-      ld,
-      4,
-      zs,
-      gt,
-      gStride,
-      rm,
-      stepBytes,
-      hm + rowOff,
-    );
     const at = <usize>s * stepBytes + rowOff;
-    for (let r = 0; r < nb; r++) {
-      const ro = <usize>r * stride;
-      const go = <usize>r * gStride;
-      lstmGates(
-        act,
-        recurrentAct,
-        zs + go,
-        bias,
-        gt + go,
-        prevC + ro,
-        c + at + ro,
-        tc + at + ro,
-        h + at + ro,
+    const running = skips ? runningRows(stepMask, steps, t, b0, nb, list) : nb;
+    if (running == nb) {
+      // z = x·W + h·U (the epilogue adds each row of x·W to its sums).
+      const rm = rmask != 0 ? rmask + rowOff : 0;
+      recurrentProducts(
+        prevH,
+        stride,
+        u,
+        gStride,
+        nb,
+        units,
         ld,
+        4,
+        zs,
+        gt,
+        gStride,
+        rm,
+        stepBytes,
+        hm + rowOff,
       );
+      for (let r = 0; r < nb; r++) {
+        const ro = <usize>r * stride;
+        const go = <usize>r * gStride;
+        lstmGates(
+          act,
+          recurrentAct,
+          zs + go,
+          bias,
+          gt + go,
+          prevC + ro,
+          c + at + ro,
+          tc + at + ro,
+          h + at + ro,
+          ld,
+        );
+      }
+    } else {
+      // The running rows' h and x·W gathered (h into packB, x·W into packA), their z into Z's
+      // first rows, their gates and states written in their own rows.
+      const hc = packB + rowOff;
+      const gc = packA + gRowOff;
+      gatherRows(list, running, prevH, stride, hc, stride, stride);
+      gatherRows(list, running, gt, gStride, gc, gStride, gStride);
+      recurrentProducts(hc, stride, u, gStride, running, units, ld, 4, zs, gc, gStride, 0, 0, 0);
+      for (let i = 0; i < running; i++) {
+        const ro = listedRow(list, i) * stride;
+        lstmGates(
+          act,
+          recurrentAct,
+          zs + <usize>i * gStride,
+          bias,
+          gt + (ro << 2),
+          prevC + ro,
+          c + at + ro,
+          tc + at + ro,
+          h + at + ro,
+          ld,
+        );
+      }
     }
-    // A masked row keeps h and c (the gates it computed are never read: see lstmBackward).
-    const t = timeIndex(s, steps, goBackwards);
+    // A masked row keeps h and c (any gates it computed are never read: see lstmBackward).
     copyMaskedRows(stepMask, steps, t, b0, nb, prevH, h + at, stride, stride);
     copyMaskedRows(stepMask, steps, t, b0, nb, prevC, c + at, stride, stride);
   }
@@ -177,6 +210,10 @@ export function lstmBackward(
   dh2: usize,
   stepMask: usize,
   carry: usize,
+  rows: usize,
+  packA: usize,
+  packB: usize,
+  packC: usize,
 ): void {
   if (nb <= 0 || steps <= 0) return;
   const stride = (<usize>ld) << 2;
@@ -187,6 +224,8 @@ export function lstmBackward(
   const gStepBytes = <usize>batch * gStride;
   const last = steps - 1;
   const kept = carry + rowOff;
+  const skips = stepMask != 0 && rmask == 0;
+  const list = rows + ((<usize>b0) << 2);
   for (let s = last; s >= 0; s--) {
     const t = timeIndex(s, steps, goBackwards);
     const gt = g + <usize>t * gStepBytes + gRowOff;
@@ -219,25 +258,48 @@ export function lstmBackward(
     // The gradient reaching h_{s-1} (h0's at s = 0): dz · Uᵀ (gate by gate with recurrent
     // dropout), plus dy.
     const dPrev = s == 0 ? dh0 + rowOff : dh + rowOff;
-    gateProductsBack(
-      gt,
-      gStride,
-      ut,
-      stride,
-      nb,
-      ld,
-      4,
-      ld,
-      dPrev,
-      stride,
-      s > 0 && returnSequences != 0 ? dy + <usize>(s - 1) * stepBytes + rowOff : 0,
-      stride,
-      rmask != 0 ? rmask + rowOff : 0,
-      stride,
-      stepBytes,
-      dh2 + rowOff,
-      stride,
-    );
+    const dyPrev = s > 0 && returnSequences != 0 ? dy + <usize>(s - 1) * stepBytes + rowOff : 0;
+    const running = skips ? runningRows(stepMask, steps, t, b0, nb, list) : nb;
+    if (running == nb) {
+      gateProductsBack(
+        gt,
+        gStride,
+        ut,
+        stride,
+        nb,
+        ld,
+        4,
+        ld,
+        dPrev,
+        stride,
+        dyPrev,
+        stride,
+        rmask != 0 ? rmask + rowOff : 0,
+        stride,
+        stepBytes,
+        dh2 + rowOff,
+        stride,
+      );
+    } else {
+      productsBackRunning(
+        list,
+        running,
+        nb,
+        gt,
+        gStride,
+        ut,
+        stride,
+        ld,
+        4,
+        ld,
+        dPrev,
+        stride,
+        dyPrev,
+        packA + gRowOff,
+        packB + rowOff,
+        packC + rowOff,
+      );
+    }
     addMaskedRows(stepMask, steps, t, b0, nb, kept, dPrev, stride, stride);
   }
 }

@@ -39,9 +39,24 @@ export function project(
   const xRow = (<usize>xStride) << 2;
   for (let t = 0; t < steps; t++) {
     const first = <usize>t * <usize>batch + <usize>b0;
-    setEpilogue(EPI_FORWARD, ACT_LINEAR, p + first * row, row, bias, 0, 0, 0, 0, 0, 0, 0);
-    matmulEpilogue(x + first * xRow, xRow, win, row, nb, features, n);
+    projectStep(x + first * xRow, xRow, win, row, nb, features, n, bias, p + first * row);
   }
+}
+
+/** One step of project: out = x · Win + bias over `rows` rows (strides in bytes). */
+export function projectStep(
+  x: usize,
+  xRow: usize,
+  win: usize,
+  row: usize,
+  rows: i32,
+  features: i32,
+  n: i32,
+  bias: usize,
+  out: usize,
+): void {
+  setEpilogue(EPI_FORWARD, ACT_LINEAR, out, row, bias, 0, 0, 0, 0, 0, 0, 0);
+  matmulEpilogue(x, xRow, win, row, rows, features, n);
 }
 
 /**
@@ -71,31 +86,40 @@ export function projectInputGrad(
   const fStride = (<usize>ldf) << 2;
   const dxRow = (<usize>dxRowStride) << 2;
   const dxStep = (<usize>dxStepStride) << 2;
+  const mask = maskIn != 0 ? maskIn + <usize>b0 * fStride : 0;
   for (let t = 0; t < steps; t++) {
-    setEpilogue(
-      EPI_BACKWARD,
-      ACT_LINEAR,
-      dx + <usize>b0 * dxRow + <usize>t * dxStep,
-      dxRow,
-      0,
-      0,
-      maskIn != 0 ? maskIn + <usize>b0 * fStride : 0,
-      fStride,
-      0,
-      0,
-      0,
-      0,
-    );
-    matmulEpilogue(
+    inputGradStep(
       dp + (<usize>t * <usize>batch + <usize>b0) * stride,
       stride,
       wint,
-      fStride,
       nb,
       k,
       ldf,
+      mask,
+      dx + <usize>b0 * dxRow + <usize>t * dxStep,
+      dxRow,
     );
   }
+}
+
+/**
+ * One step of projectInputGrad: out = (dP · WinT) ⊙ mask over `rows` rows (dP's row stride and
+ * out's in bytes; WinT's and the mask's ldf floats; mask 0 = none).
+ */
+export function inputGradStep(
+  dp: usize,
+  stride: usize,
+  wint: usize,
+  rows: i32,
+  k: i32,
+  ldf: i32,
+  mask: usize,
+  out: usize,
+  outRow: usize,
+): void {
+  const fStride = (<usize>ldf) << 2;
+  setEpilogue(EPI_BACKWARD, ACT_LINEAR, out, outRow, 0, 0, mask, fStride, 0, 0, 0, 0);
+  matmulEpilogue(dp, stride, wint, fStride, rows, k, ldf);
 }
 
 /**

@@ -100,6 +100,7 @@ function prepareBackward(
     const gated = l.kind !== 'SimpleRNN';
     // Every layer but the last gets the gradient of all of its states from the next one.
     const dyRows = i < layers.length - 1 || l.returnSequences ? steps * batch : batch;
+    const masked = l.hasStepMask;
     const [dY, ut, wint, dh, dc, dq, dh0, dwin, du, db, dh2, dxTmp, carry] = allocateOwned(
       rt,
       owned,
@@ -116,15 +117,26 @@ function prepareBackward(
         l.hasBias ? (l.resetAfter ? 2 : 1) * l.gl * 4 : 0,
         l.hasRecurrentMasks && gated ? batch * row : 0,
         l.hasInputMasks ? batch * l.ldf * 4 : 0,
-        l.hasStepMask ? batch * row : 0,
+        masked ? batch * row : 0,
       ],
     );
+    // The products over each step's running rows (see GatedGradBlocks).
+    const [rows, packA, packB, packC, packDx] = allocateOwned(rt, owned, [
+      masked ? batch * 4 : 0,
+      masked ? batch * l.gl * 4 : 0,
+      masked ? batch * row : 0,
+      masked ? batch * row : 0,
+      masked ? batch * l.ldf * 4 : 0,
+    ]);
     const s = saved.layers[i];
     rt.exports.transposePacked(s.u, l.units, l.gl, l.gl, ut, l.ld);
     rt.exports.transposePacked(s.win, l.features, l.gl, l.gl, wint, l.ldf);
     // An LSTM's dC holds c_T's gradient when its pass starts: none but the last layer's.
     if (l.kind === 'LSTM') rt.heap.f32.fill(0, dc >> 2, (dc >> 2) + batch * l.ld);
-    return { dY, ut, wint, dh, dc, dq, dh0, dwin, du, db, dh2, dxTmp, carry };
+    return {
+      ...{ dY, ut, wint, dh, dc, dq, dh0, dwin, du, db, dh2, dxTmp, carry },
+      ...{ rows, packA, packB, packC, packDx },
+    };
   });
   writeIncoming(rt, d, grads[grads.length - 1], dyDense, incoming);
   const jobs = d.slices.map((slice) =>
@@ -195,6 +207,7 @@ export function gatedBackwardStacks(
       rt,
       gatedWeightGradJobs(
         stacks.map(({ d, saved }, k) => ({ d, s: saved.layers, g: prepared[k].grads })),
+        (sizes) => allocateOwned(rt, owned, sizes),
       ),
     );
     return stacks.map(({ d }, k) => gradientTensors(rt, d, prepared[k]));

@@ -58,6 +58,9 @@ function forwardCall(
         s.rmask,
         f.hm,
         s.stepMask,
+        f.rows,
+        f.packA,
+        f.packB,
       ],
     };
   }
@@ -104,11 +107,25 @@ function projectionCalls(
   const { features, ld, ldf, gl } = l;
   const bias = l.kind !== 'LSTM' || l.implementation === 1 ? f.bias : 0;
   if (!l.hasInputMasks) {
+    const args = [
+      steps,
+      batch,
+      features,
+      l.xStride,
+      gl,
+      gl,
+      b0,
+      nb,
+      s.x,
+      s.win,
+      bias,
+      s.g,
+    ] as const;
+    // With a step mask, over each step's running rows only.
     return [
-      {
-        fn: 'project',
-        args: [steps, batch, features, l.xStride, gl, gl, b0, nb, s.x, s.win, bias, s.g],
-      },
+      l.hasStepMask
+        ? { fn: 'projectRunning', args: [...args, s.stepMask, f.rows, f.packX, f.packA] }
+        : { fn: 'project', args },
     ];
   }
   return Array.from({ length: l.gates }, (_, k): KernelCall[] => {
@@ -222,6 +239,10 @@ function backwardCall(
         g.dh2,
         s.stepMask,
         g.carry,
+        g.rows,
+        g.packA,
+        g.packB,
+        g.packC,
       ],
     };
   }
@@ -259,6 +280,40 @@ function backwardCall(
 }
 
 /**
+ * A layer's input gradient dx = dz · Wᵀ (over each step's running rows with a step mask), or
+ * with implementation 1's input masks Σ_k (dz_k · W_kᵀ) ⊙ m_k; `dest` is where it goes, with
+ * its row and step strides in floats.
+ */
+function inputGradCall(
+  { batch, steps }: GatedDims,
+  l: GatedLayerDims,
+  s: GatedSaved,
+  g: GatedGradBlocks,
+  [b0, nb]: [number, number],
+  [dest, rowStride, stepStride]: [number, number, number],
+): KernelCall {
+  if (l.hasInputMasks) {
+    return {
+      fn: 'gateInputGrad',
+      args: [
+        ...([steps, batch, l.ldf, l.ld, l.gates, b0, nb, s.g, g.wint, s.imask] as const),
+        ...([dest, rowStride, stepStride, g.dxTmp] as const),
+      ],
+    };
+  }
+  // A SimpleRNN's sums run over its units, as in its own stack.
+  const k = l.kind === 'SimpleRNN' ? l.units : l.gl;
+  const head = [steps, batch, l.ldf, k, l.gl, b0, nb, s.g, g.wint] as const;
+  if (l.hasStepMask) {
+    return {
+      fn: 'projectInputGradRunning',
+      args: [...head, dest, rowStride, stepStride, s.stepMask, g.rows, g.packA, g.packDx],
+    };
+  }
+  return { fn: 'projectInputGrad', args: [...head, 0, dest, rowStride, stepStride] };
+}
+
+/**
  * The calls of one share of the backward pass: every layer, last to first, each followed by
  * its input's gradient (tfjs's batch-major dx for the first layer, else the gradient of the
  * layer before's states, time-major, times its output mask when it has one).
@@ -287,24 +342,7 @@ export function gatedBackwardCalls(
     ]);
     calls.push(
       backwardCall(d, l, s[i], g[i], [b0, nb]),
-      // dx = dz · Wᵀ, or with implementation 1's input masks Σ_k (dz_k · W_kᵀ) ⊙ m_k.
-      l.hasInputMasks
-        ? {
-            fn: 'gateInputGrad',
-            args: [
-              ...([steps, batch, l.ldf, l.ld, l.gates, b0, nb, s[i].g, g[i].wint] as const),
-              ...([s[i].imask, dest, rowStride, stepStride, g[i].dxTmp] as const),
-            ],
-          }
-        : {
-            fn: 'projectInputGrad',
-            args: [
-              // A SimpleRNN's sums run over its units, as in its own stack.
-              ...([steps, batch, l.ldf, l.kind === 'SimpleRNN' ? l.units : l.gl] as const),
-              ...([l.gl, b0, nb, s[i].g, g[i].wint, 0] as const),
-              ...([dest, rowStride, stepStride] as const),
-            ],
-          },
+      inputGradCall(d, l, s[i], g[i], [b0, nb], [dest, rowStride, stepStride]),
     );
     const before = d.layers[i - 1] as GatedLayerDims | undefined;
     if (before?.hasOutputMask === true) {

@@ -132,16 +132,23 @@ function allocateLayer(
     l.hasRecurrentMasks ? l.gates * batch * row : 0,
     l.hasInputMasks ? l.gates * batch * l.ldf * 4 : 0,
   ]);
-  const [bias, step, hm, xm] = allocateOwned(rt, scratch, [
+  const masked = l.hasStepMask;
+  const [bias, step, hm, xm, rows, packX, packA, packB] = allocateOwned(rt, scratch, [
     l.hasBias ? (l.resetAfter ? 2 : 1) * l.gl * 4 : 0,
     lstm ? batch * l.gl * 4 : gru ? batch * row : 0,
     // A SimpleRNN's h ⊙ mask alternates between two buffers.
     l.hasRecurrentMasks ? (gru || lstm ? 1 : 2) * batch * row : 0,
     l.hasInputMasks ? stepRows * l.features * 4 : 0,
+    // The products over each step's running rows (see GatedForwardScratch).
+    masked ? batch * 4 : 0,
+    masked ? batch * l.xStride * 4 : 0,
+    masked ? batch * l.gl * 4 : 0,
+    masked ? batch * row : 0,
   ]);
+  const biasRec = l.resetAfter && bias !== 0 ? bias + l.gl * 4 : 0;
   return {
     saved: { x, maskOut, xNext, win, u, g, h, h0, c0, c, tc, m, rmask, imask },
-    forward: { bias, biasRec: l.resetAfter && bias !== 0 ? bias + l.gl * 4 : 0, step, hm, xm },
+    forward: { bias, biasRec, step, hm, xm, rows, packX, packA, packB },
   };
 }
 

@@ -113,6 +113,15 @@ export interface GatedForwardScratch {
   hm: number;
   /** [T, B, features]: x ⊙ m_k (input masks). */
   xm: number;
+  /**
+   * With a step mask, the products over each step's running rows (see
+   * kernels-src/running_rows.ts): rows, an i32 [B] list; packX [B, xStride] (x's running rows);
+   * packA [B, gl] and packB [B, ld].
+   */
+  rows: number;
+  packX: number;
+  packA: number;
+  packB: number;
 }
 
 /** A layer's buffers in the backward pass. */
@@ -139,6 +148,16 @@ export interface GatedGradBlocks {
   dxTmp: number;
   /** [B, ld] scratch with a step mask: the gradient that passes a masked step. */
   carry: number;
+  /**
+   * With a step mask, the products over each step's running rows: rows, an i32 [B] list; packA
+   * [B, gl], packB and packC [B, ld] (the recurrence's), packDx [B, ldf] (the input gradient's).
+   * Each block has one row stride: the shares use their own rows of it at once.
+   */
+  rows: number;
+  packA: number;
+  packB: number;
+  packC: number;
+  packDx: number;
 }
 
 interface WeightGradJob {
@@ -172,6 +191,8 @@ interface WeightGradient {
   db: number;
   /** A mask of X's rows (implementation 1's dropout of one gate): byte offset, stride in floats. */
   m: [number, number];
+  /** X and D both in the input's time order (the input weights'): where the step mask is read. */
+  inputOrder?: boolean;
 }
 
 /**
@@ -185,6 +206,7 @@ function layerWeightGradJobs(
   s: GatedSaved,
   g: GatedGradBlocks,
   parts: number,
+  allocateScratch: ScratchAllocator,
 ): WeightGradJob[] {
   const { batch, steps } = d;
   const { ld, ldf, gl } = l;
@@ -217,7 +239,10 @@ function layerWeightGradJobs(
     // dW = Σ x_tᵀ · dx_t (x and G both in the input's time order), and x's bias gradient (LSTM's
     // b, GRU's b_in).
     ...byGate(
-      { x: [s.x, l.xStride, 0, 0], rows: ldf, d: [s.g, 0], c: g.dwin, columns: all, db: g.db },
+      {
+        ...{ x: [s.x, l.xStride, 0, 0], rows: ldf, d: [s.g, 0], c: g.dwin, columns: all },
+        ...{ db: g.db, inputOrder: true },
+      },
       s.imask,
       ldf,
     ),
@@ -263,34 +288,30 @@ function layerWeightGradJobs(
       c,
       columns,
       db,
+      inputOrder,
     }) =>
       splitColumns(columns[1], parts).map(([j, n]): WeightGradJob => {
         const j0 = (columns[0] + j) * 4;
+        const head = [steps, batch, gb, 0, rows, n, x, xStride, previous, x0] as const;
+        const tail = [dPtr + j0, gl, dTimeOrder, c + j0, gl, db !== 0 ? db + j0 : 0] as const;
+        if (s.stepMask !== 0 && mask === 0) {
+          // Over each step's running rows, gathered into blocks of the job's own.
+          const [list, packX, packD] = allocateScratch([
+            batch * 4,
+            batch * xStride * 4 + 16,
+            batch * n * 4,
+          ]);
+          return {
+            work: rows * n,
+            call: {
+              fn: 'weightGradRunning',
+              args: [...head, ...tail, s.stepMask, inputOrder === true ? 1 : 0, list, packX, packD],
+            },
+          };
+        }
         return {
           work: rows * n,
-          call: {
-            fn: 'weightGrad',
-            args: [
-              steps,
-              batch,
-              gb,
-              0,
-              rows,
-              n,
-              x,
-              xStride,
-              previous,
-              x0,
-              mask,
-              maskStride,
-              dPtr + j0,
-              gl,
-              dTimeOrder,
-              c + j0,
-              gl,
-              db !== 0 ? db + j0 : 0,
-            ],
-          },
+          call: { fn: 'weightGrad', args: [...head, mask, maskStride, ...tail] },
         };
       }),
   );
@@ -303,15 +324,24 @@ export interface GatedStackGrads {
   g: readonly GatedGradBlocks[];
 }
 
+/** Allocates blocks of these sizes in bytes for one job, freed with the pass; their offsets. */
+export type ScratchAllocator = (sizes: readonly number[]) => number[];
+
 /**
  * Every layer's weight-gradient jobs of independent stacks that share the threads, longest
  * first: each matrix split into one part of columns per thread, every element summed over
- * (t, b) in one order, whichever thread runs it.
+ * (t, b) in one order, whichever thread runs it. A job over a step mask's running rows gets its
+ * scratch from `allocateScratch`.
  */
-export function gatedWeightGradJobs(stacks: readonly GatedStackGrads[]): KernelCall[][] {
+export function gatedWeightGradJobs(
+  stacks: readonly GatedStackGrads[],
+  allocateScratch: ScratchAllocator,
+): KernelCall[][] {
   const jobs = stacks.flatMap(({ d, s, g }) => {
     const parts = Math.max(1, Math.min(getThreads(), d.slices.length));
-    return d.layers.flatMap((l, i) => layerWeightGradJobs(d, l, s[i], g[i], parts));
+    return d.layers.flatMap((l, i) =>
+      layerWeightGradJobs(d, l, s[i], g[i], parts, allocateScratch),
+    );
   });
   jobs.sort((a, b) => b.work - a.work);
   return jobs.map((j) => [j.call]);
@@ -382,12 +412,16 @@ function noBuffers(d: GatedDims): GatedSaved[] {
 }
 
 function noScratch(d: GatedDims): GatedForwardScratch[] {
-  return d.layers.map(() => ({ bias: 0, biasRec: 0, step: 0, hm: 0, xm: 0 }));
+  return d.layers.map(() => ({
+    ...{ bias: 0, biasRec: 0, step: 0, hm: 0, xm: 0 },
+    ...{ rows: 0, packX: 0, packA: 0, packB: 0 },
+  }));
 }
 
 function noGrads(d: GatedDims): GatedGradBlocks[] {
   return d.layers.map(() => ({
     ...{ dY: 0, ut: 0, wint: 0, dh: 0, dc: 0, dq: 0, dh0: 0 },
     ...{ dwin: 0, du: 0, db: 0, dh2: 0, dxTmp: 0, carry: 0 },
+    ...{ rows: 0, packA: 0, packB: 0, packC: 0, packDx: 0 },
   }));
 }
