@@ -25,6 +25,17 @@ describe('wasm kernels: planSlices', () => {
     expect(planSlices(64, 1e9)).toEqual([[0, 64]]);
   });
 
+  it('keeps every share but the last at least minRows rows (a masked stack gathers their rows)', () => {
+    setThreads(2);
+    const shares = planSlices(64, 80 * 64 * 256 * 128, 64, 24);
+    expect(shares).toEqual([
+      [0, 24],
+      [24, 24],
+      [48, 16],
+    ]);
+    expectCover(shares, 64);
+  });
+
   it('cuts the stock batch into shares that shrink towards the end, for threads to claim', () => {
     setThreads(2);
     const shares = planSlices(64, 60 * 64 * 100 * 180);

@@ -43,13 +43,15 @@ export const MAX_SHARES = 64;
 
 /**
  * The batch's shares: one when `work` multiply-adds are not worth a second thread, else shares
- * of decreasing size (see SHARE_OF_REMAINING), each a multiple of 4 rows but the last, at most
- * `maxShares` of them (a pass whose jobs are long lists of calls can fit fewer in the job list).
+ * of decreasing size (see SHARE_OF_REMAINING), each a multiple of 4 rows but the last and at
+ * least `minRows` rows, at most `maxShares` of them (a pass whose jobs are long lists of calls
+ * can fit fewer in the job list).
  */
 export function planSlices(
   batch: number,
   work: number,
   maxShares: number = MAX_SHARES,
+  minRows = 4,
 ): [number, number][] {
   const most = Math.max(1, Math.min(MAX_SHARES, Math.floor(maxShares)));
   const threads = Math.min(
@@ -59,7 +61,7 @@ export function planSlices(
     most,
   );
   if (threads <= 1) return [[0, batch]];
-  const smallest = padded(Math.ceil(batch / most));
+  const smallest = padded(Math.max(Math.ceil(batch / most), minRows));
   const shares: [number, number][] = [];
   for (let first = 0; first < batch;) {
     const guided = padded(Math.ceil(((batch - first) * SHARE_OF_REMAINING) / threads));
