@@ -13,7 +13,7 @@ export { projectRunning, projectInputGradRunning, weightGradRunning } from './ru
 export { lstmForward, lstmBackward } from './lstm';
 export { gruForward, gruBackward } from './gru';
 export { gateInputGrad } from './gates';
-export { adamStep } from './adam';
+export { adamStep, sumRowsPerId } from './adam';
 export { fillDropoutMask } from './dropout';
 export { packBufferBytes, setPackBuffer } from './tiles';
 export {

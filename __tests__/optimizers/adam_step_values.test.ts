@@ -1,10 +1,12 @@
 /**
- * Adam's JavaScript step for small dense variables against the same update written as tfjs
- * ops (the path large variables, AMSGrad and embedding tables take): equal bit for bit on the
- * test backend, special values included, and the optimizer takes that path without leaking.
+ * Adam's step outside tfjs (small dense variables, and embedding tables with their per-id sums
+ * of rows and of squares) against the same update written as tfjs ops (the path large dense
+ * variables and AMSGrad take): equal bit for bit on the test backend, special values included,
+ * and the optimizer takes that path without leaking.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Adam } from '../../src/optimizers';
+import { Gradient } from '../../src/optimizers/gradient';
 import {
   type AdamStepConstants,
   type AdamStepInputs,
@@ -30,6 +32,7 @@ function adamWithOps(
   beta2: number,
   alpha: number,
   epsilon: number,
+  g2?: Float32Array,
 ): Float32Array[] {
   return tf.tidy(() => {
     const [wt, gt, mt, vt] = [w, g, m, v].map((a) => tf.tensor1d(a)) as [
@@ -38,8 +41,9 @@ function adamWithOps(
       tf.Tensor1D,
       tf.Tensor1D,
     ];
+    const square = g2 !== undefined ? tf.tensor1d(g2) : tf.square(gt);
     const m2 = tf.add(mt, tf.mul(tf.sub(gt, mt), 1 - beta1));
-    const v2 = tf.add(vt, tf.mul(tf.sub(tf.square(gt), vt), 1 - beta2));
+    const v2 = tf.add(vt, tf.mul(tf.sub(square, vt), 1 - beta2));
     const w2 = tf.sub(wt, tf.div(tf.mul(m2, alpha), tf.add(tf.sqrt(v2), epsilon)));
     return [w2, m2, v2].map((t) => t.dataSync() as Float32Array);
   });
@@ -107,6 +111,56 @@ describe.each([
       expect(w).toEqual(values(n, 1, false));
     },
   );
+});
+
+describe.each([
+  ['in the WebAssembly module', wasmStepCopied],
+  ['in JavaScript', adamStepValuesInJs],
+])("An embedding table's Adam step %s", (_where, adamStepValues) => {
+  it.each([
+    [7, 'a row of 7 values: the scalar tail'],
+    [8, 'a row of 8 values'],
+  ])('sums the rows and their squares per id as the scatters do, bit for bit (%d: %s)', (width) => {
+    const [numRows, lookups] = [50, 400];
+    const n = numRows * width;
+    // Every id looked up several times, in no order.
+    const ids = Int32Array.from({ length: lookups }, (_, i) => (i * 37 + (i >> 3)) % numRows);
+    const rows = values(lookups * width, 6, false);
+    const [w, m] = [values(n, 1, false), values(n, 3, false)];
+    const v = values(n, 4, false).map(Math.abs);
+    const c: AdamStepConstants = {
+      oneMinusBeta1: f32(0.1),
+      oneMinusBeta2: f32(0.001),
+      alpha: f32(0.01),
+      epsilon: f32(1e-7),
+    };
+    const ours = adamStepValues(
+      { variable: w, gradient: { ids, rows }, momentum: m, velocity: v },
+      c,
+    );
+    const [g, g2] = tf.tidy(() => {
+      const gradient = Gradient.rows(
+        { indices: tf.tensor1d(ids, 'int32'), values: tf.tensor2d(rows, [lookups, width]) },
+        numRows,
+      );
+      return [gradient.value, gradient.square()].map((t) => t.dataSync() as Float32Array);
+    });
+    const [w2, m2, v2] = adamWithOps(w, g, m, v, 0.9, 0.999, f32(0.01), 1e-7, g2);
+    expect(ours.momentum).toEqual(m2);
+    expect(ours.velocity).toEqual(v2);
+    expect(ours.variable).toEqual(w2);
+  });
+
+  it('is left to tfjs for an id outside the table, and a dense gradient has no rows', () => {
+    tf.tidy(() => {
+      const rows = tf.zeros([2, 3]);
+      const outside = Gradient.rows({ indices: tf.tensor1d([0, 4], 'int32'), values: rows }, 4);
+      expect(outside.lookupRows()).toBeUndefined();
+      const inside = Gradient.rows({ indices: tf.tensor1d([0, 3], 'int32'), values: rows }, 4);
+      expect(inside.lookupRows()?.ids).toEqual(Int32Array.from([0, 3]));
+      expect(Gradient.dense(rows).lookupRows()).toBeUndefined();
+    });
+  });
 });
 
 describe('adamStepValues', () => {

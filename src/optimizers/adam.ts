@@ -78,13 +78,17 @@ export class Adam extends KerasOptimizer {
     const factors = this.stepFactors(lr, step);
     const m = this.slot(variable, 'momentum');
     const v = this.slot(variable, 'velocity');
-    if (!this.amsgrad && gradient.slices === null && variable.size <= ADAM_OUTSIDE_TFJS_MAX_SIZE) {
-      // The same float32 operations outside tfjs: far fewer tfjs calls for small variables.
-      // The inputs are read in place where the backend allows (no tfjs call runs meanwhile).
+    // The same float32 operations outside tfjs, for small variables (far fewer tfjs calls) and
+    // for embedding tables (their per-id sums of rows and of squares taken there, not by two
+    // scatters, and a dozen ops over the whole table avoided). The inputs are read in place where the backend allows (no tfjs
+    // call runs meanwhile).
+    const rows = this.amsgrad ? undefined : gradient.lookupRows();
+    const small = gradient.slices === null && variable.size <= ADAM_OUTSIDE_TFJS_MAX_SIZE;
+    if (!this.amsgrad && (small || rows !== undefined)) {
       adamStepValues(
         {
           variable: valuesOf(variable),
-          gradient: valuesOf(gradient.value),
+          gradient: rows ?? valuesOf(gradient.value),
           momentum: valuesOf(m),
           velocity: valuesOf(v),
         },

@@ -6,6 +6,8 @@
  * of one id are summed; `value` is the plain sum, what tfjs's autodiff gives.
  */
 import * as tf from '@tensorflow/tfjs';
+import { valuesOf } from '../kernels/wasm/tensors';
+import type { LookupRows } from './adam_step_values';
 import { type IndexedSlices, segmentSum } from './indexed_slices';
 
 /**
@@ -54,6 +56,20 @@ export class Gradient {
     const { indices, values } = this.slices;
     const gathered = operands.map((o) => tf.gather(o, indices));
     return segmentSum(fn(values, ...gathered), indices, this.numRows);
+  }
+
+  /**
+   * The per-lookup rows' values (for a step outside tfjs, see adam_step_values.ts), or undefined
+   * for a dense gradient or when an id is outside the table (left to tfjs's scatterND and its
+   * error).
+   */
+  lookupRows(): LookupRows | undefined {
+    if (this.slices === null) return undefined;
+    const ids = valuesOf(this.slices.indices);
+    for (let i = 0; i < ids.length; i++) {
+      if (!(ids[i] >= 0 && ids[i] < this.numRows)) return undefined;
+    }
+    return { ids, rows: valuesOf(this.slices.values) };
   }
 
   /** Keras's `ops.square(gradient)`, summed per id. */

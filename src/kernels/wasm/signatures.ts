@@ -366,7 +366,12 @@ export const KERNEL_SIGNATURES = {
   },
   activateArray: { params: ['act', 'src', 'dst', 'count'], returns: 'void' },
   adamStep: {
-    params: ['n', 'w', 'g', 'm', 'v', 'oneMinusBeta1', 'oneMinusBeta2', 'alpha', 'epsilon'],
+    // g2: the values of g² (0: g * g).
+    params: ['n', 'w', 'g', 'g2', 'm', 'v', 'oneMinusBeta1', 'oneMinusBeta2', 'alpha', 'epsilon'],
+    returns: 'void',
+  },
+  sumRowsPerId: {
+    params: ['numRows', 'lookups', 'width', 'ids', 'rows', 'sum', 'squares'],
     returns: 'void',
   },
   fillDropoutMask: {

@@ -358,6 +358,7 @@ export class WasmStackTrainer {
         n,
         v.w + o,
         v.g + o,
+        0,
         v.m + o,
         v.v + o,
         a.oneMinusBeta1,
