@@ -75,8 +75,13 @@ export function copyRowsFromWasmBackend(t: tf.Tensor, rows: Int32Array): tf.Tens
   const [, ...rowShape] = t.shape;
   const rowSize = rowShape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(rows.length * rowSize);
-  rows.forEach((r, i) => {
-    out.set(view.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize);
-  });
+  for (let i = 0; i < rows.length; i++) {
+    // A loop, not set(subarray(...)): a subarray object per row costs more than its copy for
+    // rows of tens of values (reversing a [64, 80, 64] sequence's steps took 3.2 ms with them,
+    // 2.0 ms with the loop).
+    const from = rows[i] * rowSize;
+    const to = i * rowSize;
+    for (let j = 0; j < rowSize; j++) out[to + j] = view[from + j];
+  }
   return tf.tensor(out, [rows.length, ...rowShape], 'float32');
 }

@@ -22,6 +22,7 @@ import {
   singleShape,
 } from '../layer_args';
 import { independentStacks } from '../../kernels/recurrent_stack';
+import { reverseSteps } from '../../kernels/reverse_steps';
 import { useWasmKernel } from '../../kernels/kernel_choice';
 import { NO_MASK, callMask, firstMask, stepMaskOf } from '../masks';
 import { defaultLayerName, describeLayer } from '../naming';
@@ -209,7 +210,7 @@ export class Bidirectional extends KerasLayer {
         outputsOf(this.backwardLayer.apply(x, withStates(backwardInitial))),
       ];
       // The backward layer returns its steps in the order it read them: flip them back.
-      const yRev = this.returnSequences ? tf.reverse(backward, 1) : backward;
+      const yRev = this.returnSequences ? reverseSteps(backward) : backward;
       const merged = this.merge(y, yRev);
       const states = [...forwardStates, ...backwardStates];
       const all = [...merged, ...states];
