@@ -21,6 +21,8 @@ export {
   unpackRows,
   transposePacked,
   swapLeadingAxes,
+  stepsToMerged,
+  mergedToSteps,
   maskInputs,
   multiplySequenceMask,
   activateArray,

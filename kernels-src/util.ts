@@ -96,6 +96,74 @@ export function swapLeadingAxes(
   }
 }
 
+/**
+ * A stack's last layer's output steps into a merged batch-major sequence: a Bidirectional
+ * layer's directions side by side in [batch, steps, width] (this one's n columns from
+ * `column`), the steps reversed with `reverse` (a backward direction's, back in the input's
+ * order), zeros where `stepMask` ([batch, steps] in the input's order, 0: none) is 0 (Keras's
+ * zero_output_for_mask). Rows [b0, b1) of h [steps, batch, ld], in processing order.
+ */
+export function stepsToMerged(
+  h: usize,
+  steps: i32,
+  batch: i32,
+  n: i32,
+  ld: i32,
+  merged: usize,
+  width: i32,
+  column: i32,
+  reverse: i32,
+  stepMask: usize,
+  b0: i32,
+  b1: i32,
+): void {
+  for (let b = b0; b < b1; b++) {
+    for (let s = 0; s < steps; s++) {
+      const t = reverse != 0 ? steps - 1 - s : s;
+      const src = h + ((<usize>(s * batch + b) * <usize>ld) << 2);
+      const dst = merged + ((<usize>(b * steps + t) * <usize>width + <usize>column) << 2);
+      if (stepMask != 0 && load<f32>(stepMask + ((<usize>(b * steps + t)) << 2)) == 0.0) {
+        memory.fill(dst, 0, (<usize>n) << 2);
+      } else {
+        copyRow(src, dst, n, n);
+      }
+    }
+  }
+}
+
+/**
+ * The gradient of stepsToMerged's output back to the layer's steps: dY [steps, batch, ld] rows
+ * [b0, b1) in processing order from the merged [batch, steps, width] gradient's n columns from
+ * `column`, zeros at masked steps, the padding lanes zeroed.
+ */
+export function mergedToSteps(
+  merged: usize,
+  steps: i32,
+  batch: i32,
+  n: i32,
+  width: i32,
+  column: i32,
+  reverse: i32,
+  stepMask: usize,
+  dy: usize,
+  ld: i32,
+  b0: i32,
+  b1: i32,
+): void {
+  for (let b = b0; b < b1; b++) {
+    for (let s = 0; s < steps; s++) {
+      const t = reverse != 0 ? steps - 1 - s : s;
+      const src = merged + ((<usize>(b * steps + t) * <usize>width + <usize>column) << 2);
+      const dst = dy + ((<usize>(s * batch + b) * <usize>ld) << 2);
+      if (stepMask != 0 && load<f32>(stepMask + ((<usize>(b * steps + t)) << 2)) == 0.0) {
+        memory.fill(dst, 0, (<usize>ld) << 2);
+      } else {
+        copyRow(src, dst, n, ld);
+      }
+    }
+  }
+}
+
 /** dst[j] += src[r, j] for each row r in order (rows `stride` bytes apart); n a multiple of 4. */
 export function addRows(src: usize, stride: usize, rows: i32, n: i32, dst: usize): void {
   const bytes = (<usize>n) << 2;

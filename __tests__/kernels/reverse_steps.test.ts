@@ -32,8 +32,8 @@ describe('reverseSteps', () => {
       );
       await expectNoLeak(() => {
         tf.tidy(() => {
-        tf.grad(loss(reverseSteps))(x);
-      });
+          tf.grad(loss(reverseSteps))(x);
+        });
       });
       tf.dispose([x, weights]);
     },

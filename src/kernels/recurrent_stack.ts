@@ -17,7 +17,7 @@ import {
   headProduct,
   simpleRnnStack,
 } from './simple_rnn';
-import { type GatedStackRun, wasmGatedStacks } from './wasm';
+import { type GatedStackRun, type MergedPlace, wasmGatedStacks, wasmMergedStacks } from './wasm';
 
 /** One layer of a kernel stack: a SimpleRNN layer, or a gated one (with its `kind`). */
 export type RecurrentStackLayer = SimpleRnnStackLayer | GatedStackLayer;
@@ -148,4 +148,31 @@ export function independentStacks(
     const mask = stacks[k].outputMask;
     return mask === undefined ? out : tf.mul(out, mask);
   });
+}
+
+/**
+ * Independent runs of layers over the same x, as `independentStacks` runs them, with their
+ * output sequences side by side in one [batch, steps, width] sequence as `places` say (a
+ * Bidirectional layer's concat merge: the backward direction's steps reversed back, zeros at
+ * masked steps), in one kernel op: see `wasmMergedStacks`. Undefined when that op cannot take
+ * the runs (no kernels, a run it cannot take, a last layer with an output mask or input dropout,
+ * or not returning sequences); the caller then merges `independentStacks`' outputs itself.
+ */
+export function mergedStacks(
+  x: tf.Tensor3D,
+  runs: readonly (readonly RecurrentStackLayer[])[],
+  places: readonly MergedPlace[],
+): tf.Tensor3D | undefined {
+  if (!useWasmKernel() || runs.length < 2) return undefined;
+  const stacks: GatedStackRun[] = [];
+  for (const run of runs) {
+    const gated = asGatedRun(run);
+    const last = gated?.layers.at(-1);
+    if (gated === undefined || gated.outputMask !== undefined || gated.inputMask !== undefined) {
+      return undefined;
+    }
+    if (last?.options.returnSequences !== true) return undefined;
+    stacks.push({ x, layers: gated.layers });
+  }
+  return wasmMergedStacks(stacks, places);
 }

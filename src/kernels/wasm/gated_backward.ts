@@ -8,7 +8,13 @@ import type * as tf from '@tensorflow/tfjs';
 import { RELEASED_MESSAGE, freeAll, release, tensorFromRows, writeRows } from './buffers';
 import { gatedBackwardCalls } from './gated_calls';
 import { type GatedDims, type GatedGradBlocks, gatedWeightGradJobs } from './gated_plan';
-import { type GatedKept, allocateOwned, interleaveJobs } from './gated_passes';
+import {
+  type GatedKept,
+  type MergedPlace,
+  allocateOwned,
+  interleaveJobs,
+  mergedSteps,
+} from './gated_passes';
 import { runJobs, type KernelRuntime } from './runtime';
 import { runWeightGradJobs } from './stack_moves';
 import { valuesOf } from './tensors';
@@ -69,11 +75,16 @@ function writeIncoming(
     writeRows(rt, g.dc, valuesOf(dc), batch, l.units, l.ld);
 }
 
-/** One stack of a backward pass: its plan, what its forward pass kept, what reaches it. */
+/**
+ * One stack of a backward pass: its plan, what its forward pass kept, what reaches it. With a
+ * merged output (see MergedPlace) the output's gradient is the merged sequence's, the same
+ * tensor for every stack of the pass.
+ */
 export interface GatedBackwardStack {
   d: GatedDims;
   saved: GatedKept;
   incoming: GatedIncoming;
+  merged?: MergedPlace;
 }
 
 /** A stack's gradient buffers, recorded in `owned`, and its calls of each share. */
@@ -85,14 +96,15 @@ interface PreparedBackward {
 
 function prepareBackward(
   rt: KernelRuntime,
-  { d, saved, incoming }: GatedBackwardStack,
+  { d, saved, incoming, merged }: GatedBackwardStack,
   owned: number[],
+  mergedBlock: number,
 ): PreparedBackward {
   const { batch, steps, layers } = d;
   const first = layers[0];
   const last = layers[layers.length - 1];
   const [dyDense, dx] = allocateOwned(rt, owned, [
-    last.returnSequences ? steps * batch * last.units * 4 : 0,
+    last.returnSequences && merged === undefined ? steps * batch * last.units * 4 : 0,
     batch * steps * first.ldf * 4,
   ]);
   const grads = layers.map((l, i): GatedGradBlocks => {
@@ -138,9 +150,11 @@ function prepareBackward(
       ...{ rows, packA, packB, packC, packDx },
     };
   });
-  writeIncoming(rt, d, grads[grads.length - 1], dyDense, incoming);
+  // A merged output's gradient is in mergedBlock already; its last states have none.
+  if (merged === undefined) writeIncoming(rt, d, grads[grads.length - 1], dyDense, incoming);
+  const from = merged === undefined ? undefined : mergedSteps(merged, mergedBlock, saved.layers);
   const jobs = d.slices.map((slice) =>
-    gatedBackwardCalls(d, saved.layers, grads, dyDense, dx, slice),
+    gatedBackwardCalls(d, saved.layers, grads, dyDense, dx, slice, from),
   );
   return { grads, dx, jobs };
 }
@@ -201,7 +215,18 @@ export function gatedBackwardStacks(
     if (stacks.some(({ saved }) => saved.kept.released)) {
       throw new Error(`${subject}: ${RELEASED_MESSAGE}`);
     }
-    const prepared = stacks.map((stack) => prepareBackward(rt, stack, owned));
+    // A merged output's gradient, written once for every stack (zeros without one).
+    const first = stacks.at(0);
+    const place = first?.merged;
+    const mergedSize =
+      first === undefined || place === undefined ? 0 : first.d.batch * first.d.steps * place.width;
+    const [mergedBlock] = allocateOwned(rt, owned, [mergedSize * 4]);
+    if (mergedSize > 0) {
+      const output = first?.incoming.output;
+      if (output !== undefined) rt.heap.f32.set(valuesOf(output), mergedBlock >> 2);
+      else rt.heap.f32.fill(0, mergedBlock >> 2, (mergedBlock >> 2) + mergedSize);
+    }
+    const prepared = stacks.map((stack) => prepareBackward(rt, stack, owned, mergedBlock));
     runJobs(rt, interleaveJobs(prepared.map((p) => p.jobs)));
     runWeightGradJobs(
       rt,

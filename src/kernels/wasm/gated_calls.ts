@@ -11,6 +11,7 @@ import type {
   GatedSaved,
 } from './gated_plan';
 import type { KernelCall } from './pool';
+import { type MergedSteps, fromMerged, toMerged } from './merged_steps';
 import { inputGradTarget, toBatchMajor, toTimeMajor } from './stack_moves';
 
 function forwardCall(
@@ -157,7 +158,10 @@ function projectionCalls(
   }).flat();
 }
 
-/** The calls of one share of the forward pass: every layer, first to last. */
+/**
+ * The calls of one share of the forward pass: every layer, first to last; the last one's
+ * output steps into `sequence` (batch-major), or with `merged` into a shared sequence.
+ */
 export function gatedForwardCalls(
   d: GatedDims,
   s: readonly GatedSaved[],
@@ -165,6 +169,7 @@ export function gatedForwardCalls(
   xBatchMajor: number,
   sequence: number,
   [b0, nb]: [number, number],
+  merged?: MergedSteps,
 ): KernelCall[] {
   const { batch, steps } = d;
   const first = d.layers[0];
@@ -188,8 +193,14 @@ export function gatedForwardCalls(
   });
   const last = d.layers.at(-1);
   const lastSaved = s.at(-1);
-  if (sequence !== 0 && last !== undefined && lastSaved !== undefined) {
-    calls.push(toBatchMajor(lastSaved.h, [batch, steps, last.units], last.ld, sequence, [b0, nb]));
+  if (last !== undefined && lastSaved !== undefined) {
+    if (merged !== undefined) {
+      calls.push(toMerged(lastSaved.h, [batch, steps, last.units, last.ld], merged, [b0, nb]));
+    } else if (sequence !== 0) {
+      calls.push(
+        toBatchMajor(lastSaved.h, [batch, steps, last.units], last.ld, sequence, [b0, nb]),
+      );
+    }
   }
   return calls;
 }
@@ -325,13 +336,18 @@ export function gatedBackwardCalls(
   dyDense: number,
   dx: number,
   [b0, nb]: [number, number],
+  merged?: MergedSteps,
 ): KernelCall[] {
   const { batch, steps } = d;
   const calls: KernelCall[] = [];
   const last = d.layers.at(-1);
   const lastGrads = g.at(-1);
-  if (dyDense !== 0 && last !== undefined && lastGrads !== undefined) {
-    calls.push(toTimeMajor(dyDense, [batch, steps, last.units], lastGrads.dY, last.ld, [b0, nb]));
+  if (last !== undefined && lastGrads !== undefined) {
+    if (merged !== undefined) {
+      calls.push(fromMerged(merged, [batch, steps, last.units, last.ld], lastGrads.dY, [b0, nb]));
+    } else if (dyDense !== 0) {
+      calls.push(toTimeMajor(dyDense, [batch, steps, last.units], lastGrads.dY, last.ld, [b0, nb]));
+    }
   }
   for (let i = d.layers.length - 1; i >= 0; i--) {
     const l = d.layers[i];

@@ -16,6 +16,7 @@ import {
 } from './buffers';
 import { gatedForwardCalls } from './gated_calls';
 import type { GatedDims, GatedForwardScratch, GatedLayerDims, GatedSaved } from './gated_plan';
+import type { MergedSteps } from './merged_steps';
 import type { KernelCall } from './pool';
 import { runJobs, type KernelRuntime } from './runtime';
 import { writeStepMasks } from './stack_moves';
@@ -152,11 +153,40 @@ function allocateLayer(
   };
 }
 
+/**
+ * A stack's place in an output sequence it shares with the other stacks of its pass (a
+ * Bidirectional layer's directions side by side, see MergedSteps).
+ */
+export interface MergedPlace {
+  /** The merged sequence's width: every stack's units. */
+  width: number;
+  column: number;
+  /** Its steps reversed back into the input's order (a backward direction's). */
+  reverse: boolean;
+  /** Zeros at the steps its step mask covers (Keras's zero_output_for_mask). */
+  zeroMasked: boolean;
+}
+
 /** One stack of a forward pass: its plan, its input x and its layers' tensors. */
 export interface GatedForwardStack {
   d: GatedDims;
   x: tf.Tensor;
   inputs: readonly GatedLayerInputs[];
+  /** Its place in a merged output (every stack of the pass has one, or none does). */
+  merged?: MergedPlace;
+}
+
+/**
+ * A stack's MergedSteps: its place, in the block, with its first layer's step mask (in the
+ * input's order: the layers after it read theirs in its processing order).
+ */
+export function mergedSteps(
+  place: MergedPlace,
+  block: number,
+  saved: readonly GatedSaved[],
+): MergedSteps {
+  const zeroMask = place.zeroMasked ? (saved.at(0)?.stepMask ?? 0) : 0;
+  return { block, width: place.width, column: place.column, reverse: place.reverse, zeroMask };
 }
 
 /** A stack's buffers written in and its calls of each share, before the pass runs. */
@@ -166,12 +196,16 @@ interface PreparedForward {
   sequence: number;
 }
 
-/** Allocates a stack's buffers (recording them in `kept` and `scratch`) and writes its inputs. */
+/**
+ * Allocates a stack's buffers (recording them in `kept` and `scratch`) and writes its inputs;
+ * with a merged output, its steps go to `mergedBlock`.
+ */
 function prepareForward(
   rt: KernelRuntime,
-  { d, x, inputs }: GatedForwardStack,
+  { d, x, inputs, merged }: GatedForwardStack,
   kept: number[],
   scratch: number[],
+  mergedBlock: number,
 ): PreparedForward {
   const { batch, steps, layers } = d;
   const first = layers[0];
@@ -183,7 +217,7 @@ function prepareForward(
   ]);
   const [xBatchMajor, sequence] = allocateOwned(rt, scratch, [
     stepRows * first.features * 4,
-    last.returnSequences ? stepRows * last.units * 4 : 0,
+    last.returnSequences && merged === undefined ? stepRows * last.units * 4 : 0,
   ]);
   const saved: GatedSaved[] = [];
   const forwardScratch: GatedForwardScratch[] = [];
@@ -202,8 +236,9 @@ function prepareForward(
     writeInputs(rt, [batch, l], layerSaved, blocks.forward.bias, inputs[i]);
   });
   rt.heap.f32.set(valuesOf(x), xBatchMajor >> 2);
+  const into = merged === undefined ? undefined : mergedSteps(merged, mergedBlock, saved);
   const jobs = d.slices.map((slice) =>
-    gatedForwardCalls(d, saved, forwardScratch, xBatchMajor, sequence, slice),
+    gatedForwardCalls(d, saved, forwardScratch, xBatchMajor, sequence, slice, into),
   );
   return { saved, jobs, sequence };
 }
@@ -236,7 +271,16 @@ export function gatedForwardStacks(
   const kept = stacks.map((): number[] => []);
   const scratch = stacks.map((): number[] => []);
   try {
-    const prepared = stacks.map((stack, k) => prepareForward(rt, stack, kept[k], scratch[k]));
+    // A merged output: one block for every stack's steps, the first stack's to free.
+    const first = stacks.at(0);
+    const place = first?.merged;
+    const mergedBytes = first === undefined || place === undefined ? 0 : 4 * place.width;
+    const [mergedBlock] = allocateOwned(rt, scratch.at(0) ?? [], [
+      mergedBytes * (first?.d.batch ?? 0) * (first?.d.steps ?? 0),
+    ]);
+    const prepared = stacks.map((stack, k) =>
+      prepareForward(rt, stack, kept[k], scratch[k], mergedBlock),
+    );
     runJobs(rt, interleaveJobs(prepared.map((p) => p.jobs)));
     return stacks.map(({ d }, k) => {
       const { saved, sequence } = prepared[k];
@@ -262,8 +306,20 @@ export function gatedForwardStacks(
       const keptBuffers = kept[k].splice(0);
       const ownScratch = scratch[k];
       let finished = false;
+      const mergedTensor = (): tf.Tensor3D => {
+        const width = place?.width ?? 0;
+        const at = mergedBlock >> 2;
+        return tensorFrom<tf.Rank.R3>(rt.heap.f32.subarray(at, at + stepRows * width), [
+          batch,
+          steps,
+          width,
+        ]);
+      };
       return {
-        value: () => (sequence !== 0 && !lastStateValue ? sequenceTensor() : lastState(0)),
+        value: () => {
+          if (place !== undefined) return mergedTensor();
+          return sequence !== 0 && !lastStateValue ? sequenceTensor() : lastState(0);
+        },
         saved: keep ? { layers: saved, kept: keepForGradient(keptBuffers) } : undefined,
         sequence: sequenceTensor,
         lastState,

@@ -398,9 +398,11 @@ export function planGatedDims(
   });
   const d: GatedDims = { batch, steps, layers, slices: [[0, batch]] };
   // A share's job is a few calls per layer: a deep stack fits fewer shares in the job list.
+  // Counted with the merged copies (see MergedSteps), the longest a stack's calls can take.
+  const merged = { block: 1, width: 1, column: 0, reverse: false, zeroMask: 0 };
   const slots = Math.max(
-    jobSlots(gatedForwardCalls(d, noBuffers(d), noScratch(d), 0, 1, [0, batch])),
-    jobSlots(gatedBackwardCalls(d, noBuffers(d), noGrads(d), 1, 1, [0, batch])),
+    jobSlots(gatedForwardCalls(d, noBuffers(d), noScratch(d), 0, 1, [0, batch], merged)),
+    jobSlots(gatedBackwardCalls(d, noBuffers(d), noGrads(d), 1, 1, [0, batch], merged)),
   );
   const maxShares = Math.min(Math.floor(CALL_INTS / stacks / slots), Math.floor(MAX_JOBS / stacks));
   // A masked stack's products gather each step's running rows of a share: in shares of 4 or 8

@@ -8,12 +8,14 @@ import { heapStats, type WasmKernelMemory } from './runtime';
 export { wasmSimpleRnnSequence, wasmSimpleRnnStack } from './simple_rnn_sequence';
 export type { SimpleRnnStackLayer } from './simple_rnn_sequence';
 export type { GatedStackRun } from './gated_sequence';
+export type { MergedPlace } from './gated_passes';
 export type { SimpleRnnStackHead } from './stack_head';
 export { wasmSimpleRnnRecurrence } from './simple_rnn';
 export {
   wasmGatedSequence,
   wasmGatedStack,
   wasmGatedStacks,
+  wasmMergedStacks,
   wasmGruSequence,
   wasmLstmSequence,
 } from './gated_sequence';

@@ -66,6 +66,8 @@ export const THREADED_FUNCTIONS = [
   'maskSteps',
   'gateInputGrad',
   'swapLeadingAxes',
+  'stepsToMerged',
+  'mergedToSteps',
   'multiplySequenceMask',
 ] as const satisfies readonly KernelName[];
 export type ThreadedFunction = (typeof THREADED_FUNCTIONS)[number];

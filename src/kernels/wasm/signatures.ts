@@ -358,6 +358,43 @@ export const KERNEL_SIGNATURES = {
     params: ['x', 'batch', 'steps', 'features', 'm', 'mLd'],
     returns: 'void',
   },
+  // A Bidirectional layer's directions side by side in one [batch, steps, width] sequence (see
+  // kernels-src/util.ts): this stack's n columns from `column`, reversed or not, zeros where
+  // stepMask is 0 (0: none).
+  stepsToMerged: {
+    params: [
+      'h',
+      'steps',
+      'batch',
+      'n',
+      'ld',
+      'merged',
+      'width',
+      'column',
+      'reverse',
+      'stepMask',
+      'b0',
+      'b1',
+    ],
+    returns: 'void',
+  },
+  mergedToSteps: {
+    params: [
+      'merged',
+      'steps',
+      'batch',
+      'n',
+      'width',
+      'column',
+      'reverse',
+      'stepMask',
+      'dy',
+      'ld',
+      'b0',
+      'b1',
+    ],
+    returns: 'void',
+  },
   packRows: { params: ['src', 'rows', 'n', 'ld', 'dst'], returns: 'void' },
   unpackRows: { params: ['src', 'rows', 'n', 'ld', 'dst'], returns: 'void' },
   transposePacked: {

@@ -233,7 +233,8 @@ export abstract class RNN extends KerasLayer {
    * every step when `returnSequences` (the layer's own, or true when another layer of the
    * stack follows). Makes the dropout masks of a training run. With a `stepMask` (see
    * SequenceRunOptions) the cells skip padding steps, and with `zeroOutputForMask` the last
-   * cell's returned sequence is zero there (its `outputMask`). Only for a `stackable` layer.
+   * cell's returned sequence is zero there (its `outputMask`), unless `zeroOutputAsFactor` is
+   * false (the caller zeroes those steps itself). Only for a `stackable` layer.
    * @internal
    */
   stackLayers(
@@ -242,6 +243,7 @@ export abstract class RNN extends KerasLayer {
     training: boolean,
     returnSequences: boolean,
     stepMask?: tf.Tensor2D,
+    zeroOutputAsFactor = true,
   ): RecurrentStackLayer[] {
     let width = features;
     return this.cells.map((cell, i) => {
@@ -256,7 +258,7 @@ export abstract class RNN extends KerasLayer {
         returnState: false,
         stepMask: this.cellStepMask(stepMask, i),
       });
-      if (isLast && returnSequences) {
+      if (isLast && returnSequences && zeroOutputAsFactor) {
         const zeros = zeroOutputFactor(stepMask, this, cell.units);
         if (zeros !== undefined) layer.outputMask = zeros;
       }
