@@ -115,6 +115,15 @@ class Bench {
     }
   }
 
+  /**
+   * Waits until every backend's child has started (or failed to): a child still starting
+   * (importing tfjs, compiling) takes a core, and untilIdle does not watch it before it is
+   * ready, so the first backend's first model was timed while the others' children started.
+   */
+  async childrenStarted(): Promise<void> {
+    await Promise.all(this.children.values());
+  }
+
   private child(backend: Backend): Promise<BenchChild | string> {
     return this.children.get(backend) ?? Promise.resolve('not started');
   }
@@ -386,6 +395,7 @@ async function main(): Promise<number> {
     );
   }
   bench.startChildren();
+  await bench.childrenStarted();
   const backends: BackendResult[] = [];
   let tfjs: string | null = null;
   try {
