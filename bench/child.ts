@@ -214,19 +214,8 @@ function labels(b: Bench, contender: JsContender): tf.Tensor {
   return contender === 'tf.layers' ? b.data.yTheirs : b.data.yOurs;
 }
 
-/**
- * A full garbage collection (the parent starts this process with --expose-gc), so that no
- * contender's timing pays for the garbage the one before it left (the fused-ops contender makes
- * ~8,000 tensors a batch): each starts from a collected heap, as it would in a process of its
- * own.
- */
-function collectGarbage(): void {
-  (globalThis as { gc?: () => void }).gc?.();
-}
-
 async function train(contender: JsContender, epochs: number): Promise<TrainResult> {
   const b = requireBench();
-  collectGarbage();
   const log = new EpochLog();
   const start = performance.now();
   await fit(b, contender, epochs, b.data.x, labels(b, contender), log);
@@ -240,7 +229,6 @@ async function train(contender: JsContender, epochs: number): Promise<TrainResul
 
 async function predict(contender: JsContender): Promise<PredictResult> {
   const b = requireBench();
-  collectGarbage();
   const start = performance.now();
   const out = await predictions(b, contender, b.data.x);
   await out.data();

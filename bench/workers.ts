@@ -111,7 +111,7 @@ export class BenchChild {
   static async start(backend: Backend, timeoutMs: number): Promise<BenchChild> {
     const proc = spawn(
       process.execPath,
-      ['--expose-gc', '--import', 'tsx', path.join(ROOT, 'bench', 'child.ts'), backend],
+      ['--import', 'tsx', path.join(ROOT, 'bench', 'child.ts'), backend],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
     );
     const stderr = new Tail();
