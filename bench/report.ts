@@ -89,7 +89,7 @@ export interface ModelResult {
 export interface BackendResult {
   backend: string;
   error: string | null;
-  /** Peak RSS of the backend's child process (every model and tfjs contender). */
+  /** The largest peak RSS of the backend's child processes (one per tfjs contender). */
   childMaxRssBytes: number | null;
   models: ModelResult[];
   /** Models not run on this backend, with the reason. */
@@ -337,7 +337,9 @@ export function formatResults(r: BenchResults): string {
     }
     for (const m of b.models) lines.push(...modelLines(b.backend, m), '');
     for (const s of b.skipped) lines.push(`  ${b.backend} · ${s}`);
-    lines.push(`  ${b.backend} child process peak RSS: ${fmtMB(b.childMaxRssBytes)}`);
+    lines.push(
+      `  ${b.backend} child processes (one per tfjs contender), largest peak RSS: ${fmtMB(b.childMaxRssBytes)}`,
+    );
     if (b.error !== null) lines.push(`  ${b.backend}: ${b.error}`);
     lines.push('');
   }

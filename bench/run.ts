@@ -3,8 +3,10 @@
  * tfjs-ops kernel) against tf.layers' (same starting weights) and Python Keras, on every
  * available tfjs backend. See `npm run bench -- --help`.
  *
- * The parent starts one child process per backend (tfjs cannot switch backends cleanly inside
- * one process; all start at the beginning, while Keras imports, and wait idle for their turn)
+ * The parent starts one child process per backend and tfjs contender (tfjs cannot switch
+ * backends cleanly inside one process, and a contender sharing a process pays for the garbage
+ * the others leave: see bench/child_set.ts; all start at the beginning, while Keras imports,
+ * and wait idle for their turn)
  * and the Keras worker once, then for each model: a warm-up epoch and predict for
  * each contender (timed and reported on their own), then rounds that alternate the contenders
  * (the order rotates every round), so that the load of a busy machine falls on all of them.
@@ -48,7 +50,8 @@ import {
 } from './report';
 import { commandLine, gitState, machine } from './provenance';
 import { type QuietResult, waitUntilQuiet } from './quiet';
-import { BenchChild, type KerasSetup, KerasWorker, ROOT } from './workers';
+import { ChildSet } from './child_set';
+import { type KerasSetup, KerasWorker, ROOT } from './workers';
 import { runMain } from './main';
 
 const began = performance.now();
@@ -78,8 +81,11 @@ class Bench {
   /** Resolves once the Keras worker has started or failed to (it imports while a child starts). */
   kerasReady: Promise<void> = Promise.resolve();
 
-  /** Each backend's child, or why it did not start: all start at once, then wait their turn. */
-  private readonly children = new Map<Backend, Promise<BenchChild | string>>();
+  /**
+   * Each backend's children (one per JavaScript contender), or why they did not start: all
+   * start at once, then wait their turn.
+   */
+  private readonly children = new Map<Backend, Promise<ChildSet | string>>();
 
   /** The process ids of every child and of the Keras worker, as they start. */
   private readonly pids = new Set<number>();
@@ -101,13 +107,14 @@ class Bench {
    * one after another between the timed models; each waits idle until its backend's turn.
    */
   startChildren(): void {
+    const contenders = this.options.contenders.filter(isJsContender);
     for (const backend of this.options.backends) {
       this.children.set(
         backend,
-        BenchChild.start(backend, 2 * 60 * 1000).then(
-          (child) => {
-            this.watch(child.pid);
-            return child;
+        ChildSet.start(backend, contenders, 2 * 60 * 1000).then(
+          (set) => {
+            for (const pid of set.pids) this.watch(pid);
+            return set;
           },
           (err: unknown) => errorMessage(err),
         ),
@@ -116,7 +123,7 @@ class Bench {
   }
 
   /**
-   * Waits until every backend's child has started (or failed to): a child still starting
+   * Waits until every backend's children have started (or failed to): a child still starting
    * (importing tfjs, compiling) takes a core, and untilIdle does not watch it before it is
    * ready, so the first backend's first model was timed while the others' children started.
    */
@@ -124,15 +131,15 @@ class Bench {
     await Promise.all(this.children.values());
   }
 
-  private child(backend: Backend): Promise<BenchChild | string> {
+  private childSet(backend: Backend): Promise<ChildSet | string> {
     return this.children.get(backend) ?? Promise.resolve('not started');
   }
 
   /** Closes every child still running (each backend closes its own when it is done). */
   async closeChildren(): Promise<void> {
     for (const started of this.children.values()) {
-      const child = await started;
-      if (typeof child !== 'string') await child.close();
+      const set = await started;
+      if (typeof set !== 'string') await set.close();
     }
   }
 
@@ -171,10 +178,11 @@ class Bench {
   }
 
   private async jsRound(
-    child: BenchChild,
+    children: ChildSet,
     contender: JsContender,
     plan: ModelPlan,
   ): Promise<Round> {
+    const child = children.of(contender);
     const beforeTrain = await this.untilIdle();
     const train: TrainResult = await child.call(
       { cmd: 'train', contender, epochs: plan.epochsPerRound },
@@ -218,7 +226,7 @@ class Bench {
     };
   }
 
-  async model(backend: Backend, child: BenchChild, model: ModelName): Promise<ModelResult> {
+  async model(backend: Backend, children: ChildSet, model: ModelName): Promise<ModelResult> {
     const plan = planFor(this.options, backend, model);
     const tag = `[${backend}/${model}]`;
     const names = this.options.contenders;
@@ -237,24 +245,24 @@ class Bench {
       ratios: ratios(contenders),
       load: { start: load(), end: [] },
     };
-    // Set-up: every tfjs model with the same weights.
-    if (jsNames.length > 0) {
+    // Set-up: each tfjs contender in its own child, from the weights of ours built there.
+    for (const name of jsNames) {
       try {
-        const setup = await child.call(
-          { cmd: 'setup', model, shuffle: this.options.shuffle, contenders: jsNames, ...plan },
-          this.timeout,
-        );
-        result.params = { ...setup.params };
-        result.startDifferences = setup.startDifferences;
-        result.kernels = setup.kernels;
-        for (const [name, reason] of Object.entries(setup.unsupported)) {
-          const c = of(name as JsContender);
+        const request = { cmd: 'setup', model, shuffle: this.options.shuffle, ...plan } as const;
+        const setup = await children
+          .of(name)
+          .call({ ...request, contenders: [name] }, this.timeout);
+        result.params = { ...result.params, ...setup.params };
+        result.startDifferences = { ...result.startDifferences, ...setup.startDifferences };
+        result.kernels = { ...result.kernels, ...setup.kernels };
+        for (const [unsupported, reason] of Object.entries(setup.unsupported)) {
+          const c = of(unsupported as JsContender);
           c.unsupported = reason;
           c.error = 'not run';
-          log(`${tag} ${name} ${reason}`);
+          log(`${tag} ${unsupported} ${reason}`);
         }
       } catch (err) {
-        for (const c of jsNames) of(c).error = `setup: ${errorMessage(err)}`;
+        of(name).error = `setup: ${errorMessage(err)}`;
       }
     }
     const k = contenders.keras;
@@ -272,6 +280,7 @@ class Bench {
       if (c.error !== null) continue;
       try {
         await this.untilIdle();
+        const child = children.of(name);
         const first = await child.call({ cmd: 'train', contender: name, epochs: 1 }, this.timeout);
         c.firstEpochSeconds = first.seconds;
         c.tensorsAfterFirstEpoch = first.tensorsAfterEpoch;
@@ -298,7 +307,7 @@ class Bench {
           const round =
             name === 'keras'
               ? await this.kerasRound(model, plan)
-              : await this.jsRound(child, name, plan);
+              : await this.jsRound(children, name, plan);
           c.rounds.push(round);
           const wait = round.idleWaits.at(0);
           // A long wait for idle processes before the round is worth seeing as it happens.
@@ -319,10 +328,10 @@ class Bench {
       const c = of(name);
       if (c.error !== null) continue;
       try {
-        c.profile = await child.call(
-          { cmd: 'profile', contender: name, batches: this.options.profileBatches },
-          this.timeout,
-        );
+        const request = { cmd: 'profile', contender: name } as const;
+        c.profile = await children
+          .of(name)
+          .call({ ...request, batches: this.options.profileBatches }, this.timeout);
       } catch (err) {
         c.error = `profile: ${errorMessage(err)}`;
       }
@@ -330,11 +339,7 @@ class Bench {
     for (const [name, c] of entries) summarizeContender(c, name !== 'keras');
     result.ratios = ratios(contenders);
     result.load.end = load();
-    try {
-      await child.call({ cmd: 'teardown' }, this.timeout);
-    } catch {
-      // A dead child is reported by the next request or by the backend's status.
-    }
+    await children.teardown(this.timeout);
     return result;
   }
 
@@ -346,28 +351,27 @@ class Bench {
       models: [],
       skipped: [],
     };
-    const child = await this.child(backend);
-    if (typeof child === 'string') {
-      result.error = `could not start: ${child}`;
+    const children = await this.childSet(backend);
+    if (typeof children === 'string') {
+      result.error = `could not start: ${children}`;
       log(`[${backend}] ${result.error}`);
       return { result, tfjs: null };
     }
-    log(`[${backend}] child ready (tfjs ${child.tfjs})`);
+    log(`[${backend}] children ready (tfjs ${children.tfjs ?? '-'})`);
     try {
       for (const model of this.options.models) {
         const skip = skipReason(this.options, backend, model);
-        if (skip === null) result.models.push(await this.model(backend, child, model));
+        if (skip === null) result.models.push(await this.model(backend, children, model));
         else result.skipped.push(`${model}: ${skip}`);
       }
-      const status = await child.call({ cmd: 'status' }, this.timeout);
-      result.childMaxRssBytes = status.maxRssBytes;
-      log(`[${backend}] child peak RSS ${fmtMB(status.maxRssBytes)}`);
+      result.childMaxRssBytes = await children.maxRssBytes(this.timeout);
+      log(`[${backend}] children's largest peak RSS ${fmtMB(result.childMaxRssBytes ?? 0)}`);
     } catch (err) {
       result.error = errorMessage(err);
     } finally {
-      await child.close();
+      await children.close();
     }
-    return { result, tfjs: child.tfjs };
+    return { result, tfjs: children.tfjs };
   }
 }
 
