@@ -32,9 +32,17 @@
 import { Activation } from './activations';
 import { activateSum, gateProductsBack, recurrentProducts } from './gates';
 import { timeIndex } from './products';
-import { gatherRows, listedRow, productsBackRunning, runningRows } from './running_rows';
+import { productsBackRunning } from './running_rows';
 import { Vec } from './simd';
-import { addMaskedRows, copyMaskedRows, stepMasked, zeroMaskedRows } from './step_mask';
+import {
+  addMaskedRows,
+  copyMaskedRows,
+  gatherRows,
+  listedRow,
+  runningRows,
+  stepMasked,
+  zeroMaskedRows,
+} from './step_mask';
 
 /**
  * Every step's gates and states for the rows [b0, b0 + nb), from G = x · W. Z [B, gl] is

@@ -7,6 +7,7 @@
  */
 import { ACT_LINEAR } from './activations';
 import { EPI_BACKWARD, EPI_FORWARD, accumulateXtD, matmulEpilogue, setEpilogue } from './tiles';
+import { gatherRows, runningRows } from './step_mask';
 import { addRows } from './util';
 
 /** The input step that processing step s reads (goBackwards reverses the steps). */
@@ -159,22 +160,97 @@ export function weightGrad(
   cStride: i32,
   db: usize,
 ): void {
+  sumWeightGrad(
+    steps,
+    batch,
+    goBackwards,
+    i0,
+    ni,
+    n,
+    x,
+    xStride,
+    previous,
+    x0,
+    m,
+    mStride,
+    d,
+    dStride,
+    dTimeOrder,
+    c,
+    cStride,
+    db,
+    0,
+    0,
+    0,
+    0,
+    0,
+  );
+}
+
+/**
+ * weightGrad's sums, and running_rows.ts's weightGradRunning's: with a step mask (and no mask
+ * M of X's rows) each step's running rows only, gathered into packX and packD (the rows of D
+ * that a mask leaves out are zero and add nothing; see running_rows.ts). The step mask is read
+ * at loop step s when `inputOrder`, else at the input step that processing step s reads.
+ */
+export function sumWeightGrad(
+  steps: i32,
+  batch: i32,
+  goBackwards: i32,
+  i0: i32,
+  ni: i32,
+  n: i32,
+  x: usize,
+  xStride: i32,
+  previous: i32,
+  x0: usize,
+  m: usize,
+  mStride: i32,
+  d: usize,
+  dStride: i32,
+  dTimeOrder: i32,
+  c: usize,
+  cStride: i32,
+  db: usize,
+  stepMask: usize,
+  inputOrder: i32,
+  rows: usize,
+  packX: usize,
+  packD: usize,
+): void {
   if (ni <= 0) return;
   const xRow = (<usize>xStride) << 2;
   const mRow = (<usize>mStride) << 2;
   const dRow = (<usize>dStride) << 2;
   const cRow = (<usize>cStride) << 2;
   const bytes = (<usize>n) << 2;
+  const skips = stepMask != 0 && m == 0;
   for (let i = i0; i < i0 + ni; i++) memory.fill(c + <usize>i * cRow, 0, bytes);
   if (db != 0) memory.fill(db, 0, bytes);
   for (let s = 0; s < steps; s++) {
     const dt = dTimeOrder != 0 ? timeIndex(s, steps, goBackwards) : s;
-    const ds = d + <usize>dt * <usize>batch * dRow;
     let xs: usize = x0;
     if (previous == 0) xs = x + <usize>s * <usize>batch * xRow;
     else if (s > 0) xs = x + <usize>(s - 1) * <usize>batch * xRow;
-    if (xs != 0) accumulateXtD(xs, xRow, m, mRow, ds, dRow, batch, i0, i0 + ni, n, c, cRow);
-    if (db != 0) addRows(ds, dRow, batch, n, db);
+    let ds = d + <usize>dt * <usize>batch * dRow;
+    let dStep = dRow;
+    let running = batch;
+    if (skips) {
+      const mt = inputOrder != 0 ? s : timeIndex(s, steps, goBackwards);
+      running = runningRows(stepMask, steps, mt, 0, batch, rows);
+      if (running == 0) continue;
+      if (running < batch) {
+        gatherRows(rows, running, ds, dRow, packD, bytes, bytes);
+        ds = packD;
+        dStep = bytes;
+        if (xs != 0) {
+          gatherRows(rows, running, xs, xRow, packX, xRow, xRow);
+          xs = packX;
+        }
+      }
+    }
+    if (xs != 0) accumulateXtD(xs, xRow, m, mRow, ds, dStep, running, i0, i0 + ni, n, c, cRow);
+    if (db != 0) addRows(ds, dStep, running, n, db);
   }
 }
 

@@ -11,72 +11,15 @@
  * gradient is zero, so the results are the same, bit for bit. A step where every row runs takes
  * the product as it is, without copies.
  *
- * The lists and packed blocks are the caller's scratch: the passes over the batch use the rows
+ * The lists, gathers and scatters are step_mask.ts's. The lists and packed blocks are the
+ * caller's scratch: the passes over the batch use the rows
  * [b0, b0 + nb) of [B, ...] blocks (one share's, apart from every other share's), a weight's
  * gradient (over the whole batch) blocks of its own.
  */
 import { gateProductsBack } from './gates';
-import { inputGradStep, projectStep, timeIndex } from './products';
+import { inputGradStep, projectStep, sumWeightGrad } from './products';
 import { Vec } from './simd';
-import { stepMasked, zeroMaskedRows } from './step_mask';
-import { accumulateXtD } from './tiles';
-import { addRows } from './util';
-
-/**
- * Lists the rows of [b0, b0 + nb) that run input step t, as offsets from b0, in order, into
- * `rows` (i32); returns how many.
- */
-export function runningRows(
-  stepMask: usize,
-  steps: i32,
-  t: i32,
-  b0: i32,
-  nb: i32,
-  rows: usize,
-): i32 {
-  let n = 0;
-  for (let r = 0; r < nb; r++) {
-    if (stepMasked(stepMask, steps, b0 + r, t)) continue;
-    store<i32>(rows + ((<usize>n) << 2), r);
-    n++;
-  }
-  return n;
-}
-
-/** The i-th listed row (see runningRows). */
-export function listedRow(rows: usize, i: i32): usize {
-  return <usize>load<i32>(rows + ((<usize>i) << 2));
-}
-
-/** dst row i = src row rows[i] for i < n, `bytes` bytes a row. */
-export function gatherRows(
-  rows: usize,
-  n: i32,
-  src: usize,
-  srcStride: usize,
-  dst: usize,
-  dstStride: usize,
-  bytes: usize,
-): void {
-  for (let i = 0; i < n; i++) {
-    memory.copy(dst + <usize>i * dstStride, src + listedRow(rows, i) * srcStride, bytes);
-  }
-}
-
-/** dst row rows[i] = src row i for i < n, `bytes` bytes a row. */
-export function scatterRows(
-  rows: usize,
-  n: i32,
-  src: usize,
-  srcStride: usize,
-  dst: usize,
-  dstStride: usize,
-  bytes: usize,
-): void {
-  for (let i = 0; i < n; i++) {
-    memory.copy(dst + listedRow(rows, i) * dstStride, src + <usize>i * srcStride, bytes);
-  }
-}
+import { gatherRows, runningRows, scatterRows, zeroMaskedRows } from './step_mask';
 
 /**
  * products.ts's project (x · Win + bias over every step, rows [b0, b0 + nb)) over each step's
@@ -201,37 +144,31 @@ export function weightGradRunning(
   packX: usize,
   packD: usize,
 ): void {
-  if (ni <= 0) return;
-  const xRow = (<usize>xStride) << 2;
-  const dRow = (<usize>dStride) << 2;
-  const cRow = (<usize>cStride) << 2;
-  const bytes = (<usize>n) << 2;
-  for (let i = i0; i < i0 + ni; i++) memory.fill(c + <usize>i * cRow, 0, bytes);
-  if (db != 0) memory.fill(db, 0, bytes);
-  for (let s = 0; s < steps; s++) {
-    const dt = dTimeOrder != 0 ? timeIndex(s, steps, goBackwards) : s;
-    const ds = d + <usize>dt * <usize>batch * dRow;
-    let xs: usize = x0;
-    if (previous == 0) xs = x + <usize>s * <usize>batch * xRow;
-    else if (s > 0) xs = x + <usize>(s - 1) * <usize>batch * xRow;
-    const mt = inputOrder != 0 ? s : timeIndex(s, steps, goBackwards);
-    const running = runningRows(stepMask, steps, mt, 0, batch, rows);
-    if (running == 0) continue;
-    let xr = xs;
-    let dr = ds;
-    let dStep = dRow;
-    if (running < batch) {
-      gatherRows(rows, running, ds, dRow, packD, bytes, bytes);
-      dr = packD;
-      dStep = bytes;
-      if (xs != 0) {
-        gatherRows(rows, running, xs, xRow, packX, xRow, xRow);
-        xr = packX;
-      }
-    }
-    if (xr != 0) accumulateXtD(xr, xRow, 0, 0, dr, dStep, running, i0, i0 + ni, n, c, cRow);
-    if (db != 0) addRows(dr, dStep, running, n, db);
-  }
+  sumWeightGrad(
+    steps,
+    batch,
+    goBackwards,
+    i0,
+    ni,
+    n,
+    x,
+    xStride,
+    previous,
+    x0,
+    0,
+    0,
+    d,
+    dStride,
+    dTimeOrder,
+    c,
+    cStride,
+    db,
+    stepMask,
+    inputOrder,
+    rows,
+    packX,
+    packD,
+  );
 }
 
 /**

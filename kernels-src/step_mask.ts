@@ -78,3 +78,59 @@ export function zeroMaskedRows(
     if (stepMasked(stepMask, steps, b0 + r, t)) memory.fill(dst + <usize>r * stride, 0, bytes);
   }
 }
+
+/**
+ * Lists the rows of [b0, b0 + nb) that run input step t, as offsets from b0, in order, into
+ * `rows` (i32); returns how many.
+ */
+export function runningRows(
+  stepMask: usize,
+  steps: i32,
+  t: i32,
+  b0: i32,
+  nb: i32,
+  rows: usize,
+): i32 {
+  let n = 0;
+  for (let r = 0; r < nb; r++) {
+    if (stepMasked(stepMask, steps, b0 + r, t)) continue;
+    store<i32>(rows + ((<usize>n) << 2), r);
+    n++;
+  }
+  return n;
+}
+
+/** The i-th listed row (see runningRows). */
+export function listedRow(rows: usize, i: i32): usize {
+  return <usize>load<i32>(rows + ((<usize>i) << 2));
+}
+
+/** dst row i = src row rows[i] for i < n, `bytes` bytes a row. */
+export function gatherRows(
+  rows: usize,
+  n: i32,
+  src: usize,
+  srcStride: usize,
+  dst: usize,
+  dstStride: usize,
+  bytes: usize,
+): void {
+  for (let i = 0; i < n; i++) {
+    memory.copy(dst + <usize>i * dstStride, src + listedRow(rows, i) * srcStride, bytes);
+  }
+}
+
+/** dst row rows[i] = src row i for i < n, `bytes` bytes a row. */
+export function scatterRows(
+  rows: usize,
+  n: i32,
+  src: usize,
+  srcStride: usize,
+  dst: usize,
+  dstStride: usize,
+  bytes: usize,
+): void {
+  for (let i = 0; i < n; i++) {
+    memory.copy(dst + listedRow(rows, i) * dstStride, src + <usize>i * srcStride, bytes);
+  }
+}

@@ -117,18 +117,7 @@ export function stepsToMerged(
   b0: i32,
   b1: i32,
 ): void {
-  for (let b = b0; b < b1; b++) {
-    for (let s = 0; s < steps; s++) {
-      const t = reverse != 0 ? steps - 1 - s : s;
-      const src = h + ((<usize>(s * batch + b) * <usize>ld) << 2);
-      const dst = merged + ((<usize>(b * steps + t) * <usize>width + <usize>column) << 2);
-      if (stepMask != 0 && load<f32>(stepMask + ((<usize>(b * steps + t)) << 2)) == 0.0) {
-        memory.fill(dst, 0, (<usize>n) << 2);
-      } else {
-        copyRow(src, dst, n, n);
-      }
-    }
-  }
+  copyMergedSteps(1, h, steps, batch, n, ld, merged, width, column, reverse, stepMask, b0, b1);
 }
 
 /**
@@ -150,15 +139,36 @@ export function mergedToSteps(
   b0: i32,
   b1: i32,
 ): void {
+  copyMergedSteps(0, dy, steps, batch, n, ld, merged, width, column, reverse, stepMask, b0, b1);
+}
+
+/** stepsToMerged (`toMerged` 1: steps -> merged, n floats) and mergedToSteps (0: ld floats). */
+function copyMergedSteps(
+  toMerged: i32,
+  steps0: usize,
+  steps: i32,
+  batch: i32,
+  n: i32,
+  ld: i32,
+  merged: usize,
+  width: i32,
+  column: i32,
+  reverse: i32,
+  stepMask: usize,
+  b0: i32,
+  b1: i32,
+): void {
+  const rowWidth = toMerged != 0 ? n : ld;
   for (let b = b0; b < b1; b++) {
     for (let s = 0; s < steps; s++) {
       const t = reverse != 0 ? steps - 1 - s : s;
-      const src = merged + ((<usize>(b * steps + t) * <usize>width + <usize>column) << 2);
-      const dst = dy + ((<usize>(s * batch + b) * <usize>ld) << 2);
+      const own = steps0 + ((<usize>(s * batch + b) * <usize>ld) << 2);
+      const shared = merged + ((<usize>(b * steps + t) * <usize>width + <usize>column) << 2);
+      const dst = toMerged != 0 ? shared : own;
       if (stepMask != 0 && load<f32>(stepMask + ((<usize>(b * steps + t)) << 2)) == 0.0) {
-        memory.fill(dst, 0, (<usize>ld) << 2);
+        memory.fill(dst, 0, (<usize>rowWidth) << 2);
       } else {
-        copyRow(src, dst, n, ld);
+        copyRow(toMerged != 0 ? own : shared, dst, n, rowWidth);
       }
     }
   }
