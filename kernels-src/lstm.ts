@@ -92,64 +92,47 @@ export function lstmForward(
     const prevC = s == 0 ? c0 + rowOff : c + <usize>(s - 1) * stepBytes + rowOff;
     const at = <usize>s * stepBytes + rowOff;
     const running = skips ? runningRows(stepMask, steps, t, b0, nb, list) : nb;
-    if (running == nb) {
-      // z = x·W + h·U (the epilogue adds each row of x·W to its sums).
-      const rm = rmask != 0 ? rmask + rowOff : 0;
-      recurrentProducts(
-        prevH,
-        stride,
-        u,
-        gStride,
-        nb,
-        units,
+    // Fewer rows running: their h and x·W gathered (into packB and packA), their z in Z's first
+    // rows, their gates and states written in their own rows.
+    const packed = running < nb;
+    const hs = packed ? packB + rowOff : prevH;
+    const xw = packed ? packA + gRowOff : gt;
+    if (packed) {
+      gatherRows(list, running, prevH, stride, hs, stride, stride);
+      gatherRows(list, running, gt, gStride, xw, gStride, gStride);
+    }
+    // z = x·W + h·U (the epilogue adds each row of x·W to its sums).
+    const rm = rmask != 0 ? rmask + rowOff : 0;
+    recurrentProducts(
+      hs,
+      stride,
+      u,
+      gStride,
+      running,
+      units,
+      ld,
+      4,
+      zs,
+      xw,
+      gStride,
+      rm,
+      stepBytes,
+      hm + rowOff,
+    );
+    for (let i = 0; i < running; i++) {
+      const ro = (packed ? listedRow(list, i) : <usize>i) * stride;
+      lstmGates(
+        act,
+        recurrentAct,
+        zs + <usize>i * gStride,
+        bias,
+        gt + (ro << 2),
+        prevC + ro,
+        c + at + ro,
+        tc + at + ro,
+        h + at + ro,
         ld,
-        4,
-        zs,
-        gt,
-        gStride,
-        rm,
-        stepBytes,
-        hm + rowOff,
       );
-      for (let r = 0; r < nb; r++) {
-        const ro = <usize>r * stride;
-        const go = <usize>r * gStride;
-        lstmGates(
-          act,
-          recurrentAct,
-          zs + go,
-          bias,
-          gt + go,
-          prevC + ro,
-          c + at + ro,
-          tc + at + ro,
-          h + at + ro,
-          ld,
-        );
-      }
-    } else {
-      // The running rows' h and x·W gathered (h into packB, x·W into packA), their z into Z's
-      // first rows, their gates and states written in their own rows.
-      const hc = packB + rowOff;
-      const gc = packA + gRowOff;
-      gatherRows(list, running, prevH, stride, hc, stride, stride);
-      gatherRows(list, running, gt, gStride, gc, gStride, gStride);
-      recurrentProducts(hc, stride, u, gStride, running, units, ld, 4, zs, gc, gStride, 0, 0, 0);
-      for (let i = 0; i < running; i++) {
-        const ro = listedRow(list, i) * stride;
-        lstmGates(
-          act,
-          recurrentAct,
-          zs + <usize>i * gStride,
-          bias,
-          gt + (ro << 2),
-          prevC + ro,
-          c + at + ro,
-          tc + at + ro,
-          h + at + ro,
-          ld,
-        );
-      }
     }
     // A masked row keeps h and c (any gates it computed are never read: see lstmBackward).
     copyMaskedRows(stepMask, steps, t, b0, nb, prevH, h + at, stride, stride);
