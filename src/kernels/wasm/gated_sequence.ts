@@ -17,9 +17,15 @@ import { ValueError } from '../../errors';
 import type { GatedRunOptions, GatedSequenceResult, GatedStackLayer } from '../cells/gated_stack';
 import { RELEASED_MESSAGE, releaseFinishedTapes } from './buffers';
 import { checkGatedStack } from './gated_checks';
-import { type GatedIncoming, gatedBackward, gatedBackwardStacks } from './gated_backward';
+import {
+  type GatedBackwardStack,
+  type GatedIncoming,
+  gatedBackward,
+  gatedBackwardStacks,
+} from './gated_backward';
 import {
   type GatedForward,
+  type GatedForwardStack,
   type GatedLayerInputs,
   type MergedPlace,
   gatedForward,
@@ -197,6 +203,36 @@ export function wasmGatedSequence(
   return { output, states: [h as tf.Tensor2D, ...(c === undefined ? [] : [c as tf.Tensor2D])] };
 }
 
+/**
+ * The forward stacks of independent ops from the op's inputs (each op's differentiable tensors
+ * in turn), with their places in a merged output when given.
+ */
+function forwardStacksOf(
+  ops: readonly GatedOp[],
+  tensors: readonly tf.Tensor[],
+  places?: readonly MergedPlace[],
+): GatedForwardStack[] {
+  let at = 0;
+  return ops.map((op, k) => {
+    const inputs = op.inputs(tensors.slice(at, (at += op.differentiable.length)));
+    return { d: op.d, x: inputs.x, inputs: inputs.layers, merged: places?.[k] };
+  });
+}
+
+/** The backward stacks of independent ops' passes, each with the gradient `output(k)` gives. */
+function backwardStacksOf(
+  subject: Subject,
+  ops: readonly GatedOp[],
+  passes: readonly GatedForward[],
+  output: (k: number) => tf.Tensor | undefined,
+  places?: readonly MergedPlace[],
+): GatedBackwardStack[] {
+  return passes.map(({ saved }, k) => {
+    if (saved === undefined) throw new Error(`${subject}: ${RELEASED_MESSAGE}`);
+    return { d: ops[k].d, saved, incoming: { output: output(k) }, merged: places?.[k] };
+  });
+}
+
 /** One of the independent stacks of `wasmGatedStacks`: its input and its layers. */
 export interface GatedStackRun {
   x: tf.Tensor3D;
@@ -219,12 +255,10 @@ export function wasmGatedStacks(stacks: readonly GatedStackRun[]): tf.Tensor[] {
   const ops = stacks.map(({ x, layers }) => planOp(subject, x, layers, stacks.length));
   const { rt, keep } = ops[0];
   const run = customGradOutputs((tensors) => {
-    let at = 0;
-    const forwardStacks = ops.map((op) => {
-      const inputs = op.inputs(tensors.slice(at, (at += op.differentiable.length)));
-      return { d: op.d, x: inputs.x, inputs: inputs.layers };
+    const passes = gatedForwardStacks(rt, forwardStacksOf(ops, tensors), {
+      keep,
+      lastStateValue: false,
     });
-    const passes = gatedForwardStacks(rt, forwardStacks, { keep, lastStateValue: false });
     return {
       value: passes[0].value(),
       others: passes.slice(1).map((pass) => () => pass.value()),
@@ -234,10 +268,7 @@ export function wasmGatedStacks(stacks: readonly GatedStackRun[]): tf.Tensor[] {
       gradFunc: (dy, others) =>
         gatedBackwardStacks(
           rt,
-          passes.map(({ saved }, k) => {
-            if (saved === undefined) throw new Error(`${subject}: ${RELEASED_MESSAGE}`);
-            return { d: ops[k].d, saved, incoming: { output: k === 0 ? dy : others[k - 1] } };
-          }),
+          backwardStacksOf(subject, ops, passes, (k) => (k === 0 ? dy : others[k - 1])),
           subject,
         ).flat(),
     };
@@ -268,13 +299,11 @@ export function wasmMergedStacks(
   const ops = stacks.map(({ x, layers }) => planOp(subject, x, layers, stacks.length));
   const { rt, keep } = ops[0];
   const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    let at = 0;
-    const forwardStacks = ops.map((op, k) => {
-      const tensors = args.slice(at, (at += op.differentiable.length)) as tf.Tensor[];
-      const inputs = op.inputs(tensors);
-      return { d: op.d, x: inputs.x, inputs: inputs.layers, merged: places[k] };
+    const tensors = args.filter((a): a is tf.Tensor => a instanceof tf.Tensor);
+    const passes = gatedForwardStacks(rt, forwardStacksOf(ops, tensors, places), {
+      keep,
+      lastStateValue: false,
     });
-    const passes = gatedForwardStacks(rt, forwardStacks, { keep, lastStateValue: false });
     const value = passes[0].value();
     for (const pass of passes) pass.finish();
     return {
@@ -282,10 +311,7 @@ export function wasmMergedStacks(
       gradFunc: (dy: tf.Tensor) =>
         gatedBackwardStacks(
           rt,
-          passes.map(({ saved }, k) => {
-            if (saved === undefined) throw new Error(`${subject}: ${RELEASED_MESSAGE}`);
-            return { d: ops[k].d, saved, incoming: { output: dy }, merged: places[k] };
-          }),
+          backwardStacksOf(subject, ops, passes, () => dy, places),
           subject,
         ).flat(),
     };

@@ -21,18 +21,16 @@ import {
   baseLayerArgs,
   singleShape,
 } from '../layer_args';
-import { independentStacks, mergedStacks } from '../../kernels/recurrent_stack';
 import { reverseSteps } from '../../kernels/reverse_steps';
-import { useWasmKernel } from '../../kernels/kernel_choice';
-import { NO_MASK, callMask, firstMask, stepMaskOf } from '../masks';
+import { NO_MASK, callMask, firstMask } from '../masks';
 import { defaultLayerName, describeLayer } from '../naming';
 import { RecurrentCellBase } from './cell';
 import { checkInitialStates, statesAsInputs } from './initial_states';
 import { type MergeMode, directionsOf, layerFromConfig } from './bidirectional_pair';
 import { RNN } from './rnn';
+import { type Directions, bothAtOnce, concatAtOnce } from './bidirectional_kernels';
 
 export type { MergeMode } from './bidirectional_pair';
-import { checkSequenceShape } from './sequence_shape';
 
 /** Options of Bidirectional. */
 export interface BidirectionalArgs extends BaseLayerArgs {
@@ -203,12 +201,14 @@ export class Bidirectional extends KerasLayer {
       initial.length === 0 ? [undefined, undefined] : this.splitStates(initial);
     const withStates = (states: tf.Tensor[] | undefined): Kwargs =>
       states === undefined ? inner : { ...inner, initialState: states };
+    const directions: Directions = [this.forwardLayer, this.backwardLayer];
     return tf.tidy(() => {
       if (initial.length === 0 && this.returnSequences && this.mergeMode === 'concat') {
-        const merged = this.concatAtOnce(x, mask, inner.training);
+        const merged = concatAtOnce(directions, x, mask, inner.training);
         if (merged !== undefined) return merged;
       }
-      const paired = initial.length === 0 ? this.bothAtOnce(x, mask, inner.training) : undefined;
+      const paired =
+        initial.length === 0 ? bothAtOnce(directions, x, mask, inner.training) : undefined;
       const [[y, ...forwardStates], [backward, ...backwardStates]] = paired ?? [
         outputsOf(this.forwardLayer.apply(x, withStates(forwardInitial))),
         outputsOf(this.backwardLayer.apply(x, withStates(backwardInitial))),
@@ -221,59 +221,6 @@ export class Bidirectional extends KerasLayer {
       const [only] = all;
       return all.length === 1 ? only : all;
     });
-  }
-
-  /**
-   * Both layers' outputs as their own calls make them, as one kernel op that runs both
-   * directions at once (see independentStacks), when the kernels load and both layers can run
-   * as kernel stacks (no states returned); else undefined.
-   */
-  private bothAtOnce(
-    x: tf.Tensor,
-    mask: tf.Tensor | undefined,
-    training: boolean,
-  ): tf.Tensor[][] | undefined {
-    const layers = [this.forwardLayer, this.backwardLayer];
-    if (!useWasmKernel() || !layers.every((layer) => layer.stackable)) return undefined;
-    checkSequenceShape(layers[0].subject, x.shape, layers[0].cells.at(0)?.inputFeatures);
-    const [batch, , features] = x.shape as [number, number, number];
-    const stepMask = mask === undefined ? undefined : stepMaskOf(mask);
-    const runs = layers.map((layer) =>
-      layer.stackLayers(batch, features, training, layer.returnSequences, stepMask),
-    );
-    const outputs = independentStacks(x as tf.Tensor3D, runs);
-    return layers.map((layer, k) => [layer.maskedLastOutput(outputs[k], stepMask)]);
-  }
-
-  /**
-   * The concat-merged sequence as one kernel op that writes both directions' steps side by side
-   * (the backward one's reversed back, zeros at masked steps: see mergedStacks), when the
-   * kernels can take both layers; else undefined.
-   */
-  private concatAtOnce(
-    x: tf.Tensor,
-    mask: tf.Tensor | undefined,
-    training: boolean,
-  ): tf.Tensor | undefined {
-    const layers = [this.forwardLayer, this.backwardLayer];
-    if (!useWasmKernel() || !layers.every((layer) => layer.stackable)) return undefined;
-    // The backward layer's steps come reversed, and a step's zero output follows its input
-    // step: one order for both only when the forward layer reads forwards (the usual pair).
-    if (this.forwardLayer.goBackwards || !this.backwardLayer.goBackwards) return undefined;
-    checkSequenceShape(layers[0].subject, x.shape, layers[0].cells.at(0)?.inputFeatures);
-    const [batch, , features] = x.shape as [number, number, number];
-    const stepMask = mask === undefined ? undefined : stepMaskOf(mask);
-    const runs = layers.map((layer) =>
-      layer.stackLayers(batch, features, training, true, stepMask, false),
-    );
-    const widths = layers.map((layer) => layer.cells.at(-1)?.units ?? 0);
-    const places = layers.map((layer, k) => ({
-      width: widths[0] + widths[1],
-      column: k === 0 ? 0 : widths[0],
-      reverse: k === 1,
-      zeroMasked: stepMask !== undefined && layer.zeroOutputForMask,
-    }));
-    return mergedStacks(x as tf.Tensor3D, runs, places);
   }
 
   /** The merged output, or both outputs with mergeMode null. */
