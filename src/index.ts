@@ -94,6 +94,7 @@ export type {
   KerasModelOptions,
 } from './keras/model_from_keras';
 export { kerasWeightOrder, loadKerasWeights } from './keras/keras_weights';
+export { loadKerasModel, type LoadKerasModelOptions } from './keras/load_keras_model';
 export type { KerasWeightSlot, KerasWeightValues } from './keras/keras_weights';
 export {
   FIXTURE_FORMAT,

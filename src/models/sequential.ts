@@ -415,10 +415,14 @@ export class Sequential {
 
   /** Loads a model that `save` (or tfjs's `file://` saver) wrote into `dir`. */
   static async load(dir: string): Promise<Sequential> {
-    const loaded = await loadSequentialModel('Sequential.load', dir);
-    const model = new Sequential([], { name: loaded.name });
-    model.inner = loaded;
-    model.stack.push(...loaded.layers.filter((l) => l.getClassName() !== 'InputLayer'));
+    return Sequential.adopt(await loadSequentialModel('Sequential.load', dir));
+  }
+
+  /** A Sequential over a built tf.Sequential of this package's layers (a loaded model). */
+  static adopt(inner: tf.Sequential): Sequential {
+    const model = new Sequential([], { name: inner.name });
+    model.inner = inner;
+    model.stack.push(...inner.layers.filter((l) => l.getClassName() !== 'InputLayer'));
     return model;
   }
 

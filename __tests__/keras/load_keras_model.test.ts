@@ -1,0 +1,168 @@
+/**
+ * loadKerasModel against .keras files that Keras 3 wrote (python/keras_file_fixtures.py): the
+ * same predictions as Keras, and every bad file refused with the file's name before anything is
+ * built.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { strToU8, unzipSync, zipSync } from 'fflate';
+import { loadKerasModel } from '../../src/keras/load_keras_model';
+import { expectNoLeak, useTestBackend } from '../helpers/tensors';
+
+const DIR = path.join(__dirname, '..', 'fixtures', 'keras_files');
+
+interface Reference {
+  keras_version: string;
+  compiled: boolean;
+  tolerance: number;
+  x: number[];
+  x_dtype: string;
+  y: number[];
+}
+
+function reference(name: string): Reference {
+  return JSON.parse(fs.readFileSync(path.join(DIR, `${name}.json`), 'utf8')) as Reference;
+}
+
+const NAMES = fs
+  .readdirSync(DIR)
+  .filter((f) => f.endsWith('.keras'))
+  .map((f) => f.replace(/\.keras$/, ''));
+
+async function expectSamePredictions(
+  file: string,
+  ref: Reference,
+  compile?: boolean,
+): Promise<void> {
+  const model = await loadKerasModel(file, compile === undefined ? {} : { compile });
+  const x = tf.tensor(ref.x, undefined, ref.x_dtype.startsWith('int') ? 'int32' : 'float32');
+  const y = model.predict(x, { verbose: 0 });
+  expect(y).toBeAllClose(ref.y, ref.tolerance, 0);
+  tf.dispose([x, y]);
+  model.dispose();
+}
+
+beforeAll(async () => {
+  await useTestBackend();
+});
+
+describe('loadKerasModel: files Keras wrote', () => {
+  it('finds the fixtures', () => {
+    expect(NAMES.length).toBeGreaterThanOrEqual(5);
+  });
+
+  for (const name of NAMES) {
+    it(`${name}: Keras's predictions`, async () => {
+      const ref = reference(name);
+      await expectNoLeak(() =>
+        expectSamePredictions(
+          path.join(DIR, `${name}.keras`),
+          ref,
+          ref.compiled ? false : undefined,
+        ),
+      );
+    });
+  }
+
+  it("keeps Keras's model and layer names", async () => {
+    const model = await loadKerasModel(path.join(DIR, 'simple_rnn_dense.keras'));
+    expect(model.name).toBe('simple_rnn_dense');
+    expect(model.layers.map((l) => l.name)[0]).toBe('memory');
+    model.dispose();
+  });
+});
+
+describe('loadKerasModel: bad files and options', () => {
+  let tmp: string;
+  const good = (name: string): Uint8Array =>
+    new Uint8Array(fs.readFileSync(path.join(DIR, `${name}.keras`)));
+  const write = (name: string, bytes: Uint8Array): string => {
+    const file = path.join(tmp, name);
+    fs.writeFileSync(file, bytes);
+    return file;
+  };
+  const refused = async (file: string, message: RegExp, options = {}): Promise<void> => {
+    await expectNoLeak(async () => {
+      await expect(loadKerasModel(file, options)).rejects.toThrow(message);
+    });
+  };
+
+  beforeAll(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'keras-files-'));
+  });
+  afterAll(() => {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('a missing file', async () => {
+    await refused(path.join(tmp, 'nothing.keras'), /no file '.*nothing\.keras'/);
+  });
+
+  it('a folder', async () => {
+    const folder = path.join(tmp, 'folder.keras');
+    fs.mkdirSync(folder);
+    await refused(folder, /'.*folder\.keras' is not a file/);
+  });
+
+  it('not a zip', async () => {
+    await refused(
+      write('text.keras', strToU8('not a zip at all')),
+      /text\.keras' is not a Keras 3 \.keras file/,
+    );
+  });
+
+  it('a truncated archive', async () => {
+    const bytes = good('lstm_gru_stack');
+    await refused(
+      write('cut.keras', bytes.slice(0, bytes.length >> 1)),
+      /cut\.keras' is not a Keras 3/,
+    );
+  });
+
+  it('a zip without config.json, and one without its weights', async () => {
+    const members = unzipSync(good('simple_rnn_dense'));
+    const { 'config.json': _config, ...noConfig } = members;
+    await refused(
+      write('noconfig.keras', zipSync(noConfig)),
+      /noconfig\.keras' has no config\.json/,
+    );
+    const { 'model.weights.h5': _weights, ...noWeights } = members;
+    await refused(
+      write('noweights.keras', zipSync(noWeights)),
+      /noweights\.keras' has no model\.weights\.h5/,
+    );
+  });
+
+  it('weights that do not fit the model, naming the layer and both shapes', async () => {
+    const config = unzipSync(good('lstm_gru_stack'))['config.json'];
+    const other = unzipSync(good('simple_rnn_dense'));
+    const mixed = write('mixed.keras', zipSync({ ...other, 'config.json': config }));
+    await refused(mixed, /mixed\.keras'.*(shape|weights)/);
+  });
+
+  it('a layer class the package does not have, by name', async () => {
+    const members = unzipSync(good('simple_rnn_dense'));
+    const text = new TextDecoder()
+      .decode(members['config.json'])
+      .replaceAll('"SimpleRNN"', '"ConvLSTM1D"');
+    await refused(
+      write('conv.keras', zipSync({ ...members, 'config.json': strToU8(text) })),
+      /ConvLSTM1D/,
+    );
+  });
+
+  it('a compiled file unless compile is false', async () => {
+    const file = path.join(DIR, 'compiled_lstm_adam.keras');
+    await refused(file, /was saved compiled.*\{ compile: false \}/);
+  });
+
+  it('a legacy .h5 path, and unknown or snake_case options', async () => {
+    await refused(path.join(tmp, 'model.h5'), /ending in \.keras/);
+    const file = path.join(DIR, 'simple_rnn_dense.keras');
+    await refused(file, /compiled/, { compiled: false });
+    await refused(file, /custom_objects/, { custom_objects: {} });
+  });
+});

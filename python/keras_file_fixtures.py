@@ -1,0 +1,104 @@
+"""Write Keras 3 model files (.keras) for the loader's tests, into __tests__/fixtures/keras_files/.
+
+    python/.venv/bin/python python/keras_file_fixtures.py
+
+Each model is built by Keras, seeded, saved with `model.save(NAME.keras)`, and its predictions on
+a fixed input written beside it as NAME.json ({"keras_version", "compiled", "tolerance", "x",
+"x_dtype", "y"}). A compiled model is trained for one batch first, so that its file holds the
+optimizer's state. The files
+are Keras's own: never edit them by hand, rerun this script. A .keras file holds the date it was
+saved, so a rerun changes the bytes of the archives, not their contents.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+os.environ["KERAS_BACKEND"] = "tensorflow"
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+OUT = Path(__file__).resolve().parent.parent / "__tests__" / "fixtures" / "keras_files"
+SEED = 1234
+L = keras.layers
+
+
+def models():
+    """name -> (model builder, input maker[, optimizer to compile and train one batch with])."""
+    floats = lambda rng: rng.standard_normal((3, 5, 2)).astype("float32")  # noqa: E731
+    ids = lambda rng: np.concatenate(  # noqa: E731
+        [rng.integers(1, 20, (3, 4)), np.zeros((3, 2), "int64")], axis=1
+    ).astype("int32")
+    return {
+        "simple_rnn_dense": (
+            lambda: [keras.Input((5, 2)), L.SimpleRNN(4, name="memory"), L.Dense(3, activation="softmax")],
+            floats,
+        ),
+        "lstm_gru_stack": (
+            lambda: [
+                keras.Input((5, 2)),
+                L.LSTM(4, return_sequences=True),
+                L.GRU(3, return_sequences=True),
+                L.GRU(2, reset_after=False),
+                L.Dense(1),
+            ],
+            floats,
+        ),
+        "embedding_bilstm": (
+            lambda: [
+                keras.Input((6,), dtype="int32"),
+                L.Embedding(20, 4, mask_zero=True),
+                L.Bidirectional(L.LSTM(3)),
+                L.Dropout(0.2),
+                L.Dense(1, activation="sigmoid"),
+            ],
+            ids,
+        ),
+        "masking_bigru_seq": (
+            lambda: [
+                keras.Input((5, 2)),
+                L.Masking(mask_value=0.0),
+                L.Bidirectional(L.GRU(3, return_sequences=True), merge_mode="sum"),
+                L.SimpleRNN(2),
+            ],
+            lambda rng: np.where(np.arange(5)[None, :, None] < 3, floats(rng), 0).astype("float32"),
+        ),
+        "compiled_lstm_adam": (
+            lambda: [keras.Input((5, 2)), L.LSTM(3), L.Dense(1)],
+            floats,
+            "adam",
+        ),
+    }
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, (layers, make_x, *optimizer) in models().items():
+        keras.utils.set_random_seed(SEED)
+        model = keras.Sequential(layers(), name=name)
+        rng = np.random.default_rng(SEED)
+        x = make_x(rng)
+        if optimizer:
+            model.compile(optimizer=optimizer[0], loss="mse")
+            model.fit(x, np.ones((len(x), 1), "float32"), batch_size=len(x), verbose=0)
+        y = model.predict(x, verbose=0)
+        model.save(OUT / f"{name}.keras")
+        reference = {
+            "keras_version": keras.__version__,
+            "compiled": bool(optimizer),
+            "tolerance": 1e-5,
+            "x": x.tolist(),
+            "x_dtype": str(x.dtype),
+            "y": np.asarray(y, "float32").tolist(),
+        }
+        (OUT / f"{name}.json").write_text(json.dumps(reference) + "\n")
+        print(f"wrote {name}.keras and {name}.json")
+
+
+if __name__ == "__main__":
+    main()

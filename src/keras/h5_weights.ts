@@ -1,0 +1,76 @@
+/**
+ * The float datasets of an HDF5 file held in memory (a `.keras` archive's model.weights.h5), read
+ * with h5wasm in its own in-memory file system: path -> shape and values.
+ */
+import { KerasJsonError, errorMessage } from './keras_json';
+
+/** One dataset: its shape and its values, row-major. */
+export interface H5Dataset {
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+type H5Module = typeof import('h5wasm');
+
+let loading: Promise<H5Module> | undefined;
+
+/** h5wasm's browser build (in-memory files), loaded once; an ES module, hence import(). */
+async function h5wasm(): Promise<H5Module> {
+  loading ??= import('h5wasm').then(async (h5) => {
+    await h5.ready;
+    return h5;
+  });
+  return loading;
+}
+
+let fileCount = 0;
+
+/**
+ * Every dataset under the file's root, by path ('layers/dense/vars/0'), as float32. `label`
+ * names the file in errors. A dataset of another type than float or integer is refused.
+ */
+export async function readH5Datasets(
+  bytes: Uint8Array,
+  label: string,
+): Promise<Map<string, H5Dataset>> {
+  const h5 = await h5wasm();
+  const { FS } = await h5.ready;
+  const name = `weights_${++fileCount}.h5`;
+  FS.writeFile(name, bytes);
+  let file: InstanceType<H5Module['File']> | undefined;
+  try {
+    try {
+      file = new h5.File(name, 'r');
+    } catch (err) {
+      throw new KerasJsonError(`${label}: not an HDF5 file (${errorMessage(err)}).`);
+    }
+    const datasets = new Map<string, H5Dataset>();
+    const visit = (group: InstanceType<H5Module['Group']>, path: string): void => {
+      for (const key of group.keys()) {
+        const child = group.get(key);
+        const childPath = path === '' ? key : `${path}/${key}`;
+        if (child instanceof h5.Group) {
+          visit(child, childPath);
+        } else if (child instanceof h5.Dataset) {
+          const value = child.value;
+          if (typeof value === 'number' || typeof value === 'bigint') {
+            datasets.set(childPath, { shape: [], data: Float32Array.of(Number(value)) });
+            continue;
+          }
+          if (!ArrayBuffer.isView(value) || value instanceof DataView) {
+            throw new KerasJsonError(
+              `${label}: dataset '${childPath}' holds ${JSON.stringify(child.dtype)} values; expected numbers.`,
+            );
+          }
+          const data = Float32Array.from(value as ArrayLike<number | bigint>, Number);
+          datasets.set(childPath, { shape: [...(child.shape ?? [])], data });
+        }
+      }
+    };
+    visit(file, '');
+    return datasets;
+  } finally {
+    file?.close();
+    FS.unlink(name);
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * `loadKerasModel(path)`: a Keras 3 `.keras` file -> a `Sequential` of this package's layers with
+ * Keras's weights. The architecture comes from config.json (as `modelFromKeras` reads it), the
+ * weights from model.weights.h5 in the layout Keras's saving library writes:
+ * `layers/<snake_case class>[_<n>]/` per layer in model order, a recurrent layer's weights under
+ * `cell/vars/<i>`, a Bidirectional's under `forward_layer/` then `backward_layer/`, any other
+ * layer's under `vars/<i>`; the optimizer's under `optimizer/vars/<i>`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Sequential } from '../models/sequential';
+import { optionKeys } from '../option_keys';
+import type { H5Dataset } from './h5_weights';
+import { readKerasArchive } from './keras_archive';
+import { KerasJsonError, isJsonObject, show } from './keras_json';
+import type { KerasModel } from './keras_model';
+import { loadKerasWeights, type KerasWeightValues } from './keras_weights';
+import { modelFromKeras } from './model_from_keras';
+
+/** Options of `loadKerasModel`, as Keras's `load_model`. */
+export interface LoadKerasModelOptions {
+  /**
+   * Compile the model as it was saved. False loads the architecture and the weights only, and
+   * leaves the optimizer's state in the file, as Keras's `compile=False`. Default: true.
+   */
+  compile?: boolean;
+}
+
+const LOAD_OPTIONS = optionKeys<LoadKerasModelOptions>(
+  { compile: true },
+  { custom_objects: { hint: 'this package loads Keras layers only' } },
+);
+
+/** Keras's `naming.to_snake_case`: 'SimpleRNN' -> 'simple_rnn', 'Bidirectional' -> 'bidirectional'. */
+export function kerasSnakeCase(name: string): string {
+  return name
+    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase();
+}
+
+/** Where a name sorts among a layer group's members: Keras's order of a layer's weights. */
+const MEMBER_ORDER = ['vars', 'cell', 'forward_layer', 'backward_layer'];
+
+function memberRank(subject: string, path: string, member: string): number {
+  if (/^\d+$/.test(member)) return Number(member);
+  const rank = MEMBER_ORDER.indexOf(member);
+  if (rank < 0) {
+    throw new KerasJsonError(
+      `${subject}: weights at '${path}': a layer part '${member}' is not one this package loads yet (expected ${MEMBER_ORDER.join(', ')}); recurrent layers over a list of cells are not loaded from .keras files yet.`,
+    );
+  }
+  return rank;
+}
+
+/** The datasets under `group/`, in Keras's order of the layer's weights. */
+function layerDatasets(
+  subject: string,
+  group: string,
+  weights: Map<string, H5Dataset>,
+): [string, H5Dataset][] {
+  const prefix = `${group}/`;
+  const found = [...weights].filter(([path]) => path.startsWith(prefix));
+  const key = (path: string): number[] =>
+    path
+      .slice(prefix.length)
+      .split('/')
+      .map((member) => memberRank(subject, path, member));
+  const keyed = found.map(([path, d]) => ({ path, d, key: key(path) }));
+  keyed.sort((a, b) => {
+    for (let i = 0; i < Math.min(a.key.length, b.key.length); i++) {
+      if (a.key[i] !== b.key[i]) return a.key[i] - b.key[i];
+    }
+    return a.key.length - b.key.length;
+  });
+  return keyed.map(({ path, d }) => [path, d]);
+}
+
+/**
+ * The model's weights from the file, in Keras's model.weights order; refuses datasets that are
+ * no layer's (the optimizer's are left alone with `leaveOptimizer`).
+ */
+function weightsInKerasOrder(
+  subject: string,
+  path: string,
+  built: KerasModel,
+  weights: Map<string, H5Dataset>,
+  leaveOptimizer: boolean,
+): KerasWeightValues[] {
+  const used = new Set<string>();
+  const counts = new Map<string, number>();
+  const ordered: KerasWeightValues[] = [];
+  for (const layer of built.layers) {
+    const snake = kerasSnakeCase(layer.kerasClassName);
+    const n = counts.get(snake) ?? 0;
+    counts.set(snake, n + 1);
+    const group = `layers/${n === 0 ? snake : `${snake}_${n}`}`;
+    for (const [datasetPath, d] of layerDatasets(subject, group, weights)) {
+      used.add(datasetPath);
+      ordered.push({ name: datasetPath, shape: d.shape, data: d.data });
+    }
+  }
+  for (const datasetPath of weights.keys()) {
+    if (used.has(datasetPath)) continue;
+    if (datasetPath.startsWith('optimizer/') && leaveOptimizer) continue;
+    throw new KerasJsonError(
+      `${subject}: '${path}' holds weights at '${datasetPath}' that belong to no layer of the model in its config.json.`,
+    );
+  }
+  return ordered;
+}
+
+function isCompiled(config: unknown): boolean {
+  if (!isJsonObject(config)) return false;
+  const compileConfig = config.compile_config;
+  return isJsonObject(compileConfig) && Object.keys(compileConfig).length > 0;
+}
+
+/**
+ * Loads a Keras 3 `.keras` file (`model.save("m.keras")` in Python) as a `Sequential` with its
+ * weights. Refuses, naming the file: a missing or unreadable file, a zip without config.json or
+ * its weights, a model that is not a Sequential, a layer class or option this package does not
+ * have, weights that do not fit the model. A file saved compiled loads only with
+ * `{ compile: false }` for now (its optimizer state is not restored yet).
+ */
+export async function loadKerasModel(
+  path: string,
+  options: LoadKerasModelOptions = {},
+): Promise<Sequential> {
+  const subject = 'loadKerasModel';
+  LOAD_OPTIONS.check(subject, options);
+  if (!path.endsWith('.keras')) {
+    throw new KerasJsonError(
+      `${subject}: expected a path ending in .keras, received '${path}' (legacy .h5 files are not loaded yet).`,
+    );
+  }
+  const archive = await readKerasArchive(subject, path);
+  const compile = options.compile ?? true;
+  if (compile && isCompiled(archive.config)) {
+    throw new KerasJsonError(
+      `${subject}: '${path}' was saved compiled, and restoring its optimizer, loss and metrics is not built yet. Pass { compile: false } to load its layers and weights, then call compile().`,
+    );
+  }
+  if (isJsonObject(archive.config) && archive.config.class_name !== 'Sequential') {
+    throw new KerasJsonError(
+      `${subject}: '${path}' holds a ${show(archive.config.class_name)} model; only Sequential models load yet.`,
+    );
+  }
+  const inFile = (err: unknown): unknown =>
+    err instanceof KerasJsonError
+      ? new KerasJsonError(`${subject}: '${path}': ${err.message}`)
+      : err;
+  let built: KerasModel;
+  try {
+    built = modelFromKeras(archive.config, { initializeWeights: false });
+  } catch (err) {
+    throw inFile(err);
+  }
+  try {
+    const weights = weightsInKerasOrder(subject, path, built, archive.weights, !compile);
+    try {
+      loadKerasWeights(built, weights);
+    } catch (err) {
+      throw inFile(err);
+    }
+    if (!(built.model instanceof tf.Sequential)) {
+      throw new KerasJsonError(`${subject}: '${path}': expected a Sequential model.`);
+    }
+    return Sequential.adopt(built.model);
+  } catch (err) {
+    built.model.dispose();
+    throw err;
+  }
+}
