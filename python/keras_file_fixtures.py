@@ -5,7 +5,9 @@
 Each model is built by Keras, seeded, saved with `model.save(NAME.keras)`, and its predictions on
 a fixed input written beside it as NAME.json ({"keras_version", "compiled", "tolerance", "x",
 "x_dtype", "y"}). A compiled model is trained for one batch first, so that its file holds the
-optimizer's state. The files
+optimizer's state, and after saving for one more batch: "next" holds that batch's targets and
+the weights after it ({"y_train", "weights"}, in model.weights order), the step a loaded model
+must repeat. The files
 are Keras's own: never edit them by hand, rerun this script. A .keras file holds the date it was
 saved, so a rerun changes the bytes of the archives, not their contents.
 """
@@ -71,7 +73,12 @@ def models():
         "compiled_lstm_adam": (
             lambda: [keras.Input((5, 2)), L.LSTM(3), L.Dense(1)],
             floats,
-            "adam",
+            lambda: keras.optimizers.Adam(learning_rate=0.01),
+        ),
+        "compiled_gru_rmsprop": (
+            lambda: [keras.Input((5, 2)), L.GRU(3), L.Dense(1)],
+            floats,
+            lambda: keras.optimizers.RMSprop(learning_rate=0.01, momentum=0.5, centered=True),
         ),
     }
 
@@ -83,9 +90,10 @@ def main() -> None:
         model = keras.Sequential(layers(), name=name)
         rng = np.random.default_rng(SEED)
         x = make_x(rng)
+        y_train = np.linspace(-1, 1, len(x), dtype="float32").reshape(-1, 1)
         if optimizer:
-            model.compile(optimizer=optimizer[0], loss="mse")
-            model.fit(x, np.ones((len(x), 1), "float32"), batch_size=len(x), verbose=0)
+            model.compile(optimizer=optimizer[0](), loss="mse")
+            model.fit(x, y_train, batch_size=len(x), verbose=0)
         y = model.predict(x, verbose=0)
         model.save(OUT / f"{name}.keras")
         reference = {
@@ -96,6 +104,12 @@ def main() -> None:
             "x_dtype": str(x.dtype),
             "y": np.asarray(y, "float32").tolist(),
         }
+        if optimizer:
+            model.fit(x, y_train, batch_size=len(x), verbose=0, shuffle=False)
+            reference["next"] = {
+                "y_train": y_train.tolist(),
+                "weights": [np.asarray(w, "float32").reshape(-1).tolist() for w in model.get_weights()],
+            }
         (OUT / f"{name}.json").write_text(json.dumps(reference) + "\n")
         print(f"wrote {name}.keras and {name}.json")
 

@@ -21,6 +21,8 @@ interface Reference {
   x: number[];
   x_dtype: string;
   y: number[];
+  /** Keras's next training step after saving: its targets, and the weights after it. */
+  next?: { y_train: number[][]; weights: number[][] };
 }
 
 function reference(name: string): Reference {
@@ -66,6 +68,33 @@ describe('loadKerasModel: files Keras wrote', () => {
       );
     });
   }
+
+  for (const name of NAMES.filter((n) => reference(n).compiled)) {
+    it(`${name}: comes back compiled, and its next step is Keras's`, async () => {
+      const ref = reference(name);
+      const next = ref.next;
+      if (next === undefined) throw new Error(`${name}.json has no next step`);
+      const model = await loadKerasModel(path.join(DIR, `${name}.keras`));
+      const x = tf.tensor(ref.x);
+      const y = tf.tensor(next.y_train);
+      await model.fit(x, y, { batchSize: ref.x.length, epochs: 1, shuffle: false, verbose: 0 });
+      const weights = model.weights;
+      expect(weights.length).toBe(next.weights.length);
+      weights.forEach((w, i) => {
+        expect(w.read().reshape([-1])).toBeAllClose(next.weights[i], ref.tolerance, 0);
+      });
+      tf.dispose([x, y]);
+      model.dispose();
+    });
+  }
+
+  it('a compiled file with { compile: false } has no optimizer', async () => {
+    const model = await loadKerasModel(path.join(DIR, 'compiled_lstm_adam.keras'), {
+      compile: false,
+    });
+    expect(model.optimizer).toBeNull();
+    model.dispose();
+  });
 
   it("keeps Keras's model and layer names", async () => {
     const model = await loadKerasModel(path.join(DIR, 'simple_rnn_dense.keras'));
@@ -154,9 +183,18 @@ describe('loadKerasModel: bad files and options', () => {
     );
   });
 
-  it('a compiled file unless compile is false', async () => {
-    const file = path.join(DIR, 'compiled_lstm_adam.keras');
-    await refused(file, /was saved compiled.*\{ compile: false \}/);
+  it('optimizer state that does not fit the optimizer', async () => {
+    const members = unzipSync(good('compiled_lstm_adam'));
+    const config = JSON.parse(new TextDecoder().decode(members['config.json'])) as {
+      compile_config: { optimizer: unknown };
+    };
+    // SGD with momentum has one slot a weight; the file holds Adam's two.
+    config.compile_config.optimizer = { class_name: 'SGD', config: { momentum: 0.9 } };
+    const file = write(
+      'sgd.keras',
+      zipSync({ ...members, 'config.json': strToU8(JSON.stringify(config)) }),
+    );
+    await refused(file, /sgd\.keras'.*holds 12 optimizer variables; SGD .* has 7/);
   });
 
   it('a legacy .h5 path, and unknown or snake_case options', async () => {

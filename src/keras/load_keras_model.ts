@@ -11,16 +11,17 @@ import { Sequential } from '../models/sequential';
 import { optionKeys } from '../option_keys';
 import type { H5Dataset } from './h5_weights';
 import { readKerasArchive } from './keras_archive';
-import { KerasJsonError, isJsonObject, show } from './keras_json';
+import { compileArgsFromKeras, restoreOptimizerState } from './keras_compile';
+import { type JsonObject, KerasJsonError, isJsonObject, show } from './keras_json';
 import type { KerasModel } from './keras_model';
-import { loadKerasWeights, type KerasWeightValues } from './keras_weights';
+import { kerasWeightOrder, loadKerasWeights, type KerasWeightValues } from './keras_weights';
 import { modelFromKeras } from './model_from_keras';
 
 /** Options of `loadKerasModel`, as Keras's `load_model`. */
 export interface LoadKerasModelOptions {
   /**
-   * Compile the model as it was saved. False loads the architecture and the weights only, and
-   * leaves the optimizer's state in the file, as Keras's `compile=False`. Default: true.
+   * Compile the model as it was saved, with the optimizer's state. False loads the architecture
+   * and the weights only, as Keras's `compile=False`. Default: true.
    */
   compile?: boolean;
 }
@@ -77,14 +78,13 @@ function layerDatasets(
 
 /**
  * The model's weights from the file, in Keras's model.weights order; refuses datasets that are
- * no layer's (the optimizer's are left alone with `leaveOptimizer`).
+ * no layer's and not the optimizer's.
  */
 function weightsInKerasOrder(
   subject: string,
   path: string,
   built: KerasModel,
   weights: Map<string, H5Dataset>,
-  leaveOptimizer: boolean,
 ): KerasWeightValues[] {
   const used = new Set<string>();
   const counts = new Map<string, number>();
@@ -101,7 +101,7 @@ function weightsInKerasOrder(
   }
   for (const datasetPath of weights.keys()) {
     if (used.has(datasetPath)) continue;
-    if (datasetPath.startsWith('optimizer/') && leaveOptimizer) continue;
+    if (datasetPath.startsWith('optimizer/')) continue;
     throw new KerasJsonError(
       `${subject}: '${path}' holds weights at '${datasetPath}' that belong to no layer of the model in its config.json.`,
     );
@@ -109,18 +109,23 @@ function weightsInKerasOrder(
   return ordered;
 }
 
-function isCompiled(config: unknown): boolean {
-  if (!isJsonObject(config)) return false;
+/** config.json's `compile_config` when the model was saved compiled (Keras writes {} if not). */
+function compileConfigOf(config: unknown): JsonObject | undefined {
+  if (!isJsonObject(config)) return undefined;
   const compileConfig = config.compile_config;
-  return isJsonObject(compileConfig) && Object.keys(compileConfig).length > 0;
+  return isJsonObject(compileConfig) && Object.keys(compileConfig).length > 0
+    ? compileConfig
+    : undefined;
 }
 
 /**
  * Loads a Keras 3 `.keras` file (`model.save("m.keras")` in Python) as a `Sequential` with its
  * weights. Refuses, naming the file: a missing or unreadable file, a zip without config.json or
  * its weights, a model that is not a Sequential, a layer class or option this package does not
- * have, weights that do not fit the model. A file saved compiled loads only with
- * `{ compile: false }` for now (its optimizer state is not restored yet).
+ * have, weights that do not fit the model. A file saved compiled comes back compiled (optimizer
+ * with its hyperparameters, loss, metrics) with the optimizer's state, so that `fit` goes on
+ * with the step Keras would take next (Adam, RMSprop and one-slot optimizers so far);
+ * `{ compile: false }` loads the layers and weights only.
  */
 export async function loadKerasModel(
   path: string,
@@ -134,12 +139,10 @@ export async function loadKerasModel(
     );
   }
   const archive = await readKerasArchive(subject, path);
-  const compile = options.compile ?? true;
-  if (compile && isCompiled(archive.config)) {
-    throw new KerasJsonError(
-      `${subject}: '${path}' was saved compiled, and restoring its optimizer, loss and metrics is not built yet. Pass { compile: false } to load its layers and weights, then call compile().`,
-    );
-  }
+  const where = `${subject}: '${path}'`;
+  const compileConfig = options.compile === false ? undefined : compileConfigOf(archive.config);
+  const compileArgs =
+    compileConfig === undefined ? undefined : compileArgsFromKeras(where, compileConfig);
   if (isJsonObject(archive.config) && archive.config.class_name !== 'Sequential') {
     throw new KerasJsonError(
       `${subject}: '${path}' holds a ${show(archive.config.class_name)} model; only Sequential models load yet.`,
@@ -156,16 +159,24 @@ export async function loadKerasModel(
     throw inFile(err);
   }
   try {
-    const weights = weightsInKerasOrder(subject, path, built, archive.weights, !compile);
+    const weights = weightsInKerasOrder(subject, path, built, archive.weights);
     try {
       loadKerasWeights(built, weights);
     } catch (err) {
       throw inFile(err);
     }
     if (!(built.model instanceof tf.Sequential)) {
-      throw new KerasJsonError(`${subject}: '${path}': expected a Sequential model.`);
+      throw new KerasJsonError(`${where}: expected a Sequential model.`);
     }
-    return Sequential.adopt(built.model);
+    const model = Sequential.adopt(built.model);
+    if (compileArgs !== undefined) {
+      model.compile(compileArgs);
+      const trainable = kerasWeightOrder(built)
+        .map((slot) => slot.variable)
+        .filter((variable) => variable.trainable);
+      await restoreOptimizerState(where, model, trainable, archive.weights);
+    }
+    return model;
   } catch (err) {
     built.model.dispose();
     throw err;
