@@ -74,6 +74,7 @@ describe('loadKerasModel: files Keras wrote', () => {
       const ref = reference(name);
       const next = ref.next;
       if (next === undefined) throw new Error(`${name}.json has no next step`);
+      const before = tf.memory().numTensors;
       const model = await loadKerasModel(path.join(DIR, `${name}.keras`));
       const x = tf.tensor(ref.x);
       const y = tf.tensor(next.y_train);
@@ -81,10 +82,14 @@ describe('loadKerasModel: files Keras wrote', () => {
       const weights = model.weights;
       expect(weights.length).toBe(next.weights.length);
       weights.forEach((w, i) => {
-        expect(w.read().reshape([-1])).toBeAllClose(next.weights[i], ref.tolerance, 0);
+        const flat = w.read().reshape([-1]);
+        expect(flat).toBeAllClose(next.weights[i], ref.tolerance, 0);
+        flat.dispose();
       });
       tf.dispose([x, y]);
       model.dispose();
+      // The optimizer and its slots go with the model.
+      expect(tf.memory().numTensors).toBe(before);
     });
   }
 

@@ -158,6 +158,7 @@ export async function loadKerasModel(
   } catch (err) {
     throw inFile(err);
   }
+  let model: Sequential;
   try {
     const weights = weightsInKerasOrder(subject, path, built, archive.weights);
     try {
@@ -168,17 +169,20 @@ export async function loadKerasModel(
     if (!(built.model instanceof tf.Sequential)) {
       throw new KerasJsonError(`${where}: expected a Sequential model.`);
     }
-    const model = Sequential.adopt(built.model);
-    if (compileArgs !== undefined) {
-      model.compile(compileArgs);
-      const trainable = kerasWeightOrder(built)
-        .map((slot) => slot.variable)
-        .filter((variable) => variable.trainable);
-      await restoreOptimizerState(where, model, trainable, archive.weights);
-    }
-    return model;
+    model = Sequential.adopt(built.model, compileArgs);
   } catch (err) {
     built.model.dispose();
+    throw err;
+  }
+  if (compileArgs === undefined) return model;
+  try {
+    const trainable = kerasWeightOrder(built)
+      .map((slot) => slot.variable)
+      .filter((variable) => variable.trainable);
+    await restoreOptimizerState(where, model, trainable, archive.weights);
+    return model;
+  } catch (err) {
+    model.dispose();
     throw err;
   }
 }

@@ -418,11 +418,19 @@ export class Sequential {
     return Sequential.adopt(await loadSequentialModel('Sequential.load', dir));
   }
 
-  /** A Sequential over a built tf.Sequential of this package's layers (a loaded model). */
-  static adopt(inner: tf.Sequential): Sequential {
+  /**
+   * A Sequential over a built tf.Sequential of this package's layers (a loaded model), compiled
+   * with `compile` when given: its optimizer, even an instance, is then the model's own and is
+   * disposed with it (a loaded file's optimizer has no other owner).
+   */
+  static adopt(inner: tf.Sequential, compile?: CompileArgs): Sequential {
     const model = new Sequential([], { name: inner.name });
     model.inner = inner;
     model.stack.push(...inner.layers.filter((l) => l.getClassName() !== 'InputLayer'));
+    if (compile !== undefined) {
+      model.compile(compile);
+      model.ownsOptimizer = true;
+    }
     return model;
   }
 
