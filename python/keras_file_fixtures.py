@@ -70,6 +70,15 @@ def models():
             ],
             lambda rng: np.where(np.arange(5)[None, :, None] < 3, floats(rng), 0).astype("float32"),
         ),
+        "rnn_cell_list": (
+            lambda: [
+                keras.Input((5, 2)),
+                L.RNN([L.SimpleRNNCell(3), L.GRUCell(2), L.SimpleRNNCell(2)], return_sequences=True),
+                L.Bidirectional(L.RNN([L.LSTMCell(2), L.LSTMCell(2)])),
+                L.Dense(1),
+            ],
+            floats,
+        ),
         "compiled_lstm_adam": (
             lambda: [keras.Input((5, 2)), L.LSTM(3), L.Dense(1)],
             floats,

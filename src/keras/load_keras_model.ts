@@ -16,6 +16,7 @@ import { type JsonObject, KerasJsonError, isJsonObject, show } from './keras_jso
 import type { KerasModel } from './keras_model';
 import { kerasWeightOrder, loadKerasWeights, type KerasWeightValues } from './keras_weights';
 import { modelFromKeras } from './model_from_keras';
+import { layerDatasets, listGroupNames } from './weights_layout';
 
 /** Options of `loadKerasModel`, as Keras's `load_model`. */
 export interface LoadKerasModelOptions {
@@ -31,51 +32,6 @@ const LOAD_OPTIONS = optionKeys<LoadKerasModelOptions>(
   { custom_objects: { hint: 'this package loads Keras layers only' } },
 );
 
-/** Keras's `naming.to_snake_case`: 'SimpleRNN' -> 'simple_rnn', 'Bidirectional' -> 'bidirectional'. */
-export function kerasSnakeCase(name: string): string {
-  return name
-    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
-    .replace(/([a-z])([A-Z])/g, '$1_$2')
-    .toLowerCase();
-}
-
-/** Where a name sorts among a layer group's members: Keras's order of a layer's weights. */
-const MEMBER_ORDER = ['vars', 'cell', 'forward_layer', 'backward_layer'];
-
-function memberRank(subject: string, path: string, member: string): number {
-  if (/^\d+$/.test(member)) return Number(member);
-  const rank = MEMBER_ORDER.indexOf(member);
-  if (rank < 0) {
-    throw new KerasJsonError(
-      `${subject}: weights at '${path}': a layer part '${member}' is not one this package loads yet (expected ${MEMBER_ORDER.join(', ')}); recurrent layers over a list of cells are not loaded from .keras files yet.`,
-    );
-  }
-  return rank;
-}
-
-/** The datasets under `group/`, in Keras's order of the layer's weights. */
-function layerDatasets(
-  subject: string,
-  group: string,
-  weights: Map<string, H5Dataset>,
-): [string, H5Dataset][] {
-  const prefix = `${group}/`;
-  const found = [...weights].filter(([path]) => path.startsWith(prefix));
-  const key = (path: string): number[] =>
-    path
-      .slice(prefix.length)
-      .split('/')
-      .map((member) => memberRank(subject, path, member));
-  const keyed = found.map(([path, d]) => ({ path, d, key: key(path) }));
-  keyed.sort((a, b) => {
-    for (let i = 0; i < Math.min(a.key.length, b.key.length); i++) {
-      if (a.key[i] !== b.key[i]) return a.key[i] - b.key[i];
-    }
-    return a.key.length - b.key.length;
-  });
-  return keyed.map(({ path, d }) => [path, d]);
-}
-
 /**
  * The model's weights from the file, in Keras's model.weights order; refuses datasets that are
  * no layer's and not the optimizer's.
@@ -87,14 +43,10 @@ function weightsInKerasOrder(
   weights: Map<string, H5Dataset>,
 ): KerasWeightValues[] {
   const used = new Set<string>();
-  const counts = new Map<string, number>();
   const ordered: KerasWeightValues[] = [];
-  for (const layer of built.layers) {
-    const snake = kerasSnakeCase(layer.kerasClassName);
-    const n = counts.get(snake) ?? 0;
-    counts.set(snake, n + 1);
-    const group = `layers/${n === 0 ? snake : `${snake}_${n}`}`;
-    for (const [datasetPath, d] of layerDatasets(subject, group, weights)) {
+  const groups = listGroupNames(built.layers.map((l) => l.kerasClassName));
+  for (const [i, { layer }] of built.layers.entries()) {
+    for (const [datasetPath, d] of layerDatasets(subject, `layers/${groups[i]}`, layer, weights)) {
       used.add(datasetPath);
       ordered.push({ name: datasetPath, shape: d.shape, data: d.data });
     }
