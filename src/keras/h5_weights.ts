@@ -74,3 +74,54 @@ export async function readH5Datasets(
     FS.unlink(name);
   }
 }
+
+/** A group to create, with its `name` attribute (Keras's `vars` groups carry the owner's name). */
+export interface H5GroupToWrite {
+  readonly path: string;
+  readonly name?: string;
+}
+
+/** A dataset to write: float32 values, or an int64 count (Keras's optimizer iterations). */
+export interface H5DatasetToWrite {
+  readonly path: string;
+  readonly shape: readonly number[];
+  readonly data: Float32Array | BigInt64Array;
+}
+
+/**
+ * An HDF5 file of these groups (created in order, parents first) and datasets, as bytes: built
+ * in h5wasm's in-memory file system, so that the caller writes it to disk in one piece.
+ */
+export async function writeH5(
+  groups: readonly H5GroupToWrite[],
+  datasets: readonly H5DatasetToWrite[],
+): Promise<Uint8Array> {
+  const h5 = await h5wasm();
+  const { FS } = await h5.ready;
+  const name = `weights_${++fileCount}.h5`;
+  try {
+    const file = new h5.File(name, 'w');
+    try {
+      for (const group of groups) {
+        const created = file.create_group(group.path);
+        if (group.name !== undefined) created.create_attribute('name', group.name);
+      }
+      for (const d of datasets) {
+        const cut = d.path.lastIndexOf('/');
+        const parent = cut < 0 ? file : file.get(d.path.slice(0, cut));
+        if (!(parent instanceof h5.Group)) throw new Error(`no group for '${d.path}'`);
+        parent.create_dataset({
+          name: d.path.slice(cut + 1),
+          data: d.data,
+          shape: [...d.shape],
+          dtype: d.data instanceof BigInt64Array ? '<q' : '<f',
+        });
+      }
+    } finally {
+      file.close();
+    }
+    return FS.readFile(name);
+  } finally {
+    if (FS.analyzePath(name).exists) FS.unlink(name);
+  }
+}

@@ -74,6 +74,40 @@ const SLOT_LAYOUTS: Partial<Record<string, 'byVariable' | 'bySlot'>> = {
   RMSprop: 'bySlot',
 };
 
+/** One of an optimizer's slots in Keras's list: the slot of the `variable`-th trainable weight. */
+export interface KerasSlotPlace {
+  readonly variable: number;
+  readonly slot: string;
+}
+
+/**
+ * The optimizer's slots in the order Keras 3 lists them after `iterations` and `learning_rate`,
+ * for `variables` trainable weights; refuses an optimizer whose order is not known yet.
+ */
+export function kerasSlotOrder(
+  where: string,
+  optimizer: KerasOptimizer,
+  variables: number,
+): KerasSlotPlace[] {
+  const className = optimizer.getClassName();
+  const slots = optimizer.slotNames();
+  const layout = slots.length <= 1 ? 'bySlot' : SLOT_LAYOUTS[className];
+  if (layout === undefined || (className === 'Adam' && slots.length > 2)) {
+    throw new KerasJsonError(
+      `${where}: ${className}'s state (${slots.join(', ')}) in Keras's layout is not built yet; load with { compile: false } and compile again, which starts its state from zero.`,
+    );
+  }
+  const places: KerasSlotPlace[] = [];
+  if (layout === 'byVariable') {
+    for (let v = 0; v < variables; v++)
+      for (const slot of slots) places.push({ variable: v, slot });
+  } else {
+    for (const slot of slots)
+      for (let v = 0; v < variables; v++) places.push({ variable: v, slot });
+  }
+  return places;
+}
+
 function numericOrder(weights: Map<string, H5Dataset>, prefix: string): H5Dataset[] {
   return [...weights]
     .filter(([path]) => path.startsWith(prefix) && /^\d+$/.test(path.slice(prefix.length)))
@@ -97,29 +131,17 @@ export async function restoreOptimizerState(
   }
   const values = numericOrder(weights, 'optimizer/vars/');
   if (values.length === 0) return;
-  const className = optimizer.getClassName();
-  const slots = optimizer.slotNames();
-  const layout = slots.length <= 1 ? 'bySlot' : SLOT_LAYOUTS[className];
-  if (layout === undefined || (className === 'Adam' && slots.length > 2)) {
-    throw new KerasJsonError(
-      `${where}: restoring ${className}'s state (${slots.join(', ')}) from a .keras file is not built yet; pass { compile: false } and compile again, which starts its state from zero.`,
-    );
-  }
-  const expected = 2 + slots.length * trainable.length;
+  const places = kerasSlotOrder(where, optimizer, trainable.length);
+  const expected = 2 + places.length;
   if (values.length !== expected) {
     throw new KerasJsonError(
-      `${where}: the file holds ${values.length} optimizer variables; ${className} over this model's ${trainable.length} trainable weights has ${expected} (the iteration count, the learning rate, and ${slots.join(', ')} for each).`,
+      `${where}: the file holds ${values.length} optimizer variables; ${optimizer.getClassName()} over this model's ${trainable.length} trainable weights has ${expected} (the iteration count, the learning rate, and ${optimizer.slotNames().join(', ')} for each).`,
     );
   }
   const [iterations, learningRate] = values;
-  const named: NamedWeight[] = [];
-  const slotAt = (v: number, s: number): H5Dataset =>
-    values[2 + (layout === 'byVariable' ? v * slots.length + s : s * trainable.length + v)];
-  trainable.forEach((variable, v) => {
-    slots.forEach((slot, s) => {
-      const d = slotAt(v, s);
-      named.push({ name: `${variable.name}/${slot}`, tensor: tf.tensor(d.data, [...d.shape]) });
-    });
+  const named: NamedWeight[] = places.map(({ variable, slot }, i) => {
+    const d = values[2 + i];
+    return { name: `${trainable[variable].name}/${slot}`, tensor: tf.tensor(d.data, [...d.shape]) };
   });
   const iter = tf.scalar(iterations.data[0]);
   try {

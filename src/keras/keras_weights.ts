@@ -46,7 +46,17 @@ function slotName(slot: KerasWeightSlot): string {
  * checked before any value is written; a mismatch names the weight.
  */
 export function loadKerasWeights(model: KerasModel, weights: readonly KerasWeightValues[]): void {
-  const slots = kerasWeightOrder(model);
+  loadWeightsIntoSlots(kerasWeightOrder(model), weights);
+}
+
+/**
+ * Sets `slots`' variables from Keras's list, in the same order. Every shape is checked before
+ * any value is written; a mismatch names the weight.
+ */
+export function loadWeightsIntoSlots(
+  slots: readonly KerasWeightSlot[],
+  weights: readonly KerasWeightValues[],
+): void {
   const label = (i: number): string => {
     const name = weights.at(i)?.name;
     return name === undefined ? `weight ${i}` : `weight ${i} '${name}'`;

@@ -36,6 +36,7 @@ import {
 import { checkAddable } from './add_checks';
 import { describeLayer } from '../layers/naming';
 import { registeredVariable, runLayers } from './forward';
+import { loadKerasWeightsFile, saveKerasWeightsFile } from '../keras/weights_file';
 import { loadSequentialModel, saveModel } from './io';
 import { SUMMARY_OPTIONS, type SummaryOptions, layerRows, summaryLines } from './summary';
 import { countValues, writeWeights } from './weights';
@@ -411,6 +412,26 @@ export class Sequential {
       );
     }
     await saveModel(subject, this.inner, dir);
+  }
+
+  /**
+   * Keras's `save_weights`: writes `file` (ending in `.weights.h5`) as Keras 3 does, the
+   * weights and a compiled model's optimizer state, for `model.load_weights` in Python or
+   * `loadWeights` here. The file is written whole next to `file`, then renamed into place.
+   */
+  async saveWeights(file: string): Promise<void> {
+    this.assertUsable('Sequential.saveWeights');
+    await saveKerasWeightsFile(this, file);
+  }
+
+  /**
+   * Keras's `load_weights`: reads a Keras 3 `.weights.h5` file (Python's `save_weights`, or
+   * `saveWeights`) into this built model, and the optimizer's state when compiled. Every shape
+   * is checked first; a mismatch names the layer, both shapes and the file.
+   */
+  async loadWeights(file: string): Promise<void> {
+    this.assertUsable('Sequential.loadWeights');
+    await loadKerasWeightsFile(this, file);
   }
 
   /** Loads a model that `save` (or tfjs's `file://` saver) wrote into `dir`. */
