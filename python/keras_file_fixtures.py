@@ -1,15 +1,16 @@
-"""Write Keras 3 model files (.keras) for the loader's tests, into __tests__/fixtures/keras_files/.
+"""Write Keras model files (.keras, and legacy .h5) for the loader's tests, into
+__tests__/fixtures/keras_files/.
 
     python/.venv/bin/python python/keras_file_fixtures.py
 
-Each model is built by Keras, seeded, saved with `model.save(NAME.keras)`, and its predictions on
-a fixed input written beside it as NAME.json ({"keras_version", "compiled", "tolerance", "x",
-"x_dtype", "y"}). A compiled model is trained for one batch first, so that its file holds the
-optimizer's state, and after saving for one more batch: "next" holds that batch's targets and
-the weights after it ({"y_train", "weights"}, in model.weights order), the step a loaded model
-must repeat. The files
-are Keras's own: never edit them by hand, rerun this script. A .keras file holds the date it was
-saved, so a rerun changes the bytes of the archives, not their contents.
+Each model is built by Keras, seeded, saved with `model.save(NAME.keras)` and with Keras 3's
+legacy writer as NAME.h5, and its predictions on a fixed input are written beside it as NAME.json
+({"keras_version", "compiled", "tolerance", "x", "x_dtype", "y"}). A compiled model is trained
+for one batch first, so that its files hold the optimizer's state, and after saving for one more
+batch: "next" holds that batch's targets and the weights after it ({"y_train", "weights"}, in
+model.weights order), the step a loaded model must repeat. The files are Keras's own: never edit
+them by hand, rerun this script. A .keras file holds the date it was saved, so a rerun changes
+the bytes of the archives, not their contents.
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ def main() -> None:
             model.fit(x, y_train, batch_size=len(x), verbose=0)
         y = model.predict(x, verbose=0)
         model.save(OUT / f"{name}.keras")
+        model.save(OUT / f"{name}.h5")  # Keras 3's legacy writer: model_config + model_weights
         reference = {
             "keras_version": keras.__version__,
             "compiled": bool(optimizer),

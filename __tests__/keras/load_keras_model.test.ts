@@ -101,6 +101,26 @@ describe('loadKerasModel: files Keras wrote', () => {
     model.dispose();
   });
 
+  for (const name of fs.readdirSync(DIR).filter((f) => f.endsWith('.h5'))) {
+    it(`${name} (legacy .h5): Keras's predictions`, async () => {
+      const ref = reference(name.replace(/\.h5$/, ''));
+      await expectNoLeak(async () => {
+        const model = await loadKerasModel(path.join(DIR, name), { compile: false });
+        const x = tf.tensor(ref.x, undefined, ref.x_dtype.startsWith('int') ? 'int32' : 'float32');
+        const y = model.predict(x, { verbose: 0 });
+        expect(y).toBeAllClose(ref.y, ref.tolerance, 0);
+        tf.dispose([x, y]);
+        model.dispose();
+      });
+    });
+  }
+
+  it('a compiled legacy .h5 file without { compile: false }, by name', async () => {
+    await expect(loadKerasModel(path.join(DIR, 'compiled_lstm_adam.h5'))).rejects.toThrow(
+      /compiled_lstm_adam\.h5' was saved compiled.*\{ compile: false \}/,
+    );
+  });
+
   it("keeps Keras's model and layer names", async () => {
     const model = await loadKerasModel(path.join(DIR, 'simple_rnn_dense.keras'));
     expect(model.name).toBe('simple_rnn_dense');
@@ -202,8 +222,10 @@ describe('loadKerasModel: bad files and options', () => {
     await refused(file, /sgd\.keras'.*holds 12 optimizer variables; SGD .* has 7/);
   });
 
-  it('a legacy .h5 path, and unknown or snake_case options', async () => {
-    await refused(path.join(tmp, 'model.h5'), /ending in \.keras/);
+  it('a weights file or another suffix, a missing .h5 file, and unknown or snake_case options', async () => {
+    await refused(path.join(tmp, 'model.weights.h5'), /ending in \.keras or \.h5.*loadWeights/);
+    await refused(path.join(tmp, 'model.json'), /ending in \.keras or \.h5/);
+    await refused(path.join(tmp, 'model.h5'), /no file '.*model\.h5'/);
     const file = path.join(DIR, 'simple_rnn_dense.keras');
     await refused(file, /compiled/, { compiled: false });
     await refused(file, /custom_objects/, { custom_objects: {} });

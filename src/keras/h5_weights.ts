@@ -25,6 +25,13 @@ async function h5wasm(): Promise<H5Module> {
 
 let fileCount = 0;
 
+/** An HDF5 file's datasets by path, and its groups' attributes (JSON values) by group path. */
+export interface H5Tree {
+  readonly datasets: Map<string, H5Dataset>;
+  /** Attributes by group path ('' for the root): name -> value. */
+  readonly attributes: Map<string, Map<string, unknown>>;
+}
+
 /**
  * Every dataset under the file's root, by path ('layers/dense/vars/0'), as float32. `label`
  * names the file in errors. A dataset of another type than float or integer is refused.
@@ -33,6 +40,11 @@ export async function readH5Datasets(
   bytes: Uint8Array,
   label: string,
 ): Promise<Map<string, H5Dataset>> {
+  return (await readH5Tree(bytes, label)).datasets;
+}
+
+/** The datasets (as readH5Datasets) and the groups' attributes of an HDF5 file in memory. */
+export async function readH5Tree(bytes: Uint8Array, label: string): Promise<H5Tree> {
   const h5 = await h5wasm();
   const { FS } = await h5.ready;
   const name = `weights_${++fileCount}.h5`;
@@ -45,7 +57,12 @@ export async function readH5Datasets(
       throw new KerasJsonError(`${label}: not an HDF5 file (${errorMessage(err)}).`);
     }
     const datasets = new Map<string, H5Dataset>();
+    const attributes = new Map<string, Map<string, unknown>>();
     const visit = (group: InstanceType<H5Module['Group']>, path: string): void => {
+      const attrs = Object.entries(group.attrs);
+      if (attrs.length > 0) {
+        attributes.set(path, new Map(attrs.map(([key, attr]) => [key, attr.json_value])));
+      }
       for (const key of group.keys()) {
         const child = group.get(key);
         const childPath = path === '' ? key : `${path}/${key}`;
@@ -68,7 +85,7 @@ export async function readH5Datasets(
       }
     };
     visit(file, '');
-    return datasets;
+    return { datasets, attributes };
   } finally {
     file?.close();
     FS.unlink(name);

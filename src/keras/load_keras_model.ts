@@ -1,6 +1,6 @@
 /**
- * `loadKerasModel(path)`: a Keras 3 `.keras` file -> a `Sequential` of this package's layers with
- * Keras's weights. The architecture comes from config.json (as `modelFromKeras` reads it), the
+ * `loadKerasModel(path)`: a Keras 3 `.keras` file (or a legacy `.h5` one: legacy_h5.ts) -> a
+ * `Sequential` of this package's layers with Keras's weights. The architecture comes from config.json (as `modelFromKeras` reads it), the
  * weights from model.weights.h5 in the layout Keras's saving library writes:
  * `layers/<snake_case class>[_<n>]/` per layer in model order, a recurrent layer's weights under
  * `cell/vars/<i>`, a Bidirectional's under `forward_layer/` then `backward_layer/`, any other
@@ -15,6 +15,7 @@ import { compileArgsFromKeras, restoreOptimizerState } from './keras_compile';
 import { type JsonObject, KerasJsonError, isJsonObject, show } from './keras_json';
 import type { KerasModel } from './keras_model';
 import { kerasWeightOrder, loadKerasWeights, type KerasWeightValues } from './keras_weights';
+import { loadLegacyH5Model } from './legacy_h5';
 import { modelFromKeras } from './model_from_keras';
 import { layerDatasets, listGroupNames } from './weights_layout';
 
@@ -72,7 +73,8 @@ function compileConfigOf(config: unknown): JsonObject | undefined {
 
 /**
  * Loads a Keras 3 `.keras` file (`model.save("m.keras")` in Python) as a `Sequential` with its
- * weights. Refuses, naming the file: a missing or unreadable file, a zip without config.json or
+ * weights, or a legacy `.h5` model file (tf.keras 2's, or Keras 3's legacy writer's; a compiled
+ * one only with `{ compile: false }` so far). Refuses, naming the file: a missing or unreadable file, a zip without config.json or
  * its weights, a model that is not a Sequential, a layer class or option this package does not
  * have, weights that do not fit the model. A file saved compiled comes back compiled (optimizer
  * with its hyperparameters, loss, metrics) with the optimizer's state, so that `fit` goes on
@@ -85,9 +87,12 @@ export async function loadKerasModel(
 ): Promise<Sequential> {
   const subject = 'loadKerasModel';
   LOAD_OPTIONS.check(subject, options);
+  if (path.endsWith('.h5') && !path.endsWith('.weights.h5')) {
+    return loadLegacyH5Model(subject, path, options.compile ?? true);
+  }
   if (!path.endsWith('.keras')) {
     throw new KerasJsonError(
-      `${subject}: expected a path ending in .keras, received '${path}' (legacy .h5 files are not loaded yet).`,
+      `${subject}: expected a Keras model file ending in .keras or .h5, received '${path}'${path.endsWith('.weights.h5') ? ' (a weights file: build the model, then loadWeights)' : ''}.`,
     );
   }
   const archive = await readKerasArchive(subject, path);

@@ -1,0 +1,106 @@
+/**
+ * Legacy `.h5` model files, as tf.keras 2 wrote them (`model.save("m.h5")`) and as Keras 3's
+ * legacy writer still does: the model's JSON in the root attribute `model_config`, its weights in
+ * `model_weights/<layer>/`, each layer's listed in order by its `weight_names` attribute
+ * (`<model>/<layer>/<cell>/kernel`; tf.keras 2 adds `:0`), the layers with weights matched to
+ * the model's in order, as Keras's legacy loader matches them. Tested on files from Keras 3's
+ * legacy writer: tf.keras 2 (tf-keras) cannot be installed here to write its own.
+ */
+import * as fs from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { Sequential } from '../models/sequential';
+import { readH5Tree } from './h5_weights';
+import { KerasJsonError } from './keras_json';
+import type { KerasModel } from './keras_model';
+import {
+  type KerasWeightSlot,
+  type KerasWeightValues,
+  loadWeightsIntoSlots,
+} from './keras_weights';
+import { modelFromKeras } from './model_from_keras';
+
+function stringList(value: unknown): string[] | undefined {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
+}
+
+/** Loads a legacy `.h5` model file; see loadKerasModel. `compile: false` is required when compiled. */
+export async function loadLegacyH5Model(
+  subject: string,
+  path: string,
+  compile: boolean,
+): Promise<Sequential> {
+  const where = `${subject}: '${path}'`;
+  if (!fs.existsSync(path) || !fs.statSync(path).isFile()) {
+    throw new KerasJsonError(`${subject}: no file '${path}'. Check the path.`);
+  }
+  const tree = await readH5Tree(fs.readFileSync(path), where);
+  const root = tree.attributes.get('');
+  const modelConfig = root?.get('model_config');
+  if (typeof modelConfig !== 'string') {
+    throw new KerasJsonError(
+      `${where}: no \`model_config\` attribute: a weights-only file, not a model file (load it with loadWeights into a model built for it).`,
+    );
+  }
+  if (compile && root?.get('training_config') !== undefined) {
+    throw new KerasJsonError(
+      `${where} was saved compiled, and a legacy .h5 file's training configuration is not read yet. Pass { compile: false } to load its layers and weights, then call compile().`,
+    );
+  }
+  const keras = root?.get('keras_version');
+  let config: unknown;
+  try {
+    config = JSON.parse(modelConfig) as unknown;
+  } catch {
+    throw new KerasJsonError(`${where}: its \`model_config\` is not JSON.`);
+  }
+  let built: KerasModel;
+  try {
+    built = modelFromKeras(
+      { ...(config as object), ...(typeof keras === 'string' ? { keras_version: keras } : {}) },
+      { initializeWeights: false },
+    );
+  } catch (err) {
+    throw err instanceof KerasJsonError ? new KerasJsonError(`${where}: ${err.message}`) : err;
+  }
+  try {
+    const layerNames = stringList(tree.attributes.get('model_weights')?.get('layer_names')) ?? [];
+    const saved = layerNames
+      .map((name) => ({
+        name,
+        weightNames:
+          stringList(tree.attributes.get(`model_weights/${name}`)?.get('weight_names')) ?? [],
+      }))
+      .filter((l) => l.weightNames.length > 0);
+    const withWeights = built.layers.filter((l) => l.layer.weights.length > 0);
+    if (saved.length !== withWeights.length) {
+      throw new KerasJsonError(
+        `${where}: the file holds weights for ${saved.length} layers (${saved.map((l) => l.name).join(', ') || 'none'}); the model in its config has ${withWeights.length} layers with weights.`,
+      );
+    }
+    const slots: KerasWeightSlot[] = [];
+    const values: KerasWeightValues[] = [];
+    withWeights.forEach((owner, i) => {
+      for (const variable of owner.layer.weights) slots.push({ variable, owner });
+      for (const weightName of saved[i].weightNames) {
+        const datasetPath = `model_weights/${saved[i].name}/${weightName}`;
+        const d = tree.datasets.get(datasetPath);
+        if (d === undefined) {
+          throw new KerasJsonError(`${where}: no dataset '${datasetPath}', which its layer lists.`);
+        }
+        values.push({ name: datasetPath, shape: d.shape, data: d.data });
+      }
+    });
+    try {
+      loadWeightsIntoSlots(slots, values);
+    } catch (err) {
+      throw err instanceof KerasJsonError ? new KerasJsonError(`${where}: ${err.message}`) : err;
+    }
+    if (!(built.model instanceof tf.Sequential)) {
+      throw new KerasJsonError(`${where}: only Sequential models load yet.`);
+    }
+    return Sequential.adopt(built.model);
+  } catch (err) {
+    built.model.dispose();
+    throw err;
+  }
+}
