@@ -9,12 +9,15 @@
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { Sequential } from '../models/sequential';
-import { readH5Tree } from './h5_weights';
-import { KerasJsonError } from './keras_json';
+import type { CompileArgs } from '../models/compile';
+import { type H5Dataset, type H5Tree, readH5Tree } from './h5_weights';
+import { compileArgsFromKeras, restoreOptimizerState } from './keras_compile';
+import { KerasJsonError, isJsonObject } from './keras_json';
 import type { KerasModel } from './keras_model';
 import {
   type KerasWeightSlot,
   type KerasWeightValues,
+  kerasWeightOrder,
   loadWeightsIntoSlots,
 } from './keras_weights';
 import { modelFromKeras } from './model_from_keras';
@@ -23,7 +26,10 @@ function stringList(value: unknown): string[] | undefined {
   return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
 }
 
-/** Loads a legacy `.h5` model file; see loadKerasModel. `compile: false` is required when compiled. */
+/**
+ * Loads a legacy `.h5` model file; see loadKerasModel. A compiled one comes back compiled, with
+ * its optimizer's state (`optimizer_weights/`), unless `compile` is false.
+ */
 export async function loadLegacyH5Model(
   subject: string,
   path: string,
@@ -41,11 +47,7 @@ export async function loadLegacyH5Model(
       `${where}: no \`model_config\` attribute: a weights-only file, not a model file (load it with loadWeights into a model built for it).`,
     );
   }
-  if (compile && root?.get('training_config') !== undefined) {
-    throw new KerasJsonError(
-      `${where} was saved compiled, and a legacy .h5 file's training configuration is not read yet. Pass { compile: false } to load its layers and weights, then call compile().`,
-    );
-  }
+  const compileArgs = compile ? legacyCompileArgs(where, root?.get('training_config')) : undefined;
   const keras = root?.get('keras_version');
   let config: unknown;
   try {
@@ -62,6 +64,7 @@ export async function loadLegacyH5Model(
   } catch (err) {
     throw err instanceof KerasJsonError ? new KerasJsonError(`${where}: ${err.message}`) : err;
   }
+  let model: Sequential;
   try {
     const layerNames = stringList(tree.attributes.get('model_weights')?.get('layer_names')) ?? [];
     const saved = layerNames
@@ -98,9 +101,58 @@ export async function loadLegacyH5Model(
     if (!(built.model instanceof tf.Sequential)) {
       throw new KerasJsonError(`${where}: only Sequential models load yet.`);
     }
-    return Sequential.adopt(built.model);
+    model = Sequential.adopt(built.model, compileArgs);
   } catch (err) {
     built.model.dispose();
     throw err;
   }
+  if (compileArgs === undefined) return model;
+  try {
+    const trainable = kerasWeightOrder(built)
+      .map((slot) => slot.variable)
+      .filter((variable) => variable.trainable);
+    await restoreOptimizerState(where, model, trainable, legacyOptimizerWeights(where, tree));
+    return model;
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}
+
+/** `training_config` (a compiled model's) as `compile` arguments; undefined when not compiled. */
+function legacyCompileArgs(where: string, trainingConfig: unknown): CompileArgs | undefined {
+  if (trainingConfig === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed =
+      typeof trainingConfig === 'string' ? (JSON.parse(trainingConfig) as unknown) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!isJsonObject(parsed)) {
+    throw new KerasJsonError(`${where}: its \`training_config\` is not a JSON object.`);
+  }
+  // The same keys as a .keras file's compile_config, with the optimizer as `optimizer_config`.
+  const { optimizer_config: optimizer, ...rest } = parsed;
+  return compileArgsFromKeras(where, { ...rest, optimizer });
+}
+
+/**
+ * The optimizer's variables of `optimizer_weights/`, in the order of its `weight_names`
+ * attribute (iterations, learning rate, then the slots as Keras lists them), keyed as a
+ * .keras file's `optimizer/vars/<i>` for restoreOptimizerState.
+ */
+function legacyOptimizerWeights(where: string, tree: H5Tree): Map<string, H5Dataset> {
+  const names = stringList(tree.attributes.get('optimizer_weights')?.get('weight_names')) ?? [];
+  return new Map(
+    names.map((name, i) => {
+      const d = tree.datasets.get(`optimizer_weights/${name}`);
+      if (d === undefined) {
+        throw new KerasJsonError(
+          `${where}: no dataset 'optimizer_weights/${name}', which it lists.`,
+        );
+      }
+      return [`optimizer/vars/${i}`, d];
+    }),
+  );
 }

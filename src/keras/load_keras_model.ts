@@ -73,8 +73,7 @@ function compileConfigOf(config: unknown): JsonObject | undefined {
 
 /**
  * Loads a Keras 3 `.keras` file (`model.save("m.keras")` in Python) as a `Sequential` with its
- * weights, or a legacy `.h5` model file (tf.keras 2's, or Keras 3's legacy writer's; a compiled
- * one only with `{ compile: false }` so far). Refuses, naming the file: a missing or unreadable file, a zip without config.json or
+ * weights, or a legacy `.h5` model file (tf.keras 2's, or Keras 3's legacy writer's). Refuses, naming the file: a missing or unreadable file, a zip without config.json or
  * its weights, a model that is not a Sequential, a layer class or option this package does not
  * have, weights that do not fit the model. A file saved compiled comes back compiled (optimizer
  * with its hyperparameters, loss, metrics) with the optimizer's state, so that `fit` goes on
