@@ -103,6 +103,24 @@ describe('loadWeights', () => {
     second.dispose();
   });
 
+  it('an optimizer saved before its first step: iteration count and learning rate only', async () => {
+    const file = path.join(tmp, 'fresh.weights.h5');
+    const model = new Sequential([new Dense({ units: 2, inputShape: [3] })]);
+    model.compile({ optimizer: { name: 'adam', learningRate: 0.02 }, loss: 'mse' });
+    await model.saveWeights(file);
+    const datasets = await readH5Datasets(fs.readFileSync(file), file);
+    expect([...datasets.keys()].filter((k) => k.startsWith('optimizer/')).sort()).toEqual([
+      'optimizer/vars/0',
+      'optimizer/vars/1',
+    ]);
+    const again = new Sequential([new Dense({ units: 2, inputShape: [3] })]);
+    again.compile({ optimizer: 'adam', loss: 'mse' });
+    await again.loadWeights(file);
+    expect(again.optimizer?.getConfig().learningRate).toBeCloseTo(0.02, 6);
+    model.dispose();
+    again.dispose();
+  });
+
   it('an uncompiled model loads the weights and says the optimizer state was left', async () => {
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     const model = await loadKerasModel(path.join(DIR, 'compiled_gru_rmsprop.keras'), {

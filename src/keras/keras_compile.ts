@@ -131,7 +131,8 @@ export async function restoreOptimizerState(
   }
   const values = numericOrder(weights, 'optimizer/vars/');
   if (values.length === 0) return;
-  const places = kerasSlotOrder(where, optimizer, trainable.length);
+  // An optimizer saved before its first step has only its iteration count and learning rate.
+  const places = values.length === 2 ? [] : kerasSlotOrder(where, optimizer, trainable.length);
   const expected = 2 + places.length;
   if (values.length !== expected) {
     throw new KerasJsonError(

@@ -1,10 +1,8 @@
 /**
  * `loadKerasModel(path)`: a Keras 3 `.keras` file (or a legacy `.h5` one: legacy_h5.ts) -> a
- * `Sequential` of this package's layers with Keras's weights. The architecture comes from config.json (as `modelFromKeras` reads it), the
- * weights from model.weights.h5 in the layout Keras's saving library writes:
- * `layers/<snake_case class>[_<n>]/` per layer in model order, a recurrent layer's weights under
- * `cell/vars/<i>`, a Bidirectional's under `forward_layer/` then `backward_layer/`, any other
- * layer's under `vars/<i>`; the optimizer's under `optimizer/vars/<i>`.
+ * `Sequential` of this package's layers with Keras's weights: the architecture from config.json
+ * (as `modelFromKeras` reads it), the weights from model.weights.h5 in Keras's layout
+ * (weights_layout.ts), a compiled model's optimizer state with them (keras_compile.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Sequential } from '../models/sequential';
