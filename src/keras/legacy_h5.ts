@@ -7,19 +7,18 @@
  * legacy writer: tf.keras 2 (tf-keras) cannot be installed here to write its own.
  */
 import * as fs from 'node:fs';
-import * as tf from '@tensorflow/tfjs';
-import { Sequential } from '../models/sequential';
+import type { Sequential } from '../models/sequential';
 import type { CompileArgs } from '../models/compile';
 import { type H5Dataset, type H5Tree, readH5Tree } from './h5_weights';
-import { compileArgsFromKeras, restoreOptimizerState } from './keras_compile';
+import { compileArgsFromKeras } from './keras_compile';
 import { KerasJsonError, isJsonObject } from './keras_json';
 import type { KerasModel } from './keras_model';
 import {
   type KerasWeightSlot,
   type KerasWeightValues,
-  kerasWeightOrder,
   loadWeightsIntoSlots,
 } from './keras_weights';
+import { finishLoadedModel } from './loaded_model';
 import { modelFromKeras } from './model_from_keras';
 
 function stringList(value: unknown): string[] | undefined {
@@ -64,7 +63,6 @@ export async function loadLegacyH5Model(
   } catch (err) {
     throw err instanceof KerasJsonError ? new KerasJsonError(`${where}: ${err.message}`) : err;
   }
-  let model: Sequential;
   try {
     const layerNames = stringList(tree.attributes.get('model_weights')?.get('layer_names')) ?? [];
     const saved = layerNames
@@ -98,25 +96,11 @@ export async function loadLegacyH5Model(
     } catch (err) {
       throw err instanceof KerasJsonError ? new KerasJsonError(`${where}: ${err.message}`) : err;
     }
-    if (!(built.model instanceof tf.Sequential)) {
-      throw new KerasJsonError(`${where}: only Sequential models load yet.`);
-    }
-    model = Sequential.adopt(built.model, compileArgs);
   } catch (err) {
     built.model.dispose();
     throw err;
   }
-  if (compileArgs === undefined) return model;
-  try {
-    const trainable = kerasWeightOrder(built)
-      .map((slot) => slot.variable)
-      .filter((variable) => variable.trainable);
-    await restoreOptimizerState(where, model, trainable, legacyOptimizerWeights(where, tree));
-    return model;
-  } catch (err) {
-    model.dispose();
-    throw err;
-  }
+  return finishLoadedModel(where, built, compileArgs, () => legacyOptimizerWeights(where, tree));
 }
 
 /** `training_config` (a compiled model's) as `compile` arguments; undefined when not compiled. */

@@ -4,16 +4,16 @@
  * (as `modelFromKeras` reads it), the weights from model.weights.h5 in Keras's layout
  * (weights_layout.ts), a compiled model's optimizer state with them (keras_compile.ts).
  */
-import * as tf from '@tensorflow/tfjs';
-import { Sequential } from '../models/sequential';
+import type { Sequential } from '../models/sequential';
 import { optionKeys } from '../option_keys';
 import type { H5Dataset } from './h5_weights';
 import { readKerasArchive } from './keras_archive';
-import { compileArgsFromKeras, restoreOptimizerState } from './keras_compile';
+import { compileArgsFromKeras } from './keras_compile';
 import { type JsonObject, KerasJsonError, isJsonObject, show } from './keras_json';
 import type { KerasModel } from './keras_model';
-import { kerasWeightOrder, loadKerasWeights, type KerasWeightValues } from './keras_weights';
+import { loadKerasWeights, type KerasWeightValues } from './keras_weights';
 import { loadLegacyH5Model } from './legacy_h5';
+import { finishLoadedModel } from './loaded_model';
 import { modelFromKeras } from './model_from_keras';
 import { layerDatasets, listGroupNames } from './weights_layout';
 
@@ -112,7 +112,6 @@ export async function loadKerasModel(
   } catch (err) {
     throw inFile(err);
   }
-  let model: Sequential;
   try {
     const weights = weightsInKerasOrder(subject, path, built, archive.weights);
     try {
@@ -120,23 +119,9 @@ export async function loadKerasModel(
     } catch (err) {
       throw inFile(err);
     }
-    if (!(built.model instanceof tf.Sequential)) {
-      throw new KerasJsonError(`${where}: expected a Sequential model.`);
-    }
-    model = Sequential.adopt(built.model, compileArgs);
   } catch (err) {
     built.model.dispose();
     throw err;
   }
-  if (compileArgs === undefined) return model;
-  try {
-    const trainable = kerasWeightOrder(built)
-      .map((slot) => slot.variable)
-      .filter((variable) => variable.trainable);
-    await restoreOptimizerState(where, model, trainable, archive.weights);
-    return model;
-  } catch (err) {
-    model.dispose();
-    throw err;
-  }
+  return finishLoadedModel(where, built, compileArgs, () => archive.weights);
 }
