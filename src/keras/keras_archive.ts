@@ -21,7 +21,8 @@ const CONFIG = 'config.json';
 const METADATA = 'metadata.json';
 const WEIGHTS = 'model.weights.h5';
 
-function readBytes(subject: string, path: string): Uint8Array {
+/** The bytes of the file at `path`, refused by name when missing or not a file (`kind`). */
+export function readFileBytes(subject: string, path: string, kind: string): Uint8Array {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(path);
@@ -29,7 +30,7 @@ function readBytes(subject: string, path: string): Uint8Array {
     throw new KerasJsonError(`${subject}: no file '${path}'. Check the path.`);
   }
   if (!stat.isFile()) {
-    throw new KerasJsonError(`${subject}: '${path}' is not a file; expected a .keras file.`);
+    throw new KerasJsonError(`${subject}: '${path}' is not a file; expected ${kind}.`);
   }
   return fs.readFileSync(path);
 }
@@ -46,7 +47,7 @@ function parseJson(subject: string, path: string, member: string, bytes: Uint8Ar
 
 /** Reads and checks a `.keras` file; every error names the file and what is wrong. */
 export async function readKerasArchive(subject: string, path: string): Promise<KerasArchive> {
-  const bytes = readBytes(subject, path);
+  const bytes = readFileBytes(subject, path, 'a .keras file');
   let members: Partial<Record<string, Uint8Array>>;
   try {
     members = unzipSync(bytes);

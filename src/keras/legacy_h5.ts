@@ -6,10 +6,10 @@
  * the model's in order, as Keras's legacy loader matches them. Tested on files from Keras 3's
  * legacy writer: tf.keras 2 (tf-keras) cannot be installed here to write its own.
  */
-import * as fs from 'node:fs';
 import type { Sequential } from '../models/sequential';
 import type { CompileArgs } from '../models/compile';
 import { type H5Dataset, type H5Tree, readH5Tree } from './h5_weights';
+import { readFileBytes } from './keras_archive';
 import { compileArgsFromKeras } from './keras_compile';
 import { KerasJsonError, isJsonObject } from './keras_json';
 import type { KerasModel } from './keras_model';
@@ -35,10 +35,7 @@ export async function loadLegacyH5Model(
   compile: boolean,
 ): Promise<Sequential> {
   const where = `${subject}: '${path}'`;
-  if (!fs.existsSync(path) || !fs.statSync(path).isFile()) {
-    throw new KerasJsonError(`${subject}: no file '${path}'. Check the path.`);
-  }
-  const tree = await readH5Tree(fs.readFileSync(path), where);
+  const tree = await readH5Tree(readFileBytes(subject, path, 'an .h5 model file'), where);
   const root = tree.attributes.get('');
   const modelConfig = root?.get('model_config');
   if (typeof modelConfig !== 'string') {

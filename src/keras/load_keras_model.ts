@@ -6,16 +6,15 @@
  */
 import type { Sequential } from '../models/sequential';
 import { optionKeys } from '../option_keys';
-import type { H5Dataset } from './h5_weights';
 import { readKerasArchive } from './keras_archive';
 import { compileArgsFromKeras } from './keras_compile';
 import { type JsonObject, KerasJsonError, isJsonObject, show } from './keras_json';
 import type { KerasModel } from './keras_model';
-import { loadKerasWeights, type KerasWeightValues } from './keras_weights';
+import { loadKerasWeights } from './keras_weights';
 import { loadLegacyH5Model } from './legacy_h5';
 import { finishLoadedModel } from './loaded_model';
 import { modelFromKeras } from './model_from_keras';
-import { layerDatasets, listGroupNames } from './weights_layout';
+import { weightsInLayerOrder } from './weights_layout';
 
 /** Options of `loadKerasModel`, as Keras's `load_model`. */
 export interface LoadKerasModelOptions {
@@ -31,35 +30,6 @@ const LOAD_OPTIONS = optionKeys<LoadKerasModelOptions>(
   { custom_objects: { hint: 'this package loads Keras layers only' } },
 );
 
-/**
- * The model's weights from the file, in Keras's model.weights order; refuses datasets that are
- * no layer's and not the optimizer's.
- */
-function weightsInKerasOrder(
-  subject: string,
-  path: string,
-  built: KerasModel,
-  weights: Map<string, H5Dataset>,
-): KerasWeightValues[] {
-  const used = new Set<string>();
-  const ordered: KerasWeightValues[] = [];
-  const groups = listGroupNames(built.layers.map((l) => l.kerasClassName));
-  for (const [i, { layer }] of built.layers.entries()) {
-    for (const [datasetPath, d] of layerDatasets(subject, `layers/${groups[i]}`, layer, weights)) {
-      used.add(datasetPath);
-      ordered.push({ name: datasetPath, shape: d.shape, data: d.data });
-    }
-  }
-  for (const datasetPath of weights.keys()) {
-    if (used.has(datasetPath)) continue;
-    if (datasetPath.startsWith('optimizer/')) continue;
-    throw new KerasJsonError(
-      `${subject}: '${path}' holds weights at '${datasetPath}' that belong to no layer of the model in its config.json.`,
-    );
-  }
-  return ordered;
-}
-
 /** config.json's `compile_config` when the model was saved compiled (Keras writes {} if not). */
 function compileConfigOf(config: unknown): JsonObject | undefined {
   if (!isJsonObject(config)) return undefined;
@@ -71,8 +41,8 @@ function compileConfigOf(config: unknown): JsonObject | undefined {
 
 /**
  * Loads a Keras 3 `.keras` file (`model.save("m.keras")` in Python) as a `Sequential` with its
- * weights, or a legacy `.h5` model file (tf.keras 2's, or Keras 3's legacy writer's). Refuses, naming the file: a missing or unreadable file, a zip without config.json or
- * its weights, a model that is not a Sequential, a layer class or option this package does not
+ * weights, or a legacy `.h5` model file (tf.keras 2's, or Keras 3's legacy writer's). Refuses,
+ * naming the file: a missing or unreadable file, a zip without config.json or its weights, a model that is not a Sequential, a layer class or option this package does not
  * have, weights that do not fit the model. A file saved compiled comes back compiled (optimizer
  * with its hyperparameters, loss, metrics) with the optimizer's state, so that `fit` goes on
  * with the step Keras would take next (Adam, RMSprop and one-slot optimizers so far);
@@ -113,7 +83,7 @@ export async function loadKerasModel(
     throw inFile(err);
   }
   try {
-    const weights = weightsInKerasOrder(subject, path, built, archive.weights);
+    const weights = weightsInLayerOrder(subject, where, built.layers, archive.weights);
     try {
       loadKerasWeights(built, weights);
     } catch (err) {

@@ -13,14 +13,11 @@ import { RNN } from '../layers/rnn/rnn';
 import type { Sequential } from '../models/sequential';
 import { KerasOptimizer } from '../optimizers/optimizer';
 import { type H5DatasetToWrite, type H5GroupToWrite, readH5Datasets, writeH5 } from './h5_weights';
+import { readFileBytes } from './keras_archive';
 import { kerasSlotOrder, restoreOptimizerState } from './keras_compile';
 import { KerasJsonError } from './keras_json';
-import {
-  type KerasWeightSlot,
-  type KerasWeightValues,
-  loadWeightsIntoSlots,
-} from './keras_weights';
-import { layerDatasets, listGroupNames } from './weights_layout';
+import { type KerasWeightSlot, loadWeightsIntoSlots } from './keras_weights';
+import { cellGroupNames, listGroupNames, weightsInLayerOrder } from './weights_layout';
 
 const SUFFIX = '.weights.h5';
 
@@ -61,9 +58,7 @@ function rnnLayout(subject: string, out: LayerLayout, group: string, rnn: RNN): 
   } else {
     out.groups.push({ path: `${group}/cell/vars`, name: 'stacked_rnn_cells' });
     out.groups.push({ path: `${group}/cell/cells` });
-    const names = listGroupNames(
-      cells.map((c) => (c instanceof RecurrentCellBase ? c.getClassName() : c.name)),
-    );
+    const names = cellGroupNames(rnn);
     cells.forEach((cell, i) => {
       const cellGroup = `${group}/cell/cells/${names[i]}`;
       out.groups.push({ path: cellGroup });
@@ -195,35 +190,22 @@ export async function saveKerasWeightsFile(model: Sequential, file: string): Pro
 export async function loadKerasWeightsFile(model: Sequential, file: string): Promise<void> {
   const subject = 'Sequential.loadWeights';
   checkPath(subject, file);
-  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
-    throw new KerasJsonError(`${subject}: no file '${file}'. Check the path.`);
-  }
+  const bytes = readFileBytes(subject, file, 'a .weights.h5 file');
   if (!model.built) {
     throw new ValueError(
       `${subject}: the model '${model.name}' is not built yet; build it (an inputShape on the first layer, or build([null, ...])) before loading weights into it.`,
     );
   }
   const where = `${subject}: '${file}'`;
-  const weights = await readH5Datasets(fs.readFileSync(file), where);
-  const slots: KerasWeightSlot[] = [];
-  const values: KerasWeightValues[] = [];
-  const used = new Set<string>();
-  const groups = layerGroups(model);
-  model.layers.forEach((layer, i) => {
-    const owner = { name: layer.name, kerasClassName: kerasClassOf(layer), layer };
-    for (const variable of layer.weights) slots.push({ variable, owner });
-    for (const [datasetPath, d] of layerDatasets(subject, groups[i], layer, weights)) {
-      used.add(datasetPath);
-      values.push({ name: datasetPath, shape: d.shape, data: d.data });
-    }
-  });
-  for (const datasetPath of weights.keys()) {
-    if (!used.has(datasetPath) && !datasetPath.startsWith('optimizer/')) {
-      throw new KerasJsonError(
-        `${where} holds weights at '${datasetPath}' that belong to no layer of the model '${model.name}'.`,
-      );
-    }
-  }
+  const weights = await readH5Datasets(bytes, where);
+  const layers = model.layers.map((layer) => ({ kerasClassName: kerasClassOf(layer), layer }));
+  const values = weightsInLayerOrder(subject, where, layers, weights);
+  const slots: KerasWeightSlot[] = layers.flatMap((owner) =>
+    owner.layer.weights.map((variable) => ({
+      variable,
+      owner: { name: owner.layer.name, ...owner },
+    })),
+  );
   const hasOptimizerState = [...weights.keys()].some((p) => p.startsWith('optimizer/vars/'));
   // The weights go back as they were when the optimizer's state does not fit.
   const before = slots.map((slot) => slot.variable.read().clone());

@@ -14,6 +14,7 @@ import { RecurrentCellBase } from '../layers/rnn/cell';
 import { RNN } from '../layers/rnn/rnn';
 import type { H5Dataset } from './h5_weights';
 import { KerasJsonError } from './keras_json';
+import type { KerasWeightValues } from './keras_weights';
 
 /** Keras's `naming.to_snake_case`: 'SimpleRNN' -> 'simple_rnn', 'GRUCell' -> 'gru_cell'. */
 export function kerasSnakeCase(name: string): string {
@@ -37,21 +38,22 @@ export function listGroupNames(classNames: readonly string[]): string[] {
 /** A layer group's parts, in Keras's order of the layer's weights. */
 const PART_ORDER = ['vars', 'cell', 'cells', 'forward_layer', 'backward_layer'];
 
+/** The groups of a recurrent layer's list of cells, in cell order (`cell/cells/<name>`). */
+export function cellGroupNames(rnn: RNN): string[] {
+  return listGroupNames(
+    rnn.cells.map((cell) => (cell instanceof RecurrentCellBase ? cell.getClassName() : cell.name)),
+  );
+}
+
 /** The names of the cell groups of a recurrent layer's list of cells, by direction. */
 function cellGroups(layer: tf.layers.Layer): Map<string, string[]> {
-  const names = (rnn: RNN): string[] =>
-    listGroupNames(
-      rnn.cells.map((cell) =>
-        cell instanceof RecurrentCellBase ? cell.getClassName() : cell.name,
-      ),
-    );
   if (layer instanceof Bidirectional) {
     return new Map([
-      ['forward_layer', names(layer.forwardLayer)],
-      ['backward_layer', names(layer.backwardLayer)],
+      ['forward_layer', cellGroupNames(layer.forwardLayer)],
+      ['backward_layer', cellGroupNames(layer.backwardLayer)],
     ]);
   }
-  return new Map(layer instanceof RNN ? [['', names(layer)]] : []);
+  return new Map(layer instanceof RNN ? [['', cellGroupNames(layer)]] : []);
 }
 
 /**
@@ -94,4 +96,39 @@ export function layerDatasets(
     return a.key.length - b.key.length;
   });
   return keyed.map(({ path, d }) => [path, d]);
+}
+
+/** A layer of the model and the Keras class its group is named after. */
+export interface LayerInFile {
+  readonly kerasClassName: string;
+  readonly layer: tf.layers.Layer;
+}
+
+/**
+ * The file's layer weights in the model's order (layer by layer, each in Keras's order), and a
+ * refusal, naming `where`, of any dataset that is neither a layer's nor the optimizer's.
+ */
+export function weightsInLayerOrder(
+  subject: string,
+  where: string,
+  layers: readonly LayerInFile[],
+  weights: Map<string, H5Dataset>,
+): KerasWeightValues[] {
+  const used = new Set<string>();
+  const ordered: KerasWeightValues[] = [];
+  const groups = listGroupNames(layers.map((l) => l.kerasClassName));
+  layers.forEach(({ layer }, i) => {
+    for (const [path, d] of layerDatasets(subject, `layers/${groups[i]}`, layer, weights)) {
+      used.add(path);
+      ordered.push({ name: path, shape: d.shape, data: d.data });
+    }
+  });
+  for (const path of weights.keys()) {
+    if (!used.has(path) && !path.startsWith('optimizer/')) {
+      throw new KerasJsonError(
+        `${where} holds weights at '${path}' that belong to no layer of the model.`,
+      );
+    }
+  }
+  return ordered;
 }
