@@ -10,6 +10,7 @@ import { kerasOptimizer } from '../optimizers/factory';
 import { KerasOptimizer, type NamedWeight } from '../optimizers/optimizer';
 import type { H5Dataset } from './h5_weights';
 import { type JsonObject, KerasJsonError, isJsonArray, isJsonObject, show } from './keras_json';
+import { lossFromKeras } from './keras_losses';
 
 /**
  * `compile_config` keys that only say how Keras runs a step (eagerly, jitted, several steps per
@@ -43,12 +44,7 @@ export function compileArgsFromKeras(where: string, config: JsonObject): Compile
     );
   }
   const optimizerConfig = isJsonObject(optimizer.config) ? optimizer.config : {};
-  const loss = config.loss;
-  if (typeof loss !== 'string') {
-    throw new KerasJsonError(
-      `${where}: compile_config's \`loss\` = ${show(loss)}; only a loss saved by its name ('mse', 'binary_crossentropy', ...) is read yet.`,
-    );
-  }
+  const loss = lossFromKeras(where, config.loss);
   const metrics = config.metrics ?? null;
   if (metrics !== null && !(isJsonArray(metrics) && metrics.every((m) => typeof m === 'string'))) {
     throw new KerasJsonError(

@@ -3,8 +3,6 @@
  * model's weights, and its optimizer's state when compiled, in the layout of weights_layout.ts.
  * Saving writes the whole file next to the target and renames it into place.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../errors';
 import { Bidirectional } from '../layers/rnn/bidirectional';
@@ -13,6 +11,7 @@ import { RNN } from '../layers/rnn/rnn';
 import type { Sequential } from '../models/sequential';
 import { KerasOptimizer } from '../optimizers/optimizer';
 import { type H5DatasetToWrite, type H5GroupToWrite, readH5Datasets, writeH5 } from './h5_weights';
+import { checkFileTarget, writeFileAtomically } from './file_target';
 import { readFileBytes } from './keras_archive';
 import { kerasSlotOrder, restoreOptimizerState } from './keras_compile';
 import { KerasJsonError } from './keras_json';
@@ -142,17 +141,11 @@ async function optimizerDatasets(
   };
 }
 
-/** `model.saveWeights(file)`: see Sequential.saveWeights. */
-export async function saveKerasWeightsFile(model: Sequential, file: string): Promise<void> {
-  const subject = 'Sequential.saveWeights';
-  checkPath(subject, file);
-  const parent = path.dirname(path.resolve(file));
-  if (!fs.existsSync(parent) || !fs.statSync(parent).isDirectory()) {
-    throw new ValueError(`${subject}: the folder '${parent}' of '${file}' does not exist.`);
-  }
-  if (fs.existsSync(file) && !fs.statSync(file).isFile()) {
-    throw new ValueError(`${subject}: '${file}' exists and is not a file.`);
-  }
+/**
+ * The bytes of Keras 3's weights file for the built `model`: its layers' weights and a compiled
+ * model's optimizer state (a `.weights.h5` file, and a `.keras` file's model.weights.h5).
+ */
+export async function kerasWeightsBytes(subject: string, model: Sequential): Promise<Uint8Array> {
   if (!model.built) {
     throw new ValueError(
       `${subject}: the model '${model.name}' is not built yet, so it has no weights.`,
@@ -175,15 +168,15 @@ export async function saveKerasWeightsFile(model: Sequential, file: string): Pro
   });
   const optimizer = await optimizerDatasets(subject, model);
   groups.push(...optimizer.groups, { path: 'vars', name: model.name });
-  const bytes = await writeH5(groups, [...datasets, ...optimizer.datasets]);
-  const tmp = path.join(parent, `.${path.basename(file)}.saving-${process.pid}-${Date.now()}`);
-  try {
-    await fs.promises.writeFile(tmp, bytes);
-    await fs.promises.rename(tmp, file);
-  } catch (err) {
-    await fs.promises.rm(tmp, { force: true });
-    throw new ValueError(`${subject}: could not write '${file}': ${String(err)}`);
-  }
+  return writeH5(groups, [...datasets, ...optimizer.datasets]);
+}
+
+/** `model.saveWeights(file)`: see Sequential.saveWeights. */
+export async function saveKerasWeightsFile(model: Sequential, file: string): Promise<void> {
+  const subject = 'Sequential.saveWeights';
+  checkPath(subject, file);
+  checkFileTarget(subject, file);
+  await writeFileAtomically(subject, file, await kerasWeightsBytes(subject, model));
 }
 
 /** `model.loadWeights(file)`: see Sequential.loadWeights. */

@@ -71,6 +71,8 @@ export interface CompiledState {
   optimizerClass: string;
   /** The loss. */
   loss: Loss;
+  /** The loss as `compile` was given it (for a saved model's `compile_config`). */
+  lossSpec: LossSpec;
   /** The metrics, in the order given. */
   metrics: MetricSpec[];
 }
@@ -122,7 +124,7 @@ export function resolveCompile(args: CompileArgs, subject = 'compile'): Compiled
   }
   checkMetricSpecs(subject, metrics);
   const { optimizer, optimizerClass } = makeOptimizer(args.optimizer ?? 'rmsprop', subject);
-  return { optimizer, optimizerClass, loss, metrics: [...metrics] };
+  return { optimizer, optimizerClass, loss, lossSpec: args.loss, metrics: [...metrics] };
 }
 
 /**

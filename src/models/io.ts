@@ -48,6 +48,24 @@ async function checkReplaceable(subject: string, target: string): Promise<boolea
   return true;
 }
 
+/**
+ * Refuses a save path naming an HDF5 file: Keras 3 writes a legacy `.h5` model there, which
+ * this package does not write, and `.weights.h5` is `saveWeights`' (a folder of that name would
+ * surprise everyone).
+ */
+export function refuseLegacySavePath(subject: string, target: string): void {
+  if (target.endsWith('.weights.h5')) {
+    throw new ValueError(
+      `${subject}: '${target}' names a weights file; write it with saveWeights('${target}'), or save the whole model to a path ending in .keras.`,
+    );
+  }
+  if (target.endsWith('.h5') || target.endsWith('.hdf5')) {
+    throw new ValueError(
+      `${subject}: writing legacy HDF5 model files ('${target}') is not built; save to a path ending in .keras (Keras 3 and this package load it), or to a directory for tfjs's format.`,
+    );
+  }
+}
+
 /** The model.json object tfjs's file format holds for these artifacts. */
 function modelJson(artifacts: tf.io.ModelArtifacts): tf.io.ModelJSON {
   const json: tf.io.ModelJSON = {

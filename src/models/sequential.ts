@@ -36,8 +36,9 @@ import {
 import { checkAddable } from './add_checks';
 import { describeLayer } from '../layers/naming';
 import { registeredVariable, runLayers } from './forward';
+import { saveKerasModel } from '../keras/save_keras_model';
 import { loadKerasWeightsFile, saveKerasWeightsFile } from '../keras/weights_file';
-import { loadSequentialModel, saveModel } from './io';
+import { loadSequentialModel, refuseLegacySavePath, saveModel } from './io';
 import { SUMMARY_OPTIONS, type SummaryOptions, layerRows, summaryLines } from './summary';
 import { countValues, writeWeights } from './weights';
 import { residentTraining } from './resident_training';
@@ -109,6 +110,11 @@ export class Sequential {
   /** The optimizer `compile` set, or null. */
   get optimizer(): tf.Optimizer | null {
     return this.compiled?.optimizer ?? null;
+  }
+
+  /** What `compile` set (optimizer, loss, metrics), or null before it. @internal */
+  get compileState(): Readonly<CompiledState> | null {
+    return this.compiled;
   }
 
   /** The weights training updates, in layer order. */
@@ -400,18 +406,22 @@ export class Sequential {
   }
 
   /**
-   * Saves the architecture and weights in tfjs's format (`model.json` + `weights.bin`) into the
-   * directory `dir`, atomically: a failed save leaves no partial model and keeps a previous one.
+   * Saves the model, atomically (a failed save leaves nothing partial and keeps an earlier one):
+   * to a path ending in `.keras`, a Keras 3 file that Python's `keras.models.load_model` opens
+   * (layers, weights, compile arguments and optimizer state); to any other path, a directory
+   * in tfjs's format (`model.json` + `weights.bin`).
    */
-  async save(dir: string): Promise<void> {
+  async save(path: string): Promise<void> {
     const subject = 'Sequential.save';
     this.assertUsable(subject);
+    refuseLegacySavePath(subject, path);
     if (this.inner === null) {
       throw new ValueError(
         `${subject}: the model '${this.name}' is not built yet; give the first layer an inputShape, call build([null, ...]), or fit it first.`,
       );
     }
-    await saveModel(subject, this.inner, dir);
+    if (path.endsWith('.keras')) await saveKerasModel(subject, this, path);
+    else await saveModel(subject, this.inner, path);
   }
 
   /**
