@@ -117,7 +117,6 @@ export function functionalFromKeras(
   raw: JsonObject,
   config: JsonObject,
   dialect: KerasDialect,
-  initialize: boolean,
 ): KerasModel {
   const subject = `Keras ${typeof raw.class_name === 'string' ? raw.class_name : 'Functional'}${typeof config.name === 'string' ? ` '${config.name}'` : ''}`;
   const reader = new ConfigReader(subject, config);
@@ -185,7 +184,7 @@ export function functionalFromKeras(
         built.push({
           name: m.name,
           info: m.info,
-          layer: buildMapped(m.spec, m.info, initialize),
+          layer: buildMapped(m.spec, m.info),
           pending: [...m.nodes],
         });
         outputs.set(m.name, []);

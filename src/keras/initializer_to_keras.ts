@@ -11,16 +11,19 @@ import type { JsonObject } from './keras_json';
 /** Keras's stddev correction for a truncated normal (see keras_values.ts's varianceScaling). */
 const TRUNCATED_NORMAL_STDDEV = 0.8796256610342398;
 
+/** The VarianceScaling family's config keys Keras 3.15 writes besides its own (fans over all axes). */
+const FAN_DEFAULTS: JsonObject = { seed: null, input_axes: null, output_axes: null };
+
 /** This package's initializer names, as Keras's classes and their default configs. */
 const NAMED: Readonly<Record<string, [string, JsonObject]>> = {
   zeros: ['Zeros', {}],
   ones: ['Ones', {}],
-  glorot_uniform: ['GlorotUniform', { seed: null }],
-  glorot_normal: ['GlorotNormal', { seed: null }],
-  he_uniform: ['HeUniform', { seed: null }],
-  he_normal: ['HeNormal', { seed: null }],
-  lecun_uniform: ['LecunUniform', { seed: null }],
-  lecun_normal: ['LecunNormal', { seed: null }],
+  glorot_uniform: ['GlorotUniform', FAN_DEFAULTS],
+  glorot_normal: ['GlorotNormal', FAN_DEFAULTS],
+  he_uniform: ['HeUniform', FAN_DEFAULTS],
+  he_normal: ['HeNormal', FAN_DEFAULTS],
+  lecun_uniform: ['LecunUniform', FAN_DEFAULTS],
+  lecun_normal: ['LecunNormal', FAN_DEFAULTS],
   orthogonal: ['Orthogonal', { seed: null, gain: 1 }],
   random_uniform: ['RandomUniform', { seed: null, minval: -0.05, maxval: 0.05 }],
   random_normal: ['RandomNormal', { seed: null, mean: 0, stddev: 0.05 }],
@@ -54,7 +57,14 @@ function varianceScaling(config: Record<string, unknown>): JsonObject | undefine
   const scale = numberIn(config, 'scale', 1);
   if (mode === undefined) return undefined;
   if (config.distribution === 'uniform') {
-    return { seed: null, scale, mode, distribution: 'uniform' };
+    return {
+      seed: null,
+      scale,
+      mode,
+      distribution: 'uniform',
+      input_axes: null,
+      output_axes: null,
+    };
   }
   // tfjs's 'normal' truncates without Keras's correction: Keras's truncated_normal of the
   // scale times the correction squared draws the same distribution.
@@ -64,6 +74,8 @@ function varianceScaling(config: Record<string, unknown>): JsonObject | undefine
       scale: tidy(scale * TRUNCATED_NORMAL_STDDEV ** 2),
       mode,
       distribution: 'truncated_normal',
+      input_axes: null,
+      output_axes: null,
     };
   }
   return undefined;

@@ -4,7 +4,7 @@
  * initializers, and cleaning up when a build fails half way.
  */
 import * as tf from '@tensorflow/tfjs';
-import { RecurrentCellBase } from '../layers/rnn/cell';
+import { withZeroInitializers } from '../layers/initializers';
 import { optionKeys } from '../option_keys';
 import { type JsonObject, KerasJsonError, errorMessage } from './keras_json';
 import type { KerasDialect } from './keras_values';
@@ -39,7 +39,7 @@ export interface KerasModelOptions {
   /**
    * Run the layers' initializers. False skips them (zeros instead) when Keras's weights are
    * loaded right after, which saves e.g. the orthogonal initializer's QR decompositions; the
-   * layers' configs then report 'zeros'. Default: true.
+   * layers keep their initializers. Default: true.
    */
   initializeWeights?: boolean;
 }
@@ -50,69 +50,17 @@ export const KERAS_MODEL_OPTIONS = optionKeys<KerasModelOptions>({
   initializeWeights: true,
 });
 
-const ZEROS = 'zeros';
-const NO_CELL_INITIALIZERS = {
-  kernelInitializer: ZEROS,
-  recurrentInitializer: ZEROS,
-  biasInitializer: ZEROS,
-} as const;
-
-/** The spec with every initializer replaced by zeros (see `initializeWeights`). */
-function withoutInitializers(spec: KerasLayerSpec): KerasLayerSpec {
-  switch (spec.className) {
-    case 'SimpleRNN':
-      return { className: spec.className, args: { ...spec.args, ...NO_CELL_INITIALIZERS } };
-    case 'LSTM':
-      return { className: spec.className, args: { ...spec.args, ...NO_CELL_INITIALIZERS } };
-    case 'GRU':
-      return { className: spec.className, args: { ...spec.args, ...NO_CELL_INITIALIZERS } };
-    case 'StackedRNN':
-      return {
-        className: spec.className,
-        args: {
-          ...spec.args,
-          cells: spec.args.cells.map((cell) => {
-            if (cell instanceof RecurrentCellBase) return cell;
-            if ('className' in cell) {
-              return { ...cell, config: { ...cell.config, ...NO_CELL_INITIALIZERS } };
-            }
-            return { ...cell, ...NO_CELL_INITIALIZERS };
-          }),
-        },
-      };
-    case 'Dense':
-      return {
-        className: spec.className,
-        args: { ...spec.args, kernelInitializer: ZEROS, biasInitializer: ZEROS },
-      };
-    case 'Embedding':
-      return { className: spec.className, args: { ...spec.args, embeddingsInitializer: ZEROS } };
-    case 'Dropout':
-    case 'Masking':
-      return spec;
-    case 'Bidirectional': {
-      const { layer, backwardLayer } = spec.args;
-      return {
-        className: spec.className,
-        args: {
-          ...spec.args,
-          layer: withoutInitializers(layer) as typeof layer,
-          ...(backwardLayer === undefined
-            ? {}
-            : { backwardLayer: withoutInitializers(backwardLayer) as typeof backwardLayer }),
-        },
-      };
-    }
-  }
+/** Builds a mapped layer. */
+export function buildMapped(spec: KerasLayerSpec, info: KerasLayerInfo): tf.layers.Layer {
+  return buildLayer(spec, info);
 }
 
-/** Builds a mapped layer, with or without its initializers. */
-export function buildMapped(
-  spec: KerasLayerSpec,
-  info: KerasLayerInfo,
-  initialize: boolean,
-): tf.layers.Layer {
-  return buildLayer(initialize ? spec : withoutInitializers(spec), info);
+/**
+ * Runs `build` with the layers' initializers run, or (`initialize` false) with zeros instead,
+ * the layers keeping their initializers (see withZeroInitializers).
+ */
+export function initializedIf<T>(initialize: boolean, build: () => T): T {
+  return initialize ? build() : withZeroInitializers(build);
 }
 
 /** Disposes whatever weights `layers` already created; used when a build fails half way. */

@@ -125,8 +125,9 @@ function recurrentOptions(rnn: RNN): { [key: string]: JsonValue } {
 function recurrentToKeras(subject: string, rnn: RNN, inputShape: JsonShape): JsonObject {
   const first = rnn.cells[0];
   if (rnn instanceof SingleCellRNN && first instanceof RecurrentCellBase) {
-    const { units, activation, ...rest } = cellOptions(subject, first);
-    // Keras's flat layer config: the cell's options, with the layer's activity regularizer.
+    const { units, activation, seed, ...rest } = cellOptions(subject, first);
+    // Keras's flat layer config: the cell's options, with the layer's activity regularizer
+    // (and a seed, but not on SimpleRNN, as Keras 3.15 writes them).
     const { kernel_constraint: kc, recurrent_constraint: rc, bias_constraint: bc, ...tail } = rest;
     return kerasSerialized(
       'keras.layers',
@@ -141,6 +142,7 @@ function recurrentToKeras(subject: string, rnn: RNN, inputShape: JsonShape): Jso
         kernel_constraint: kc,
         recurrent_constraint: rc,
         bias_constraint: bc,
+        ...(rnn.getClassName() === 'SimpleRNN' ? {} : { seed }),
       },
       inputShape,
     );

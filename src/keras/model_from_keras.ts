@@ -13,6 +13,7 @@ import {
   type KerasModelOptions,
   buildMapped,
   buildOrClean,
+  initializedIf,
 } from './keras_model';
 import { dialectOf } from './keras_values';
 import { kerasLayerSpec } from './layer_from_keras';
@@ -61,21 +62,16 @@ export function modelFromKeras(json: unknown, options: KerasModelOptions = {}): 
       ? { ...model, config: { layers: model.config } }
       : model;
   const object = kerasObject('Keras model', normalized);
+  const initialize = options.initializeWeights ?? true;
   switch (object.className) {
     case 'Sequential':
-      return sequentialFromKeras(
-        object.raw,
-        object.config,
-        dialect,
-        options.initializeWeights ?? true,
+      return initializedIf(initialize, () =>
+        sequentialFromKeras(object.raw, object.config, dialect),
       );
     case 'Functional':
     case 'Model':
-      return functionalFromKeras(
-        object.raw,
-        object.config,
-        dialect,
-        options.initializeWeights ?? true,
+      return initializedIf(initialize, () =>
+        functionalFromKeras(object.raw, object.config, dialect),
       );
     default:
       throw new KerasJsonError(
@@ -115,21 +111,26 @@ export function modelFromKerasLayer(
   const dialect = options.dialect ?? dialectOf(undefined);
   const { spec, info } = kerasLayerSpec(json, { dialect, where: 'Keras layer' });
   const dtype = options.inputDtype ?? (spec.className === 'Embedding' ? 'int32' : 'float32');
-  const layer = buildMapped(spec, info, options.initializeWeights ?? true);
+  const layer = buildMapped(spec, info);
   const model = buildOrClean(
     () => [layer],
     `Keras ${info.kerasClassName} '${info.name}'`,
-    () => {
-      const input = tf.input({ batchShape: [...batchShape], dtype, name: `${info.name}_input` });
-      const states = (options.initialStateShapes ?? []).map((shape, i) =>
-        tf.input({ batchShape: [...shape], name: `${info.name}_initial_state_${i}` }),
-      );
-      const output = layer.apply(
-        input,
-        states.length === 0 ? undefined : { initialState: states },
-      ) as tf.SymbolicTensor | tf.SymbolicTensor[];
-      return tf.model({ inputs: [input, ...states], outputs: output, name: `${info.name}_model` });
-    },
+    () =>
+      initializedIf(options.initializeWeights ?? true, () => {
+        const input = tf.input({ batchShape: [...batchShape], dtype, name: `${info.name}_input` });
+        const states = (options.initialStateShapes ?? []).map((shape, i) =>
+          tf.input({ batchShape: [...shape], name: `${info.name}_initial_state_${i}` }),
+        );
+        const output = layer.apply(
+          input,
+          states.length === 0 ? undefined : { initialState: states },
+        ) as tf.SymbolicTensor | tf.SymbolicTensor[];
+        return tf.model({
+          inputs: [input, ...states],
+          outputs: output,
+          name: `${info.name}_model`,
+        });
+      }),
   );
   return {
     model,

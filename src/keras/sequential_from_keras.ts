@@ -27,7 +27,6 @@ export function sequentialFromKeras(
   raw: JsonObject,
   config: JsonObject,
   dialect: KerasDialect,
-  initialize: boolean,
 ): KerasModel {
   const reader = new ConfigReader(
     `Keras Sequential${typeof config.name === 'string' ? ` '${config.name}'` : ''}`,
@@ -98,7 +97,7 @@ export function sequentialFromKeras(
         }),
       );
       for (const { spec, info } of mapped) {
-        const layer = buildMapped(spec, info, initialize);
+        const layer = buildMapped(spec, info);
         layers.push({ name: info.name, kerasClassName: info.kerasClassName, layer });
         try {
           sequential.add(layer);

@@ -120,8 +120,28 @@ export function canonicalInitializer(subject: string, spec: InitializerSpec): st
   return name;
 }
 
+/** Whether weights are being created as zeros (see `withZeroInitializers`). */
+let zerosOnly = false;
+
+/**
+ * Runs `fn` with every weight it creates filled with zeros, whatever the layer's initializer:
+ * for weights that are loaded right after (a Keras file's), which skips e.g. the orthogonal
+ * initializer's QR decompositions. The layers keep their initializers, and their configs (and a
+ * saved file) report them.
+ */
+export function withZeroInitializers<T>(fn: () => T): T {
+  const previous = zerosOnly;
+  zerosOnly = true;
+  try {
+    return fn();
+  } finally {
+    zerosOnly = previous;
+  }
+}
+
 /** A tfjs initializer for a canonical spec (see `canonicalInitializer`). */
 export function makeInitializer(spec: string | Initializer): Initializer {
+  if (zerosOnly) return tf.initializers.zeros();
   if (typeof spec !== 'string') return spec;
   const factory = FACTORIES[spec];
   if (factory === undefined)
