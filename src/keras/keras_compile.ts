@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { CompileArgs } from '../models/compile';
 import type { Sequential } from '../models/sequential';
 import { kerasOptimizer } from '../optimizers/factory';
-import { KerasOptimizer, type NamedWeight } from '../optimizers/optimizer';
+import { type KerasOptimizer, type NamedWeight, isKerasOptimizer } from '../optimizers/optimizer';
 import type { H5Dataset } from './h5_weights';
 import { type JsonObject, KerasJsonError, isJsonArray, isJsonObject, show } from './keras_json';
 import { lossFromKeras } from './keras_losses';
@@ -122,7 +122,7 @@ export async function restoreOptimizerState(
   weights: Map<string, H5Dataset>,
 ): Promise<void> {
   const optimizer = model.optimizer;
-  if (!(optimizer instanceof KerasOptimizer)) {
+  if (!isKerasOptimizer(optimizer)) {
     throw new KerasJsonError(`${where}: the model's optimizer is not one of this package's.`);
   }
   const values = numericOrder(weights, 'optimizer/vars/');

@@ -9,7 +9,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../errors';
 import { Embedding } from '../layers/embedding';
 import type { Sequential } from '../models/sequential';
-import { KerasOptimizer } from '../optimizers/optimizer';
+import { isKerasOptimizer } from '../optimizers/optimizer';
 import type { JsonObject, JsonValue } from './keras_json';
 import { lossToKeras } from './keras_losses';
 import { FLOAT32_POLICY, type JsonShape, kerasSerialized, layerToKeras } from './layer_to_keras';
@@ -48,7 +48,7 @@ function compileConfig(subject: string, model: Sequential): JsonObject {
   const state = model.compileState;
   if (state === null) return {};
   const optimizer = state.optimizer;
-  if (!(optimizer instanceof KerasOptimizer)) {
+  if (!isKerasOptimizer(optimizer)) {
     throw new ValueError(
       `${subject}: the model's optimizer (${optimizer.getClassName()}) is not one of this package's Keras optimizers, which Keras can rebuild; compile with a name such as 'adam' or { name: 'adam', learningRate }.`,
     );

@@ -9,7 +9,7 @@ import { Bidirectional } from '../layers/rnn/bidirectional';
 import { RecurrentCellBase } from '../layers/rnn/cell';
 import { RNN } from '../layers/rnn/rnn';
 import type { Sequential } from '../models/sequential';
-import { KerasOptimizer } from '../optimizers/optimizer';
+import { isKerasOptimizer } from '../optimizers/optimizer';
 import { type H5DatasetToWrite, type H5GroupToWrite, readH5Datasets, writeH5 } from './h5_weights';
 import { checkFileTarget, writeFileAtomically } from './file_target';
 import { readFileBytes } from './keras_archive';
@@ -107,14 +107,16 @@ async function optimizerDatasets(
 ): Promise<{ groups: H5GroupToWrite[]; datasets: H5DatasetToWrite[] }> {
   const optimizer = model.optimizer;
   if (optimizer === null) return { groups: [], datasets: [] };
-  if (!(optimizer instanceof KerasOptimizer)) {
+  if (!isKerasOptimizer(optimizer)) {
     throw new ValueError(
       `${subject}: the model's optimizer (${optimizer.getClassName()}) is not one of this package's Keras optimizers, whose state Keras can read.`,
     );
   }
   const named = await optimizer.getWeights();
   const byName = new Map(named.map((w) => [w.name, w.tensor]));
+  // getWeights makes a new tensor of the iteration count (the slots are the optimizer's own).
   const iterations = named[0].tensor.dataSync()[0];
+  named[0].tensor.dispose();
   const datasets: H5DatasetToWrite[] = [
     { path: 'optimizer/vars/0', shape: [], data: BigInt64Array.of(BigInt(iterations)) },
     { path: 'optimizer/vars/1', shape: [], data: Float32Array.of(optimizer.learningRate) },

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ValueError, formatNames } from '../errors';
 import { optionKeys } from '../option_keys';
-import { KerasOptimizer } from '../optimizers/optimizer';
+import { isKerasOptimizer } from '../optimizers/optimizer';
 import { kerasOptimizer, kerasOptimizerClass } from '../optimizers/factory';
 import type { AdadeltaArgs } from '../optimizers/adadelta';
 import type { AdagradArgs } from '../optimizers/adagrad';
@@ -137,7 +137,7 @@ export function kerasOptimizerParams(
   optimizer: tf.Optimizer,
   params: number,
 ): { count: number; bytes: number } | undefined {
-  if (!(optimizer instanceof KerasOptimizer)) return undefined;
+  if (!isKerasOptimizer(optimizer)) return undefined;
   // Each slot is a float32 copy of every weight; plus Keras's int64 `iterations` and float32
   // `learning_rate` variables.
   const count = optimizer.slotNames().length * params + 2;

@@ -433,6 +433,20 @@ export abstract class KerasOptimizer extends tf.Optimizer {
   }
 }
 
+/**
+ * Whether `optimizer` is one of this package's Keras optimizers. Not `instanceof`: tfjs's
+ * Optimizer defines `Symbol.hasInstance` by duck typing (any object with `minimize`,
+ * `computeGradients` and `applyGradients`), which its subclasses inherit, so every tfjs
+ * optimizer passes `instanceof KerasOptimizer`.
+ */
+export function isKerasOptimizer(optimizer: unknown): optimizer is KerasOptimizer {
+  return (
+    typeof optimizer === 'object' &&
+    optimizer !== null &&
+    Object.prototype.isPrototypeOf.call(KerasOptimizer.prototype, optimizer)
+  );
+}
+
 /** `beta1` -> `beta_1`, `initialAccumulatorValue` -> `initial_accumulator_value`. */
 export function kerasKey(camel: string): string {
   return BASE_KERAS_KEYS[camel] ?? camel.replace(/([A-Z]|\d+)/g, (m) => `_${m.toLowerCase()}`);
