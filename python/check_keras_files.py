@@ -1,13 +1,16 @@
-"""Keras loads the weights files this package writes (npm run check:keras-files calls this).
+"""Keras loads the files this package writes (npm run check:keras-files calls this).
 
     python/.venv/bin/python python/check_keras_files.py FIXTURES_DIR NODE_DIR
 
-For each FIXTURES_DIR/NAME.keras (written by Keras) with NODE_DIR/NAME.weights.h5 and
-NODE_DIR/NAME.node.json (written by this package from that file, its weights changed): Keras
-loads the .keras file, then the package's weights file, and its predictions must equal the
-package's. For a compiled model, the optimizer's iteration count must be 2 (one step in Keras
-before saving, one in Node), and one more training step in Keras must give the package's
-weights after its own next step. Prints a line per file and ends with "N passed, N failed".
+- Weights files: for each FIXTURES_DIR/NAME.keras (written by Keras) with
+  NODE_DIR/NAME.weights.h5 (written by this package from that file, its weights changed), Keras
+  loads the .keras file, then the package's weights file.
+- Model files: Keras loads each NODE_DIR/NAME.keras that this package wrote with `save`.
+
+Either way Keras's predictions must equal the package's (NODE_DIR/NAME.node.json). For a
+compiled model the optimizer's iteration count must be the package's, and one more training step
+in Keras must give the package's weights after its own next step. Prints a line per file and
+ends with "N passed, N failed".
 """
 
 from __future__ import annotations
@@ -25,22 +28,21 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def check(fixtures: Path, node: Path, name: str) -> str | None:
-    ref = json.loads((fixtures / f"{name}.json").read_text())
-    ours = json.loads((node / f"{name}.node.json").read_text())
-    tolerance = ref["tolerance"]
-    model = keras.saving.load_model(fixtures / f"{name}.keras")
-    model.load_weights(node / f"{name}.weights.h5")
-    x = np.asarray(ref["x"], dtype=ref["x_dtype"])
-    diff = float(np.max(np.abs(model.predict(x, verbose=0) - np.asarray(ours["y"]))))
+def compare(model: keras.Model, ours: dict, iterations: int | None) -> str | None:
+    """Keras's predictions, iteration count and next step against the package's."""
+    tolerance = ours["tolerance"]
+    x = np.asarray(ours["x"], dtype=ours["x_dtype"])
+    diff = float(np.max(np.abs(model.predict(x, batch_size=len(x), verbose=0) - np.asarray(ours["y"]))))
     if diff > tolerance:
         return f"predictions differ by {diff:.1e}"
-    if not ref["compiled"]:
+    if not ours["compiled"]:
         return None
-    iterations = int(model.optimizer.iterations.numpy())
-    if iterations != 2:
-        return f"the optimizer's iteration count is {iterations}, expected 2"
-    y = np.asarray(ref["next"]["y_train"], dtype="float32")
+    if not model.compiled:
+        return "Keras loaded the model uncompiled"
+    count = int(model.optimizer.iterations.numpy())
+    if count != iterations:
+        return f"the optimizer's iteration count is {count}, expected {iterations}"
+    y = np.asarray(ours["y_train"], dtype="float32")
     model.fit(x, y, batch_size=len(x), verbose=0, shuffle=False)
     for i, (got, want) in enumerate(zip(model.get_weights(), ours["weights_after_next"])):
         step_diff = float(np.max(np.abs(got.reshape(-1) - np.asarray(want))))
@@ -49,21 +51,41 @@ def check(fixtures: Path, node: Path, name: str) -> str | None:
     return None
 
 
+def check_weights_file(fixtures: Path, node: Path, name: str) -> str | None:
+    ours = json.loads((node / f"{name}.node.json").read_text())
+    model = keras.saving.load_model(fixtures / f"{name}.keras")
+    model.load_weights(node / f"{name}.weights.h5")
+    return compare(model, ours, ours.get("iterations"))
+
+
+def check_model_file(node: Path, name: str) -> str | None:
+    ours = json.loads((node / f"{name}.node.json").read_text())
+    model = keras.saving.load_model(node / f"{name}.keras")
+    return compare(model, ours, ours.get("iterations"))
+
+
 def main() -> None:
     fixtures, node = Path(sys.argv[1]), Path(sys.argv[2])
+    checks = [
+        (f"{f.stem} (.weights.h5)", lambda n=f.stem: check_weights_file(fixtures, node, n))
+        for f in sorted(fixtures.glob("*.keras"))
+    ] + [
+        (f"{f.stem} (.keras)", lambda n=f.stem: check_model_file(node, n))
+        for f in sorted(node.glob("*.keras"))
+    ]
     passed = failed = 0
-    for keras_file in sorted(fixtures.glob("*.keras")):
-        name = keras_file.stem
+    for label, run in checks:
+        keras.utils.clear_session()
         try:
-            problem = check(fixtures, node, name)
+            problem = run()
         except Exception as err:  # noqa: BLE001  (any failure of Keras to read the file is one)
             problem = f"{type(err).__name__}: {err}"
         if problem is None:
             passed += 1
-            print(f"PASS {name}")
+            print(f"PASS {label}")
         else:
             failed += 1
-            print(f"FAIL {name}: {problem}")
+            print(f"FAIL {label}: {problem}")
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
