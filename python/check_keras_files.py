@@ -64,6 +64,20 @@ def check_model_file(node: Path, name: str) -> str | None:
     return compare(model, ours, ours.get("iterations"))
 
 
+def check_distributed(node: Path, name: str) -> str | None:
+    """python/continue_training.py (the docs' tf.distribute script) goes on from Node's step."""
+    from continue_training import continue_training  # noqa: PLC0415  (this folder's script)
+
+    ours = json.loads((node / f"{name}.node.json").read_text())
+    x = np.asarray(ours["x"], dtype=ours["x_dtype"])
+    y = np.asarray(ours["y_train"], dtype="float32")
+    model = continue_training(str(node / f"{name}.keras"), x, y, epochs=3)
+    count = int(model.optimizer.iterations.numpy())
+    if count != ours["iterations"] + 3:
+        return f"the optimizer's iteration count is {count}, expected {ours['iterations'] + 3}"
+    return None
+
+
 def main() -> None:
     fixtures, node = Path(sys.argv[1]), Path(sys.argv[2])
     checks = [
@@ -72,6 +86,10 @@ def main() -> None:
     ] + [
         (f"{f.stem} (.keras)", lambda n=f.stem: check_model_file(node, n))
         for f in sorted(node.glob("*.keras"))
+    ] + [
+        (f"{f.stem} (.keras, tf.distribute)", lambda n=f.stem: check_distributed(node, n))
+        for f in sorted(node.glob("node_*.keras"))
+        if json.loads((node / f"{f.stem}.node.json").read_text())["compiled"]
     ]
     passed = failed = 0
     for label, run in checks:
