@@ -283,6 +283,7 @@ export class Sequential {
         this.checkSamples(subject, 'the validation data', data.validation.x, batchSize);
       }
       this.stopTraining = false;
+      for (const callback of options.callbacks) callback.setModel?.(this);
       const history = await fitLoop(
         this.loopModel(),
         compiled.optimizer,

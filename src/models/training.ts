@@ -15,11 +15,33 @@ import type { ResidentTraining } from './resident_training';
 /** Values by name, as Keras's `logs`: `{ loss: 0.12, mae: 0.3, val_loss: 0.2 }`. */
 export type Logs = Record<string, number>;
 
+/** What a callback may do with the model `fit` trains (Keras's `callback.model`). */
+export interface CallbackModel {
+  /** The model's name. */
+  readonly name: string;
+  /** Set to true to stop `fit` (see Sequential.stopTraining). */
+  stopTraining: boolean;
+  /** The optimizer `compile` set. */
+  readonly optimizer: tf.Optimizer | null;
+  /** Copies of every weight's value; the caller owns (disposes) them. */
+  getWeights(): tf.Tensor[];
+  /** Sets every weight, in `getWeights` order. */
+  setWeights(values: tf.Tensor[]): void;
+  /** Saves the model (`.keras`, or a folder in tfjs's format). */
+  save(path: string): Promise<void>;
+  /** Saves the weights (`.weights.h5`). */
+  saveWeights(path: string): Promise<void>;
+}
+
 /**
  * Hooks called during `fit`, in list order; each may be async (fit awaits it). `logs` is a
- * copy: changing it changes nothing.
+ * copy of fit's, shared by the callbacks of one call: a number a callback adds in `onEpochEnd`
+ * (ReduceLROnPlateau's `learning_rate`) goes into the history and the progress bar, as Keras's
+ * History and progress bar, last in its callback list, show it; anything else changes nothing.
  */
 export interface Callback {
+  /** Keras's `set_model`: called by `fit` before anything else, with the model it trains. Default: none. */
+  setModel?(model: CallbackModel): void;
   /** Before the first epoch, with empty logs. Default: none. */
   onTrainBegin?(logs: Logs): void | Promise<void>;
   /** After the last epoch, with its logs. Default: none. */
@@ -42,6 +64,7 @@ const NOT_IN_FIT = 'fit calls no such hook yet';
  */
 export const CALLBACK_HOOKS = optionKeys<Callback>(
   {
+    setModel: true,
     onTrainBegin: true,
     onTrainEnd: true,
     onEpochBegin: true,
@@ -422,9 +445,17 @@ async function epochs(
       });
       epochLogs = { ...epochLogs, ...prefixed(val.logs) };
     }
+    // One logs object for every callback, then the history and the progress bar, which come
+    // last in Keras's callback list: they show what a callback added (ReduceLROnPlateau's
+    // learning_rate), as Keras's do.
+    const shared = { ...epochLogs };
+    await call('onEpochEnd', (cb) => cb.onEpochEnd?.(epoch, shared));
+    const added = Object.entries(shared).filter(
+      ([k, v]) => !(k in epochLogs) && typeof v === 'number',
+    );
+    epochLogs = { ...epochLogs, ...Object.fromEntries(added) };
     history.epoch.push(epoch);
     for (const [k, v] of Object.entries(epochLogs)) (history.history[k] ??= []).push(v);
-    await call('onEpochEnd', (cb) => cb.onEpochEnd?.(epoch, { ...epochLogs }));
     bar?.update(steps, epochLogs, true);
     lastLogs = epochLogs;
     if (model.shouldStop()) break;
