@@ -84,7 +84,9 @@ function printed(run: () => Promise<void>): Promise<string> {
   const spy = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
   return run()
     .then(() => spy.mock.calls.map((c) => String(c[0])).join(''))
-    .finally(() => spy.mockRestore());
+    .finally(() => {
+      spy.mockRestore();
+    });
 }
 
 const VALUES = [1.0, 0.9, 0.895, 0.95, 0.89, 0.97, 0.96, 0.99];
