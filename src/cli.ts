@@ -3,12 +3,15 @@
  * The `tfjs-keras-rnn` command. Subcommands:
  *
  *   compare <fixture.json>... [--backend NAME]   check this package against Keras fixtures
+ *   summary <model> [--backend NAME]              Keras's summary of a model file
+ *   convert <in> <out> [--backend NAME]           a model file saved in another format
  *   setup-native [--undo [--remove-cache]]        build the 'tensorflow' backend's binding
  *
- * This file only parses argv and prints; the work is in src/keras/compare.ts and
- * src/native/command.ts.
+ * This file only parses argv and prints; the work is in src/keras/compare.ts,
+ * src/cli_model_files.ts and src/native/command.ts.
  */
 import { BACKEND_CHOICES, type BackendChoice, parseBackendChoice, useBackend } from './backend';
+import { convertCommand, parseModelFileArgs, summaryCommand } from './cli_model_files';
 import { compareFiles, formatSummary } from './keras/compare';
 import { errorMessage } from './keras/keras_json';
 import { ownPackageDir, projectDirOf, runSetupNative } from './native/command';
@@ -23,12 +26,21 @@ Commands:
       "N passed, N failed". Exit 0 only when all pass.
       --backend NAME   ${BACKEND_CHOICES.join(' | ')} (default: auto)
 
+  summary <model.keras | model.h5 | folder> [--backend NAME]
+      Print Keras's model.summary() of a Keras file or a folder that save(dir) wrote.
+
+  convert <in> <out> [--backend NAME]
+      Load a model (.keras, legacy .h5, or a tfjs folder) and save it to <out>: a path ending in
+      .keras writes Keras 3's file (Python's keras.models.load_model opens it), any other path a
+      folder in tfjs's format. Compile arguments and optimizer state go along where both keep them.
+
   setup-native [--undo [--remove-cache]]
       Build @tensorflow/tfjs-node's binding against the libtensorflow inside the TensorFlow
       Python wheel, in the project that installed this package, so that useBackend('auto')
       picks the 'tensorflow' backend; --undo removes it. \`setup-native --help\` has the rest.
 
-Exit codes: 0 all passed (or done), 1 a fixture failed (or the setup did), 2 usage error.`;
+Exit codes: 0 all passed (or done), 1 a fixture failed (or a file could not be read or written,
+or the setup failed), 2 usage error.`;
 
 /** Where the CLI writes; replaced in tests. */
 export interface CliOutput {
@@ -116,6 +128,11 @@ export async function main(
     return 0;
   }
   if (command === 'compare') return compareCommand(rest, io);
+  if (command === 'summary' || command === 'convert') {
+    const parsed = parseModelFileArgs(command, rest, command === 'summary' ? 1 : 2);
+    if ('error' in parsed) return usageError(io, parsed.error);
+    return command === 'summary' ? summaryCommand(parsed, io) : convertCommand(parsed, io);
+  }
   if (command === 'setup-native') {
     return runSetupNative(rest, projectDirOf(ownPackageDir()), io);
   }
