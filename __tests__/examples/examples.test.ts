@@ -89,6 +89,18 @@ describe('examples', () => {
     expect(out).toMatch(/expected input of rank 3 \[samples, timesteps, features\]/);
   });
 
+  it('keras-file loads a Keras file with its predictions, fine-tunes it and saves it back', async () => {
+    const result = await runExample('keras-file', TINY);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /Predictions on Keras's inputs: max \|ours - Keras's\| = \d\.\de[-+]\d+/,
+    );
+    expect(result.stdout).toMatch(/Fine-tuned for 2 epochs: test MSE \d\.\d{4} -> \d\.\d{4}/);
+    expect(result.stdout).toContain(
+      'Saved out/keras-file/fine_tuned.keras; reloaded, max |difference| = 0',
+    );
+  });
+
   it('text-classify trains briefly, reports both accuracies and shows the masks', async () => {
     const result = await runExample('text-classify', TINY);
     expectSuccess(result);
