@@ -34,8 +34,8 @@ interface Reference {
 /** The new task: the mean of the first feature over the 5 steps. */
 function task(samples: number, seed: number): { x: tf.Tensor3D; y: tf.Tensor2D } {
   return tf.tidy(() => {
-    const x = tf.randomUniform([samples, 5, 2], -1, 1, 'float32', seed) as tf.Tensor3D;
-    const y = tf.mean(tf.slice(x, [0, 0, 0], [-1, -1, 1]), 1) as tf.Tensor2D;
+    const x = tf.randomUniform<tf.Rank.R3>([samples, 5, 2], -1, 1, 'float32', seed);
+    const y = tf.mean<tf.Tensor2D>(tf.slice(x, [0, 0, 0], [-1, -1, 1]), 1);
     return { x, y };
   });
 }
