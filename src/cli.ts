@@ -10,7 +10,8 @@
  * This file only parses argv and prints; the work is in src/keras/compare.ts,
  * src/cli_model_files.ts and src/native/command.ts.
  */
-import { BACKEND_CHOICES, type BackendChoice, parseBackendChoice, useBackend } from './backend';
+import { BACKEND_CHOICES, type BackendChoice, useBackend } from './backend';
+import { parsePathsAndBackend } from './cli_args';
 import { convertCommand, parseModelFileArgs, summaryCommand } from './cli_model_files';
 import { compareFiles, formatSummary } from './keras/compare';
 import { errorMessage } from './keras/keras_json';
@@ -68,31 +69,10 @@ function usageError(io: CliOutput, message: string): number {
 export function parseCompareArgs(
   args: readonly string[],
 ): { files: string[]; backend: BackendChoice } | { error: string } {
-  const files: string[] = [];
-  let backend = 'auto';
-  for (let i = 0; i < args.length; i++) {
-    const arg = args.at(i) ?? '';
-    if (arg === '--backend' || arg.startsWith('--backend=')) {
-      const value = arg === '--backend' ? args.at(++i) : arg.slice('--backend='.length);
-      if (value === undefined || value === '') {
-        return { error: `--backend needs a name: ${BACKEND_CHOICES.join(', ')}.` };
-      }
-      backend = value;
-    } else if (arg === '--') {
-      files.push(...args.slice(i + 1));
-      break;
-    } else if (arg.startsWith('-') && arg !== '-') {
-      return { error: `compare: unknown option '${arg}'.` };
-    } else {
-      files.push(arg);
-    }
-  }
-  if (files.length === 0) return { error: 'compare: no fixture files given.' };
-  try {
-    return { files, backend: parseBackendChoice(backend, '--backend') };
-  } catch (err) {
-    return { error: errorMessage(err) };
-  }
+  const parsed = parsePathsAndBackend('compare', args);
+  if ('error' in parsed) return parsed;
+  if (parsed.paths.length === 0) return { error: 'compare: no fixture files given.' };
+  return { files: parsed.paths, backend: parsed.backend };
 }
 
 async function compareCommand(args: readonly string[], io: CliOutput): Promise<number> {

@@ -4,7 +4,8 @@
  * bad file or path is one line naming it, and exit code 1; never a stack trace.
  */
 import * as fs from 'node:fs';
-import { BACKEND_CHOICES, type BackendChoice, parseBackendChoice, useBackend } from './backend';
+import { type BackendChoice, useBackend } from './backend';
+import { parsePathsAndBackend } from './cli_args';
 import { errorMessage } from './keras/keras_json';
 import { loadKerasModel } from './keras/load_keras_model';
 import { Sequential } from './models/sequential';
@@ -40,37 +41,16 @@ export interface ModelFileArgs {
   backend: BackendChoice;
 }
 
-/** Splits `args` into paths and `--backend NAME`; an error for anything else. */
+/** `count` paths and `--backend NAME`; an error for anything else. */
 export function parseModelFileArgs(
   command: string,
   args: readonly string[],
   count: number,
 ): ModelFileArgs | { error: string } {
-  const paths: string[] = [];
-  let backend = 'auto';
-  for (let i = 0; i < args.length; i++) {
-    const arg = args.at(i) ?? '';
-    if (arg === '--backend' || arg.startsWith('--backend=')) {
-      const value = arg === '--backend' ? args.at(++i) : arg.slice('--backend='.length);
-      if (value === undefined || value === '') {
-        return { error: `--backend needs a name: ${BACKEND_CHOICES.join(', ')}.` };
-      }
-      backend = value;
-    } else if (arg.startsWith('-') && arg !== '-') {
-      return { error: `${command}: unknown option '${arg}'.` };
-    } else {
-      paths.push(arg);
-    }
-  }
-  if (paths.length !== count) {
-    const expected = count === 1 ? 'one model file' : 'an input and an output';
-    return { error: `${command}: expected ${expected}, received ${paths.length} path(s).` };
-  }
-  try {
-    return { paths, backend: parseBackendChoice(backend, '--backend') };
-  } catch (err) {
-    return { error: errorMessage(err) };
-  }
+  const parsed = parsePathsAndBackend(command, args);
+  if ('error' in parsed || parsed.paths.length === count) return parsed;
+  const expected = count === 1 ? 'one model file' : 'an input and an output';
+  return { error: `${command}: expected ${expected}, received ${parsed.paths.length} path(s).` };
 }
 
 /** `summary <model>`: Keras's summary of the model in the file. */

@@ -300,7 +300,7 @@ describe('the command line, without spawning', () => {
 
   it.each<[string, string[], RegExp]>([
     ['no command', [], /no command given/],
-    ['an unknown command', ['summary'], /unknown command 'summary'/],
+    ['an unknown command', ['train'], /unknown command 'train'/],
     ['no fixtures', ['compare'], /compare: no fixture files given/],
     [
       'an unknown backend',

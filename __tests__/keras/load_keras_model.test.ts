@@ -10,29 +10,18 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { strToU8, unzipSync, zipSync } from 'fflate';
 import { loadKerasModel } from '../../src/keras/load_keras_model';
+import {
+  KERAS_FILES_DIR,
+  KERAS_FILE_NAMES,
+  type KerasFileReference,
+  kerasFileReference,
+} from '../helpers/keras_files';
 import { expectNoLeak, useTestBackend } from '../helpers/tensors';
 
-const DIR = path.join(__dirname, '..', 'fixtures', 'keras_files');
-
-interface Reference {
-  keras_version: string;
-  compiled: boolean;
-  tolerance: number;
-  x: number[];
-  x_dtype: string;
-  y: number[];
-  /** Keras's next training step after saving: its targets, and the weights after it. */
-  next?: { y_train: number[][]; weights: number[][] };
-}
-
-function reference(name: string): Reference {
-  return JSON.parse(fs.readFileSync(path.join(DIR, `${name}.json`), 'utf8')) as Reference;
-}
-
-const NAMES = fs
-  .readdirSync(DIR)
-  .filter((f) => f.endsWith('.keras'))
-  .map((f) => f.replace(/\.keras$/, ''));
+const DIR = KERAS_FILES_DIR;
+const NAMES = KERAS_FILE_NAMES;
+const reference = kerasFileReference;
+type Reference = KerasFileReference;
 
 async function expectSamePredictions(
   file: string,

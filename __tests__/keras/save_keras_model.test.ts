@@ -18,28 +18,13 @@ import { GRU } from '../../src/layers/rnn/gru';
 import { LSTM } from '../../src/layers/rnn/lstm';
 import { SimpleRNN } from '../../src/layers/rnn/simple_rnn';
 import { Sequential } from '../../src/models/sequential';
+import { KERAS_FILES_DIR, KERAS_FILE_NAMES, kerasFileReference } from '../helpers/keras_files';
 import { expectNoLeak, useTestBackend } from '../helpers/tensors';
 
-const DIR = path.join(__dirname, '..', 'fixtures', 'keras_files');
+const DIR = KERAS_FILES_DIR;
+const NAMES = KERAS_FILE_NAMES;
+const reference = kerasFileReference;
 let tmp = '';
-
-interface Reference {
-  compiled: boolean;
-  tolerance: number;
-  x: number[];
-  x_dtype: string;
-  y: number[];
-  next?: { y_train: number[][]; weights: number[][] };
-}
-
-function reference(name: string): Reference {
-  return JSON.parse(fs.readFileSync(path.join(DIR, `${name}.json`), 'utf8')) as Reference;
-}
-
-const NAMES = fs
-  .readdirSync(DIR)
-  .filter((f) => f.endsWith('.keras'))
-  .map((f) => f.replace(/\.keras$/, ''));
 
 /** config.json without what names objects rather than describes them. */
 function comparable(value: unknown): unknown {
