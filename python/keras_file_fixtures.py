@@ -4,7 +4,8 @@ __tests__/fixtures/keras_files/.
     python/.venv/bin/python python/keras_file_fixtures.py
 
 Each model is built by Keras, seeded, saved with `model.save(NAME.keras)` and with Keras 3's
-legacy writer as NAME.h5, and its predictions on a fixed input are written beside it as NAME.json
+legacy writer as NAME.h5 (and its weights alone as NAME.legacy_weights.h5, the layout of tf.keras
+2's `save_weights("w.h5")`), and its predictions on a fixed input are written beside it as NAME.json
 ({"keras_version", "compiled", "tolerance", "x", "x_dtype", "y"}). A compiled model is trained
 for one batch first, so that its files hold the optimizer's state, and after saving for one more
 batch: "next" holds that batch's targets and the weights after it ({"y_train", "weights"}, in
@@ -23,8 +24,10 @@ os.environ["KERAS_BACKEND"] = "tensorflow"
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 
+import h5py  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from keras.src.legacy.saving import legacy_h5_format  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "__tests__" / "fixtures" / "keras_files"
 SEED = 1234
@@ -107,6 +110,10 @@ def main() -> None:
         y = model.predict(x, verbose=0)
         model.save(OUT / f"{name}.keras")
         model.save(OUT / f"{name}.h5")  # Keras 3's legacy writer: model_config + model_weights
+        # A legacy weights file, as tf.keras 2's save_weights("w.h5") wrote them: the layers'
+        # groups at the root, listed by its `layer_names` attribute (Keras 3 still reads them).
+        with h5py.File(OUT / f"{name}.legacy_weights.h5", "w") as f:
+            legacy_h5_format.save_weights_to_hdf5_group(f, model)
         reference = {
             "keras_version": keras.__version__,
             "compiled": bool(optimizer),
@@ -122,7 +129,7 @@ def main() -> None:
                 "weights": [np.asarray(w, "float32").reshape(-1).tolist() for w in model.get_weights()],
             }
         (OUT / f"{name}.json").write_text(json.dumps(reference) + "\n")
-        print(f"wrote {name}.keras and {name}.json")
+        print(f"wrote {name}.keras, .h5, .legacy_weights.h5 and .json")
 
 
 if __name__ == "__main__":
