@@ -139,6 +139,51 @@ describe('loadWeights', () => {
   });
 });
 
+describe('loadWeights: legacy .h5 files', () => {
+  for (const name of NAMES) {
+    it(`${name}: a legacy weights file and a legacy model file give Keras's predictions`, async () => {
+      const ref = JSON.parse(fs.readFileSync(path.join(DIR, `${name}.json`), 'utf8')) as {
+        x: number[];
+        x_dtype: string;
+        y: number[];
+        tolerance: number;
+      };
+      const x = tf.tensor(ref.x, undefined, ref.x_dtype.startsWith('int') ? 'int32' : 'float32');
+      for (const file of [`${name}.legacy_weights.h5`, `${name}.h5`]) {
+        const model = await loadKerasModel(path.join(DIR, `${name}.keras`), { compile: false });
+        const scrambled = model.getWeights().map((w) => tf.tidy(() => tf.add(tf.mul(w, -2), 1)));
+        model.setWeights(scrambled);
+        await expectNoLeak(() => model.loadWeights(path.join(DIR, file)));
+        const y = model.predict(x, { verbose: 0 });
+        expect(y).toBeAllClose(ref.y, ref.tolerance, 0);
+        tf.dispose([y, ...scrambled]);
+        model.dispose();
+      }
+      x.dispose();
+    });
+  }
+
+  it('refused: weights for another model, and an .h5 file that is neither layout', async () => {
+    const model = new Sequential([new Dense({ units: 2, inputShape: [3] })]);
+    const before = model.getWeights();
+    await expect(
+      model.loadWeights(path.join(DIR, 'embedding_bilstm.legacy_weights.h5')),
+    ).rejects.toThrow(
+      /embedding_bilstm\.legacy_weights\.h5': the file holds weights for 3 layers \(embedding, bidirectional, dense_2\); the model has 1 layers with weights/,
+    );
+    const after = model.getWeights();
+    after.forEach((w, i) => expect(w).toBeAllClose(before[i].arraySync() as number[][], 0, 0));
+    const renamed = path.join(tmp, 'keras3.h5');
+    await model.saveWeights(path.join(tmp, 'keras3.weights.h5'));
+    fs.copyFileSync(path.join(tmp, 'keras3.weights.h5'), renamed);
+    await expect(model.loadWeights(renamed)).rejects.toThrow(
+      /not a legacy Keras weights or model file: no `layer_names` attribute/,
+    );
+    tf.dispose([...before, ...after]);
+    model.dispose();
+  });
+});
+
 describe('saveWeights and loadWeights refuse', () => {
   const dense = (): Sequential => new Sequential([new Dense({ units: 2, inputShape: [3] })]);
 
@@ -148,7 +193,7 @@ describe('saveWeights and loadWeights refuse', () => {
       /ending in \.weights\.h5/,
     );
     await expect(model.loadWeights(path.join(tmp, 'm.keras'))).rejects.toThrow(
-      /ending in \.weights\.h5/,
+      /ending in \.weights\.h5 \(Keras 3's weights\), or \.h5 \(legacy weights or model files\)/,
     );
     model.dispose();
   });

@@ -12,7 +12,7 @@ import { type H5Dataset, type H5Tree, readH5Tree } from './h5_weights';
 import { readFileBytes } from './keras_archive';
 import { compileArgsFromKeras } from './keras_compile';
 import { KerasJsonError, isJsonObject } from './keras_json';
-import type { KerasModel } from './keras_model';
+import type { KerasModel, KerasModelLayer } from './keras_model';
 import {
   type KerasWeightSlot,
   type KerasWeightValues,
@@ -61,38 +61,7 @@ export async function loadLegacyH5Model(
     throw err instanceof KerasJsonError ? new KerasJsonError(`${where}: ${err.message}`) : err;
   }
   try {
-    const layerNames = stringList(tree.attributes.get('model_weights')?.get('layer_names')) ?? [];
-    const saved = layerNames
-      .map((name) => ({
-        name,
-        weightNames:
-          stringList(tree.attributes.get(`model_weights/${name}`)?.get('weight_names')) ?? [],
-      }))
-      .filter((l) => l.weightNames.length > 0);
-    const withWeights = built.layers.filter((l) => l.layer.weights.length > 0);
-    if (saved.length !== withWeights.length) {
-      throw new KerasJsonError(
-        `${where}: the file holds weights for ${saved.length} layers (${saved.map((l) => l.name).join(', ') || 'none'}); the model in its config has ${withWeights.length} layers with weights.`,
-      );
-    }
-    const slots: KerasWeightSlot[] = [];
-    const values: KerasWeightValues[] = [];
-    withWeights.forEach((owner, i) => {
-      for (const variable of owner.layer.weights) slots.push({ variable, owner });
-      for (const weightName of saved[i].weightNames) {
-        const datasetPath = `model_weights/${saved[i].name}/${weightName}`;
-        const d = tree.datasets.get(datasetPath);
-        if (d === undefined) {
-          throw new KerasJsonError(`${where}: no dataset '${datasetPath}', which its layer lists.`);
-        }
-        values.push({ name: datasetPath, shape: d.shape, data: d.data });
-      }
-    });
-    try {
-      loadWeightsIntoSlots(slots, values);
-    } catch (err) {
-      throw err instanceof KerasJsonError ? new KerasJsonError(`${where}: ${err.message}`) : err;
-    }
+    loadLegacyLayerWeights(where, tree, 'model_weights/', built.layers);
   } catch (err) {
     built.model.dispose();
     throw err;
@@ -101,6 +70,54 @@ export async function loadLegacyH5Model(
 }
 
 /** `training_config` (a compiled model's) as `compile` arguments; undefined when not compiled. */
+/**
+ * Loads a legacy HDF5 weights group into `layers` (a model's, in order): the group is
+ * `model_weights/` in a model file and the root (`''`) in a weights file (tf.keras 2's
+ * `save_weights("w.h5")`). Its layers that have weights, listed by its `layer_names` attribute,
+ * are matched in order with those of `layers` that have weights, and each one's datasets are
+ * read in the order of its `weight_names`, as Keras's legacy loader reads them. Every shape is
+ * checked before any weight is written.
+ */
+export function loadLegacyLayerWeights(
+  where: string,
+  tree: H5Tree,
+  prefix: '' | 'model_weights/',
+  layers: readonly KerasModelLayer[],
+): void {
+  const group = prefix === '' ? '' : prefix.slice(0, -1);
+  const layerNames = stringList(tree.attributes.get(group)?.get('layer_names')) ?? [];
+  const saved = layerNames
+    .map((name) => ({
+      name,
+      weightNames: stringList(tree.attributes.get(`${prefix}${name}`)?.get('weight_names')) ?? [],
+    }))
+    .filter((l) => l.weightNames.length > 0);
+  const withWeights = layers.filter((l) => l.layer.weights.length > 0);
+  if (saved.length !== withWeights.length) {
+    throw new KerasJsonError(
+      `${where}: the file holds weights for ${saved.length} layers (${saved.map((l) => l.name).join(', ') || 'none'}); the model has ${withWeights.length} layers with weights.`,
+    );
+  }
+  const slots: KerasWeightSlot[] = [];
+  const values: KerasWeightValues[] = [];
+  withWeights.forEach((owner, i) => {
+    for (const variable of owner.layer.weights) slots.push({ variable, owner });
+    for (const weightName of saved[i].weightNames) {
+      const datasetPath = `${prefix}${saved[i].name}/${weightName}`;
+      const d = tree.datasets.get(datasetPath);
+      if (d === undefined) {
+        throw new KerasJsonError(`${where}: no dataset '${datasetPath}', which its layer lists.`);
+      }
+      values.push({ name: datasetPath, shape: d.shape, data: d.data });
+    }
+  });
+  try {
+    loadWeightsIntoSlots(slots, values);
+  } catch (err) {
+    throw err instanceof KerasJsonError ? new KerasJsonError(`${where}: ${err.message}`) : err;
+  }
+}
+
 function legacyCompileArgs(where: string, trainingConfig: unknown): CompileArgs | undefined {
   if (trainingConfig === undefined) return undefined;
   let parsed: unknown;

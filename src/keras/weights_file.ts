@@ -10,11 +10,18 @@ import { RecurrentCellBase } from '../layers/rnn/cell';
 import { RNN } from '../layers/rnn/rnn';
 import type { Sequential } from '../models/sequential';
 import { isKerasOptimizer } from '../optimizers/optimizer';
-import { type H5DatasetToWrite, type H5GroupToWrite, readH5Datasets, writeH5 } from './h5_weights';
+import {
+  type H5DatasetToWrite,
+  type H5GroupToWrite,
+  readH5Datasets,
+  readH5Tree,
+  writeH5,
+} from './h5_weights';
 import { checkFileTarget, writeFileAtomically } from './file_target';
 import { readFileBytes } from './keras_archive';
 import { kerasSlotOrder, restoreOptimizerState } from './keras_compile';
 import { KerasJsonError } from './keras_json';
+import { loadLegacyLayerWeights } from './legacy_h5';
 import { type KerasWeightSlot, loadWeightsIntoSlots } from './keras_weights';
 import { cellGroupNames, listGroupNames, weightsInLayerOrder } from './weights_layout';
 
@@ -181,17 +188,55 @@ export async function saveKerasWeightsFile(model: Sequential, file: string): Pro
   await writeFileAtomically(subject, file, await kerasWeightsBytes(subject, model));
 }
 
+/**
+ * A legacy `.h5` file into `model`, as Keras's `load_weights("w.h5")` reads one: a weights file
+ * (the layers' groups at the root, tf.keras 2's `save_weights`) or a model file (its
+ * `model_weights/`). The weights only: Keras's legacy loader leaves the optimizer alone too.
+ */
+async function loadLegacyWeightsFile(
+  where: string,
+  model: Sequential,
+  bytes: Uint8Array,
+): Promise<void> {
+  const tree = await readH5Tree(bytes, where);
+  const prefix = tree.attributes.get('')?.has('layer_names')
+    ? ''
+    : tree.attributes.get('model_weights')?.has('layer_names')
+      ? 'model_weights/'
+      : undefined;
+  if (prefix === undefined) {
+    throw new KerasJsonError(
+      `${where}: not a legacy Keras weights or model file: no \`layer_names\` attribute at its root or in model_weights/. A Keras 3 weights file ends in .weights.h5.`,
+    );
+  }
+  const layers = model.layers.map((layer) => ({
+    name: layer.name,
+    kerasClassName: kerasClassOf(layer),
+    layer,
+  }));
+  loadLegacyLayerWeights(where, tree, prefix, layers);
+}
+
 /** `model.loadWeights(file)`: see Sequential.loadWeights. */
 export async function loadKerasWeightsFile(model: Sequential, file: string): Promise<void> {
   const subject = 'Sequential.loadWeights';
-  checkPath(subject, file);
-  const bytes = readFileBytes(subject, file, 'a .weights.h5 file');
+  const legacy = !file.endsWith(SUFFIX) && /\.(h5|hdf5)$/.test(file);
+  if (!legacy && !file.endsWith(SUFFIX)) {
+    throw new ValueError(
+      `${subject}: expected a path ending in ${SUFFIX} (Keras 3's weights), or .h5 (legacy weights or model files), received '${file}'.`,
+    );
+  }
+  const bytes = readFileBytes(subject, file, legacy ? 'an .h5 file' : 'a .weights.h5 file');
   if (!model.built) {
     throw new ValueError(
       `${subject}: the model '${model.name}' is not built yet; build it (an inputShape on the first layer, or build([null, ...])) before loading weights into it.`,
     );
   }
   const where = `${subject}: '${file}'`;
+  if (legacy) {
+    await loadLegacyWeightsFile(where, model, bytes);
+    return;
+  }
   const weights = await readH5Datasets(bytes, where);
   const layers = model.layers.map((layer) => ({ kerasClassName: kerasClassOf(layer), layer }));
   const values = weightsInLayerOrder(subject, where, layers, weights);
