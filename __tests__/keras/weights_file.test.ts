@@ -172,7 +172,9 @@ describe('loadWeights: legacy .h5 files', () => {
       /embedding_bilstm\.legacy_weights\.h5': the file holds weights for 3 layers \(embedding, bidirectional, dense_2\); the model has 1 layers with weights/,
     );
     const after = model.getWeights();
-    after.forEach((w, i) => expect(w).toBeAllClose(before[i].arraySync() as number[][], 0, 0));
+    after.forEach((w, i) => {
+      expect(w).toBeAllClose(before[i].arraySync() as number[][], 0, 0);
+    });
     const renamed = path.join(tmp, 'keras3.h5');
     await model.saveWeights(path.join(tmp, 'keras3.weights.h5'));
     fs.copyFileSync(path.join(tmp, 'keras3.weights.h5'), renamed);
