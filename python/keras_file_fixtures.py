@@ -34,6 +34,15 @@ SEED = 1234
 L = keras.layers
 
 
+def functional_chain(layers, shape):
+    """keras.Model(inputs, outputs) of `layers` called one after another on an Input of `shape`."""
+    inputs = keras.Input(shape)
+    x = inputs
+    for layer in layers:
+        x = layer(x)
+    return keras.Model(inputs, x, name="functional_chain")
+
+
 def models():
     """name -> (model builder, input maker[, optimizer to compile and train one batch with])."""
     floats = lambda rng: rng.standard_normal((3, 5, 2)).astype("float32")  # noqa: E731
@@ -93,6 +102,13 @@ def models():
             floats,
             lambda: keras.optimizers.RMSprop(learning_rate=0.01, momentum=0.5, centered=True),
         ),
+        # A Functional model that is a plain chain: loadKerasModel gives a Sequential.
+        "functional_chain": (
+            lambda: functional_chain(
+                [L.LSTM(3, return_sequences=True), L.GRU(2), L.Dense(1)], (5, 2)
+            ),
+            floats,
+        ),
     }
 
 
@@ -100,7 +116,8 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for name, (layers, make_x, *optimizer) in models().items():
         keras.utils.set_random_seed(SEED)
-        model = keras.Sequential(layers(), name=name)
+        built = layers()
+        model = built if isinstance(built, keras.Model) else keras.Sequential(built, name=name)
         rng = np.random.default_rng(SEED)
         x = make_x(rng)
         y_train = np.linspace(-1, 1, len(x), dtype="float32").reshape(-1, 1)
