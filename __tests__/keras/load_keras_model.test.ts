@@ -95,7 +95,8 @@ describe('loadKerasModel: files Keras wrote', () => {
     model.dispose();
   });
 
-  for (const name of fs.readdirSync(DIR).filter((f) => f.endsWith('.h5'))) {
+  // The legacy model files (NAME.legacy_weights.h5 are weights only: weights_file.test.ts).
+  for (const name of NAMES.map((n) => `${n}.h5`)) {
     it(`${name} (legacy .h5): Keras's predictions`, async () => {
       const ref = reference(name.replace(/\.h5$/, ''));
       await expectNoLeak(async () => {
@@ -161,6 +162,24 @@ describe('loadKerasModel: bad files and options', () => {
     await refused(
       write('cut.keras', bytes.slice(0, bytes.length >> 1)),
       /cut\.keras' is not a Keras 3/,
+    );
+  });
+
+  it('a Functional model that is not a plain chain, naming why', async () => {
+    const members = unzipSync(good('functional_chain'));
+    const config = JSON.parse(new TextDecoder().decode(members['config.json'])) as {
+      config: {
+        layers: { inbound_nodes: { args: { config: { keras_history: unknown[] } }[] }[] }[];
+      };
+    };
+    // The GRU reads the input instead of the LSTM's output: a branch, not a chain.
+    config.config.layers[2].inbound_nodes[0].args[0].config.keras_history[0] = 'input_layer';
+    await refused(
+      write(
+        'branch.keras',
+        zipSync({ ...members, 'config.json': strToU8(JSON.stringify(config)) }),
+      ),
+      /branch\.keras': holds a Functional model that is not a plain chain \(layer "gru_\d+" does not take exactly the output of 'lstm_\d+'\)/,
     );
   });
 

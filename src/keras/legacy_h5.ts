@@ -10,6 +10,7 @@ import type { Sequential } from '../models/sequential';
 import type { CompileArgs } from '../models/compile';
 import { type H5Dataset, type H5Tree, readH5Tree } from './h5_weights';
 import { readFileBytes } from './keras_archive';
+import { functionalChainAsSequential } from './functional_chain';
 import { compileArgsFromKeras } from './keras_compile';
 import { KerasJsonError, isJsonObject } from './keras_json';
 import type { KerasModel, KerasModelLayer } from './keras_model';
@@ -50,6 +51,9 @@ export async function loadLegacyH5Model(
     config = JSON.parse(modelConfig) as unknown;
   } catch {
     throw new KerasJsonError(`${where}: its \`model_config\` is not JSON.`);
+  }
+  if (isJsonObject(config) && config.class_name === 'Functional') {
+    config = functionalChainAsSequential(where, config);
   }
   let built: KerasModel;
   try {

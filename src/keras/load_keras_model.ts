@@ -7,6 +7,7 @@
 import type { Sequential } from '../models/sequential';
 import { optionKeys } from '../option_keys';
 import { readKerasArchive } from './keras_archive';
+import { functionalChainAsSequential } from './functional_chain';
 import { compileArgsFromKeras } from './keras_compile';
 import { type JsonObject, KerasJsonError, isJsonObject, show } from './keras_json';
 import type { KerasModel } from './keras_model';
@@ -67,9 +68,12 @@ export async function loadKerasModel(
   const compileConfig = options.compile === false ? undefined : compileConfigOf(archive.config);
   const compileArgs =
     compileConfig === undefined ? undefined : compileArgsFromKeras(where, compileConfig);
-  if (isJsonObject(archive.config) && archive.config.class_name !== 'Sequential') {
+  let config = archive.config;
+  if (isJsonObject(config) && config.class_name === 'Functional') {
+    config = functionalChainAsSequential(where, config);
+  } else if (isJsonObject(config) && config.class_name !== 'Sequential') {
     throw new KerasJsonError(
-      `${subject}: '${path}' holds a ${show(archive.config.class_name)} model; only Sequential models load yet.`,
+      `${subject}: '${path}' holds a ${show(config.class_name)} model; only Sequential models and Functional chains load yet.`,
     );
   }
   const inFile = (err: unknown): unknown =>
@@ -78,7 +82,7 @@ export async function loadKerasModel(
       : err;
   let built: KerasModel;
   try {
-    built = modelFromKeras(archive.config, { initializeWeights: false });
+    built = modelFromKeras(config, { initializeWeights: false });
   } catch (err) {
     throw inFile(err);
   }
