@@ -120,6 +120,12 @@ export async function main(
 }
 
 if (require.main === module) {
+  // A reader that stops early (`summary m.keras | head`) closes the pipe: stop quietly, as
+  // command-line tools do, rather than print the write error's stack.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
