@@ -110,6 +110,28 @@ describe('loadKerasModel: files Keras wrote', () => {
     });
   }
 
+  it("a compiled file's summary counts the restored optimizer's variables, as Keras's does", async () => {
+    // Keras 3.15: load_model('compiled_lstm_adam.keras').summary() ends with these lines
+    // (and with compile=False, without the optimizer's).
+    const lines: string[] = [];
+    const model = await loadKerasModel(path.join(DIR, 'compiled_lstm_adam.keras'));
+    model.summary((line) => lines.push(line));
+    expect(lines.slice(-4)).toEqual([
+      ' Total params: 230 (924.00 B)',
+      ' Trainable params: 76 (304.00 B)',
+      ' Non-trainable params: 0 (0.00 B)',
+      ' Optimizer params: 154 (620.00 B)',
+    ]);
+    model.dispose();
+    const bare = await loadKerasModel(path.join(DIR, 'compiled_lstm_adam.keras'), {
+      compile: false,
+    });
+    lines.length = 0;
+    bare.summary((line) => lines.push(line));
+    expect(lines.at(-1)).toBe(' Non-trainable params: 0 (0.00 B)');
+    bare.dispose();
+  });
+
   it("keeps Keras's model and layer names", async () => {
     const model = await loadKerasModel(path.join(DIR, 'simple_rnn_dense.keras'));
     expect(model.name).toBe('simple_rnn_dense');

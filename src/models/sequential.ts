@@ -73,7 +73,6 @@ export class Sequential {
   private inner: tf.Sequential | null = null;
   private compiled: CompiledState | null = null;
   private ownsOptimizer = false;
-  private optimizerStepped = false;
   private disposed = false;
 
   constructor(layers: tf.layers.Layer[] = [], args: SequentialArgs = {}) {
@@ -195,7 +194,6 @@ export class Sequential {
     this.compiled = compiled;
     // An optimizer the caller gave stays theirs; one made from a name or by default is ours.
     this.ownsOptimizer = compiled.optimizer !== args.optimizer;
-    this.optimizerStepped = false;
   }
 
   private releaseOptimizer(): void {
@@ -295,7 +293,6 @@ export class Sequential {
           validation: data.validation,
         },
       );
-      if (history.epoch.length > 0) this.optimizerStepped = true;
       return history;
     } finally {
       for (const t of data.owned) t.dispose();
@@ -361,7 +358,8 @@ export class Sequential {
     SUMMARY_OPTIONS.check('Sequential.summary', options);
     const trainableParams = countValues(this.trainableWeights);
     let optimizer: { count: number; bytes: number } | undefined;
-    if (this.compiled !== null && this.optimizerStepped) {
+    // Keras counts the optimizer's variables once it is built: after a step, or restored from a file.
+    if (this.compiled !== null && this.compiled.optimizer.iterations > 0) {
       optimizer = kerasOptimizerParams(this.compiled.optimizer, trainableParams);
     }
     return summaryLines(
