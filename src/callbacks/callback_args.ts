@@ -2,21 +2,21 @@
 import { ValueError } from '../errors';
 import type { CallbackModel } from '../models/training';
 
-/** `value` as a finite number (an integer >= 0 with `integer`), else an error naming `key`. */
-export function checkNumber(
-  subject: string,
-  key: string,
-  value: unknown,
-  kind: 'number' | 'integer' = 'number',
-): number {
-  const ok =
-    typeof value === 'number' &&
-    Number.isFinite(value) &&
-    (kind === 'number' || (Number.isInteger(value) && value >= 0));
-  if (!ok) {
-    const expected = kind === 'integer' ? 'an integer >= 0' : 'a finite number';
+/** `value` as a finite number, else an error naming `key`. (Counts: models/data's checkNonNegativeInteger.) */
+export function checkNumber(subject: string, key: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new ValueError(
-      `${subject}: expected \`${key}\` to be ${expected}, received ${JSON.stringify(value)}.`,
+      `${subject}: expected \`${key}\` to be a finite number, received ${JSON.stringify(value)}.`,
+    );
+  }
+  return value;
+}
+
+/** `value` as a boolean, else an error naming `key`. */
+export function checkFlag(subject: string, key: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') {
+    throw new ValueError(
+      `${subject}: expected \`${key}\` to be a boolean, received ${JSON.stringify(value)}.`,
     );
   }
   return value;

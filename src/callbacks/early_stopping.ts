@@ -4,11 +4,11 @@
  * (keras/src/callbacks/early_stopping.py, 3.15) and its log lines when `verbose`.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { ValueError } from '../errors';
 import type { Callback, CallbackModel, Logs } from '../models/training';
+import { checkNonNegativeInteger } from '../models/data';
 import { optionKeys } from '../option_keys';
 import { Monitor, type MonitorMode, checkMode } from './monitor';
-import { checkNumber, requireModel } from './callback_args';
+import { checkFlag, checkNumber, requireModel } from './callback_args';
 
 /** Options of EarlyStopping (Keras's arguments, camelCase). */
 export interface EarlyStoppingArgs {
@@ -67,21 +67,19 @@ export class EarlyStopping implements Callback {
       checkMode(subject, args.mode ?? 'auto'),
       checkNumber(subject, 'minDelta', args.minDelta ?? 0),
     );
-    this.patience = checkNumber(subject, 'patience', args.patience ?? 0, 'integer');
-    this.verbose = checkNumber(subject, 'verbose', args.verbose ?? 0, 'integer');
+    this.patience = checkNonNegativeInteger(subject, 'patience', args.patience ?? 0);
+    this.verbose = checkNonNegativeInteger(subject, 'verbose', args.verbose ?? 0);
     this.baseline = args.baseline ?? null;
     if (this.baseline !== null) checkNumber(subject, 'baseline', this.baseline);
-    this.restoreBestWeights = args.restoreBestWeights ?? false;
-    if (typeof this.restoreBestWeights !== 'boolean') {
-      throw new ValueError(
-        `${subject}: expected \`restoreBestWeights\` to be a boolean, received ${JSON.stringify(this.restoreBestWeights)}.`,
-      );
-    }
-    this.startFromEpoch = checkNumber(
+    this.restoreBestWeights = checkFlag(
+      subject,
+      'restoreBestWeights',
+      args.restoreBestWeights ?? false,
+    );
+    this.startFromEpoch = checkNonNegativeInteger(
       subject,
       'startFromEpoch',
       args.startFromEpoch ?? 0,
-      'integer',
     );
   }
 

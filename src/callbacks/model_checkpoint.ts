@@ -9,8 +9,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ValueError } from '../errors';
 import type { Callback, CallbackModel, Logs } from '../models/training';
+import { checkNonNegativeInteger } from '../models/data';
 import { optionKeys } from '../option_keys';
-import { checkNumber, logValue, requireModel } from './callback_args';
+import { checkFlag, checkNumber, logValue, requireModel } from './callback_args';
 import { Monitor, type MonitorMode, checkMode } from './monitor';
 import { pythonFormat } from './python_format';
 
@@ -62,18 +63,8 @@ export class ModelCheckpoint implements Callback {
   ) {
     const subject = 'ModelCheckpoint';
     MODEL_CHECKPOINT_OPTIONS.check(subject, args);
-    this.saveWeightsOnly = args.saveWeightsOnly ?? false;
-    this.saveBestOnly = args.saveBestOnly ?? false;
-    for (const [key, value] of [
-      ['saveWeightsOnly', this.saveWeightsOnly],
-      ['saveBestOnly', this.saveBestOnly],
-    ] as const) {
-      if (typeof value !== 'boolean') {
-        throw new ValueError(
-          `${subject}: expected \`${key}\` to be a boolean, received ${JSON.stringify(value)}.`,
-        );
-      }
-    }
+    this.saveWeightsOnly = checkFlag(subject, 'saveWeightsOnly', args.saveWeightsOnly ?? false);
+    this.saveBestOnly = checkFlag(subject, 'saveBestOnly', args.saveBestOnly ?? false);
     const suffix = this.saveWeightsOnly ? '.weights.h5' : '.keras';
     if (typeof filepath !== 'string' || !filepath.endsWith(suffix)) {
       throw new ValueError(
@@ -86,7 +77,7 @@ export class ModelCheckpoint implements Callback {
       checkMode(subject, args.mode ?? 'auto'),
       0,
     );
-    this.verbose = checkNumber(subject, 'verbose', args.verbose ?? 0, 'integer');
+    this.verbose = checkNonNegativeInteger(subject, 'verbose', args.verbose ?? 0);
     const freq = args.saveFreq ?? 'epoch';
     if (freq !== 'epoch' && !(Number.isInteger(freq) && freq > 0)) {
       throw new ValueError(

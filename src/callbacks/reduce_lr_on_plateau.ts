@@ -8,6 +8,7 @@
 import { ValueError } from '../errors';
 import type { Callback, CallbackModel, Logs } from '../models/training';
 import { isKerasOptimizer } from '../optimizers/optimizer';
+import { checkNonNegativeInteger } from '../models/data';
 import { optionKeys } from '../option_keys';
 import { checkNumber, logValue, requireModel } from './callback_args';
 import { Monitor, type MonitorMode, checkMode } from './monitor';
@@ -73,9 +74,9 @@ export class ReduceLROnPlateau implements Callback {
       checkMode(subject, args.mode ?? 'auto'),
       checkNumber(subject, 'minDelta', args.minDelta ?? 1e-4),
     );
-    this.patience = checkNumber(subject, 'patience', args.patience ?? 10, 'integer');
-    this.verbose = checkNumber(subject, 'verbose', args.verbose ?? 0, 'integer');
-    this.cooldown = checkNumber(subject, 'cooldown', args.cooldown ?? 0, 'integer');
+    this.patience = checkNonNegativeInteger(subject, 'patience', args.patience ?? 10);
+    this.verbose = checkNonNegativeInteger(subject, 'verbose', args.verbose ?? 0);
+    this.cooldown = checkNonNegativeInteger(subject, 'cooldown', args.cooldown ?? 0);
     this.minLr = checkNumber(subject, 'minLr', args.minLr ?? 0);
   }
 

@@ -5,7 +5,7 @@
 import { ValueError } from '../errors';
 import type { Callback, CallbackModel, Logs } from '../models/training';
 import { optionKeys } from '../option_keys';
-import { logValue, requireModel } from './callback_args';
+import { checkFlag, logValue, requireModel } from './callback_args';
 
 /** Options of TerminateOnNaN. */
 export interface TerminateOnNaNArgs {
@@ -23,12 +23,7 @@ export class TerminateOnNaN implements Callback {
 
   constructor(args: TerminateOnNaNArgs = {}) {
     TERMINATE_ON_NAN_OPTIONS.check('TerminateOnNaN', args);
-    this.raiseError = args.raiseError ?? false;
-    if (typeof this.raiseError !== 'boolean') {
-      throw new ValueError(
-        `TerminateOnNaN: expected \`raiseError\` to be a boolean, received ${JSON.stringify(this.raiseError)}.`,
-      );
-    }
+    this.raiseError = checkFlag('TerminateOnNaN', 'raiseError', args.raiseError ?? false);
   }
 
   /** Keras's `set_model`: fit calls it with the model it trains. */

@@ -11,35 +11,28 @@
 import type { LossConfig, LossSpec } from '../models/losses';
 import { type JsonObject, type JsonValue, KerasJsonError, isJsonObject, show } from './keras_json';
 
-/** Keras's loss classes by this package's canonical loss name, and each config's `name`. */
-const CLASSES: Readonly<Partial<Record<string, { className: string; configName: string }>>> = {
-  mean_squared_error: { className: 'MeanSquaredError', configName: 'mean_squared_error' },
-  mean_absolute_error: { className: 'MeanAbsoluteError', configName: 'mean_absolute_error' },
-  mean_absolute_percentage_error: {
-    className: 'MeanAbsolutePercentageError',
-    configName: 'mean_absolute_percentage_error',
-  },
-  mean_squared_logarithmic_error: {
-    className: 'MeanSquaredLogarithmicError',
-    configName: 'mean_squared_logarithmic_error',
-  },
-  huber: { className: 'Huber', configName: 'huber_loss' },
-  log_cosh: { className: 'LogCosh', configName: 'log_cosh' },
-  hinge: { className: 'Hinge', configName: 'hinge' },
-  squared_hinge: { className: 'SquaredHinge', configName: 'squared_hinge' },
-  categorical_hinge: { className: 'CategoricalHinge', configName: 'categorical_hinge' },
-  kl_divergence: { className: 'KLDivergence', configName: 'kl_divergence' },
-  poisson: { className: 'Poisson', configName: 'poisson' },
-  binary_crossentropy: { className: 'BinaryCrossentropy', configName: 'binary_crossentropy' },
-  categorical_crossentropy: {
-    className: 'CategoricalCrossentropy',
-    configName: 'categorical_crossentropy',
-  },
-  sparse_categorical_crossentropy: {
-    className: 'SparseCategoricalCrossentropy',
-    configName: 'sparse_categorical_crossentropy',
-  },
+/** Keras's loss classes by this package's canonical loss name (each config's `name`). */
+const CLASSES: Readonly<Partial<Record<string, string>>> = {
+  mean_squared_error: 'MeanSquaredError',
+  mean_absolute_error: 'MeanAbsoluteError',
+  mean_absolute_percentage_error: 'MeanAbsolutePercentageError',
+  mean_squared_logarithmic_error: 'MeanSquaredLogarithmicError',
+  huber: 'Huber',
+  log_cosh: 'LogCosh',
+  hinge: 'Hinge',
+  squared_hinge: 'SquaredHinge',
+  categorical_hinge: 'CategoricalHinge',
+  kl_divergence: 'KLDivergence',
+  poisson: 'Poisson',
+  binary_crossentropy: 'BinaryCrossentropy',
+  categorical_crossentropy: 'CategoricalCrossentropy',
+  sparse_categorical_crossentropy: 'SparseCategoricalCrossentropy',
 };
+
+/** The config `name` Keras gives a loss object: its canonical name, `huber_loss` for Huber. */
+function configName(canonical: string): string {
+  return canonical === 'huber' ? 'huber_loss' : canonical;
+}
 
 const REDUCTION = 'sum_over_batch_size';
 
@@ -62,11 +55,11 @@ export function lossToKeras(subject: string, spec: LossSpec, canonical: string):
   const { name, fromLogits, labelSmoothing, delta } = config;
   const hasOptions = fromLogits === true || (labelSmoothing ?? 0) !== 0 || delta !== undefined;
   if (!hasOptions) return kerasSpelling(name) ? name : canonical;
-  const entry = CLASSES[canonical];
-  if (entry === undefined) {
+  const className = CLASSES[canonical];
+  if (className === undefined) {
     throw new KerasJsonError(`${subject}: the loss '${canonical}' has no Keras class here.`);
   }
-  const out: { [key: string]: JsonValue } = { name: entry.configName, reduction: REDUCTION };
+  const out: { [key: string]: JsonValue } = { name: configName(canonical), reduction: REDUCTION };
   if (canonical === 'huber') {
     out.delta = delta ?? 1;
   } else if (canonical === 'sparse_categorical_crossentropy') {
@@ -77,7 +70,7 @@ export function lossToKeras(subject: string, spec: LossSpec, canonical: string):
   }
   return {
     module: 'keras.losses',
-    class_name: entry.className,
+    class_name: className,
     config: out,
     registered_name: null,
   };
@@ -85,14 +78,10 @@ export function lossToKeras(subject: string, spec: LossSpec, canonical: string):
 
 /** Keys of a loss object's config and the values this package takes for them. */
 function readLossOptions(where: string, className: string, config: JsonObject): LossConfig {
-  const canonical = Object.entries(CLASSES).find(([, c]) => c?.className === className)?.[0];
+  const canonical = Object.entries(CLASSES).find(([, c]) => c === className)?.[0];
   if (canonical === undefined) {
     throw new KerasJsonError(
-      `${where}: compile_config's loss class '${className}' is not supported. Supported: ${Object.values(
-        CLASSES,
-      )
-        .map((c) => c?.className)
-        .join(', ')}.`,
+      `${where}: compile_config's loss class '${className}' is not supported. Supported: ${Object.values(CLASSES).join(', ')}.`,
     );
   }
   const loss: LossConfig = { name: canonical };
