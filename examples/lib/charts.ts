@@ -53,21 +53,55 @@ export function lossChart(
   });
 }
 
-interface LineChartOptions {
+/** The look of a line chart: titles, scales, one color per series (its legend order). */
+export interface LineChartOptions {
   title: string;
   x: { title: string; type: 'temporal' | 'quantitative' };
   y: { title: string; zero: boolean; log?: boolean };
   colors: Readonly<Record<string, string>>;
   points?: boolean;
+  /** Size of the plot area in pixels. Default: 720 x 320. */
+  width?: number;
+  height?: number;
+  /** Where the legend goes. Default: 'top-left' (inside the plot). */
+  legend?: 'top-left' | 'right' | 'bottom';
 }
 
-function lineChart(values: ChartPoint[], options: LineChartOptions): TopLevelSpec {
+/** A chart that can sit inside another (a panel of a `vconcat`), as Vega-Lite types it. */
+export type ChartPanel = Extract<TopLevelSpec, { vconcat: unknown }>['vconcat'][number];
+
+/** A whole chart: `panel` with the page's schema, white background and font. */
+export function topLevel(panel: ChartPanel): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: options.title,
-    width: WIDTH,
-    height: HEIGHT,
     background: 'white',
+    config: { font: 'sans-serif' },
+    ...panel,
+    // A panel plus top-level properties is a top-level spec of the panel's kind; TypeScript
+    // cannot follow a spread of the union to that.
+  } as TopLevelSpec;
+}
+
+/** Panels one above the other under one title, each with its own scales and legend. */
+export function stackedPanels(title: string, panels: ChartPanel[]): TopLevelSpec {
+  return topLevel({
+    title,
+    vconcat: panels,
+    resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } },
+  });
+}
+
+/** Lines of `values`, one per series, as a whole chart. */
+export function lineChart(values: ChartPoint[], options: LineChartOptions): TopLevelSpec {
+  return topLevel(linePanel(values, options));
+}
+
+/** Lines of `values`, one per series, as a panel for `stackedPanels`. */
+export function linePanel(values: ChartPoint[], options: LineChartOptions): ChartPanel {
+  return {
+    title: options.title,
+    width: options.width ?? WIDTH,
+    height: options.height ?? HEIGHT,
     data: { values },
     mark: { type: 'line', point: options.points ?? false, strokeWidth: 1.5 },
     encoding: {
@@ -93,10 +127,9 @@ function lineChart(values: ChartPoint[], options: LineChartOptions): TopLevelSpe
         type: 'nominal',
         title: null,
         scale: { domain: Object.keys(options.colors), range: Object.values(options.colors) },
-        legend: { orient: 'top-left' },
+        legend: { orient: options.legend ?? 'top-left', labelLimit: 0 },
       },
     },
-    config: { font: 'sans-serif' },
   };
 }
 
