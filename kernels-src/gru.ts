@@ -32,7 +32,13 @@ import { ACT_LINEAR, Activation } from './activations';
 import { activateSum, gateProductsBack, recurrentProducts } from './gates';
 import { multiplyRows, timeIndex } from './products';
 import { Vec } from './simd';
-import { addMaskedRows, copyMaskedRows, stepMasked, zeroMaskedRows } from './step_mask';
+import {
+  addMaskedRows,
+  copyMaskedRows,
+  recordStateGradient,
+  stepMasked,
+  zeroMaskedRows,
+} from './step_mask';
 import { EPI_BACKWARD, EPI_FORWARD, matmulEpilogue, setEpilogue } from './tiles';
 
 let ONE: v128 = f32x4.splat(1.0);
@@ -214,6 +220,7 @@ export function gruBackward(
   dh2: usize,
   stepMask: usize,
   carry: usize,
+  recH: usize,
 ): void {
   if (nb <= 0 || steps <= 0) return;
   const stride = (<usize>ld) << 2;
@@ -235,6 +242,12 @@ export function gruBackward(
     if (returnSequences != 0) dys = dy + <usize>s * stepBytes + rowOff;
     else if (s == last) dys = dy + rowOff;
     const dhs: usize = s == last ? 0 : dh + rowOff;
+    // Recording: the gradient of h_s is dy_s plus what came back (for gradientFlow).
+    if (recH != 0) {
+      const recRows = recH + <usize>s * stepBytes + rowOff;
+      if (dys != 0) recordStateGradient(recRows, dys, dhs, nb, stride, stride);
+      else recordStateGradient(recRows, dhs, 0, nb, stride, stride);
+    }
     // A masked row's dh passes to h_{s-1} (set aside here, added after the product); its gates
     // and m get no gradient, nor h_{s-1} through them.
     if (s > 0 || dh0 != 0) {

@@ -39,6 +39,7 @@ import {
   copyMaskedRows,
   gatherRows,
   listedRow,
+  recordStateGradient,
   runningRows,
   stepMasked,
   zeroMaskedRows,
@@ -205,6 +206,8 @@ export function lstmBackward(
   packA: usize,
   packB: usize,
   packC: usize,
+  recH: usize,
+  recC: usize,
 ): void {
   if (nb <= 0 || steps <= 0) return;
   const stride = (<usize>ld) << 2;
@@ -229,6 +232,11 @@ export function lstmBackward(
     // A masked row's gradient of h passes to h_{s-1} (set aside here, added after the product);
     // its gradient of c stays in dC for c_{s-1}; its gates get none.
     if (s > 0 || dh0 != 0) copyMaskedRows(stepMask, steps, t, b0, nb, dhs, kept, stride, stride);
+    // Recording: the gradient of h_s, and of c_s (a masked row's is the one it carries; the
+    // others' are completed by lstmGateGrads).
+    const recCs = recC != 0 ? recC + at : 0;
+    if (recH != 0) recordStateGradient(recH + at, dhs, 0, nb, stride, stride);
+    if (recC != 0) recordStateGradient(recCs, dc + rowOff, 0, nb, stride, stride);
     for (let r = 0; r < nb; r++) {
       if (stepMasked(stepMask, steps, b0 + r, t)) continue;
       const ro = <usize>r * stride;
@@ -241,6 +249,7 @@ export function lstmBackward(
         tc + at + ro,
         cPrev + ro,
         dc + rowOff + ro,
+        recCs != 0 ? recCs + ro : 0,
         ld,
       );
     }
@@ -297,7 +306,8 @@ export function lstmBackward(
 
 /**
  * One row: dz over the gates (i, f, g, o in z) and the gradient reaching the cell state of the
- * step before (dcOut, which may be dcIn).
+ * step before (dcOut, which may be dcIn); with dcTotal (not 0), the whole gradient of this
+ * step's cell state too (for gradientFlow).
  */
 function lstmGateGrads(
   act: i32,
@@ -308,6 +318,7 @@ function lstmGateGrads(
   tc: usize,
   cPrev: usize,
   dcOut: usize,
+  dcTotal: usize,
   ld: i32,
 ): void {
   const gate = (<usize>ld) << 2;
@@ -322,6 +333,7 @@ function lstmGateGrads(
       v128.load(dcIn + o),
       f32x4.mul(f32x4.mul(dhv, og), Activation.derivative(act, tcv)),
     );
+    if (dcTotal != 0) v128.store(dcTotal + o, dcv);
     const di = f32x4.mul(f32x4.mul(dcv, g), Activation.derivative(recurrentAct, i));
     const df = f32x4.mul(
       f32x4.mul(dcv, v128.load(cPrev + o)),

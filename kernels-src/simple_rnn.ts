@@ -26,7 +26,7 @@
 import { Activation } from './activations';
 import { Vec } from './simd';
 import { multiplyRows, timeIndex } from './products';
-import { addMaskedRows, copyMaskedRows, zeroMaskedRows } from './step_mask';
+import { addMaskedRows, copyMaskedRows, recordStateGradient, zeroMaskedRows } from './step_mask';
 import {
   EPI_BACKWARD,
   EPI_FORWARD,
@@ -138,6 +138,7 @@ export function simpleRnnBackward(
   dh0: usize,
   stepMask: usize,
   carry: usize,
+  rec: usize,
 ): void {
   if (nb <= 0 || steps <= 0) return;
   const stride = (<usize>ld) << 2;
@@ -150,6 +151,12 @@ export function simpleRnnBackward(
   const tLast = timeIndex(last, steps, goBackwards);
   const hLast = h + <usize>last * stepBytes + rowOff;
   const dpLast = dp + <usize>tLast * stepBytes + rowOff;
+  // Recording (rec, [T, B, ld] in processing order) needs each step's gradient of h before
+  // act': the epilogue leaves it, and act' follows, as with a step mask.
+  const split = stepMask != 0 || rec != 0;
+  const recRows = rec != 0 ? rec + rowOff : 0;
+  if (rec != 0)
+    recordStateGradient(recRows + <usize>last * stepBytes, dyLast, 0, nb, stride, stride);
   splitStepGradient(act, stepMask, steps, tLast, b0, nb, dyLast, hLast, dpLast, kept, ld);
   for (let s = last; s >= 1; s--) {
     const out = dp + <usize>timeIndex(s - 1, steps, goBackwards) * stepBytes + rowOff;
@@ -164,7 +171,7 @@ export function simpleRnnBackward(
       stride,
       0,
       0,
-      stepMask != 0 ? 0 : h + <usize>(s - 1) * stepBytes + rowOff,
+      split ? 0 : h + <usize>(s - 1) * stepBytes + rowOff,
       stride,
     );
     matmulEpilogue(
@@ -176,10 +183,13 @@ export function simpleRnnBackward(
       units,
       ld,
     );
-    if (stepMask == 0) continue;
+    if (!split) continue;
     // g_{s-1}: what passed the rows masked at s joins it, then act' or, masked at s - 1, aside.
     const t = timeIndex(s, steps, goBackwards);
     addMaskedRows(stepMask, steps, t, b0, nb, kept, out, stride, stride);
+    if (rec != 0) {
+      recordStateGradient(recRows + <usize>(s - 1) * stepBytes, out, 0, nb, stride, stride);
+    }
     const hPrev = h + <usize>(s - 1) * stepBytes + rowOff;
     const tPrev = timeIndex(s - 1, steps, goBackwards);
     splitStepGradient(act, stepMask, steps, tPrev, b0, nb, out, hPrev, out, kept, ld);

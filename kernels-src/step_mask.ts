@@ -134,3 +134,28 @@ export function scatterRows(
     memory.copy(dst + listedRow(rows, i) * dstStride, src + <usize>i * srcStride, bytes);
   }
 }
+
+/**
+ * The gradient reaching a step's state, for `gradientFlow`: dst rows = a rows (+ b rows when b
+ * is not 0), `bytes` bytes of nb rows `stride` apart. Nothing when dst is 0 (no recording).
+ */
+export function recordStateGradient(
+  dst: usize,
+  a: usize,
+  b: usize,
+  nb: i32,
+  stride: usize,
+  bytes: usize,
+): void {
+  if (dst == 0) return;
+  if (b == 0) {
+    memory.copy(dst, a, <usize>nb * stride);
+    return;
+  }
+  for (let r = 0; r < nb; r++) {
+    const off = <usize>r * stride;
+    for (let o: usize = 0; o < bytes; o += 16) {
+      v128.store(dst + off + o, f32x4.add(v128.load(a + off + o), v128.load(b + off + o)));
+    }
+  }
+}

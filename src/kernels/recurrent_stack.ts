@@ -33,7 +33,7 @@ export function isSimpleRnnLayer(layer: RecurrentStackLayer): layer is SimpleRnn
 /** A SimpleRNN layer as a layer of a gated stack, when the gated kernels can run it. */
 function asGatedLayer(layer: RecurrentStackLayer): GatedStackLayer | undefined {
   if (isGatedStackLayer(layer)) return layer;
-  const { weights, options, outputMask } = layer;
+  const { weights, options, outputMask, stateTap } = layer;
   const { activation, recurrentMask, inputMask } = options;
   if (!isFusedActivation(activation) || options.initialState !== undefined) return undefined;
   const masked = recurrentMask !== undefined || inputMask !== undefined;
@@ -57,6 +57,7 @@ function asGatedLayer(layer: RecurrentStackLayer): GatedStackLayer | undefined {
         }
       : {}),
     outputMask,
+    stateTap,
   };
 }
 

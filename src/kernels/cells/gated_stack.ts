@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { useWasmKernel } from '../kernel_choice';
+import type { StateTap } from '../state_taps';
 import type { FusedActivation } from '../fused_steps';
 import { wasmGatedSequence, wasmGatedStack } from '../wasm';
 import { ValueError } from '../../errors';
@@ -68,6 +69,8 @@ export interface GatedStackLayer {
    * [batch, units] each; differentiable. Default: zeros.
    */
   initialStates?: readonly tf.Tensor2D[];
+  /** Where its backward pass reports the gradients of its states (see state_taps.ts). */
+  stateTap?: StateTap;
 }
 
 /** A gated layer's output and its last states (Keras's order: LSTM h, c; GRU and SimpleRNN h). */

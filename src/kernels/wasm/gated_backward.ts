@@ -15,7 +15,9 @@ import {
   interleaveJobs,
   mergedSteps,
 } from './gated_passes';
+import type { StateTap } from '../state_taps';
 import { runJobs, type KernelRuntime } from './runtime';
+import { recordBytes, reportStateRecords } from './state_records';
 import { runWeightGradJobs } from './stack_moves';
 import { valuesOf } from './tensors';
 
@@ -85,6 +87,8 @@ export interface GatedBackwardStack {
   saved: GatedKept;
   incoming: GatedIncoming;
   merged?: MergedPlace;
+  /** Each layer's tap (see state_taps.ts), when a recording is on. */
+  taps?: readonly (StateTap | undefined)[];
 }
 
 /** A stack's gradient buffers, recorded in `owned`, and its calls of each share. */
@@ -96,7 +100,7 @@ interface PreparedBackward {
 
 function prepareBackward(
   rt: KernelRuntime,
-  { d, saved, incoming, merged }: GatedBackwardStack,
+  { d, saved, incoming, merged, taps }: GatedBackwardStack,
   owned: number[],
   mergedBlock: number,
 ): PreparedBackward {
@@ -140,6 +144,11 @@ function prepareBackward(
       masked ? batch * row : 0,
       masked ? batch * l.ldf * 4 : 0,
     ]);
+    const tap = taps?.[i];
+    const [recH, recC] = allocateOwned(rt, owned, [
+      recordBytes(tap, [steps, batch, l.ld]),
+      l.kind === 'LSTM' ? recordBytes(tap, [steps, batch, l.ld]) : 0,
+    ]);
     const s = saved.layers[i];
     rt.exports.transposePacked(s.u, l.units, l.gl, l.gl, ut, l.ld);
     rt.exports.transposePacked(s.win, l.features, l.gl, l.gl, wint, l.ldf);
@@ -147,7 +156,7 @@ function prepareBackward(
     if (l.kind === 'LSTM') rt.heap.f32.fill(0, dc >> 2, (dc >> 2) + batch * l.ld);
     return {
       ...{ dY, ut, wint, dh, dc, dq, dh0, dwin, du, db, dh2, dxTmp, carry },
-      ...{ rows, packA, packB, packC, packDx },
+      ...{ rows, packA, packB, packC, packDx, recH, recC },
     };
   });
   // A merged output's gradient is in mergedBlock already; its last states have none.
@@ -235,6 +244,14 @@ export function gatedBackwardStacks(
         (sizes) => allocateOwned(rt, owned, sizes),
       ),
     );
+    stacks.forEach(({ d, taps }, k) => {
+      const records = d.layers.map((l, i) => {
+        const tap = taps?.[i];
+        const { recH, recC } = prepared[k].grads[i];
+        return tap && { tap, h: recH, c: recC, units: l.units, ld: l.ld };
+      });
+      reportStateRecords(rt, records, d.steps, d.batch);
+    });
     return stacks.map(({ d }, k) => gradientTensors(rt, d, prepared[k]));
   } finally {
     freeAll(rt, owned);
@@ -249,7 +266,8 @@ export function gatedBackward(
   saved: GatedKept,
   incoming: GatedIncoming,
   subject: string,
+  taps?: readonly (StateTap | undefined)[],
 ): tf.Tensor[] {
-  const [grads] = gatedBackwardStacks(rt, [{ d, saved, incoming }], subject);
+  const [grads] = gatedBackwardStacks(rt, [{ d, saved, incoming, taps }], subject);
   return grads;
 }

@@ -220,7 +220,7 @@ function backwardCall(
       fn: 'simpleRnnBackward',
       args: [
         ...([l.act, steps, batch, l.units, l.ld, b0, nb, gb, rs, g.dY, g.ut, s.rmask] as const),
-        ...([s.h, s.g, g.dh0, s.stepMask, g.carry] as const),
+        ...([s.h, s.g, g.dh0, s.stepMask, g.carry, g.recH] as const),
       ],
     };
   }
@@ -254,6 +254,8 @@ function backwardCall(
         g.packA,
         g.packB,
         g.packC,
+        g.recH,
+        g.recC,
       ],
     };
   }
@@ -286,6 +288,7 @@ function backwardCall(
       g.dh2,
       s.stepMask,
       g.carry,
+      g.recH,
     ],
   };
 }

@@ -152,6 +152,12 @@ export interface GatedGradBlocks {
   /** [B, ld] scratch with a step mask: the gradient that passes a masked step. */
   carry: number;
   /**
+   * [T, B, ld] in processing order, when gradientFlow records the layer (else 0): the whole
+   * gradient of every step's h (recH) and an LSTM's c (recC).
+   */
+  recH: number;
+  recC: number;
+  /**
    * With a step mask, the products over each step's running rows: rows, an i32 [B] list; packA
    * [B, gl], packB and packC [B, ld] (the recurrence's), packDx [B, ldf] (the input gradient's).
    * Each block has one row stride: the shares use their own rows of it at once.
@@ -432,7 +438,7 @@ function noScratch(d: GatedDims): GatedForwardScratch[] {
 function noGrads(d: GatedDims): GatedGradBlocks[] {
   return d.layers.map(() => ({
     ...{ dY: 0, ut: 0, wint: 0, dh: 0, dc: 0, dq: 0, dh0: 0 },
-    ...{ dwin: 0, du: 0, db: 0, dh2: 0, dxTmp: 0, carry: 0 },
+    ...{ dwin: 0, du: 0, db: 0, dh2: 0, dxTmp: 0, carry: 0, recH: 0, recC: 0 },
     ...{ rows: 0, packA: 0, packB: 0, packC: 0, packDx: 0 },
   }));
 }

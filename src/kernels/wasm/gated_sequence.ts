@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../../errors';
 import type { GatedRunOptions, GatedSequenceResult, GatedStackLayer } from '../cells/gated_stack';
+import type { StateTap } from '../state_taps';
 import { RELEASED_MESSAGE, releaseFinishedTapes } from './buffers';
 import { checkGatedStack } from './gated_checks';
 import {
@@ -47,6 +48,8 @@ interface GatedOp {
   inputs(tensors: readonly tf.Tensor[]): { x: tf.Tensor; layers: GatedLayerInputs[] };
   /** Whether a gradient may run: without a tape nothing is kept. */
   keep: boolean;
+  /** Each layer's tap, when a recording is on (see state_taps.ts). */
+  taps: (StateTap | undefined)[];
 }
 
 /** A stack's op; `stacks` independent stacks share its passes (see planGatedDims). */
@@ -103,7 +106,8 @@ function planOp(
       }),
     };
   };
-  return { rt, d, differentiable, inputs, keep: tf.engine().isTapeOn() };
+  const taps = layers.map((layer) => layer.stateTap);
+  return { rt, d, differentiable, inputs, keep: tf.engine().isTapeOn(), taps };
 }
 
 /** The gradient function of a forward pass, given what reaches the last layer. */
@@ -115,7 +119,7 @@ function gradientOf(
   return (incoming) => {
     const { saved } = pass;
     if (saved === undefined) throw new Error(`${subject}: ${RELEASED_MESSAGE}`);
-    return gatedBackward(op.rt, op.d, saved, incoming, subject);
+    return gatedBackward(op.rt, op.d, saved, incoming, subject, op.taps);
   };
 }
 
@@ -229,7 +233,8 @@ function backwardStacksOf(
 ): GatedBackwardStack[] {
   return passes.map(({ saved }, k) => {
     if (saved === undefined) throw new Error(`${subject}: ${RELEASED_MESSAGE}`);
-    return { d: ops[k].d, saved, incoming: { output: output(k) }, merged: places?.[k] };
+    const { d, taps } = ops[k];
+    return { d, saved, incoming: { output: output(k) }, merged: places?.[k], taps };
   });
 }
 

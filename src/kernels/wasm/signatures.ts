@@ -15,6 +15,8 @@ interface KernelSignature {
 
 // The recurrences' stepMask: Keras's step mask [batch, steps] as tfjs has it (0 where a step is
 // masked; a pointer of 0: none); carry: a [batch, ld] scratch of the backward pass with it.
+// The backward passes' rec (recH, recC): where to record the whole gradient of every step's state,
+// [steps, batch, ld] in processing order (for gradientFlow); 0: none.
 export const KERNEL_SIGNATURES = {
   simpleRnnForward: {
     // features > 0: the projection is computed in the epilogue from x, win and bias (no P);
@@ -63,6 +65,7 @@ export const KERNEL_SIGNATURES = {
       'dh0',
       'stepMask',
       'carry',
+      'rec',
     ],
     returns: 'void',
   },
@@ -263,6 +266,8 @@ export const KERNEL_SIGNATURES = {
       'packA',
       'packB',
       'packC',
+      'recH',
+      'recC',
     ],
     returns: 'void',
   },
@@ -318,6 +323,7 @@ export const KERNEL_SIGNATURES = {
       'dh2',
       'stepMask',
       'carry',
+      'recH',
     ],
     returns: 'void',
   },

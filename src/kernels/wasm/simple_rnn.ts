@@ -166,7 +166,8 @@ function backward(rt: KernelRuntime, dims: Dims, saved: Saved, dy: tf.Tensor): t
             saved.h,
             saved.p,
             dh0Ptr,
-            // No step mask, so no scratch for it.
+            // No step mask, so no scratch for it; no recording.
+            0,
             0,
             0,
           ],

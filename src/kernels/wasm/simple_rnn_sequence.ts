@@ -32,7 +32,9 @@ import {
   type Blocks,
   type KeptBuffers,
 } from './buffers';
+import type { StateTap } from '../state_taps';
 import { checkSimpleRnnStack } from './simple_rnn_checks';
+import { recordBytes, reportStateRecords } from './state_records';
 import { runWeightGradJobs, writeStepMasks } from './stack_moves';
 import { kernelRuntime, runJobs, type KernelRuntime } from './runtime';
 import {
@@ -207,7 +209,13 @@ function forward(
 }
 
 /** The gradients by x, then each layer's kernel, recurrent kernel, bias and h0 (when inputs). */
-function backward(rt: KernelRuntime, d: Dims, s: Saved, dyTensor: tf.Tensor): tf.Tensor[] {
+function backward(
+  rt: KernelRuntime,
+  d: Dims,
+  s: Saved,
+  dyTensor: tf.Tensor,
+  taps: readonly (StateTap | undefined)[],
+): tf.Tensor[] {
   if (s.kept.released) throw new Error(`${d.subject}: ${RELEASED_MESSAGE}`);
   const { batch, steps, layers } = d;
   const first = layers[0];
@@ -223,7 +231,7 @@ function backward(rt: KernelRuntime, d: Dims, s: Saved, dyTensor: tf.Tensor): tf
       const row = l.ld * 4;
       // Every layer but the last gets the gradient of all of its states from the next one.
       const dyRows = i < layers.length - 1 || l.returnSequences ? steps * batch : batch;
-      const [dY, wt, wint, dh0, dw, dwin, db, carry] = allocateOwned(rt, owned, [
+      const [dY, wt, wint, dh0, dw, dwin, db, carry, rec] = allocateOwned(rt, owned, [
         dyRows * row,
         l.units * row,
         l.units * l.ldf * 4,
@@ -233,8 +241,9 @@ function backward(rt: KernelRuntime, d: Dims, s: Saved, dyTensor: tf.Tensor): tf
         l.ldf * row,
         l.hasBias ? row : 0,
         l.hasStepMask ? batch * row : 0,
+        recordBytes(taps[i], [steps, batch, l.ld]),
       ]);
-      return { dY, wt, wint, dh0, dw, dwin, db, carry };
+      return { dY, wt, wint, dh0, dw, dwin, db, carry, rec };
     });
     const lastGrads = grads.at(-1);
     if (lastGrads === undefined) throw new Error(`${d.subject}: no layers.`);
@@ -262,6 +271,15 @@ function backward(rt: KernelRuntime, d: Dims, s: Saved, dyTensor: tf.Tensor): tf
     // ... then the weights' gradients split their rows, so that every sum runs in one order
     // whichever thread runs it.
     runWeightGradJobs(rt, weightGradJobs(d, s.layers, grads));
+    reportStateRecords(
+      rt,
+      layers.map((l, i) => {
+        const tap = taps[i];
+        return tap && { tap, h: grads[i].rec, c: 0, units: l.units, ld: l.ld };
+      }),
+      steps,
+      batch,
+    );
     const out: tf.Tensor[] = [
       tensorFromRows<tf.Rank.R3>(rt, dx, batch * steps, first.features, first.ldf, [
         batch,
@@ -332,6 +350,7 @@ function runStack(
   releaseFinishedTapes(rt);
   // Without a tape nothing will ask for the gradient: keep nothing.
   const keep = tf.engine().isTapeOn();
+  const taps = layers.map((layer) => layer.stateTap);
   const differentiable: tf.Tensor[] = [x];
   for (const { weights, options } of layers) {
     differentiable.push(weights.kernel, weights.recurrentKernel);
@@ -370,7 +389,7 @@ function runStack(
       value,
       gradFunc: (dy: tf.Tensor) => {
         if (saved === undefined) throw new Error(`${subject}: ${RELEASED_MESSAGE}`);
-        return backward(rt, d, saved, dy);
+        return backward(rt, d, saved, dy, taps);
       },
     };
   });

@@ -5,6 +5,7 @@
  * given where the buffers are. The op (simple_rnn_sequence.ts) and the training step that keeps
  * its weights in the kernels' memory (stack_trainer.ts) run the same calls.
  */
+import type { StateTap } from '../state_taps';
 import type * as tf from '@tensorflow/tfjs';
 import type { SimpleRnnSequenceOptions, SimpleRnnWeights } from '../simple_rnn_reference';
 import { activationCode, padded, planSlices } from './buffers';
@@ -28,6 +29,8 @@ export interface SimpleRnnStackLayer {
    * last layer.
    */
   outputMask?: tf.Tensor;
+  /** Where its backward pass reports the gradients of its states (see state_taps.ts). */
+  stateTap?: StateTap;
 }
 
 /** One layer's sizes and options, as the kernels take them. */
@@ -183,6 +186,8 @@ export interface LayerGradBlocks {
   db: number;
   /** [B, ld] scratch with a step mask: the gradient that passes a masked step. */
   carry: number;
+  /** [T, B, ld] in processing order, when gradientFlow records the layer (else 0): see rec. */
+  rec: number;
 }
 
 /** The calls of one share of the backward pass: every layer, last to first. */
@@ -232,6 +237,7 @@ export function backwardCalls(
         grads.dh0,
         saved.stepMask,
         grads.carry,
+        grads.rec,
       ],
     });
     // dx 0: the first layer's input needs no gradient (training data).
@@ -316,6 +322,7 @@ export function shareSlots(d: Dims): number {
     dwin: 0,
     db: 0,
     carry: 0,
+    rec: 0,
   }));
   const whole: [number, number] = [0, d.batch];
   const slots = Math.max(

@@ -204,7 +204,7 @@ export class WasmStackTrainer {
           stepMask: 0,
         });
         this.blocks.push({ bias, hm: 0, ring: false });
-        this.grads.push({ dY, wt, wint, dh0: 0, dw, dwin, db, carry: 0 });
+        this.grads.push({ dY, wt, wint, dh0: 0, dw, dwin, db, carry: 0, rec: 0 });
         this.variables.push(this.resident(win, dwin, l.features, l.units, l.ld, alloc));
         this.variables.push(this.resident(w, dw, l.units, l.units, l.ld, alloc));
         if (l.hasBias) this.variables.push(this.resident(bias, db, 1, l.units, l.ld, alloc));

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../../errors';
 import { type RecurrentStackLayer, recurrentStack } from '../../kernels/recurrent_stack';
+import { stateTapOf } from '../../kernels/state_taps';
 import type { OptionKeys } from '../../option_keys';
 import { KerasLayer } from '../keras_layer';
 import {
@@ -258,6 +259,9 @@ export abstract class RNN extends KerasLayer {
         returnState: false,
         stepMask: this.cellStepMask(stepMask, i),
       });
+      // While gradientFlow records, the backward pass reports the cell's state gradients.
+      const tap = stateTapOf(this, i);
+      if (tap !== undefined) layer.stateTap = tap;
       if (isLast && returnSequences && zeroOutputAsFactor) {
         const zeros = zeroOutputFactor(stepMask, this, cell.units);
         if (zeros !== undefined) layer.outputMask = zeros;
