@@ -1,7 +1,8 @@
 /**
  * Every Keras reference fixture in __tests__/fixtures/keras/ (found on disk, so new ones are
  * covered without editing this file): every forward case within the fixture's own atol, and
- * every `gradients` and `training` section replayed within its own rtol / atol, on the wasm
+ * every `gradients`, `training`, `calls` and `gradient_flow` section replayed within its own
+ * rtol / atol, on the wasm
  * and cpu backends (and tensorflow when TFJS_BACKEND=tensorflow). JSON only: no Python.
  */
 import { readdirSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { useBackend } from '../src/backend';
 import { type KerasFixture, fixtureTensor, readFixtureFile } from '../src/keras/fixture';
 import { caseInputs, modelFromFixture } from '../src/keras/compare';
 import { replayCalls } from '../src/keras/replay_calls';
+import { replayGradientFlow } from '../src/keras/replay_gradient_flow';
 import { replayGradients } from '../src/keras/replay_gradients';
 import { replayTraining } from '../src/keras/replay_training';
 import { fixtureBackends } from './helpers/tensors';
@@ -43,6 +45,7 @@ function withSection(section: string): { file: string; fixture: KerasFixture }[]
 const gradientFixtures = withSection('gradients');
 const trainingFixtures = withSection('training');
 const callsFixtures = withSection('calls');
+const flowFixtures = withSection('gradient_flow');
 
 it.each(fixtures)('$file is a valid fixture', ({ error }) => {
   if (error !== undefined) throw error;
@@ -54,6 +57,7 @@ it('finds the fixtures', () => {
   expect(gradientFixtures.length).toBeGreaterThan(0);
   expect(trainingFixtures.length).toBeGreaterThan(0);
   expect(callsFixtures.length).toBeGreaterThan(0);
+  expect(flowFixtures.length).toBeGreaterThan(0);
 });
 
 describe.each(fixtureBackends())('Keras fixtures on %s', (backend) => {
@@ -107,6 +111,19 @@ describe.each(fixtureBackends())('Keras fixtures on %s', (backend) => {
       built.model.dispose();
     }
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.each(flowFixtures)('$file: gradient_flow', async ({ fixture }) => {
+    const built = modelFromFixture(fixture);
+    const before = tf.memory().numTensors;
+    try {
+      const result = await replayGradientFlow(fixture, built);
+      expect(result.reason).toBeUndefined();
+      expect(result.status).toBe('passed');
+    } finally {
+      expect(tf.memory().numTensors).toBe(before);
+      built.model.dispose();
+    }
   });
 
   it.each(trainingFixtures)('$file: training', async ({ fixture }) => {

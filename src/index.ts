@@ -47,6 +47,14 @@ export type { MinMaxScalerArgs, MinMaxScalerState } from './data/scaler';
 export { COURSE_LETTERS, encodeLetters, decodeLetters, nextLetterSamples } from './data/letters';
 export type { NextLetterSamples } from './data/letters';
 export { Sequential } from './models/sequential';
+export { gradientFlow } from './introspect/gradient_flow';
+export { stepStates } from './introspect/step_states';
+export type {
+  GradientFlow,
+  LayerGradientFlow,
+  LayerStepStates,
+  StepStates,
+} from './introspect/types';
 export { RESIDENT_ENV_VAR } from './models/resident_training';
 export type { SequentialArgs, FitArgs, EvaluateArgs, PredictArgs } from './models/sequential';
 export { OPTIMIZER_NAMES, makeOptimizer } from './models/compile';

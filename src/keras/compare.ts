@@ -25,6 +25,7 @@ import { dialectOf } from './keras_values';
 import { loadKerasWeights } from './keras_weights';
 import { type KerasModel, modelFromKeras, modelFromKerasLayer } from './model_from_keras';
 import { replayCalls } from './replay_calls';
+import { replayGradientFlow } from './replay_gradient_flow';
 import { replayGradients } from './replay_gradients';
 import { replayTraining } from './replay_training';
 import { type SectionResult, indexIn } from './sections';
@@ -250,7 +251,7 @@ function unreplayed(fixture: KerasFixture, why?: string): SkippedSection[] {
 
 /** Whether compare replays a section of this name. */
 function isReplayed(section: string): boolean {
-  return section === 'gradients' || section === 'training' || section === 'calls';
+  return ['gradients', 'training', 'calls', 'gradient_flow'].includes(section);
 }
 
 /** `50%`, `<1%` of the tolerance. */
@@ -292,6 +293,9 @@ export async function compareFixture(
     cases = fixture.cases.map((c) => runCase(built, c, options));
     if (fixture.sections.includes('gradients')) replayed.push(replayGradients(fixture, built));
     if (fixture.sections.includes('calls')) replayed.push(replayCalls(fixture, built));
+    if (fixture.sections.includes('gradient_flow')) {
+      replayed.push(await replayGradientFlow(fixture, built));
+    }
   } finally {
     built.model.dispose();
   }

@@ -20,7 +20,7 @@ export const FIXTURE_FORMAT = 'keras-reference-fixture';
 export const FIXTURE_VERSION = 1;
 
 /** The optional sections FORMAT.md defines besides the forward cases. */
-export const FIXTURE_SECTIONS = ['gradients', 'training', 'calls'] as const;
+export const FIXTURE_SECTIONS = ['gradients', 'training', 'calls', 'gradient_flow'] as const;
 
 const KNOWN_KEYS = new Set([
   'format',

@@ -61,10 +61,28 @@ export interface CallsSection {
   readonly atol: number;
 }
 
+/** One recurrent layer's entry of a `gradient_flow` section. */
+export interface GradientFlowLayer {
+  readonly layer: string;
+  readonly stepNorms: readonly number[];
+  /** An LSTM's; absent for other kinds. */
+  readonly cellNorms?: readonly number[];
+}
+
+/** A fixture's `gradient_flow` section (see FORMAT.md). */
+export interface GradientFlowSection {
+  readonly loss: string;
+  readonly x: FixtureTensor;
+  readonly y: FixtureTensor;
+  readonly lossValue: number;
+  readonly layers: readonly GradientFlowLayer[];
+  readonly rtol: number;
+}
+
 /** The outcome of replaying one section. */
 export interface SectionResult {
   /** Which section. */
-  readonly section: 'gradients' | 'training' | 'calls';
+  readonly section: 'gradients' | 'training' | 'calls' | 'gradient_flow';
   /** How its replay ended. */
   readonly status: 'passed' | 'failed' | 'skipped';
   /**
@@ -132,6 +150,42 @@ export function readGradientsSection(fixture: KerasFixture): GradientsSection {
     grads: weights('gradients.grads', s.grads),
     rtol: tolerance('gradients.rtol', s.rtol),
     atol: tolerance('gradients.atol', s.atol, 0),
+  };
+}
+
+function numbers(path: string, value: JsonValue | undefined): number[] {
+  if (!isJsonArray(value) || !value.every((v) => typeof v === 'number')) {
+    fail(path, 'a list of numbers', value);
+  }
+  return value;
+}
+
+/** Reads and checks the fixture's `gradient_flow` section. Throws a FixtureError naming the part. */
+export function readGradientFlowSection(fixture: KerasFixture): GradientFlowSection {
+  const s = object('gradient_flow', fixture.raw.gradient_flow);
+  const lossValue = s.loss_value;
+  if (typeof lossValue !== 'number') fail('gradient_flow.loss_value', 'a number', lossValue);
+  const layers = s.layers;
+  if (!isJsonArray(layers) || layers.length === 0) {
+    fail('gradient_flow.layers', 'a non-empty list of layers', layers);
+  }
+  return {
+    loss: string('gradient_flow.loss', s.loss),
+    x: readTensor('gradient_flow.x', s.x),
+    y: readTensor('gradient_flow.y', s.y),
+    lossValue,
+    layers: layers.map((value, i): GradientFlowLayer => {
+      const where = `gradient_flow.layers[${i}]`;
+      const entry = object(where, value);
+      return {
+        layer: string(`${where}.layer`, entry.layer),
+        stepNorms: numbers(`${where}.step_norms`, entry.step_norms),
+        ...(entry.cell_norms === undefined
+          ? {}
+          : { cellNorms: numbers(`${where}.cell_norms`, entry.cell_norms) }),
+      };
+    }),
+    rtol: tolerance('gradient_flow.rtol', s.rtol),
   };
 }
 

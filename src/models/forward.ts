@@ -53,15 +53,11 @@ export function runLayers(
       if (i === layers.length) lastLogits = z;
       continue;
     }
-    const layer = layers[i];
-    const nextMask = outputMask(layer, h, mask, maskSource);
-    const out = layer.apply(h, mask === null ? { training } : { training, mask });
-    if (!(out instanceof tf.Tensor)) {
-      throw new Error(`${describeLayer(layer)}: expected one output tensor.`);
-    }
-    if (nextMask !== null && nextMask !== mask) maskSource = layer;
-    mask = nextMask;
-    h = out;
+    ({
+      output: h,
+      mask,
+      maskSource,
+    } = applyLayer(layers[i], { output: h, mask, maskSource }, training));
     i++;
   }
   const last = layers.at(-1);
@@ -73,6 +69,29 @@ export function runLayers(
     return { output: h, logits: lastLogits ?? last.logits(beforeLast), ...withMask(mask) };
   }
   return { output: h, ...withMask(mask) };
+}
+
+/** What flows from one layer to the next: the output, Keras's mask of it, and its maker. */
+export interface LayerFlow {
+  output: tf.Tensor;
+  mask: tf.Tensor | null;
+  /** The layer that made the mask (named by a layer that cannot take it). */
+  maskSource: tf.layers.Layer | undefined;
+}
+
+/** Runs one layer on what the layers before it give, passing Keras's mask on (see mask_flow.ts). */
+export function applyLayer(
+  layer: tf.layers.Layer,
+  { output: h, mask, maskSource }: LayerFlow,
+  training: boolean,
+): LayerFlow {
+  const nextMask = outputMask(layer, h, mask, maskSource);
+  const out = layer.apply(h, mask === null ? { training } : { training, mask });
+  if (!(out instanceof tf.Tensor)) {
+    throw new Error(`${describeLayer(layer)}: expected one output tensor.`);
+  }
+  const source = nextMask !== null && nextMask !== mask ? layer : maskSource;
+  return { output: out, mask: nextMask, maskSource: source };
 }
 
 /** The result's `mask` field: present only when the output has a mask. */

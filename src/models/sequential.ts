@@ -247,7 +247,8 @@ export class Sequential {
     };
   }
 
-  private dataModel(): DataModel {
+  /** How the data checks see the model (also gradientFlow's and stepStates'). @internal */
+  dataModel(): DataModel {
     return {
       prepareX: (subject, x) => {
         this.prepareX(subject, x);
