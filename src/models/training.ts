@@ -6,6 +6,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { copyRowsFromWasmBackend } from '../kernels/wasm/tensors';
 import { optionKeys } from '../option_keys';
+import { Gradient } from '../optimizers/gradient';
+import { disposeIndexedSlices, recordIndexedSlices } from '../optimizers/indexed_slices';
+import { isKerasOptimizer } from '../optimizers/optimizer';
 import type { Loss } from './losses';
 import { maskedSum, outputLoss } from './masked_reduction';
 import type { Metric } from './metrics';
@@ -31,6 +34,19 @@ export interface CallbackModel {
   save(path: string): Promise<void>;
   /** Saves the weights (`.weights.h5`). */
   saveWeights(path: string): Promise<void>;
+  /** The layers, from input to output (Keras's `model.layers`); a Sequential has them. Default: none. */
+  readonly layers?: readonly tf.layers.Layer[];
+}
+
+/** One batch's gradient norms, before any clipping (see Callback.onGradientNorms). */
+export interface GradientNorms {
+  /** `sqrt` of the sum of every variable's squared norm: Keras's `global_clipnorm` norm (`tf.linalg.global_norm`). */
+  readonly global: number;
+  /**
+   * Each trainable variable's L2 norm, by variable name (`simple_rnn/simple_rnn_cell/kernel`);
+   * an Embedding's over its per-lookup rows, as Keras's `clipnorm` takes it.
+   */
+  readonly variables: Readonly<Record<string, number>>;
 }
 
 /**
@@ -54,6 +70,18 @@ export interface Callback {
   onBatchBegin?(batch: number, logs: Logs): void | Promise<void>;
   /** After each batch, with the epoch's running means so far, as Keras. Default: none. */
   onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
+  /**
+   * Before each batch (0-based within the epoch): true to be given its gradient norms by
+   * `onGradientNorms`. Such a batch runs as a tfjs step, also where fit's resident path
+   * (resident_training.ts) would run it, whose gradients never become tensors. Keras has no
+   * such hook. Default: none.
+   */
+  wantsGradientNorms?(batch: number): boolean;
+  /**
+   * After the step of a batch `wantsGradientNorms` asked for, before `onBatchEnd`: the norms of
+   * the gradients that step applied, before clipping. Default: none.
+   */
+  onGradientNorms?(batch: number, norms: GradientNorms): void | Promise<void>;
 }
 
 const NOT_IN_FIT = 'fit calls no such hook yet';
@@ -71,6 +99,8 @@ export const CALLBACK_HOOKS = optionKeys<Callback>(
     onEpochEnd: true,
     onBatchBegin: true,
     onBatchEnd: true,
+    wantsGradientNorms: true,
+    onGradientNorms: true,
   },
   {
     onTrainBatchBegin: { hint: 'write `onBatchBegin`, which fit calls before each batch' },
@@ -239,7 +269,11 @@ function batchStats(
   return [...stats, ...counts];
 }
 
-/** One optimizer step in training mode; returns the batch's stats (see batchStats). */
+/**
+ * One optimizer step in training mode; returns the batch's stats (see batchStats), then, with
+ * `norms`, each trainable variable's squared gradient norm before clipping, in
+ * `trainableVariables()` order: read with the stats, one download a batch.
+ */
 function trainStep(
   model: LoopModel,
   optimizer: tf.Optimizer,
@@ -247,27 +281,44 @@ function trainStep(
   metrics: readonly Metric[],
   x: tf.Tensor,
   y: tf.Tensor,
+  norms: boolean,
 ): tf.Tensor1D {
-  const stats = tf.tidy(() => {
+  return tf.tidy(() => {
     const variables = model.trainableVariables();
     let kept: tf.Tensor[] = [];
-    // An optimizer's computeGradients is tfjs's variableGrads; Keras's optimizers also record
-    // an Embedding's per-lookup rows there, for Keras's sparse second moments.
-    const { value, grads } = optimizer.computeGradients(() => {
-      const result = model.forward(x, true, true);
-      const [lossValue, ...metricSums] = batchStats(loss, metrics, y, result);
-      kept = metricSums.map((t) => tf.keep(t));
-      return lossValue as tf.Scalar;
-    }, variables);
-    // tfjs optimizers keep their slots by position in this map: give every variable a gradient.
-    const ordered: tf.NamedTensorMap = {};
-    for (const v of variables) ordered[v.name] = grads[v.name] ?? tf.zerosLike(v);
-    optimizer.applyGradients(ordered);
-    const packed = tf.stack([value, ...kept]) as tf.Tensor1D;
-    for (const t of kept) t.dispose();
-    return packed;
+    // tfjs's variableGrads (an optimizer's computeGradients), recording an Embedding's
+    // per-lookup rows (Keras's IndexedSlices) for Keras's optimizers and for the norms.
+    const { result, slices } = recordIndexedSlices(() =>
+      tf.variableGrads(() => {
+        const forward = model.forward(x, true, true);
+        const [lossValue, ...metricSums] = batchStats(loss, metrics, y, forward);
+        kept = metricSums.map((t) => tf.keep(t));
+        return lossValue as tf.Scalar;
+      }, variables),
+    );
+    try {
+      // tfjs optimizers keep their slots by position in this map: give every variable a gradient.
+      const ordered: tf.NamedTensorMap = {};
+      for (const v of variables) ordered[v.name] = result.grads[v.name] ?? tf.zerosLike(v);
+      // Keras's norm of a gradient (clip_by_norm, global_norm), over an Embedding's rows.
+      const squared = norms
+        ? variables.map((v) => {
+            const rows = slices.get(v.name);
+            const gradient =
+              rows === undefined
+                ? Gradient.dense(ordered[v.name])
+                : Gradient.rows(rows, v.shape[0] ?? 0);
+            return gradient.sumOfSquares();
+          })
+        : [];
+      if (isKerasOptimizer(optimizer)) optimizer.applyGradients(ordered, slices);
+      else optimizer.applyGradients(ordered);
+      return tf.stack([result.value, ...kept, ...squared]) as tf.Tensor1D;
+    } finally {
+      for (const t of kept) t.dispose();
+      disposeIndexedSlices(slices);
+    }
   });
-  return stats;
 }
 
 /** Options the loops share. */
@@ -414,14 +465,21 @@ async function epochs(
     const trackers = new Trackers(metrics);
     for (const [b, rows] of batches(epochOrder(n, plan.shuffle), plan.batchSize).entries()) {
       await call('onBatchBegin', (cb) => cb.onBatchBegin?.(b, {}));
-      if (resident !== undefined) {
+      const wanting = plan.callbacks.filter(
+        (cb) => cb.onGradientNorms !== undefined && cb.wantsGradientNorms?.(b) === true,
+      );
+      if (resident !== undefined && wanting.length === 0) {
         trackers.add(rows.length, [resident.step(rows)]);
       } else {
+        // The resident step's gradients never become tensors: a batch whose norms are wanted
+        // runs as a tfjs step, from the resident's weights and slots, which then reads them back.
+        resident?.publish();
+        resident?.invalidate();
         const xb = take(plan.x, rows);
         const yb = take(plan.y, rows);
         let step: tf.Tensor1D;
         try {
-          step = trainStep(model, optimizer, loss, metrics, xb, yb);
+          step = trainStep(model, optimizer, loss, metrics, xb, yb, wanting.length > 0);
         } finally {
           xb.dispose();
           yb.dispose();
@@ -429,6 +487,10 @@ async function epochs(
         const stats = await step.data();
         step.dispose();
         trackers.add(rows.length, stats);
+        if (wanting.length > 0) {
+          const norms = gradientNorms(model.trainableVariables(), stats);
+          for (const cb of wanting) await cb.onGradientNorms?.(b, norms);
+        }
       }
       const logs = trackers.logs();
       await call('onBatchEnd', (cb) => cb.onBatchEnd?.(b, { ...logs }));
@@ -462,6 +524,19 @@ async function epochs(
   }
   await call('onTrainEnd', (cb) => cb.onTrainEnd?.({ ...lastLogs }));
   return history;
+}
+
+/** The norms of the squared norms that end `stats` (see trainStep), one per variable. */
+function gradientNorms(variables: readonly tf.Variable[], stats: ArrayLike<number>): GradientNorms {
+  const start = stats.length - variables.length;
+  const norms: Record<string, number> = {};
+  let sum = 0;
+  variables.forEach((v, i) => {
+    const squared = stats[start + i] ?? 0;
+    sum += squared;
+    norms[v.name] = Math.sqrt(squared);
+  });
+  return { global: Math.sqrt(sum), variables: norms };
 }
 
 function prefixed(logs: Logs): Logs {
