@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../errors';
+import { isFusedActivation } from '../kernels/fused_steps';
 import { kernelInfo, useWasmKernel } from '../kernels/kernel_choice';
 import { type StateTap, recordingStateGradients } from '../kernels/state_taps';
 import type { RNN } from '../layers/rnn/rnn';
@@ -54,11 +55,31 @@ class FlowTaps {
       const result = this.results.get(entry);
       if (result === undefined) {
         throw new ValueError(
-          `${this.subject}: the back-propagation of '${entry.name}' reported no state gradients: its cells run step by step as tfjs ops (an activation other than tanh, sigmoid, relu or linear), which do not report them yet. gradientFlow reads them from the WebAssembly kernels' back-propagation.`,
+          `${this.subject}: the back-propagation of '${entry.name}' reported no state gradients: its cells ran outside the WebAssembly kernels' stacks, whose back-propagation gradientFlow reads.`,
         );
       }
       return result;
     });
+  }
+}
+
+/**
+ * Refuses, before any work, an entry whose cells run step by step as tfjs ops: an activation
+ * the kernels do not have (they have tanh, sigmoid, relu and linear).
+ */
+function checkKernelCells(subject: string, entries: readonly RecurrentEntry[]): void {
+  for (const entry of entries) {
+    const cell: object = entry.owner.cells[entry.cell];
+    const activations = (['activation', 'recurrentActivation'] as const).flatMap((key) => {
+      const value: unknown = key in cell ? (cell as Record<string, unknown>)[key] : undefined;
+      return typeof value === 'string' ? [value] : [];
+    });
+    const other = activations.find((name) => !isFusedActivation(name));
+    if (other !== undefined) {
+      throw new ValueError(
+        `${subject}: '${entry.name}' has the activation '${other}', so its cells run step by step as tfjs ops, which do not report state gradients yet; gradientFlow reads them from the WebAssembly kernels' back-propagation, which runs tanh, sigmoid, relu and linear.`,
+      );
+    }
   }
 }
 
@@ -107,6 +128,7 @@ export async function gradientFlow(
         `${subject}: the state gradients come from the WebAssembly kernels' back-propagation, which does not run here (${info.reason}).`,
       );
     }
+    checkKernelCells(subject, entries);
     const taps = new FlowTaps(subject, entries);
     const variables = ownersVariables(entries);
     const value = tf.tidy(() => {
