@@ -33,6 +33,11 @@ cell's in turn; Bidirectional: forward half, backward half). `check_wrong_state_
 every fixture concerned fails a reader that does not carry, ignores resets, carries only some
 layers or states, gets a masked sample's state or output wrong, or ignores or reorders the
 initial states.
+
+gradient_flow (the gradient_flow_* fixtures): the entries must be the model's recurrent cells in
+model order, named as Keras names them, and each norm of d(loss)/d(h_t) (d(loss)/d(c_t) for an
+LSTM cell) must match central differences of the float64 loss with that state moved
+(`Probe`, `check_gradient_flow`) to the section's rtol.
 """
 
 from __future__ import annotations
@@ -86,7 +91,7 @@ def simple_rnn_cell(cfg: dict, weights: Weights):
     bias = weights.take("/bias") if cfg["use_bias"] else 0.0
     act = ACTIVATIONS[cfg["activation"]]
 
-    def step(x, states):
+    def step(x, states, dc=None):
         h = act(x @ kernel + states[0] @ recurrent + bias)
         return h, [h]
 
@@ -103,11 +108,13 @@ def lstm_cell(cfg: dict, weights: Weights):
     assert kernel.shape[1] == recurrent.shape[1] == 4 * units, "LSTM kernel shapes"
     act, gate = ACTIVATIONS[cfg["activation"]], ACTIVATIONS[cfg["recurrent_activation"]]
 
-    def step(x, states):
+    def step(x, states, dc=None):
         h, c = states
         z = x @ kernel + h @ recurrent + bias
         zi, zf, zc, zo = (z[:, k * units:(k + 1) * units] for k in range(4))
         c = gate(zf) * c + gate(zi) * act(zc)
+        if dc is not None:  # a gradient_flow probe: c_t moved before h_t is made from it
+            c = c + dc
         h = gate(zo) * act(c)
         return h, [h, c]
 
@@ -135,7 +142,7 @@ def gru_cell(cfg: dict, weights: Weights):
     act, gate = ACTIVATIONS[cfg["activation"]], ACTIVATIONS[cfg["recurrent_activation"]]
     u = units
 
-    def step(x, states):
+    def step(x, states, dc=None):
         h = states[0]
         xz = x @ kernel + in_bias
         if cfg["reset_after"]:
@@ -217,6 +224,33 @@ class Reader(dict):
 READER = Reader(KERAS_READER)
 
 
+class Probe:
+    """What a gradient_flow replay asks of a forward pass. Every recurrent cell the pass runs
+    is an entry, numbered in the order met (model order; per cell of StackedRNNCells; a
+    Bidirectional's forward layer, then its backward one) and named as the section names it:
+    the layer's name, "<layer>/<cell>" for each cell of StackedRNNCells, prefixed with
+    "<bidirectional>/" inside a Bidirectional. `entries` lists (name, steps, state sizes).
+
+    `target` (entry, input step t, state k, delta [batch, units]) moves that state by delta:
+    the carried h_t of a cell (what its output at t, the cell above and the next step read) or
+    an LSTM cell's c_t (for a sample unmasked at t, before h_t is made from it; for a masked
+    one, the carried c). The loss then changes by delta times d(loss)/d(state)."""
+
+    def __init__(self, target=None):
+        self.entries: list[tuple[str, int, int]] = []
+        self.prefix = ""
+        self.target = target
+
+    def deltas(self, entry: int, t: int, count: int) -> list:
+        out = [None] * count
+        if self.target is not None and self.target[:2] == (entry, t):
+            out[self.target[2]] = self.target[3]
+        return out
+
+
+PROBE: Probe | None = None  # set while a gradient_flow section is replayed
+
+
 class States:
     """The states of a model's stateful layers, carried from one call to the next (a
     fixture's `calls`), by layer position (a Bidirectional's two layers apart)."""
@@ -270,6 +304,16 @@ def run_rnn(layer: dict, x: np.ndarray, mask: np.ndarray | None, weights: Weight
     else:
         cells = [CELLS[cfg["cell"]["class_name"]](cfg["cell"]["config"], weights)]
     states = [[np.zeros((x.shape[0], units)) for units in sizes] for sizes, _ in cells]
+    probe, first_entry = PROBE, 0
+    if probe is not None:
+        first_entry = len(probe.entries)
+        stacked = name == "RNN" and cfg["cell"]["class_name"] == "StackedRNNCells"
+        cell_names = ([c["config"]["name"] for c in cfg["cell"]["config"]["cells"]] if stacked
+                      else [None])
+        for (sizes, _), cell_name in zip(cells, cell_names):
+            suffix = f"/{cell_name}" if cell_name is not None else ""
+            probe.entries.append((f"{probe.prefix}{cfg['name']}{suffix}", x.shape[1],
+                                  list(sizes)))
     if initial is not None and READER["initial_state"]:
         states = split_states([sizes for sizes, _ in cells], initial, x.shape[0])
     stateful = cfg.get("stateful", False) and memory is not None
@@ -287,9 +331,15 @@ def run_rnn(layer: dict, x: np.ndarray, mask: np.ndarray | None, weights: Weight
     seq = []
     for t in steps:  # outputs in processing order
         inp = x[:, t]
-        new_states = []
-        for k, (_, step) in enumerate(cells):
-            inp, cell_states = step(inp, states[k])
+        new_states, moves = [], []
+        for k, (sizes, step) in enumerate(cells):
+            move = (probe.deltas(first_entry + k, t, len(sizes)) if probe is not None
+                    else [None] * len(sizes))
+            moves.append(move)
+            inp, cell_states = step(inp, states[k], move[1] if len(move) > 1 else None)
+            if move[0] is not None:  # the probe's h_t: what the cell above reads, and the output
+                inp = inp + move[0]
+                cell_states = [cell_states[0] + move[0]] + cell_states[1:]
             new_states.append(cell_states)
         if mask is None:
             states = new_states
@@ -297,12 +347,17 @@ def run_rnn(layer: dict, x: np.ndarray, mask: np.ndarray | None, weights: Weight
             keep = mask[:, t][:, None]
             states = [[np.where(keep, new, old) for new, old in zip(news, olds)]
                       for news, olds in zip(new_states, states)]
+            for k, move in enumerate(moves):  # a masked sample's probed state: the carried one
+                states[k] = [s if d is None else s + np.where(keep, 0.0, d)
+                             for s, d in zip(states[k], move)]
             if seq and not zero_output:
                 previous = seq[-1]
             elif not seq and not zero_output and not READER["masked_output_starts_zero"]:
                 previous = states[-1][0]  # the carried (or initial) h of the top cell
             else:
                 previous = np.zeros_like(inp)
+            if moves[-1][0] is not None and not zero_output:
+                previous = previous + moves[-1][0]  # the output at t is the carried h_t
             inp = np.where(keep, inp, previous)
         seq.append(inp)
     out = np.stack(seq, axis=1) if cfg["return_sequences"] else seq[-1]
@@ -364,6 +419,8 @@ def run_bidirectional(layer: dict, x: np.ndarray, mask: np.ndarray | None, weigh
             sub_mask = mask[:, ::-1]  # reversing the input by hand but not the mask
         if READER["bidi_weight_order"]:  # (a model loaded from JSON has no outer scopes)
             weights.scope = sub["config"]["name"]
+        if PROBE is not None:
+            PROBE.prefix = f"{cfg['name']}/"
         try:
             if backward and not sequences and not READER["bidi_backward_last"]:
                 # Run as a sequence, flip it to input order and take its last step, as for
@@ -378,6 +435,8 @@ def run_bidirectional(layer: dict, x: np.ndarray, mask: np.ndarray | None, weigh
                            initial=initials[backward], memory=memory, key=(key, backward))[0]
         finally:
             weights.scope = None
+            if PROBE is not None:
+                PROBE.prefix = ""
 
     if READER["bidi_weight_order"]:
         y, y_rev = run(forward_layer, False), run(backward_layer, True)
@@ -583,6 +642,72 @@ def check_gradients(fx: dict, samples_per_weight: int = 25) -> float:
             err = abs(stored.flat[j] - numeric) / (g["atol"] + g["rtol"] * abs(numeric))
             assert err <= 1, f"grad {grad['name']}[{j}]: {stored.flat[j]} vs {numeric}"
             worst = max(worst, err)
+    return worst
+
+
+def sample_losses(name: str, from_logits: bool, y: np.ndarray, p: np.ndarray,
+                  mask: np.ndarray | None = None) -> np.ndarray:
+    """Each sample's share of `loss_value` (they sum to it): the masked mean is linear in the
+    entries and its denominator does not depend on the outputs."""
+    values = loss_entries(name, from_logits, y, p)
+    if mask is None or not READER["masked_loss"]:
+        return values.reshape(len(values), -1).sum(axis=1) / values.size
+    valid = mask.sum()
+    weighted = (values * mask).reshape(len(values), -1).sum(axis=1)
+    return weighted / valid if valid else np.zeros(len(values))
+
+
+def gradient_flow_entries(fx: dict, x: np.ndarray, y: np.ndarray,
+                          target=None) -> tuple[list, np.ndarray, float]:
+    """One forward pass with a Probe: the recurrent entries met, each sample's share of the
+    loss (mean_squared_error, ... as Keras reduces it, no from_logits) and the loss."""
+    global PROBE
+    PROBE = Probe(target)
+    try:
+        outs, mask = forward(fx, [x])
+        entries = PROBE.entries
+    finally:
+        PROBE = None
+    name = fx["gradient_flow"]["loss"]
+    per_sample = sample_losses(name, False, y, outs[0], mask)
+    return entries, per_sample, loss_value(name, False, y, outs[0], mask)
+
+
+def check_gradient_flow(fx: dict, h: float = 1e-6) -> float:
+    """Replay the gradient_flow section in float64: the entries must be the model's recurrent
+    cells (names, order, one norm per step, cell_norms exactly for LSTM cells), the loss
+    Keras's, and each norm the norm of d(loss)/d(state) by central differences: one unit of
+    every sample moved at once (a sample's state moves only that sample's share of the loss),
+    the state as `Probe` moves it. Returns the worst relative error of a norm."""
+    gf = fx["gradient_flow"]
+    x, y = array(gf["x"]), array(gf["y"])
+    entries, _, loss = gradient_flow_entries(fx, x, y)
+    assert abs(loss - gf["loss_value"]) <= 1e-5 * max(1.0, abs(gf["loss_value"])), (
+        f"gradient_flow loss {loss} vs stored {gf['loss_value']}")
+    assert [e["layer"] for e in gf["layers"]] == [name for name, _, _ in entries], (
+        f"gradient_flow layers {[e['layer'] for e in gf['layers']]} vs the model's "
+        f"{[name for name, _, _ in entries]}")
+    batch, worst = x.shape[0], 0.0
+    for i, (entry, (name, steps, sizes)) in enumerate(zip(gf["layers"], entries)):
+        keys = ["step_norms", "cell_norms"][:len(sizes)]
+        assert len(sizes) <= 2 and set(entry) == {"layer", *keys}, (
+            f"gradient_flow {name}: keys {sorted(entry)} for {len(sizes)} states")
+        for k, (key, units) in enumerate(zip(keys, sizes)):
+            assert len(entry[key]) == steps, f"gradient_flow {name}: {len(entry[key])} {key}"
+            for t in range(steps):
+                grad = np.zeros((batch, units))
+                for j in range(units):
+                    delta = np.zeros((batch, units))
+                    delta[:, j] = h
+                    up = gradient_flow_entries(fx, x, y, (i, t, k, delta))[1]
+                    down = gradient_flow_entries(fx, x, y, (i, t, k, -delta))[1]
+                    grad[:, j] = (up - down) / (2 * h)
+                norm = float(np.sqrt(np.sum(np.square(grad))))
+                stored = entry[key][t]
+                # (1e-9: central differences' noise, for a norm a mask makes zero)
+                err = abs(stored - norm) / (abs(norm) + 1e-9 / gf["rtol"])
+                assert err <= gf["rtol"], f"gradient_flow {name} {key}[{t}]: {stored} vs {norm}"
+                worst = max(worst, err)
     return worst
 
 
@@ -806,6 +931,12 @@ def check(path: Path) -> float:
     if "gradients" in fx:
         grad_worst = check_gradients(fx)
         print(f"     {fx['name']}: gradients within {grad_worst:.2f} of their tolerance")
+    if "gradient_flow" in fx:
+        flow_worst = check_gradient_flow(fx)
+        norms = [v for e in fx["gradient_flow"]["layers"] for key in ("step_norms", "cell_norms")
+                 for v in e.get(key, [])]
+        print(f"     {fx['name']}: gradient_flow, {len(norms)} norms from {min(norms):.1e} to "
+              f"{max(norms):.1e}, worst relative error {flow_worst:.1e}")
     if "training" in fx:
         train_worst, wrong = check_training(fx)
         print(f"     {fx['name']}: training replay, worst relative error {train_worst:.1e}")
@@ -826,8 +957,9 @@ def has_mask(fx: dict) -> bool:
 def distances(fx: dict, flag: str | None = None, enough: float = float("inf")) -> dict[str, float]:
     """How far this reader lands from Keras, in units of the fixture's own tolerances: every
     forward case (atol), the calls replayed (the worst call, in the section's atol), the
-    gradients section's loss value (the 1e-5 relative that
-    check_gradients asks), and the training replay's history and final weights (rtol).
+    gradients and gradient_flow sections' loss values (the 1e-5 relative that
+    check_gradients and check_gradient_flow ask), and the training replay's history and final
+    weights (rtol).
 
     The training replay is the costly part, so it first replays one epoch, and the whole fit
     only when that could change the verdict: when the first epoch's history is not already
@@ -848,6 +980,11 @@ def distances(fx: dict, flag: str | None = None, enough: float = float("inf")) -
                           [array(w) for w in fx["weights"]])
         out["gradients loss"] = (abs(loss - g["loss_value"])
                                  / (1e-5 * max(1.0, abs(g["loss_value"]))))
+    if "gradient_flow" in fx:
+        gf = fx["gradient_flow"]
+        loss = gradient_flow_entries(fx, array(gf["x"]), array(gf["y"]))[2]
+        out["gradient_flow loss"] = (abs(loss - gf["loss_value"])
+                                     / (1e-5 * max(1.0, abs(gf["loss_value"]))))
     if "training" in fx:
         rtol = fx["training"]["rtol"]
         READER.read.clear()

@@ -33,6 +33,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
+from keras.src.backend.common.masking import get_keras_mask, set_keras_mask  # noqa: E402
 
 FORMAT = "keras-reference-fixture"
 VERSION = 1
@@ -336,6 +337,187 @@ def gradients_section(model: Any, loss: str, x: Any, y: Any, from_logits: bool =
     }
 
 
+def _is_lstm_cell(cell: Any) -> bool:
+    return isinstance(cell, keras.layers.LSTMCell)
+
+
+def _unroll_rnn(layer: Any, x: Any, mask: Any, tape: Any, prefix: str) -> tuple[Any, Any, list]:
+    """One RNN layer (SimpleRNN, LSTM, GRU, or RNN over one cell or StackedRNNCells) run step by
+    step with its own cells, in inference mode, as keras/src/layers/rnn/rnn.py and the
+    TensorFlow backend's rnn() run it: zero initial states (`cell.get_initial_state`),
+    go_backwards reverses the time axis (and the mask), and under a mask each state of each
+    cell becomes tf.where(mask_t, new, old) (the carried state).
+
+    Every carried state is watched on `tape`. The graph is built so that each carried state is
+    a node that everything downstream reads: a cell above reads the carried h of the cell below,
+    and the layer's output at step t is the top cell's carried h (tf.where(mask_t, h, 0) with
+    zero_output_for_mask). The values are Keras's: at an unmasked step carried h = the cell's
+    output; at a masked one Keras repeats the previous output, which from zero initial states is
+    the carried h (zeros before the first unmasked step), and the cell above computes a new
+    state that the mask then discards. So d(loss)/d(carried h) is the total derivative:
+    through the output, the cells above, and every later step.
+
+    An LSTM cell's c is recorded twice: as the cell computed it and as carried. The cell
+    computes h from its new c, which the mask's tf.where then copies into the carried c: for a
+    sample unmasked at step t, d(loss)/d(c_t) is the gradient of the computed c (through h_t
+    and the carried c); for a masked one, whose h_t is the carried h and not made from c_t, it
+    is the gradient of the carried c. Without a mask the two are one tensor.
+
+    Returns the layer's output (the sequence in processing order with return_sequences, as
+    Keras returns it, else the last output), the mask it passes on, and one record per cell:
+    (entry name, [h per step], [(computed c, carried c, mask_t or None) per step] or None),
+    the lists in INPUT order (reversed from processing order with go_backwards: entry t is the
+    state after reading input step t)."""
+    if layer.stateful or layer.return_state:
+        raise ValueError(f"gradient_flow: {layer.name}: stateful and return_state layers are "
+                         "not supported")
+    cell = layer.cell
+    stacked = isinstance(cell, keras.layers.StackedRNNCells)
+    cells = list(cell.cells) if stacked else [cell]
+    for c in cells:
+        if not isinstance(c, (keras.layers.SimpleRNNCell, keras.layers.LSTMCell,
+                              keras.layers.GRUCell)):
+            raise ValueError(f"gradient_flow: {layer.name}: no support for {type(c).__name__}")
+    names = [f"{prefix}{layer.name}/{c.name}" if stacked else f"{prefix}{layer.name}"
+             for c in cells]
+    batch = tf.shape(x)[0]
+    states = [list(c.get_initial_state(batch_size=batch)) for c in cells]
+    steps = list(range(int(x.shape[1])))
+    if layer.go_backwards:
+        steps.reverse()
+    records = [([], [] if _is_lstm_cell(c) else None) for c in cells]
+    outputs = []
+    for t in steps:
+        inp = x[:, t]
+        keep = None if mask is None else tf.expand_dims(tf.cast(mask[:, t], tf.bool), -1)
+        for k, c in enumerate(cells):
+            out, new = c(inp, states[k], training=False)
+            new = list(new) if isinstance(new, (list, tuple)) else [new]
+            if out is not new[0]:
+                raise AssertionError(f"gradient_flow: {names[k]}: the cell's output is not "
+                                     "its first state")
+            computed = new
+            if keep is not None:
+                new = [tf.where(keep, n, o) for n, o in zip(new, states[k])]
+            for s in computed + new:
+                tape.watch(s)
+            states[k] = new
+            records[k][0].append(new[0])
+            if records[k][1] is not None:
+                records[k][1].append((computed[1], new[1], keep))
+            inp = new[0]
+        if keep is not None and layer.zero_output_for_mask:
+            inp = tf.where(keep, inp, tf.zeros_like(inp))
+        outputs.append(inp)
+    output = tf.stack(outputs, axis=1) if layer.return_sequences else outputs[-1]
+    out_mask = mask if layer.return_sequences else None
+    if layer.go_backwards:  # processing order -> input order
+        for hs, cs in records:
+            hs.reverse()
+            if cs is not None:
+                cs.reverse()
+    return output, out_mask, [(n, h, c) for n, (h, c) in zip(names, records)]
+
+
+def _unroll_layer(layer: Any, x: Any, mask: Any, tape: Any) -> tuple[Any, Any, list]:
+    """One layer of the chain: recurrent layers unrolled (`_unroll_rnn`), a Bidirectional as
+    keras/src/layers/rnn/bidirectional.py runs its two layers (the same input and mask, the
+    backward sequence flipped back to input order, then the merge), any other layer called
+    as Keras calls it (the mask attached to its input, training off). Returns the output, the
+    mask passed on and the recurrent records."""
+    if isinstance(layer, keras.layers.Bidirectional):
+        if layer.return_state or layer.merge_mode is None:
+            raise ValueError(f"gradient_flow: {layer.name}: return_state and merge_mode=None "
+                             "are not supported")
+        prefix = f"{layer.name}/"
+        y, _, fwd = _unroll_rnn(layer.forward_layer, x, mask, tape, prefix)
+        y_rev, _, bwd = _unroll_rnn(layer.backward_layer, x, mask, tape, prefix)
+        if layer.return_sequences:
+            y_rev = tf.reverse(y_rev, axis=[1])
+        merged = {"concat": lambda: tf.concat([y, y_rev], axis=-1), "sum": lambda: y + y_rev,
+                  "ave": lambda: (y + y_rev) / 2, "mul": lambda: y * y_rev}[layer.merge_mode]()
+        return merged, mask if layer.return_sequences else None, fwd + bwd
+    if isinstance(layer, keras.layers.RNN):
+        return _unroll_rnn(layer, x, mask, tape, "")
+    if mask is not None:
+        set_keras_mask(x, mask)
+    out = layer(x, training=False) if layer._call_has_training_arg else layer(x)
+    return out, get_keras_mask(out), []
+
+
+def _norm(g: Any) -> float:
+    """Frobenius norm over batch and units, summed in float64."""
+    return float(np.sqrt(np.sum(np.square(to_numpy(g).astype(np.float64)))))
+
+
+def gradient_flow_section(model: Any, loss: str, x: Any, y: Any, rtol: float = 1e-3) -> dict:
+    """The `gradient_flow` section (FORMAT.md): for every recurrent layer in model order (one
+    entry per cell of StackedRNNCells, named "<layer>/<cell>"; per direction of a
+    Bidirectional, "<bidirectional>/<inner layer>", forward first) the Frobenius norm over batch
+    and units of d(loss)/d(h_t) at each step t, in INPUT order (with go_backwards too: entry t
+    is the state after reading input step t), and for an LSTM cell of d(loss)/d(c_t) too.
+
+    The model is unrolled with its own layers and cells under one tf.GradientTape, training
+    off (`_unroll_rnn`), the loss `make_loss(loss)` with Keras's default reduction (masked as
+    Keras masks it when the output carries a mask). Before anything is stored, the unrolled
+    output must equal model(x, training=False) to 1e-5, the loss Keras's, and the gradient of
+    every trainable weight Keras's own: the unrolled graph computes what Keras computes."""
+    x, y = _as_input(x), _as_input(y)
+    loss_fn = make_loss(loss)
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    with tf.GradientTape() as tape:
+        h, mask, records = tf.convert_to_tensor(x), None, []
+        for layer in layers:
+            h, mask, recs = _unroll_layer(layer, h, mask, tape)
+            records.extend(recs)
+        if mask is not None:
+            set_keras_mask(h, mask)
+        value = loss_fn(y, h)
+    states = [s for _, hs, cs in records for s in hs + [t for c in cs or [] for t in c[:2]]]
+    grads = tape.gradient(value, states + list(model.trainable_weights),
+                          unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    state_grads, weight_grads = grads[:len(states)], grads[len(states):]
+
+    # The unrolled model is Keras's model: output, loss and weight gradients.
+    with tf.GradientTape() as keras_tape:
+        want = model(x, training=False)
+        keras_value = loss_fn(y, want)
+    keras_grads = keras_tape.gradient(keras_value, model.trainable_weights)
+    off = float(np.abs(to_numpy(h) - to_numpy(want)).max())
+    if off > 1e-5:
+        raise AssertionError(f"gradient_flow: the unrolled output is {off:.2e} from Keras's")
+    if abs(float(value) - float(keras_value)) > 1e-6 * max(1.0, abs(float(keras_value))):
+        raise AssertionError(f"gradient_flow: unrolled loss {float(value)} vs Keras's "
+                             f"{float(keras_value)}")
+    for v, g, kg in zip(model.trainable_weights, weight_grads, keras_grads):
+        g, kg = to_numpy(tf.convert_to_tensor(g)), to_numpy(tf.convert_to_tensor(kg))
+        if not np.allclose(g, kg, rtol=1e-4, atol=1e-7):
+            raise AssertionError(f"gradient_flow: the unrolled gradient of {v.path} is "
+                                 f"{np.abs(g - kg).max():.2e} from Keras's")
+
+    by_state = {id(s): g for s, g in zip(states, state_grads)}
+
+    def c_grad(computed, carried, keep):
+        if keep is None:
+            return by_state[id(carried)]
+        return tf.where(keep, by_state[id(computed)], by_state[id(carried)])
+
+    entries = []
+    for name, hs, cs in records:
+        entry = {"layer": name, "step_norms": [_norm(by_state[id(s)]) for s in hs]}
+        if cs is not None:
+            entry["cell_norms"] = [_norm(c_grad(*c)) for c in cs]
+        entries.append(entry)
+    return {
+        "loss": loss,
+        "x": tensor_json(x),
+        "y": tensor_json(y),
+        "loss_value": float(np.float32(value)),
+        "layers": entries,
+        "rtol": rtol,
+    }
+
+
 def training_section(model: Any, optimizer: Any, loss: str, x: Any, y: Any, *, batch_size: int,
                      epochs: int, from_logits: bool = False, metrics: Sequence[str] = (),
                      rtol: float = 1e-3, atol: float = 1e-6) -> dict:
@@ -415,6 +597,26 @@ def validate_fixture(fx: Mapping) -> None:
         for gr in g["grads"]:
             assert shapes[gr["name"]] == gr["shape"], f"{fx['name']}: grad {gr['name']} shape"
             _check_tensor({**gr, "dtype": "float32"}, f"{fx['name']} grad {gr['name']}")
+    if "gradient_flow" in fx:
+        gf, where = fx["gradient_flow"], f"{fx['name']} gradient_flow"
+        assert set(gf) == {"loss", "x", "y", "loss_value", "layers", "rtol"}, f"{where}: keys"
+        assert gf["loss"] in LOSSES, f"{where}: loss {gf['loss']}"
+        _check_tensor(gf["x"], f"{where}.x")
+        _check_tensor(gf["y"], f"{where}.y")
+        assert isinstance(gf["loss_value"], float), f"{where}: loss_value"
+        assert isinstance(gf["rtol"], float) and gf["rtol"] > 0, f"{where}: rtol"
+        assert gf["layers"], f"{where}: no layers"
+        steps = gf["x"]["shape"][1]
+        layer_names = [e["layer"] for e in gf["layers"]]
+        assert len(set(layer_names)) == len(layer_names), f"{where}: duplicate {layer_names}"
+        for e in gf["layers"]:
+            assert set(e) in ({"layer", "step_norms"}, {"layer", "step_norms", "cell_norms"}), (
+                f"{where} {e.get('layer')}: keys {sorted(e)}")
+            for key in ("step_norms", "cell_norms"):
+                norms = e.get(key, [0.0] * steps)
+                assert len(norms) == steps, f"{where} {e['layer']}: {len(norms)} {key}"
+                assert all(type(v) is float and v >= 0 and np.isfinite(v) for v in norms), (
+                    f"{where} {e['layer']}: {key} must be finite floats >= 0")
     if "training" in fx:
         tr = fx["training"]
         _check_tensor(tr["x"], f"{fx['name']} training.x")

@@ -27,6 +27,7 @@ import mask_fixtures  # noqa: E402,F401  (mask_*: Embedding mask_zero, Masking)
 import bidirectional_fixtures  # noqa: E402,F401  (bidirectional_*: the Bidirectional wrapper)
 import stateful_fixtures  # noqa: E402,F401  (stateful_*: calls sections, states carried)
 import initial_state_fixtures  # noqa: E402,F401  (initial_state_*: layer(x, initial_state=...))
+import gradient_flow_fixtures  # noqa: E402,F401  (gradient_flow_*: d(loss)/d(h_t) norms)
 
 SCRIPT = "python/generate_fixtures.py"
 ALL = forward_fixtures.FIXTURES  # every @fixture function, in definition order
