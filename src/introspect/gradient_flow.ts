@@ -119,16 +119,16 @@ export async function gradientFlow(
       `${subject}: the model '${model.name}' is not compiled, so it has no loss to differentiate. Call model.compile({ optimizer: 'adam', loss: 'mse' }) (or your loss) first.`,
     );
   }
+  const entries = recurrentEntries(subject, model.layers);
+  const info = kernelInfo();
+  if (!useWasmKernel() && info.kernel === 'fused') {
+    throw new ValueError(
+      `${subject}: the state gradients come from the WebAssembly kernels' back-propagation, which does not run here (${info.reason}).`,
+    );
+  }
+  checkKernelCells(subject, entries);
   const data = prepareData(subject, model.dataModel(), compiled, x, y);
   try {
-    const entries = recurrentEntries(subject, model.layers);
-    const info = kernelInfo();
-    if (!useWasmKernel() && info.kernel === 'fused') {
-      throw new ValueError(
-        `${subject}: the state gradients come from the WebAssembly kernels' back-propagation, which does not run here (${info.reason}).`,
-      );
-    }
-    checkKernelCells(subject, entries);
     const taps = new FlowTaps(subject, entries);
     const variables = ownersVariables(entries);
     const value = tf.tidy(() => {
