@@ -4,10 +4,9 @@
  * it (keras/src/callbacks/csv_logger.py, 3.15). Each line is written as the epoch ends.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { ValueError } from '../errors';
 import type { Callback, Logs } from '../models/training';
 import { optionKeys } from '../option_keys';
+import { checkCsvFile } from './csv_file';
 import { pythonFloat } from './python_format';
 
 /** Options of CSVLogger (Keras's arguments after `filename`). */
@@ -39,22 +38,8 @@ export class CSVLogger implements Callback {
   ) {
     const subject = 'CSVLogger';
     CSV_LOGGER_OPTIONS.check(subject, args);
-    this.separator = args.separator ?? ',';
+    this.separator = checkCsvFile(subject, args.separator ?? ',', { name: filename });
     this.append = args.append ?? false;
-    if (typeof this.separator !== 'string' || this.separator.length !== 1) {
-      throw new ValueError(
-        `${subject}: expected \`separator\` to be one character, received ${JSON.stringify(this.separator)}.`,
-      );
-    }
-    if (typeof filename !== 'string' || filename === '') {
-      throw new ValueError(
-        `${subject}: expected a file name, received ${JSON.stringify(filename)}.`,
-      );
-    }
-    const folder = path.dirname(path.resolve(filename));
-    if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) {
-      throw new ValueError(`${subject}: the folder '${folder}' of '${filename}' does not exist.`);
-    }
   }
 
   onTrainBegin(): void {

@@ -10,11 +10,11 @@
  * progress bar show them beside the loss.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { ValueError } from '../errors';
 import type { Callback, CallbackModel, GradientNorms, Logs } from '../models/training';
 import { optionKeys } from '../option_keys';
 import { checkFlag } from './callback_args';
+import { checkCsvFile } from './csv_file';
 import { pythonFloat } from './python_format';
 
 /** Options of GradientNormLogger. */
@@ -87,14 +87,10 @@ export class GradientNormLogger implements Callback {
       );
     }
     this.every = every;
-    this.separator = args.separator ?? ',';
     this.append = checkFlag(SUBJECT, 'append', args.append ?? false);
-    if (typeof this.separator !== 'string' || this.separator.length !== 1) {
-      throw new ValueError(
-        `${SUBJECT}: expected \`separator\` to be one character, received ${JSON.stringify(this.separator)}.`,
-      );
-    }
     this.filename = args.filename ?? null;
+    const file = this.filename === null ? undefined : { name: this.filename, key: 'filename' };
+    this.separator = checkCsvFile(SUBJECT, args.separator ?? ',', file);
     if (this.filename === null) {
       const given = (['separator', 'append'] as const).filter((k) => args[k] !== undefined);
       if (given.length > 0) {
@@ -102,18 +98,6 @@ export class GradientNormLogger implements Callback {
           `${SUBJECT}: ${given.map((k) => `\`${k}\``).join(' and ')} only apply to a CSV file, and no \`filename\` was given. Pass filename: 'grad_norms.csv' too, or leave ${given.length > 1 ? 'them' : 'it'} out.`,
         );
       }
-      return;
-    }
-    if (typeof this.filename !== 'string' || this.filename === '') {
-      throw new ValueError(
-        `${SUBJECT}: expected \`filename\` to be a file name, received ${JSON.stringify(this.filename)}.`,
-      );
-    }
-    const folder = path.dirname(path.resolve(this.filename));
-    if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) {
-      throw new ValueError(
-        `${SUBJECT}: the folder '${folder}' of \`filename\` '${this.filename}' does not exist; create it first.`,
-      );
     }
   }
 
