@@ -312,6 +312,9 @@ describe('bad arguments, refused by name', () => {
     );
     expect(() => new ReduceLROnPlateau({ factor: 1 })).toThrow(/factor` must be below 1/);
     expect(() => new CSVLogger(path.join(tmp, 'nowhere', 'x.csv'))).toThrow(/does not exist/);
+    expect(
+      () => new CSVLogger(path.join(tmp, 'x.csv'), { append: 'yes' as unknown as boolean }),
+    ).toThrow(/CSVLogger: expected `append` to be a boolean, received "yes"/);
     expect(() => new TerminateOnNaN({ raiseError: 1 as unknown as boolean })).toThrow(/boolean/);
   });
 

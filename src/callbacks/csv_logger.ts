@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import type { Callback, Logs } from '../models/training';
 import { optionKeys } from '../option_keys';
+import { checkFlag } from './callback_args';
 import { checkCsvFile } from './csv_file';
 import { pythonFloat } from './python_format';
 
@@ -39,7 +40,7 @@ export class CSVLogger implements Callback {
     const subject = 'CSVLogger';
     CSV_LOGGER_OPTIONS.check(subject, args);
     this.separator = checkCsvFile(subject, args.separator ?? ',', { name: filename });
-    this.append = args.append ?? false;
+    this.append = checkFlag(subject, 'append', args.append ?? false);
   }
 
   onTrainBegin(): void {
