@@ -10,6 +10,8 @@ export interface ChartPoint {
   x: string | number;
   y: number;
   series: string;
+  /** A second grouping drawn as the line's dash (see LineChartOptions.dashes). Default: none. */
+  dash?: string;
 }
 
 const WIDTH = 720;
@@ -65,7 +67,16 @@ export interface LineChartOptions {
   height?: number;
   /** Where the legend goes. Default: 'top-left' (inside the plot). */
   legend?: 'top-left' | 'right' | 'bottom';
+  /** The points' `dash` values in legend order: the first solid, the next dashed, dotted... Default: none. */
+  dashes?: readonly string[];
 }
+
+const DASH_STYLES = [
+  [1, 0],
+  [6, 3],
+  [2, 2],
+  [8, 3, 2, 3],
+];
 
 /** A chart that can sit inside another (a panel of a `vconcat`), as Vega-Lite types it. */
 export type ChartPanel = Extract<TopLevelSpec, { vconcat: unknown }>['vconcat'][number];
@@ -129,6 +140,20 @@ export function linePanel(values: ChartPoint[], options: LineChartOptions): Char
         scale: { domain: Object.keys(options.colors), range: Object.values(options.colors) },
         legend: { orient: options.legend ?? 'top-left', labelLimit: 0 },
       },
+      ...(options.dashes === undefined
+        ? {}
+        : {
+            strokeDash: {
+              field: 'dash',
+              type: 'nominal',
+              title: null,
+              scale: {
+                domain: [...options.dashes],
+                range: options.dashes.map((_, i) => DASH_STYLES[i % DASH_STYLES.length] ?? [1, 0]),
+              },
+              legend: { orient: options.legend ?? 'top-left', labelLimit: 0 },
+            },
+          }),
     },
   };
 }
