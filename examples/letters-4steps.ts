@@ -5,6 +5,8 @@
  *
  * Each letter is a one-hot vector of 5, so the input is [5 samples, 4 steps, 5 features];
  * SimpleRNN(3) reads the four steps and Dense(5, softmax) gives the next letter's probabilities.
+ * After training, `stepStates` gives h_1..h_4 and the same Dense head reads each one: what the
+ * model makes of 'a', 'ab', 'abc' and 'abcd' (the course's semantic meaning of the states).
  *
  *   npm run demo                          (= npm run example:letters-4steps)
  *   EXAMPLE_EPOCHS=20 npm run demo        a short run
@@ -25,6 +27,7 @@ import { printPredictions } from './lib/letters';
 import { envPositiveInt, envVerbose } from './lib/options';
 import { runExample } from './lib/run';
 import { Seeds } from './lib/seeds';
+import { printStepMeanings, stepPredictions } from './lib/step_meaning';
 
 const STEPS = 4;
 const LETTERS = COURSE_LETTERS; // 'abcde'
@@ -76,6 +79,10 @@ async function main(): Promise<void> {
   console.log('Predictions:');
   const probabilities = model.predict(x, { verbose: 0 });
   printPredictions(samples, probabilities, LETTERS);
+
+  // What each step's state means: h_1 read 'a', h_2 'ab', ..., h_4 the whole 'abcd'
+  // (stepStates), each through the trained Dense softmax.
+  printStepMeanings(samples, stepPredictions(model, x), LETTERS);
 
   tf.dispose([x, y, probabilities]);
   model.dispose();
