@@ -54,10 +54,28 @@ const TINY = { EXAMPLE_EPOCHS: '2', EXAMPLE_VERBOSE: '1' };
 
 describe('examples', () => {
   it.each([
-    ['letters-onehot', 1, /^ {2}a -> [a-e] {3}\(expected b, p=\d\.\d\d\)/m],
-    ['letters-4steps', 1, /^ {2}abcd -> [a-e] {3}\(expected e, p=\d\.\d\d\)/m],
-    ['letters-embedding', 2, /^ {2}eabc -> [a-e] {3}\(expected d, p=\d\.\d\d\)/m],
-  ])('%s trains briefly and prints its predictions', async (name, models, firstLine) => {
+    ['letters-onehot', 1, /^ {2}a -> [a-e] {3}\(expected b, p=\d\.\d\d\)/m, []],
+    [
+      'letters-4steps',
+      1,
+      /^ {2}abcd -> [a-e] {3}\(expected e, p=\d\.\d\d\)/m,
+      // After the predictions, each h_t through the trained head: the header, a line per step
+      // for abcd (h_t's three values, P(e), the distance to the one-hot, the best guess), and
+      // P(target) per step for each of the other four inputs.
+      [
+        /^What each h_t means \(the course's semantic meaning\)/m,
+        ...['a', 'ab', 'abc', 'abcd'].map(
+          (read, t) =>
+            new RegExp(
+              `^ {4}h${t + 1} +${read} +\\[(?: *-?\\d\\.\\d\\d){3}\\] +\\d\\.\\d\\d +\\d\\.\\d\\d +[a-e]$`,
+              'm',
+            ),
+        ),
+        /^ {4}eabc -> d: {2}(?:\d\.\d\d ?){4}$/m,
+      ],
+    ],
+    ['letters-embedding', 2, /^ {2}eabc -> [a-e] {3}\(expected d, p=\d\.\d\d\)/m, []],
+  ])('%s trains briefly and prints its predictions', async (name, models, firstLine, more) => {
     const result = await runExample(name, TINY);
     expectSuccess(result);
     const out = result.stdout;
@@ -67,6 +85,7 @@ describe('examples', () => {
     expect(out).toMatch(/loss: \d/);
     expect(out).toMatch(firstLine);
     expect(out.match(/^Accuracy: [0-5]\/5 \(\d+%\)$/gm)).toHaveLength(models);
+    for (const line of more) expect(out).toMatch(line);
   });
 
   it('return-sequences prints the table of output shapes', async () => {
@@ -127,6 +146,45 @@ describe('examples', () => {
         /^ {4}P\(positive\): BiLSTM \d\.\d\d (right|WRONG), bag of words \d\.\d\d (right|WRONG)$/gm,
       ),
     ).toHaveLength(6);
+  });
+
+  describe('vanishing-gradients', () => {
+    let outDir: string;
+    beforeAll(() => {
+      outDir = mkdtempSync(join(tmpdir(), 'vanishing-gradients-example-'));
+    });
+    afterAll(() => {
+      rmSync(outDir, { recursive: true, force: true });
+    });
+
+    it('trains every model briefly, prints the tables and writes its pictures', async () => {
+      const result = await runExample('vanishing-gradients', { EXAMPLE_EPOCHS: '2' }, [
+        '--out',
+        outDir,
+      ]);
+      expectSuccess(result);
+      const out = result.stdout;
+      expect(out).toMatch(BACKEND_LINE);
+      expect(out).toMatch(/^Test accuracy after 2 epochs \(chance 25\.0%\):$/m);
+      expect(out).toMatch(/^ {2}model +T=10 +T=30 +T=100$/m);
+      for (const model of ['SimpleRNN', 'LSTM', 'GRU']) {
+        expect(out).toMatch(
+          new RegExp(`^ {2}${model}\\(\\d+\\) +(?:\\d+\\.\\d% +){2}\\d+\\.\\d%$`, 'm'),
+        );
+      }
+      expect(out).toMatch(/^ {2}model +T=30 init +T=30 trained +T=100 init +T=100 trained$/m);
+      expect(out).toMatch(/^ {2}relu \+ clipnorm 1 +‖dL\/dh_1‖\/‖dL\/dh_T‖ /m);
+
+      const pngs = ['flow-T30', 'flow-T100', 'states-T30', 'explode'].map((n) => `${n}.png`);
+      for (const file of pngs) {
+        const path = join(outDir, file);
+        expect(out).toContain(path);
+        const bytes = readFileSync(path);
+        expect(bytes.length).toBeGreaterThan(1000);
+        expect([...bytes.subarray(0, 8)]).toEqual([137, 80, 78, 71, 13, 10, 26, 10]);
+        expect(existsSync(path.replace(/\.png$/, '.svg'))).toBe(true);
+      }
+    });
   });
 
   describe('sp500', () => {
