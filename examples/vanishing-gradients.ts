@@ -161,10 +161,11 @@ async function testAccuracy(model: Sequential, test: FirstSymbolTask): Promise<n
   return Array.isArray(result) ? (result[1] ?? Number.NaN) : Number.NaN;
 }
 
-/** ‖dL/dh_1‖ / ‖dL/dh_T‖ of the first recurrent layer. */
-function flowRatio(flow: GradientFlow): number {
-  const norms = flow.layers[0]?.stepNorms ?? [];
-  return (norms[0] ?? Number.NaN) / (norms.at(-1) ?? Number.NaN);
+/** ‖dL/dh_1‖ / ‖dL/dh_T‖ of the first recurrent layer, or with `cell` an LSTM's ‖dL/dc_1‖ / ‖dL/dc_T‖. */
+function flowRatio(flow: GradientFlow, cell = false): number {
+  const layer = flow.layers.at(0);
+  const norms = (cell ? layer?.cellNorms : layer?.stepNorms) ?? [];
+  return (norms.at(0) ?? Number.NaN) / (norms.at(-1) ?? Number.NaN);
 }
 
 const percent = (v: number): string => `${(100 * v).toFixed(1)}%`;
@@ -288,12 +289,24 @@ function printRatioTable(
   console.log(`\n‖dL/dh_1‖ / ‖dL/dh_T‖ (1: the first step gets as much gradient as the last):`);
   const columns = PICTURED_STEPS.flatMap((t) => [`T=${t} init`, `T=${t} trained`]);
   console.log(`  ${'model'.padEnd(26)}${columns.map((s) => s.padStart(16)).join('')}`);
-  for (const c of models) {
+  // An LSTM's memory is its cell state: a second row with ‖dL/dc_1‖ / ‖dL/dc_T‖.
+  const rows = models.flatMap((c) =>
+    c.kind === 'lstm'
+      ? [
+          { c, cell: false },
+          { c, cell: true },
+        ]
+      : [{ c, cell: false }],
+  );
+  for (const { c, cell } of rows) {
     const cells = PICTURED_STEPS.flatMap((t) => {
       const o = outcomes.get(`${c.name}@${t}`);
-      return o === undefined ? ['?', '?'] : [sci(flowRatio(o.before)), sci(flowRatio(o.after))];
+      return o === undefined
+        ? ['?', '?']
+        : [sci(flowRatio(o.before, cell)), sci(flowRatio(o.after, cell))];
     });
-    console.log(`  ${c.name.padEnd(26)}${cells.map((s) => s.padStart(16)).join('')}`);
+    const name = cell ? `  (cell state: dL/dc_t)` : c.name;
+    console.log(`  ${name.padEnd(26)}${cells.map((s) => s.padStart(16)).join('')}`);
   }
 }
 
