@@ -29,7 +29,7 @@ import {
 import { lastValue } from './lib/history';
 import { envPositiveInt, envVerbose } from './lib/options';
 import { runExample } from './lib/run';
-import { Seeds } from './lib/seeds';
+import { Seeds, seededRandom } from './lib/seeds';
 
 const TRAIN_REVIEWS = 2000;
 const TEST_REVIEWS = 500;
@@ -59,18 +59,6 @@ const CLOSERS = ['overall', 'in the end', 'i guess'];
 interface Review {
   words: string[];
   label: number;
-}
-
-/** Deterministic uniform numbers in [0, 1) (mulberry32), so every run sees the same reviews. */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Draws reviews from the grammar with the random numbers of `next`. */
@@ -271,7 +259,7 @@ async function main(): Promise<void> {
   console.log(`Backend: ${backendName()}`);
 
   // 1-2. The reviews, their ids padded to the longest, and their word counts.
-  const writer = new ReviewWriter(uniform(seed));
+  const writer = new ReviewWriter(seededRandom(seed)); // the same reviews every run
   const train = Array.from({ length: TRAIN_REVIEWS }, () => writer.review());
   const test = Array.from({ length: TEST_REVIEWS }, () => writer.review());
   const steps = Math.max(...[...train, ...test].map((r) => r.words.length));

@@ -8,7 +8,7 @@
  * keeps its memory for up to about T steps; an LSTM's input gate bias is its negative.
  */
 import * as tf from '@tensorflow/tfjs';
-import { seededRandom } from './long_memory';
+import { seededRandom } from './seeds';
 
 /**
  * Sets the gate biases of `layer` (a built LSTM or GRU of `units` units) by chrono

@@ -5,6 +5,7 @@
  * the same T - 1 steps. Seeded, so every run draws the same sequences.
  */
 import * as tf from '@tensorflow/tfjs';
+import { seededRandom } from './seeds';
 
 /** Options of `firstSymbolTask`. */
 export interface FirstSymbolTaskArgs {
@@ -33,18 +34,6 @@ export interface FirstSymbolTask {
   classes: number;
   /** Features per step, K + noise symbols. */
   features: number;
-}
-
-/** mulberry32: a small seeded generator of uniform numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Draws `samples` sequences of the first-symbol task (see the file's comment). */

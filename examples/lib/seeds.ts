@@ -1,6 +1,7 @@
 /**
  * Seeded weight initializers, so an example trains the same way every run (the role of
- * `keras.utils.set_random_seed(42)` in the course's notebooks). Each call takes the next seed.
+ * `keras.utils.set_random_seed(42)` in the course's notebooks), each call taking the next seed;
+ * and seeded uniform numbers for the examples' data.
  */
 import * as tf from '@tensorflow/tfjs';
 import { orthogonalInitializer } from 'tfjs-keras-rnn';
@@ -38,4 +39,16 @@ export class Seeds {
   seed(): number {
     return this.take();
   }
+}
+
+/** mulberry32: a small seeded generator of uniform numbers in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
