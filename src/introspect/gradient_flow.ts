@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../errors';
 import { isFusedActivation } from '../kernels/fused_steps';
-import { kernelInfo, useWasmKernel } from '../kernels/kernel_choice';
+import { kernelInfo } from '../kernels/kernel_choice';
 import { type StateTap, recordingStateGradients } from '../kernels/state_taps';
 import type { RNN } from '../layers/rnn/rnn';
 import type { DataInput } from '../models/data';
@@ -121,7 +121,7 @@ export async function gradientFlow(
   }
   const entries = recurrentEntries(subject, model.layers);
   const info = kernelInfo();
-  if (!useWasmKernel() && info.kernel === 'fused') {
+  if (info.kernel === 'fused') {
     throw new ValueError(
       `${subject}: the state gradients come from the WebAssembly kernels' back-propagation, which does not run here (${info.reason}).`,
     );

@@ -46,12 +46,13 @@ function ownerStates(owner: RNN, x: tf.Tensor3D, mask: tf.Tensor | null): tf.Ten
       after[t] = states.map((cellStates) => cellStates ?? []);
     }
     return cells.map((cell, i) =>
-      cell.stateSizes.map((_, k) => {
-        return tf.stack(
-          after.map((byCell) => byCell[i][k]),
-          1,
-        ) as tf.Tensor3D;
-      }),
+      cell.stateSizes.map(
+        (_, k) =>
+          tf.stack(
+            after.map((byCell) => byCell[i][k]),
+            1,
+          ) as tf.Tensor3D,
+      ),
     );
   });
 }
