@@ -9,8 +9,11 @@
  * main thread alone and on the main thread and (cores - 1) worker threads started together. In
  * the same rounds it times the stock model's two recurrent layers (64 x 60 x 1 -> 80 -> 100,
  * forward and every gradient: 282 million multiply-adds as SimpleRNN layers, 4x that as LSTM,
- * 3x as GRU) through the kernels on the tfjs wasm backend, copies and bookkeeping included. Prints medians and the fastest quarter (the
- * machine's speed wanders from second to second).
+ * 3x as GRU) through the kernels on the tfjs wasm backend, copies and bookkeeping included,
+ * and, where tfjs-node loads, the same layers' matrix products through TensorFlow's own matmul
+ * (libtensorflow, AVX-512 through oneDNN) in a child process (bench/ceiling_tensorflow.ts): what
+ * TensorFlow's kernels make of the same multiply-adds. Prints medians and the fastest quarter
+ * (the machine's speed wanders from second to second).
  *
  *   npm run bench:ceiling [-- --rounds N]
  */
@@ -24,6 +27,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { webAssembly as wasm, type WasmModule } from '../src/kernels/wasm/module';
 import { ascScript } from '../scripts/build-wasm';
+import { TensorflowProducts } from './ceiling_products';
 import { describeKernel } from './kernel';
 import { STOCK_KINDS, stockStackMacs, stockStackPass } from './stock_stack';
 import { runMain } from './main';
@@ -182,6 +186,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const threads = Math.max(1, os.availableParallelism());
+  // Started first: it loads libtensorflow while the loop compiles.
+  const tensorflow = TensorflowProducts.start();
   const { module, fused } = loopModule();
   const run = loopFunction(module);
   run(1000, 1);
@@ -192,6 +198,8 @@ async function main(): Promise<number> {
   const single: number[] = [];
   const all: number[] = [];
   const kernels = new Map<string, number[]>(STOCK_KINDS.map((kind) => [kind, []]));
+  const products = await tensorflow.ready();
+  const tensorflowRates = new Map<string, number[]>(STOCK_KINDS.map((kind) => [kind, []]));
   try {
     for (let r = 1; r <= rounds; r++) {
       single.push((ITERATIONS * MACS_PER_ITERATION) / timeLoop(run) / 1e9);
@@ -207,8 +215,13 @@ async function main(): Promise<number> {
         const macs = (KERNEL_PASSES - KERNEL_WARM_PASSES) * stockStackMacs(kind);
         kernels.get(kind)?.push(macs / seconds / 1e9);
       }
+      if (products.ok) {
+        const rates = await products.round();
+        for (const kind of STOCK_KINDS) tensorflowRates.get(kind)?.push(rates[kind]);
+      }
     }
   } finally {
+    products.stop();
     for (const w of workers) void w.terminate();
     for (const { pass } of stacks) pass.dispose();
   }
@@ -221,6 +234,12 @@ async function main(): Promise<number> {
   if (all.length > 0) console.log(line(`${threads} threads at once (in all)`, all));
   for (const [kind, rates] of kernels) {
     console.log(line(`the kernels (stock layers as ${kind}, ${describeKernel('wasm')})`, rates));
+  }
+  if (!products.ok) {
+    console.log(`TensorFlow's matmul on the same products: not measured (${products.reason})`);
+  }
+  for (const [kind, rates] of products.ok ? tensorflowRates : []) {
+    console.log(line(`TensorFlow's matmul (the ${kind} layers' products, libtensorflow)`, rates));
   }
   return 0;
 }

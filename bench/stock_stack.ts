@@ -36,6 +36,40 @@ export function stockStackMacs(kind: StockKind): number {
   return macs;
 }
 
+/** One product of a pass: [m, k] · [k, n], `count` times. */
+export interface StockProduct {
+  m: number;
+  k: number;
+  n: number;
+  count: number;
+}
+
+/**
+ * The matrix products of one pass, as a framework that runs each step's product on its own
+ * does them (TensorFlow's): for each layer, forward the projection of every step at once and one
+ * recurrent product a step; backward the input's gradient at once, one product a step for the
+ * states' gradient, and the two weights' gradients over every step. Their multiply-adds add up
+ * to stockStackMacs.
+ */
+export function stockStackProducts(kind: StockKind): StockProduct[] {
+  const products: StockProduct[] = [];
+  let features = 1;
+  for (const units of UNITS) {
+    const width = GATES[kind] * units;
+    const rows = BATCH * STEPS;
+    products.push(
+      { m: rows, k: features, n: width, count: 1 },
+      { m: BATCH, k: units, n: width, count: STEPS },
+      { m: rows, k: width, n: features, count: 1 },
+      { m: BATCH, k: width, n: units, count: STEPS },
+      { m: features, k: rows, n: width, count: 1 },
+      { m: units, k: rows, n: width, count: 1 },
+    );
+    features = units;
+  }
+  return products;
+}
+
 export interface StockStackPass {
   /** One forward and backward pass; returns its seconds. */
   run(): number;
