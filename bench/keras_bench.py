@@ -32,6 +32,14 @@ return_sequences) -> SimpleRNN(100) -> Dense(1), MSE, Adam); "stock-lstm" and "s
 the stock shape with LSTM or GRU layers (Keras's defaults); "imdb" is 80 word ids padded with 0
 -> Embedding(5000, 64, mask_zero=True) -> Bidirectional(LSTM(64)) -> Dense(1, sigmoid), binary
 crossentropy, Adam.
+
+The grid's models (bench/grid/points.ts, `npm run bench:grid`) are named by their shape:
+"grid:CELL:UNITS:STEPS:FEATURES" is [STEPS x FEATURES] -> CELL(UNITS) -> Dense(1), MSE, Adam (CELL
+one of SimpleRNN, LSTM, GRU, Keras's defaults), e.g. "grid:LSTM:256:100:32";
+"embedding-classifier" is 80 word ids in [1, 2000) -> Embedding(2000, 64) -> SimpleRNN(128) ->
+Dense(4, softmax), sparse categorical crossentropy with accuracy, Adam; "tagger" is 30x8 ->
+SimpleRNN(64, return_sequences) -> Dense(8, softmax) at every step, sparse categorical
+crossentropy, Adam.
 """
 
 import json
@@ -49,6 +57,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 MODELS = ("letters", "stock", "stock-lstm", "stock-gru", "imdb")
+KNOWN_MODELS = ", ".join(MODELS) + ", grid:CELL:UNITS:STEPS:FEATURES, embedding-classifier, tagger"
 STOCK_LAYERS = {
     "stock": keras.layers.SimpleRNN,
     "stock-lstm": keras.layers.LSTM,
@@ -58,9 +67,92 @@ STOCK_LAYERS = {
 # padding; reviews of 10 to 80 words.
 IMDB_STEPS, IMDB_VOCABULARY, IMDB_EMBEDDING, IMDB_UNITS, IMDB_MIN_LENGTH = 80, 5000, 64, 64, 10
 
+# The grid's models (bench/grid/points.ts has the same numbers).
+GRID_CELLS = {
+    "SimpleRNN": keras.layers.SimpleRNN,
+    "LSTM": keras.layers.LSTM,
+    "GRU": keras.layers.GRU,
+}
+CLASSIFIER_STEPS, CLASSIFIER_VOCABULARY, CLASSIFIER_EMBEDDING = 80, 2000, 64
+CLASSIFIER_UNITS, CLASSIFIER_CLASSES = 128, 4
+TAGGER_STEPS, TAGGER_FEATURES, TAGGER_UNITS, TAGGER_TAGS = 30, 8, 64, 8
+
+
+def grid_shape(model_name: str) -> tuple[str, int, int, int] | None:
+    """(cell, units, steps, features) of a "grid:CELL:UNITS:STEPS:FEATURES" name, else None."""
+    parts = model_name.split(":")
+    if len(parts) != 5 or parts[0] != "grid":
+        return None
+    cell, units, steps, features = parts[1], int(parts[2]), int(parts[3]), int(parts[4])
+    if cell not in GRID_CELLS or min(units, steps, features) < 1:
+        raise ValueError(
+            f"keras_bench.py: expected grid:CELL:UNITS:STEPS:FEATURES with CELL one of "
+            f"{', '.join(GRID_CELLS)} and positive sizes, received {model_name!r}"
+        )
+    return cell, units, steps, features
+
+
+def grid_model(model_name: str) -> keras.Model | None:
+    """One of the grid's models, compiled, or None when the name is not one of theirs."""
+    shape = grid_shape(model_name)
+    if shape is not None:
+        cell, units, steps, features = shape
+        model = keras.Sequential(
+            [keras.Input(shape=(steps, features)), GRID_CELLS[cell](units), keras.layers.Dense(1)]
+        )
+        model.compile(optimizer="adam", loss="mean_squared_error")
+        return model
+    if model_name == "embedding-classifier":
+        model = keras.Sequential(
+            [
+                keras.Input(shape=(CLASSIFIER_STEPS,), dtype="int32"),
+                keras.layers.Embedding(CLASSIFIER_VOCABULARY, CLASSIFIER_EMBEDDING),
+                keras.layers.SimpleRNN(CLASSIFIER_UNITS),
+                keras.layers.Dense(CLASSIFIER_CLASSES, activation="softmax"),
+            ]
+        )
+        model.compile(
+            optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+        )
+        return model
+    if model_name == "tagger":
+        model = keras.Sequential(
+            [
+                keras.Input(shape=(TAGGER_STEPS, TAGGER_FEATURES)),
+                keras.layers.SimpleRNN(TAGGER_UNITS, return_sequences=True),
+                keras.layers.Dense(TAGGER_TAGS, activation="softmax"),
+            ]
+        )
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        return model
+    return None
+
+
+def grid_data(model_name: str, samples: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Data of the kind bench/grid/data.ts makes for a grid model, drawn here; else None."""
+    rng = np.random.default_rng(1234)
+    shape = grid_shape(model_name)
+    if shape is not None:
+        _, _, steps, features = shape
+        return (
+            rng.random((samples, steps, features), dtype=np.float32),
+            rng.random((samples, 1), dtype=np.float32),
+        )
+    if model_name == "embedding-classifier":
+        x = rng.integers(1, CLASSIFIER_VOCABULARY, (samples, CLASSIFIER_STEPS)).astype(np.int32)
+        return x, rng.integers(0, CLASSIFIER_CLASSES, (samples,)).astype(np.int32)
+    if model_name == "tagger":
+        x = rng.random((samples, TAGGER_STEPS, TAGGER_FEATURES), dtype=np.float32)
+        return x, rng.integers(0, TAGGER_TAGS, (samples, TAGGER_STEPS)).astype(np.int32)
+    return None
+
 
 def build_model(model_name: str) -> keras.Model:
-    """The model, compiled: the same architecture, loss and optimizer as bench/models.ts."""
+    """The model, compiled: the same architecture, loss and optimizer as bench/models.ts (or
+    bench/grid/models.ts for the grid's)."""
+    grid = grid_model(model_name)
+    if grid is not None:
+        return grid
     if model_name in STOCK_LAYERS:
         layer = STOCK_LAYERS[model_name]
         model = keras.Sequential(
@@ -92,13 +184,16 @@ def build_model(model_name: str) -> keras.Model:
         )
         model.compile(optimizer="adam", loss="binary_crossentropy")
     else:
-        raise ValueError(f"keras_bench.py: unknown model {model_name!r}; known: {', '.join(MODELS)}")
+        raise ValueError(f"keras_bench.py: unknown model {model_name!r}; known: {KNOWN_MODELS}")
     return model
 
 
 def own_data(model_name: str, samples: int) -> tuple[np.ndarray, np.ndarray]:
     """Data of the same kind as bench/data.ts's, drawn here (the one-measurement mode only:
     the bench's worker trains on the numbers bench/run.ts sends)."""
+    grid = grid_data(model_name, samples)
+    if grid is not None:
+        return grid
     rng = np.random.default_rng(1234)
     if model_name in STOCK_LAYERS:
         return (
@@ -114,7 +209,7 @@ def own_data(model_name: str, samples: int) -> tuple[np.ndarray, np.ndarray]:
             length = rng.integers(IMDB_MIN_LENGTH, IMDB_STEPS + 1)
             row[:length] = rng.integers(1, IMDB_VOCABULARY, length)
         return x, rng.integers(0, 2, (samples, 1)).astype(np.float32)
-    raise ValueError(f"keras_bench.py: unknown model {model_name!r}; known: {', '.join(MODELS)}")
+    raise ValueError(f"keras_bench.py: unknown model {model_name!r}; known: {KNOWN_MODELS}")
 
 
 def wire_array(value: dict) -> np.ndarray:
