@@ -135,7 +135,8 @@ function median(values: readonly number[]): number {
   return s.length % 2 === 1 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
 }
 
-function spread(values: readonly number[]): Spread | null {
+/** Median, min and max of the finite values; null when there is none. */
+export function spread(values: readonly number[]): Spread | null {
   const finite = values.filter((v) => Number.isFinite(v));
   if (finite.length === 0) return null;
   return { median: median(finite), min: Math.min(...finite), max: Math.max(...finite) };
@@ -222,7 +223,8 @@ function timeLine(name: string, c: ContenderResult, batchSize: number): string |
   return `  ${name}: ${wall.toFixed(1)} ms/batch; profiled ${p.wallMsPerBatch} ms/batch, of which ${kernels}`;
 }
 
-function padTable(rows: string[][], rightAligned: ReadonlySet<number>): string[] {
+/** Columns padded to their widest cell, the `rightAligned` ones to the right. */
+export function padTable(rows: string[][], rightAligned: ReadonlySet<number>): string[] {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows.map((r) =>
     r
