@@ -158,14 +158,17 @@ export function linePanel(values: ChartPoint[], options: LineChartOptions): Char
   };
 }
 
-/** A chart as SVG text and as PNG bytes (twice the SVG's size, white background). */
+/** A chart as SVG text and as PNG bytes (`zoom` times the SVG's size, white background). */
 export interface RenderedChart {
   svg: string;
   png: Uint8Array;
 }
 
-/** Compiles a Vega-Lite spec and renders it headless to SVG and PNG. */
-export async function renderChart(spec: TopLevelSpec): Promise<RenderedChart> {
+/**
+ * Compiles a Vega-Lite spec and renders it headless to SVG and PNG; the PNG is `zoom` times
+ * the SVG's size. Default: 2.
+ */
+export async function renderChart(spec: TopLevelSpec, zoom = 2): Promise<RenderedChart> {
   // vega and vega-lite are ES modules; import() loads them from this CommonJS module.
   const vega = await import('vega');
   const vegaLite = await import('vega-lite');
@@ -174,7 +177,7 @@ export async function renderChart(spec: TopLevelSpec): Promise<RenderedChart> {
     const svg = await view.toSVG();
     const png = new Resvg(svg, {
       background: 'white',
-      fitTo: { mode: 'zoom', value: 2 },
+      fitTo: { mode: 'zoom', value: zoom },
       font: {
         loadSystemFonts: true,
         defaultFontFamily: 'DejaVu Sans',
