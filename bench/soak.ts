@@ -1,7 +1,8 @@
 /**
- * `npm run bench:soak`: does memory stay flat over a long training run? Trains our "stock"
- * model (bench/models.ts; 512 samples, batch 64, shuffled every epoch, as a user would) for 100
- * epochs on one backend, then predicts 100 times, and reads after every epoch and pass the
+ * `npm run bench:soak`: does memory stay flat over a long training run? Trains one of our bench
+ * models (bench/models.ts: "stock" by default, "stock-lstm" an LSTM stack, "imdb" an Embedding
+ * classifier with masks and a Bidirectional LSTM; 512 samples, batch 64, shuffled every epoch, as
+ * a user would) for 100 epochs on one backend, then predicts 100 times, and reads after every epoch and pass the
  * process's memory (rss, V8 heap, external, ArrayBuffers), tfjs's tensors and the WebAssembly
  * kernels' heap. Prints the values at a few epochs, the growth after the warm-up and a verdict;
  * writes every reading to bench/soak.json. See `npm run bench:soak -- --help`.
@@ -29,18 +30,20 @@ import {
   growthOf,
   verdictOf,
 } from './soak_report';
+import { MODEL_NAMES, type ModelName } from './protocol';
 import { ROOT } from './workers';
 import { runMain } from './main';
 
 const USAGE = `Usage: npm run bench:soak -- [options]
 
-Trains our "stock" model (512 samples, batch 64, shuffled) for 100 epochs, then predicts 100
-times, on one tfjs backend; reads rss, V8 heap, external memory, tf.memory() and the
+Trains one of our bench models (512 samples, batch 64, shuffled) for 100 epochs, then predicts
+100 times, on one tfjs backend; reads rss, V8 heap, external memory, tf.memory() and the
 WebAssembly kernels' heap after every epoch and pass; prints the values at epochs 1, 10, 50 and
 100, the growth after the warm-up and a verdict (flat: rss grew less than the threshold and
 tensors and the kernels' heap in use did not change); writes the series to bench/soak.json.
 
 Options:
+  --model NAME       ${MODEL_NAMES.join(', ')} (bench/models.ts). Default: stock.
   --backend NAME     tensorflow, wasm or cpu. Default: wasm.
   --kernel NAME      wasm (our default SimpleRNN kernel) or fused (TFJS_KERAS_RNN_KERNEL=fused).
                      Default: wasm.
@@ -49,11 +52,13 @@ Options:
   --samples N        training samples. Default: 512.
   --warmup N         the epoch (and pass) from which growth is measured. Default: 10.
   --threshold-mb X   rss growth after the warm-up below which memory counts as flat. Default: 5.
-  --out FILE         where to write the series. Default: bench/soak.json.
+  --out FILE         where to write the series. Default: bench/soak.json for stock,
+                     bench/soak-MODEL.json for another model.
   --help             this text.
 `;
 
 interface SoakOptions {
+  model: ModelName;
   backend: BackendName;
   kernel: KernelChoice;
   epochs: number;
@@ -61,11 +66,18 @@ interface SoakOptions {
   samples: number;
   warmUp: number;
   thresholdBytes: number;
-  out: string;
+  /** Undefined: the model's default file (see USAGE). */
+  out: string | undefined;
+}
+
+/** Where a model's series go by default. */
+function defaultOut(model: ModelName): string {
+  return path.join(ROOT, 'bench', model === 'stock' ? 'soak.json' : `soak-${model}.json`);
 }
 
 function parseSoakOptions(argv: readonly string[]): SoakOptions | 'help' {
   const options: SoakOptions = {
+    model: 'stock',
     backend: 'wasm',
     kernel: 'wasm',
     epochs: 100,
@@ -73,10 +85,20 @@ function parseSoakOptions(argv: readonly string[]): SoakOptions | 'help' {
     samples: 512,
     warmUp: 10,
     thresholdBytes: 5 * 2 ** 20,
-    out: path.join(ROOT, 'bench', 'soak.json'),
+    out: undefined,
   };
   const help = eachFlag(argv, (flag, value) => {
     switch (flag) {
+      case '--model': {
+        const name = value();
+        if (!(MODEL_NAMES as readonly (string | undefined)[]).includes(name)) {
+          throw new UsageError(
+            `--model: expected one of ${MODEL_NAMES.join(', ')}, received ${name ?? 'nothing'}`,
+          );
+        }
+        options.model = name as ModelName;
+        break;
+      }
       case '--backend': {
         const name = value();
         if (!(BACKEND_NAMES as readonly (string | undefined)[]).includes(name)) {
@@ -198,12 +220,12 @@ async function soak(options: SoakOptions, argv: readonly string[]): Promise<Soak
   const started = performance.now();
   const backend = await useBackend(options.backend);
   const batchSize = 64;
-  const data = makeData('stock', options.samples);
-  const model = buildOurs('stock');
+  const data = makeData(options.model, options.samples);
+  const model = buildOurs(options.model);
   const settings: SoakSettings = {
     backend,
     kernel: describeKernel(options.kernel),
-    model: 'stock',
+    model: options.model,
     samples: options.samples,
     batchSize,
     shuffle: true,
@@ -213,7 +235,9 @@ async function soak(options: SoakOptions, argv: readonly string[]): Promise<Soak
     thresholdBytes: options.thresholdBytes,
     gcBeforeReading: gc !== undefined,
   };
-  log(`soak: ${backend}, SimpleRNN on ${settings.kernel}, ${options.epochs} epochs...`);
+  log(
+    `soak: ${options.model} on ${backend}, kernels ${settings.kernel}, ${options.epochs} epochs...`,
+  );
   const runs: SoakRun[] = [];
   try {
     const train = new Recorder();
@@ -292,9 +316,10 @@ async function main(): Promise<number> {
   const options = optionsOrExitCode('bench:soak', USAGE, () => parseSoakOptions(argv));
   if (typeof options === 'number') return options;
   const results = await soak(options, argv);
-  writeFileSync(options.out, await formatJson(results, options.out));
+  const out = options.out ?? defaultOut(options.model);
+  writeFileSync(out, await formatJson(results, out));
   process.stdout.write(`\n${formatSoak(results)}\n`);
-  log(`series written to ${path.relative(process.cwd(), options.out) || options.out}`);
+  log(`series written to ${path.relative(process.cwd(), out) || out}`);
   return results.runs.every((r) => r.verdict.flat) ? 0 : 1;
 }
 

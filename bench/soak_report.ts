@@ -3,6 +3,7 @@
  * per-pass series, its verdict and the table it prints. The measuring is in bench/soak.ts.
  */
 import type { GitState, Machine } from './provenance';
+import type { ModelName } from './protocol';
 import { fmtMB } from './report';
 
 /** One reading of the process's memory, taken after a training epoch or a predict pass. */
@@ -75,9 +76,9 @@ export interface Verdict {
 
 export interface SoakSettings {
   backend: string;
-  /** What our SimpleRNN ran, e.g. `wasm relaxed-simd, 2 threads`. */
+  /** What our recurrent layers ran, e.g. `wasm relaxed-simd, 2 threads`. */
   kernel: string;
-  model: 'stock';
+  model: ModelName;
   samples: number;
   batchSize: number;
   shuffle: boolean;
@@ -264,7 +265,7 @@ export function formatSoak(r: SoakResults): string {
   const lines = [
     `tfjs-keras-rnn soak · ${r.date} · ${r.machine.cpu}, ${r.machine.cores} cores · Node ${r.node} · tfjs ${r.tfjs}`,
     `command: ${r.command}${r.git === null ? '' : ` at ${r.git.commit.slice(0, 7)}${r.git.srcChanged ? ' with uncommitted changes in src/' : ''}`}`,
-    `${s.backend} · stock: ${s.samples} samples, batch ${s.batchSize}, shuffle ${s.shuffle ? 'on' : 'off'}, ${s.epochs} epochs then ${s.predictPasses} predict passes; SimpleRNN on ${s.kernel}`,
+    `${s.backend} · ${s.model}: ${s.samples} samples, batch ${s.batchSize}, shuffle ${s.shuffle ? 'on' : 'off'}, ${s.epochs} epochs then ${s.predictPasses} predict passes; recurrent layers on ${s.kernel}`,
     `readings after each pass${s.gcBeforeReading ? ', each after a full GC' : ' (no forced GC: run with node --expose-gc for steadier heap numbers)'}; growth and slope from pass ${s.warmUp} on (least squares); flat: rss < ${fmtMB(s.thresholdBytes)} and tensors and kernel heap in use constant`,
     '',
   ];
