@@ -1,8 +1,9 @@
 /**
  * One grid point, timed: both sides set up on the same data, a warm-up epoch and predict each
- * (tracing, kernel compilation, optimizer slots: not in the medians), then rounds that alternate
- * them (ours first in even rounds, Keras first in odd ones), with a wait until every benchmark
- * process is idle before each timed call (bench/quiet.ts).
+ * (tracing, kernel compilation, optimizer slots: not in the medians), one more epoch each that
+ * sets the epochs of a timed call (bench/grid/sizing.ts's `epochsPerCall`), then rounds that
+ * alternate them (ours first in even rounds, Keras first in odd ones), with a wait until every
+ * benchmark process is idle before each timed call (bench/quiet.ts).
  */
 import type { BenchArrays } from '../data';
 import { errorMessage } from '../protocol';
@@ -100,8 +101,8 @@ function buildOurs(c: ContenderResult, point: GridPoint, data: BenchArrays): Our
 const fmtSeconds = (s: number | null): string => (s === null ? '-' : `${s.toFixed(3)} s`);
 
 /**
- * Times `point` with `plan`, whose epochs per call the measuring epochs replace; a side that fails is
- * reported in its result, never thrown.
+ * Times `point` with `plan`, whose epochs per call the measuring epochs replace; a side that
+ * fails is reported in its result, never thrown.
  */
 export async function runPoint(
   ctx: PointContext,
