@@ -12,7 +12,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import * as prettier from 'prettier';
 import { BACKEND_NAMES, type BackendName, useBackend } from '../src/index';
 import { wasmKernelMemory } from '../src/kernels/wasm';
 import { type KernelChoice, describeKernel, withKernel } from './kernel';
@@ -31,6 +30,7 @@ import {
   verdictOf,
 } from './soak_report';
 import { MODEL_NAMES, type ModelName } from './protocol';
+import { formattedJson } from './json_file';
 import { ROOT } from './workers';
 import { runMain } from './main';
 
@@ -297,27 +297,13 @@ async function soak(options: SoakOptions, argv: readonly string[]): Promise<Soak
   };
 }
 
-/**
- * The JSON as prettier would format it: `npm run lint` runs `prettier --check .`, and the
- * default output lies inside the checkout.
- */
-async function formatJson(results: SoakResults, file: string): Promise<string> {
-  const text = JSON.stringify(results, null, 2);
-  try {
-    const config = (await prettier.resolveConfig(file)) ?? {};
-    return await prettier.format(text, { ...config, filepath: file, parser: 'json' });
-  } catch {
-    return `${text}\n`;
-  }
-}
-
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const options = optionsOrExitCode('bench:soak', USAGE, () => parseSoakOptions(argv));
   if (typeof options === 'number') return options;
   const results = await soak(options, argv);
   const out = options.out ?? defaultOut(options.model);
-  writeFileSync(out, await formatJson(results, out));
+  writeFileSync(out, await formattedJson(results, out));
   process.stdout.write(`\n${formatSoak(results)}\n`);
   log(`series written to ${path.relative(process.cwd(), out) || out}`);
   return results.runs.every((r) => r.verdict.flat) ? 0 : 1;

@@ -12,10 +12,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as prettier from 'prettier';
 import * as tf from '@tensorflow/tfjs';
 import { kernelInfo, useBackend } from '../../src/index';
 import { optionsOrExitCode } from '../command_line';
+import { formattedJson } from '../json_file';
 import { runMain } from '../main';
 import { errorMessage } from '../protocol';
 import { commandLine, gitState, machine } from '../provenance';
@@ -54,20 +54,6 @@ function plannedPoints(options: GridOptions) {
     const plan = planPoint(point, options.rounds);
     return { point, plan, estimatedSeconds: pointSecondsOf(point, plan) };
   });
-}
-
-/**
- * The JSON as prettier formats it (`npm run lint` runs `prettier --check .`, and the default
- * output lies inside the checkout).
- */
-async function formattedJson(value: unknown, file: string): Promise<string> {
-  const text = JSON.stringify(value, null, 2);
-  try {
-    const config = (await prettier.resolveConfig(file)) ?? {};
-    return await prettier.format(text, { ...config, filepath: file, parser: 'json' });
-  } catch {
-    return `${text}\n`;
-  }
 }
 
 /** A point's line of progress: both sides' training samples/s and the ratios. */
