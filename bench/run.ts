@@ -19,6 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { optionsOrExitCode } from './command_line';
 import { benchArrays } from './data';
+import { kerasRound, rate, sum } from './keras_round';
 import {
   type BenchOptions,
   type ModelPlan,
@@ -60,8 +61,6 @@ const log = (line: string): void => {
   process.stderr.write(`${seconds}s ${line}\n`);
 };
 const load = (): number[] => os.loadavg().map((v) => Math.round(v * 100) / 100);
-const rate = (samples: number, seconds: number): number => (seconds > 0 ? samples / seconds : NaN);
-const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
 const kerasKey = (model: ModelName, plan: ModelPlan): string => `${model}:${plan.samples}`;
 
@@ -204,26 +203,17 @@ class Bench {
     };
   }
 
-  private async kerasRound(model: ModelName, plan: ModelPlan): Promise<Round> {
+  private kerasRound(model: ModelName, plan: ModelPlan): Promise<Round> {
     const keras = this.keras;
     if (keras === null) throw new Error('not run');
-    const key = kerasKey(model, plan);
-    const beforeTrain = await this.untilIdle();
-    const train = await keras.train(key, plan.epochsPerRound, this.timeout);
-    const beforePredict = await this.untilIdle();
-    const predict = await keras.predict(key, this.timeout);
-    return {
-      idleWaits: [beforeTrain, beforePredict],
-      trainSamplesPerSecond: rate(
-        plan.samples * train.epoch_seconds.length,
-        sum(train.epoch_seconds),
-      ),
-      predictSamplesPerSecond: rate(plan.samples, predict.seconds),
-      fitSeconds: train.seconds,
-      epochSeconds: train.epoch_seconds,
-      tensorsAfterEpoch: [],
-      loss: train.loss,
-    };
+    return kerasRound({
+      keras,
+      key: kerasKey(model, plan),
+      samples: plan.samples,
+      epochs: plan.epochsPerRound,
+      timeoutMs: this.timeout,
+      untilIdle: () => this.untilIdle(),
+    });
   }
 
   async model(backend: Backend, children: ChildSet, model: ModelName): Promise<ModelResult> {

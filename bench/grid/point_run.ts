@@ -6,6 +6,7 @@
  * benchmark process is idle before each timed call (bench/quiet.ts).
  */
 import type { BenchArrays } from '../data';
+import { kerasRound, rate, sum } from '../keras_round';
 import { errorMessage } from '../protocol';
 import type { QuietResult } from '../quiet';
 import { type ContenderResult, type Round, emptyContender } from '../report';
@@ -34,9 +35,6 @@ export interface PointContext {
  */
 const KERAS_KEY = 'grid';
 
-const rate = (samples: number, seconds: number): number => (seconds > 0 ? samples / seconds : NaN);
-const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
-
 /** Forces a full garbage collection when Node runs with --expose-gc (bench:grid does). */
 function collectGarbage(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -59,23 +57,15 @@ async function oursRound(ctx: PointContext, ours: OursPoint, plan: PointPlan): P
   };
 }
 
-async function kerasRound(ctx: PointContext, plan: PointPlan): Promise<Round> {
-  const beforeTrain = await ctx.untilIdle();
-  const train = await ctx.keras.train(KERAS_KEY, plan.epochsPerRound, ctx.requestTimeoutMs);
-  const beforePredict = await ctx.untilIdle();
-  const predict = await ctx.keras.predict(KERAS_KEY, ctx.requestTimeoutMs);
-  return {
-    idleWaits: [beforeTrain, beforePredict],
-    trainSamplesPerSecond: rate(
-      plan.samples * train.epoch_seconds.length,
-      sum(train.epoch_seconds),
-    ),
-    predictSamplesPerSecond: rate(plan.samples, predict.seconds),
-    fitSeconds: train.seconds,
-    epochSeconds: train.epoch_seconds,
-    tensorsAfterEpoch: [],
-    loss: train.loss,
-  };
+function kerasRoundOf(ctx: PointContext, plan: PointPlan): Promise<Round> {
+  return kerasRound({
+    keras: ctx.keras,
+    key: KERAS_KEY,
+    samples: plan.samples,
+    epochs: plan.epochsPerRound,
+    timeoutMs: ctx.requestTimeoutMs,
+    untilIdle: () => ctx.untilIdle(),
+  });
 }
 
 /** Runs `step`, recording its error on `c` (then the contender runs no more). */
@@ -177,7 +167,7 @@ export async function runPoint(
           });
         } else if (side === 'keras') {
           await attempt(keras, `round ${r + 1}`, async () => {
-            keras.rounds.push(await kerasRound(ctx, timed));
+            keras.rounds.push(await kerasRoundOf(ctx, timed));
           });
         }
       }
