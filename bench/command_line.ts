@@ -14,6 +14,20 @@ export function positiveInt(flag: string, value: string | undefined, min = 1): n
   return n;
 }
 
+/** One name out of `known`. */
+export function oneOf<T extends string>(
+  flag: string,
+  value: string | undefined,
+  known: readonly T[],
+): T {
+  if (!(known as readonly (string | undefined)[]).includes(value)) {
+    throw new UsageError(
+      `${flag}: expected one of ${known.join(', ')}, received ${value ?? 'nothing'}`,
+    );
+  }
+  return value as T;
+}
+
 /** A comma-separated list of names out of `known`. */
 export function list<T extends string>(
   flag: string,

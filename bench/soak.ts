@@ -16,7 +16,14 @@ import { BACKEND_NAMES, type BackendName, useBackend } from '../src/index';
 import { wasmKernelMemory } from '../src/kernels/wasm';
 import { type KernelChoice, describeKernel, withKernel } from './kernel';
 import { buildOurs, makeData } from './models';
-import { UsageError, eachFlag, optionsOrExitCode, outFile, positiveInt } from './command_line';
+import {
+  UsageError,
+  eachFlag,
+  oneOf,
+  optionsOrExitCode,
+  outFile,
+  positiveInt,
+} from './command_line';
 import { commandLine, gitState, machine } from './provenance';
 import {
   type MemorySample,
@@ -89,26 +96,12 @@ function parseSoakOptions(argv: readonly string[]): SoakOptions | 'help' {
   };
   const help = eachFlag(argv, (flag, value) => {
     switch (flag) {
-      case '--model': {
-        const name = value();
-        if (!(MODEL_NAMES as readonly (string | undefined)[]).includes(name)) {
-          throw new UsageError(
-            `--model: expected one of ${MODEL_NAMES.join(', ')}, received ${name ?? 'nothing'}`,
-          );
-        }
-        options.model = name as ModelName;
+      case '--model':
+        options.model = oneOf(flag, value(), MODEL_NAMES);
         break;
-      }
-      case '--backend': {
-        const name = value();
-        if (!(BACKEND_NAMES as readonly (string | undefined)[]).includes(name)) {
-          throw new UsageError(
-            `--backend: expected one of ${BACKEND_NAMES.join(', ')}, received ${name ?? 'nothing'}`,
-          );
-        }
-        options.backend = name as BackendName;
+      case '--backend':
+        options.backend = oneOf(flag, value(), BACKEND_NAMES);
         break;
-      }
       case '--kernel': {
         const name = value();
         if (name !== 'wasm' && name !== 'fused') {
